@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# iommufd-nest.  Standalone:
+#   make [KDIR=tree] [STATIC=1] [OUTPUT=dir]   build the tests
+#   make check                                 unit tests, then the VM suite
+# KDIR defaults to Debian's linux-source-6.12, unpacked into the cache.
+
+SRC := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/iommufd-nest
+DEFAULT_KDIR := $(CACHE)/linux-source-6.12
+KDIR ?= $(DEFAULT_KDIR)
+override KDIR := $(abspath $(KDIR))
+OUTPUT ?= $(SRC)/build
+KHDR_DIR ?= $(shell $(SRC)/vm/kernel.sh headers-dir $(KDIR))
+KHDR_INCLUDES ?= -isystem $(KHDR_DIR)
+
+CFLAGS ?= -O2 -g
+CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-clobbered -D_GNU_SOURCE
+CPPFLAGS += $(KHDR_INCLUDES) -I$(SRC) \
+	    -I$(KDIR)/drivers/iommu/iommufd -I$(KDIR)/tools/testing/selftests
+ifeq ($(STATIC),1)
+LDFLAGS += -static
+endif
+
+TEST_GEN_PROGS := iommufd_nest_test
+UNIT_PROGS := viommu_model_test
+ENGINE_SRCS := attach_engine.c nest_trace.c backend_mock.c
+HEADERS := $(wildcard $(SRC)/*.h)
+KTREE_DEPS := $(KDIR)/Makefile $(KHDR_DIR)/linux/types.h
+
+all: $(addprefix $(OUTPUT)/,$(TEST_GEN_PROGS) $(UNIT_PROGS))
+
+$(OUTPUT)/iommufd_nest_test: iommufd_nest_test.c viommu_model.c \
+		$(ENGINE_SRCS) $(HEADERS) $(KTREE_DEPS)
+	@mkdir -p $(OUTPUT)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
+
+# The model's unit tests need no kernel headers, only the harness.
+$(OUTPUT)/viommu_model_test: tests/viommu_model_test.c viommu_model.c \
+		$(HEADERS) $(KDIR)/Makefile
+	@mkdir -p $(OUTPUT)
+	$(CC) -I$(SRC) -I$(KDIR)/tools/testing/selftests $(CFLAGS) \
+		-o $@ $(filter %.c,$^) $(LDFLAGS)
+
+ifeq ($(KDIR),$(DEFAULT_KDIR))
+$(KDIR)/Makefile:
+	$(SRC)/vm/kernel.sh deps build
+	$(SRC)/vm/kernel.sh source >/dev/null
+else
+$(KDIR)/Makefile:
+	@echo "error: KDIR=$(KDIR) is not a kernel source tree (no Makefile)" >&2
+	@exit 1
+endif
+
+$(KHDR_DIR)/linux/types.h: $(KDIR)/Makefile
+	$(SRC)/vm/kernel.sh headers $(KDIR) >/dev/null
+
+model-test: $(OUTPUT)/viommu_model_test
+	$(OUTPUT)/viommu_model_test
+
+check:
+	$(SRC)/run_tests.sh --vm --topology all
+
+CHECKPATCH_FILES := $(wildcard $(SRC)/*.c $(SRC)/*.h $(SRC)/tests/*.c)
+checkpatch: $(KDIR)/Makefile
+	perl $(KDIR)/scripts/checkpatch.pl --no-tree --quiet -f $(CHECKPATCH_FILES)
+
+clean:
+	rm -rf $(OUTPUT)
+
+.PHONY: all check model-test checkpatch clean

@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The VMM attach engine.  Step numbers follow the attach sequence in
+ * shared/reference/qemu-viommu.md.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include <linux/iommufd.h>
+
+#include "attach_engine.h"
+#include "iommufd_test.h"
+
+_Static_assert(VIOMMU_HW_INFO_TYPE_INTEL_VTD == IOMMU_HW_INFO_TYPE_INTEL_VTD,
+	       "hw_info type values drifted from the uAPI");
+_Static_assert(VIOMMU_HW_INFO_TYPE_SELFTEST == IOMMU_HW_INFO_TYPE_SELFTEST,
+	       "hw_info type values drifted from the uAPI");
+_Static_assert(VIOMMU_HW_CAP_DIRTY_TRACKING == IOMMU_HW_CAP_DIRTY_TRACKING,
+	       "hw cap values drifted from the uAPI");
+_Static_assert(VTD_INFO_LEN == sizeof(struct iommu_hw_info_vtd),
+	       "struct iommu_hw_info_vtd changed size");
+
+static void set_err(struct nest_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
+	va_end(ap);
+}
+
+static struct nest_event *trace(struct nest_ctx *ctx,
+				enum nest_event_type type, uint32_t id,
+				uint64_t arg, int err)
+{
+	static struct nest_event overflow;
+	struct nest_event *ev = &overflow;
+
+	if (ctx->nr_events < NEST_TRACE_MAX)
+		ev = &ctx->trace[ctx->nr_events++];
+	memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->id = id;
+	ev->arg = arg;
+	ev->err = err;
+	return ev;
+}
+
+void nest_ctx_note_id(struct nest_ctx *ctx, uint32_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < ctx->nr_ids; i++)
+		if (ctx->ids[i] == id)
+			return;
+	if (ctx->nr_ids < NEST_MAX_IDS)
+		ctx->ids[ctx->nr_ids++] = id;
+}
+
+int nest_destroy_id(int fd, uint32_t id)
+{
+	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
+
+	return ioctl(fd, IOMMU_DESTROY, &cmd) ? errno : 0;
+}
+
+unsigned int nest_count_live_ids(struct nest_ctx *ctx)
+{
+	unsigned int i, live = 0;
+
+	for (i = 0; i < ctx->nr_ids; i++)
+		if (nest_destroy_id(ctx->fd, ctx->ids[i]) != ENOENT)
+			live++;
+	return live;
+}
+
+int nest_ctx_init(struct nest_ctx *ctx, int fd, struct viommu *v)
+{
+	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->fd = fd;
+	ctx->viommu = v;
+	if (ioctl(fd, IOMMU_IOAS_ALLOC, &cmd)) {
+		set_err(ctx, "IOMMU_IOAS_ALLOC failed: %s", strerror(errno));
+		return -errno;
+	}
+	ctx->ioas_id = cmd.out_ioas_id;
+	nest_ctx_note_id(ctx, ctx->ioas_id);
+	return 0;
+}
+
+int nest_ctx_fini(struct nest_ctx *ctx)
+{
+	int err;
+
+	if (!ctx->ioas_id)
+		return 0;
+	err = nest_destroy_id(ctx->fd, ctx->ioas_id);
+	if (err) {
+		set_err(ctx, "destroying IOAS %u failed: %s", ctx->ioas_id,
+			strerror(err));
+		return -err;
+	}
+	ctx->ioas_id = 0;
+	return 0;
+}
+
+struct nest_hwpt *nest_find_hwpt(struct nest_ctx *ctx, uint32_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < ctx->nr_hwpts; i++)
+		if (ctx->hwpts[i].id == id)
+			return &ctx->hwpts[i];
+	return NULL;
+}
+
+static void drop_hwpt(struct nest_ctx *ctx, struct nest_hwpt *hwpt)
+{
+	uint32_t id = hwpt->id;
+	int err = nest_destroy_id(ctx->fd, id);
+
+	trace(ctx, NEST_EV_DESTROY, id, 0, err);
+	*hwpt = ctx->hwpts[--ctx->nr_hwpts];
+}
+
+static int get_hw_info(struct nest_ctx *ctx, struct nest_dev *dev,
+		       struct viommu_hiod *hiod)
+{
+	struct iommu_hw_info cmd = {
+		.size = sizeof(cmd),
+		.dev_id = dev->dev_id,
+		.data_len = sizeof(hiod->data),
+		.data_uptr = (uintptr_t)hiod->data,
+	};
+
+	memset(hiod, 0, sizeof(*hiod));
+	if (ioctl(ctx->fd, IOMMU_GET_HW_INFO, &cmd))
+		return errno;
+	hiod->dev_id = dev->dev_id;
+	hiod->hw_info_type = cmd.out_data_type;
+	hiod->caps = cmd.out_capabilities;
+	hiod->data_len = cmd.data_len < sizeof(hiod->data) ?
+			 cmd.data_len : sizeof(hiod->data);
+	hiod->behind_bridge = dev->behind_bridge;
+	return 0;
+}
+
+/*
+ * Host address width from the IOAS's usable ranges: the bits needed for
+ * the last usable IOVA, as QEMU derives it for aw-bits checks.
+ */
+static int host_aw_bits(struct nest_ctx *ctx, unsigned int *bits)
+{
+	struct {
+		struct iommu_ioas_iova_ranges hdr;
+		struct iommu_iova_range r[32];
+	} cmd = {
+		.hdr = {
+			.size = sizeof(cmd.hdr),
+			.ioas_id = ctx->ioas_id,
+			.num_iovas = 32,
+			.allowed_iovas = (uintptr_t)cmd.r,
+		},
+	};
+
+	if (ioctl(ctx->fd, IOMMU_IOAS_IOVA_RANGES, &cmd.hdr))
+		return errno;
+	*bits = cmd.hdr.num_iovas ?
+		viommu_aw_bits_from_last(cmd.r[cmd.hdr.num_iovas - 1].last) : 0;
+	return 0;
+}
+
+static int hwpt_alloc(struct nest_ctx *ctx, struct nest_dev *dev,
+		      uint32_t pt_id, uint32_t flags, uint32_t data_type,
+		      const void *data, uint32_t data_len, uint32_t *out_id)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = dev->dev_id,
+		.pt_id = pt_id,
+		.data_type = data_type,
+		.data_len = data_len,
+		.data_uptr = (uintptr_t)data,
+	};
+
+	if (ioctl(ctx->fd, IOMMU_HWPT_ALLOC, &cmd))
+		return errno;
+	*out_id = cmd.out_hwpt_id;
+	nest_ctx_note_id(ctx, *out_id);
+	return 0;
+}
+
+/* Step 3: every HWPT this context made, in order; EINVAL means next. */
+static int try_reuse(struct nest_ctx *ctx, struct nest_dev *dev,
+		     bool *attached)
+{
+	unsigned int i;
+	int err;
+
+	*attached = false;
+	for (i = 0; i < ctx->nr_hwpts; i++) {
+		struct nest_hwpt *hwpt = &ctx->hwpts[i];
+
+		err = dev->ops->attach(ctx, dev, hwpt->id);
+		trace(ctx, NEST_EV_REUSE_TRY, hwpt->id, 0, err);
+		if (err == EINVAL)
+			continue;
+		if (err) {
+			set_err(ctx, "%s: attach to existing HWPT %u failed: %s",
+				dev->name, hwpt->id, strerror(err));
+			return err;
+		}
+		hwpt->users++;
+		dev->hwpt_id = hwpt->id;
+		dev->dirty_tracking =
+			hwpt->alloc_flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+		*attached = true;
+		return 0;
+	}
+	return 0;
+}
+
+/* Steps 4-7: read caps, allocate a fresh HWPT, attach to it. */
+static int attach_fresh(struct nest_ctx *ctx, struct nest_dev *dev,
+			uint64_t viommu_flags)
+{
+	struct nest_hwpt *hwpt;
+	struct viommu_hiod info;
+	uint32_t flags = 0, id = 0;
+	int err;
+
+	err = get_hw_info(ctx, dev, &info);
+	trace(ctx, NEST_EV_DEVICE_INFO, dev->dev_id, info.caps, err);
+	if (err) {
+		set_err(ctx, "%s: IOMMU_GET_HW_INFO failed: %s", dev->name,
+			strerror(err));
+		return err;
+	}
+	if (viommu_flags & VIOMMU_FLAG_WANT_NESTING_PARENT)
+		flags |= IOMMU_HWPT_ALLOC_NEST_PARENT;
+	if (info.caps & IOMMU_HW_CAP_DIRTY_TRACKING)
+		flags |= IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+
+	err = hwpt_alloc(ctx, dev, ctx->ioas_id, flags, IOMMU_HWPT_DATA_NONE,
+			 NULL, 0, &id);
+	trace(ctx, NEST_EV_HWPT_ALLOC, ctx->ioas_id, flags, err)->new_id = id;
+	if (err) {
+		/* Step 6: no fallback to a plain HWPT. */
+		set_err(ctx, "%s: IOMMU_HWPT_ALLOC flags 0x%x failed: %s%s",
+			dev->name, flags, strerror(err),
+			(flags & IOMMU_HWPT_ALLOC_NEST_PARENT) && err == EOPNOTSUPP ?
+			" (the host IOMMU cannot be a nesting parent; the vIOMMU wants one)" : "");
+		return err;
+	}
+	if (ctx->nr_hwpts >= NEST_MAX_HWPTS) {
+		nest_destroy_id(ctx->fd, id);
+		set_err(ctx, "more than %d HWPTs in one context", NEST_MAX_HWPTS);
+		return ENOSPC;
+	}
+	hwpt = &ctx->hwpts[ctx->nr_hwpts++];
+	memset(hwpt, 0, sizeof(*hwpt));
+	hwpt->id = id;
+	hwpt->alloc_flags = flags;
+	if (flags & IOMMU_HWPT_ALLOC_NEST_PARENT) {
+		uint64_t quirks = viommu_get_host_quirks(ctx->viommu,
+					info.hw_info_type, info.data,
+					info.data_len);
+
+		trace(ctx, NEST_EV_HOST_QUIRKS, id, quirks, 0);
+		hwpt->bypass_ro =
+			quirks & HOST_IOMMU_QUIRK_NESTING_PARENT_BYPASS_RO;
+	}
+
+	err = dev->ops->attach(ctx, dev, id);
+	trace(ctx, NEST_EV_ATTACH, id, 0, err);
+	if (err) {
+		set_err(ctx, "%s: attach to new HWPT %u failed: %s", dev->name,
+			id, strerror(err));
+		drop_hwpt(ctx, hwpt);
+		return err;
+	}
+	hwpt->users = 1;
+	dev->hwpt_id = id;
+	dev->dirty_tracking = flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+	return 0;
+}
+
+/* Steps 8-9, only after the attach: realize the hiod, hand it over. */
+static int realize_and_set_hiod(struct nest_ctx *ctx, struct nest_dev *dev)
+{
+	char why[VIOMMU_ERR_LEN];
+	int err;
+
+	err = get_hw_info(ctx, dev, &dev->hiod);
+	if (!err)
+		err = host_aw_bits(ctx, &dev->hiod.host_aw_bits);
+	dev->hiod.hwpt_id = dev->hwpt_id;
+	trace(ctx, NEST_EV_HIOD_REALIZE, dev->hwpt_id, dev->hiod.hw_info_type,
+	      err);
+	if (err) {
+		set_err(ctx, "%s: host IOMMU device realize failed: %s",
+			dev->name, strerror(err));
+		return err;
+	}
+	err = viommu_set_iommu_device(ctx->viommu, &dev->hiod, why,
+				      sizeof(why));
+	trace(ctx, NEST_EV_SET_IOMMU_DEVICE, dev->dev_id, 0,
+	      err ? EPERM : 0);
+	if (err) {
+		set_err(ctx, "%s: %s refused the host IOMMU device: %s",
+			dev->name, viommu_kind_name(ctx->viommu->cfg.kind), why);
+		return EPERM;
+	}
+	dev->hiod_set = true;
+	return 0;
+}
+
+/* Leave the context HWPT and destroy it when it was the last user. */
+static void leave_hwpt(struct nest_ctx *ctx, struct nest_dev *dev)
+{
+	struct nest_hwpt *hwpt = nest_find_hwpt(ctx, dev->hwpt_id);
+	int err;
+
+	if (!dev->hwpt_id)
+		return;
+	err = dev->ops->detach(ctx, dev);
+	trace(ctx, NEST_EV_DETACH, dev->nested_id ?: dev->hwpt_id, 0, err);
+	if (dev->nested_id) {
+		trace(ctx, NEST_EV_DESTROY, dev->nested_id, 0,
+		      nest_destroy_id(ctx->fd, dev->nested_id));
+		dev->nested_id = 0;
+	}
+	if (hwpt && --hwpt->users == 0)
+		drop_hwpt(ctx, hwpt);
+	dev->hwpt_id = 0;
+}
+
+static void unbind(struct nest_ctx *ctx, struct nest_dev *dev)
+{
+	if (!dev->bound)
+		return;
+	dev->ops->unbind(ctx, dev);
+	trace(ctx, NEST_EV_UNBIND, dev->dev_id, 0, 0);
+	dev->bound = false;
+}
+
+int nest_attach_device(struct nest_ctx *ctx, struct nest_dev *dev)
+{
+	uint64_t flags;
+	bool attached;
+	int err;
+
+	ctx->err[0] = 0;
+	err = dev->ops->bind(ctx, dev);
+	trace(ctx, NEST_EV_BIND, dev->dev_id, 0, err);
+	if (err) {
+		set_err(ctx, "%s: bind to iommufd failed: %s", dev->name,
+			strerror(err));
+		return -err;
+	}
+	dev->bound = true;
+	nest_ctx_note_id(ctx, dev->dev_id);
+
+	flags = viommu_get_flags(ctx->viommu);
+	trace(ctx, NEST_EV_GET_FLAGS, 0, flags, 0);
+
+	err = try_reuse(ctx, dev, &attached);
+	if (!err && !attached)
+		err = attach_fresh(ctx, dev, flags);
+	if (!err)
+		err = realize_and_set_hiod(ctx, dev);
+	if (err) {
+		leave_hwpt(ctx, dev);
+		unbind(ctx, dev);
+		return -err;
+	}
+	return 0;
+}
+
+int nest_enable_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
+		       uint64_t vtd_s1_pgtbl)
+{
+	struct iommu_hwpt_selftest selftest = {
+		.iotlb = IOMMU_TEST_IOTLB_DEFAULT,
+	};
+	struct iommu_hwpt_vtd_s1 vtd = {
+		.pgtbl_addr = vtd_s1_pgtbl,
+		.addr_width = ctx->viommu->cfg.aw_bits,
+	};
+	uint32_t type, len, id = 0;
+	const void *data;
+	int err;
+
+	if (!dev->hiod_set) {
+		set_err(ctx, "%s: no host IOMMU device set", dev->name);
+		return -EINVAL;
+	}
+	switch (viommu_config_stage1(&ctx->viommu->cfg)) {
+	case VIOMMU_STAGE1_SELFTEST:
+		type = IOMMU_HWPT_DATA_SELFTEST;
+		data = &selftest;
+		len = sizeof(selftest);
+		break;
+	case VIOMMU_STAGE1_VTD:
+		type = IOMMU_HWPT_DATA_VTD_S1;
+		data = &vtd;
+		len = sizeof(vtd);
+		break;
+	default:
+		set_err(ctx, "%s: %s builds no nested HWPT stage-1", dev->name,
+			viommu_kind_name(ctx->viommu->cfg.kind));
+		return -EOPNOTSUPP;
+	}
+	err = hwpt_alloc(ctx, dev, dev->hiod.hwpt_id, 0, type, data, len, &id);
+	trace(ctx, NEST_EV_NESTED_ALLOC, dev->hiod.hwpt_id, type, err)->new_id = id;
+	if (err) {
+		set_err(ctx, "%s: nested HWPT on parent %u failed: %s",
+			dev->name, dev->hiod.hwpt_id, strerror(err));
+		return -err;
+	}
+	err = dev->ops->attach(ctx, dev, id);
+	trace(ctx, NEST_EV_ATTACH, id, 0, err);
+	if (err) {
+		set_err(ctx, "%s: replace onto nested HWPT %u failed: %s",
+			dev->name, id, strerror(err));
+		trace(ctx, NEST_EV_DESTROY, id, 0, nest_destroy_id(ctx->fd, id));
+		return -err;
+	}
+	dev->nested_id = id;
+	return 0;
+}
+
+int nest_detach_device(struct nest_ctx *ctx, struct nest_dev *dev)
+{
+	if (dev->hiod_set) {
+		viommu_unset_iommu_device(ctx->viommu, dev->dev_id);
+		trace(ctx, NEST_EV_UNSET_IOMMU_DEVICE, dev->dev_id, 0, 0);
+		dev->hiod_set = false;
+	}
+	leave_hwpt(ctx, dev);
+	unbind(ctx, dev);
+	return 0;
+}
+
+void nest_dev_free(struct nest_dev *dev)
+{
+	if (dev && dev->ops->free)
+		dev->ops->free(dev);
+	free(dev);
+}
+
+const char *nest_errno_name(int err)
+{
+	static const struct {
+		int err;
+		const char *name;
+	} names[] = {
+		{ EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { EIO, "EIO" },
+		{ ENXIO, "ENXIO" }, { E2BIG, "E2BIG" }, { EBADF, "EBADF" },
+		{ ENOMEM, "ENOMEM" }, { EFAULT, "EFAULT" }, { EBUSY, "EBUSY" },
+		{ EEXIST, "EEXIST" }, { ENODEV, "ENODEV" }, { EINVAL, "EINVAL" },
+		{ ENOSPC, "ENOSPC" }, { ENOTTY, "ENOTTY" }, { ERANGE, "ERANGE" },
+		{ EOVERFLOW, "EOVERFLOW" }, { EOPNOTSUPP, "EOPNOTSUPP" },
+	};
+	static __thread char buf[16];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].err == err)
+			return names[i].name;
+	snprintf(buf, sizeof(buf), "E%d", err);
+	return buf;
+}

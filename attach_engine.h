@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The VMM attach engine: the VFIO-core side of attaching a device under a
+ * vIOMMU with the iommufd backend, step by step as QEMU does it, with
+ * every step appended to a trace.  Devices sit behind an ops table so the
+ * mock and the VFIO cdev backends share one engine.
+ */
+#ifndef ATTACH_ENGINE_H
+#define ATTACH_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "viommu_model.h"
+
+#define NEST_MAX_HWPTS	16
+#define NEST_TRACE_MAX	256
+#define NEST_MAX_IDS	128
+#define NEST_ERR_LEN	256
+
+struct nest_ctx;
+struct nest_dev;
+
+struct nest_dev_ops {
+	const char *name;
+	/* Bind to ctx->fd and set dev->dev_id; may attach to the IOAS. */
+	int (*bind)(struct nest_ctx *ctx, struct nest_dev *dev);
+	/* Attach to @pt_id, or replace the current attachment with it. */
+	int (*attach)(struct nest_ctx *ctx, struct nest_dev *dev, uint32_t pt_id);
+	/* Leave the current HWPT so it can be destroyed. */
+	int (*detach)(struct nest_ctx *ctx, struct nest_dev *dev);
+	void (*unbind)(struct nest_ctx *ctx, struct nest_dev *dev);
+	void (*free)(struct nest_dev *dev);
+};
+
+struct nest_hwpt {
+	uint32_t id;
+	uint32_t alloc_flags;
+	unsigned int users;
+	bool bypass_ro;		/* HOST_IOMMU_QUIRK_NESTING_PARENT_BYPASS_RO */
+};
+
+struct nest_dev {
+	const struct nest_dev_ops *ops;
+	void *priv;
+	char name[32];
+	bool behind_bridge;
+	bool bound;
+	uint32_t dev_id;
+	uint32_t hwpt_id;	/* the context HWPT it is attached to */
+	uint32_t nested_id;	/* its stage-1 HWPT, 0 when none */
+	bool dirty_tracking;
+	bool hiod_set;
+	struct viommu_hiod hiod;
+};
+
+enum nest_event_type {
+	NEST_EV_BIND,
+	NEST_EV_GET_FLAGS,
+	NEST_EV_REUSE_TRY,
+	NEST_EV_DEVICE_INFO,
+	NEST_EV_HWPT_ALLOC,
+	NEST_EV_HOST_QUIRKS,
+	NEST_EV_ATTACH,
+	NEST_EV_HIOD_REALIZE,
+	NEST_EV_SET_IOMMU_DEVICE,
+	NEST_EV_NESTED_ALLOC,
+	NEST_EV_UNSET_IOMMU_DEVICE,
+	NEST_EV_DETACH,
+	NEST_EV_DESTROY,
+	NEST_EV_UNBIND,
+};
+
+struct nest_event {
+	enum nest_event_type type;
+	uint32_t id;		/* the device or HWPT the step acted on */
+	uint32_t new_id;	/* the object it created, if any */
+	uint64_t arg;		/* flags, caps or hw_info type */
+	int err;		/* positive errno, 0 on success */
+};
+
+struct nest_ctx {
+	int fd;
+	uint32_t ioas_id;
+	struct viommu *viommu;
+	unsigned int nr_hwpts;
+	struct nest_hwpt hwpts[NEST_MAX_HWPTS];
+	unsigned int nr_events;
+	struct nest_event trace[NEST_TRACE_MAX];
+	/* every object id ever created here, for leak checks */
+	unsigned int nr_ids;
+	uint32_t ids[NEST_MAX_IDS];
+	char err[NEST_ERR_LEN];
+};
+
+/* Open an IOAS on @fd for a VM whose vIOMMU is @v. */
+int nest_ctx_init(struct nest_ctx *ctx, int fd, struct viommu *v);
+/* Destroy the IOAS; every device must be detached first. */
+int nest_ctx_fini(struct nest_ctx *ctx);
+void nest_ctx_note_id(struct nest_ctx *ctx, uint32_t id);
+
+/* Steps 1-9: bind, flags, reuse or allocate, attach, hiod, set. */
+int nest_attach_device(struct nest_ctx *ctx, struct nest_dev *dev);
+/* Step 10: the vIOMMU's stage-1, a nested HWPT on hiod.hwpt_id. */
+int nest_enable_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
+		       uint64_t vtd_s1_pgtbl);
+/* Reverse of the above: unset, detach, destroy, unbind. */
+int nest_detach_device(struct nest_ctx *ctx, struct nest_dev *dev);
+void nest_dev_free(struct nest_dev *dev);
+
+struct nest_hwpt *nest_find_hwpt(struct nest_ctx *ctx, uint32_t id);
+/* IOMMU_DESTROY on @id: 0 or a positive errno. */
+int nest_destroy_id(int fd, uint32_t id);
+/* Count of ids from ctx->ids still alive (IOMMU_DESTROY not ENOENT). */
+unsigned int nest_count_live_ids(struct nest_ctx *ctx);
+
+/*
+ * Print trace events from @from on, with object ids renamed in order of
+ * appearance (devices D1.., HWPTs H1..) so traces compare across runs
+ * and hosts.
+ */
+int nest_trace_format(const struct nest_ctx *ctx, unsigned int from,
+		      char *buf, size_t len);
+const char *nest_errno_name(int err);
+
+#endif

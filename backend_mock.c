@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The mock device backend.  A mock device is created bound and attached
+ * to the IOAS (through an automatic domain), so "bind" creates it, and
+ * "detach" moves it back onto the IOAS, which lets its HWPT be destroyed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "backend_mock.h"
+#include "iommufd_test.h"
+
+struct mock_priv {
+	uint32_t dev_flags;
+	uint32_t stdev_id;
+};
+
+static int test_cmd(int fd, struct iommu_test_cmd *cmd)
+{
+	cmd->size = sizeof(*cmd);
+	return ioctl(fd, IOMMU_TEST_CMD, cmd) ? errno : 0;
+}
+
+int nest_mock_probe(int fd)
+{
+	/* Checking a reference count of an empty range touches nothing. */
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
+		.check_refs = { .length = 0, .uptr = 0, .refs = 0 },
+	};
+	int err = test_cmd(fd, &cmd);
+
+	return err == ENOTTY ? ENOTTY : 0;
+}
+
+static int mock_bind(struct nest_ctx *ctx, struct nest_dev *dev)
+{
+	struct mock_priv *p = dev->priv;
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
+		.id = ctx->ioas_id,
+		.mock_domain_flags = { .dev_flags = p->dev_flags },
+	};
+	int err = test_cmd(ctx->fd, &cmd);
+
+	if (err)
+		return err;
+	p->stdev_id = cmd.mock_domain_flags.out_stdev_id;
+	dev->dev_id = cmd.mock_domain_flags.out_idev_id;
+	nest_ctx_note_id(ctx, p->stdev_id);
+	/* the automatic domain must be gone once the device is */
+	nest_ctx_note_id(ctx, cmd.mock_domain_flags.out_hwpt_id);
+	return 0;
+}
+
+static int mock_replace(struct nest_ctx *ctx, struct nest_dev *dev,
+			uint32_t pt_id)
+{
+	struct mock_priv *p = dev->priv;
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+		.id = p->stdev_id,
+		.mock_domain_replace = { .pt_id = pt_id },
+	};
+
+	return test_cmd(ctx->fd, &cmd);
+}
+
+static int mock_detach(struct nest_ctx *ctx, struct nest_dev *dev)
+{
+	return mock_replace(ctx, dev, ctx->ioas_id);
+}
+
+static void mock_unbind(struct nest_ctx *ctx, struct nest_dev *dev)
+{
+	struct mock_priv *p = dev->priv;
+
+	nest_destroy_id(ctx->fd, p->stdev_id);
+	p->stdev_id = 0;
+}
+
+static void mock_free(struct nest_dev *dev)
+{
+	free(dev->priv);
+}
+
+static const struct nest_dev_ops mock_ops = {
+	.name = "mock",
+	.bind = mock_bind,
+	.attach = mock_replace,
+	.detach = mock_detach,
+	.unbind = mock_unbind,
+	.free = mock_free,
+};
+
+struct nest_dev *nest_mock_dev_new(const char *name, uint32_t dev_flags)
+{
+	struct nest_dev *dev = calloc(1, sizeof(*dev));
+	struct mock_priv *p = calloc(1, sizeof(*p));
+
+	if (!dev || !p) {
+		free(dev);
+		free(p);
+		return NULL;
+	}
+	p->dev_flags = dev_flags;
+	dev->ops = &mock_ops;
+	dev->priv = p;
+	snprintf(dev->name, sizeof(dev->name), "%s", name);
+	return dev;
+}
+
+uint32_t nest_mock_stdev_id(const struct nest_dev *dev)
+{
+	const struct mock_priv *p = dev->priv;
+
+	return p->stdev_id;
+}

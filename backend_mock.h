@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The mock device backend: devices of the kernel's iommufd selftest
+ * driver (CONFIG_IOMMUFD_TEST), driven through IOMMU_TEST_CMD.
+ */
+#ifndef BACKEND_MOCK_H
+#define BACKEND_MOCK_H
+
+#include <stdint.h>
+
+#include "attach_engine.h"
+
+/* A mock device with MOCK_FLAGS_DEVICE_* @dev_flags, not yet bound. */
+struct nest_dev *nest_mock_dev_new(const char *name, uint32_t dev_flags);
+/* Selftest device id, the handle IOMMU_TEST_CMD ops take. */
+uint32_t nest_mock_stdev_id(const struct nest_dev *dev);
+/*
+ * 0 when @fd answers the mock's test ops; otherwise a positive errno
+ * (ENOTTY: the kernel was built without CONFIG_IOMMUFD_TEST).
+ */
+int nest_mock_probe(int fd);
+
+#endif

@@ -1,0 +1,677 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommufd nesting path as a VMM drives it: vIOMMU flags first, then a
+ * nesting-parent HWPT and the attach, then the host IOMMU device (hiod)
+ * handed to the vIOMMU, then its stage-1.  Runs on the kernel's mock
+ * IOMMU (CONFIG_IOMMUFD_TEST); without it every test SKIPs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "attach_engine.h"
+#include "backend_mock.h"
+#include "iommufd_test.h"
+#include "viommu_model.h"
+
+#define TRACE_LEN	2048
+#define NR_DEVS		3
+#define MOCK_HOST_AW	31	/* MOCK_APERTURE_LAST is 2^31 - 1 */
+
+/* ---- raw uAPI calls, independent of the engine under test ---- */
+
+static int hw_info_caps(int fd, uint32_t dev_id, uint64_t *caps,
+			uint32_t *type)
+{
+	struct iommu_hw_info cmd = { .size = sizeof(cmd), .dev_id = dev_id };
+
+	if (ioctl(fd, IOMMU_GET_HW_INFO, &cmd))
+		return errno;
+	*caps = cmd.out_capabilities;
+	*type = cmd.out_data_type;
+	return 0;
+}
+
+static int set_dirty_tracking(int fd, uint32_t hwpt_id, bool enable)
+{
+	struct iommu_hwpt_set_dirty_tracking cmd = {
+		.size = sizeof(cmd),
+		.flags = enable ? IOMMU_HWPT_DIRTY_TRACKING_ENABLE : 0,
+		.hwpt_id = hwpt_id,
+	};
+
+	return ioctl(fd, IOMMU_HWPT_SET_DIRTY_TRACKING, &cmd) ? errno : 0;
+}
+
+static int alloc_selftest_nested(int fd, uint32_t dev_id, uint32_t parent,
+				 uint32_t *out_id)
+{
+	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.dev_id = dev_id,
+		.pt_id = parent,
+		.data_type = IOMMU_HWPT_DATA_SELFTEST,
+		.data_len = sizeof(data),
+		.data_uptr = (uintptr_t)&data,
+	};
+
+	if (ioctl(fd, IOMMU_HWPT_ALLOC, &cmd))
+		return errno;
+	*out_id = cmd.out_hwpt_id;
+	return 0;
+}
+
+static int check_iotlb(int fd, uint32_t nested_id, uint32_t idx,
+		       uint32_t expect)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_MD_CHECK_IOTLB,
+		.id = nested_id,
+		.check_iotlb = { .id = idx, .iotlb = expect },
+	};
+
+	return ioctl(fd, IOMMU_TEST_CMD, &cmd) ? errno : 0;
+}
+
+static int invalidate_selftest(int fd, uint32_t hwpt_id, uint32_t flags,
+			       uint32_t iotlb_id, uint32_t *done)
+{
+	struct iommu_hwpt_invalidate_selftest inv = {
+		.flags = flags,
+		.iotlb_id = iotlb_id,
+	};
+	struct iommu_hwpt_invalidate cmd = {
+		.size = sizeof(cmd),
+		.hwpt_id = hwpt_id,
+		.data_uptr = (uintptr_t)&inv,
+		.data_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+		.entry_len = sizeof(inv),
+		.entry_num = 1,
+	};
+	int rc = ioctl(fd, IOMMU_HWPT_INVALIDATE, &cmd) ? errno : 0;
+
+	*done = cmd.entry_num;
+	return rc;
+}
+
+/* Index of the first trace event of @type from @from on, or -1. */
+static int find_event(const struct nest_ctx *ctx, unsigned int from,
+		      enum nest_event_type type)
+{
+	unsigned int i;
+
+	for (i = from; i < ctx->nr_events; i++)
+		if (ctx->trace[i].type == type)
+			return i;
+	return -1;
+}
+
+/* ---- the mock fixture: one vIOMMU config x one mock device kind ---- */
+
+FIXTURE(mock_nest) {
+	int fd;
+	struct viommu viommu;
+	struct nest_ctx ctx;
+	struct nest_dev *dev[NR_DEVS];
+	char trace[TRACE_LEN];
+};
+
+/*
+ * Expectations are written out per config, not derived from the model:
+ * @flags is what get_viommu_flags() must answer, @refusal a phrase the
+ * set_iommu_device() refusal on the mock host must contain (NULL: it is
+ * accepted), @stage1 whether the vIOMMU builds a SELFTEST nested HWPT.
+ */
+FIXTURE_VARIANT(mock_nest) {
+	const char *config;
+	uint32_t dev_flags;
+	uint64_t flags;
+	const char *refusal;
+	bool stage1;
+};
+
+#define MOCK_NEST_VARIANT(_name, _config, _flags, _refusal, _stage1)	\
+	FIXTURE_VARIANT_ADD(mock_nest, _name##_dirty) {			\
+		.config = _config, .dev_flags = 0, .flags = _flags,	\
+		.refusal = _refusal, .stage1 = _stage1,			\
+	};								\
+	FIXTURE_VARIANT_ADD(mock_nest, _name##_no_dirty) {		\
+		.config = _config,					\
+		.dev_flags = MOCK_FLAGS_DEVICE_NO_DIRTY,		\
+		.flags = _flags, .refusal = _refusal, .stage1 = _stage1, \
+	}
+
+MOCK_NEST_VARIANT(none, "none", 0, NULL, false);
+MOCK_NEST_VARIANT(virtio_iommu, "virtio-iommu", 0, NULL, false);
+MOCK_NEST_VARIANT(intel_flts_off, "intel-iommu,x-scalable-mode=on,x-flts=off",
+		  0, "aw-bits=48 exceeds the host address width of 31", false);
+MOCK_NEST_VARIANT(intel_flts_on, "intel-iommu,x-scalable-mode=on,x-flts=on",
+		  VIOMMU_FLAG_WANT_NESTING_PARENT,
+		  "hw_info type is 0xfeedbeef, expected INTEL_VTD", false);
+MOCK_NEST_VARIANT(smmuv3_accel, "arm-smmuv3,accel=on,ssidsize=20",
+		  VIOMMU_FLAG_WANT_NESTING_PARENT | VIOMMU_FLAG_PASID_SUPPORTED,
+		  "hw_info type is 0xfeedbeef, expected ARM_SMMUV3", false);
+MOCK_NEST_VARIANT(selftest_nesting_on, "selftest-iommu,nesting=on",
+		  VIOMMU_FLAG_WANT_NESTING_PARENT, NULL, true);
+MOCK_NEST_VARIANT(selftest_nesting_off, "selftest-iommu,nesting=off",
+		  0, NULL, false);
+
+FIXTURE_SETUP(mock_nest)
+{
+	struct viommu_config cfg;
+	char err[VIOMMU_ERR_LEN];
+	char name[16];
+	int i, rc;
+
+	self->fd = open("/dev/iommu", O_RDWR);
+	if (self->fd < 0)
+		SKIP(return, "no /dev/iommu (%s): kernel lacks CONFIG_IOMMUFD",
+		     strerror(errno));
+	rc = nest_mock_probe(self->fd);
+	if (rc)
+		SKIP(return, "no mock devices (%s): kernel lacks CONFIG_IOMMUFD_TEST",
+		     strerror(rc));
+	rc = viommu_config_parse(variant->config, &cfg, err, sizeof(err));
+	ASSERT_EQ(0, rc) TH_LOG("%s", err);
+	viommu_init(&self->viommu, &cfg);
+	rc = nest_ctx_init(&self->ctx, self->fd, &self->viommu);
+	ASSERT_EQ(0, rc) TH_LOG("%s", self->ctx.err);
+	for (i = 0; i < NR_DEVS; i++) {
+		snprintf(name, sizeof(name), "mock%d", i);
+		self->dev[i] = nest_mock_dev_new(name, variant->dev_flags);
+		ASSERT_NE(NULL, self->dev[i]);
+	}
+}
+
+FIXTURE_TEARDOWN(mock_nest)
+{
+	int i;
+
+	for (i = NR_DEVS - 1; i >= 0; i--) {
+		if (self->dev[i])
+			nest_detach_device(&self->ctx, self->dev[i]);
+		nest_dev_free(self->dev[i]);
+	}
+	nest_ctx_fini(&self->ctx);
+	close(self->fd);
+}
+
+static bool dirty_dev(const FIXTURE_VARIANT(mock_nest) *variant)
+{
+	return !(variant->dev_flags & MOCK_FLAGS_DEVICE_NO_DIRTY);
+}
+
+static uint32_t expected_hwpt_flags(const FIXTURE_VARIANT(mock_nest) *variant)
+{
+	uint32_t flags = 0;
+
+	if (variant->flags & VIOMMU_FLAG_WANT_NESTING_PARENT)
+		flags |= IOMMU_HWPT_ALLOC_NEST_PARENT;
+	if (dirty_dev(variant))
+		flags |= IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+	return flags;
+}
+
+/* Attach dev[i]; assert it is accepted or refused as the variant says. */
+#define attach_as_expected(i) do {					\
+	int __rc = nest_attach_device(&self->ctx, self->dev[i]);	\
+	if (variant->refusal) {						\
+		ASSERT_EQ(-EPERM, __rc);				\
+		ASSERT_NE(NULL, strstr(self->ctx.err, variant->refusal)) \
+			TH_LOG("refusal was: %s", self->ctx.err);	\
+	} else {							\
+		ASSERT_EQ(0, __rc) TH_LOG("%s", self->ctx.err);		\
+	}								\
+} while (0)
+
+#define skip_if_refused() do {						\
+	if (variant->refusal)						\
+		SKIP(return, "%s refuses the mock host (%s)",		\
+		     variant->config, variant->refusal);		\
+} while (0)
+
+#define skip_if_no_stage1() do {					\
+	if (!variant->stage1)						\
+		SKIP(return, "%s builds no stage-1 on the mock host",	\
+		     variant->config);					\
+} while (0)
+
+TEST_F(mock_nest, single_attach_trace)
+{
+	uint32_t hwpt_flags = expected_hwpt_flags(variant);
+	char expect[TRACE_LEN];
+	int n;
+
+	attach_as_expected(0);
+	n = snprintf(expect, sizeof(expect),
+		     "BIND(D1) GET_FLAGS=0x%llx DEVICE_INFO(D1)=caps:0x%x HWPT_ALLOC(0x%x)=H1",
+		     (unsigned long long)variant->flags, dirty_dev(variant),
+		     hwpt_flags);
+	if (hwpt_flags & IOMMU_HWPT_ALLOC_NEST_PARENT)
+		n += snprintf(expect + n, sizeof(expect) - n,
+			      " HOST_QUIRKS(H1)=0x0");
+	n += snprintf(expect + n, sizeof(expect) - n,
+		      " ATTACH(H1) HIOD_REALIZE(H1)=type:0xfeedbeef");
+	if (variant->refusal)
+		snprintf(expect + n, sizeof(expect) - n,
+			 " SET_IOMMU_DEVICE(D1)=EPERM DETACH(H1) DESTROY(H1) UNBIND(D1)");
+	else
+		snprintf(expect + n, sizeof(expect) - n,
+			 " SET_IOMMU_DEVICE(D1)=ok");
+	ASSERT_EQ(0, nest_trace_format(&self->ctx, 0, self->trace,
+				       sizeof(self->trace)));
+	ASSERT_STREQ(expect, self->trace);
+}
+
+TEST_F(mock_nest, nest_parent_iff_wanted)
+{
+	bool want = variant->flags & VIOMMU_FLAG_WANT_NESTING_PARENT;
+	struct nest_dev *dev = self->dev[0];
+	uint32_t nested = 0;
+	int ev, rc;
+
+	attach_as_expected(0);
+	ev = find_event(&self->ctx, 0, NEST_EV_HWPT_ALLOC);
+	ASSERT_LE(0, ev);
+	ASSERT_EQ(want, !!(self->ctx.trace[ev].arg &
+			   IOMMU_HWPT_ALLOC_NEST_PARENT));
+	if (variant->refusal)
+		return;
+	/* The kernel's view: only a nesting parent takes a nested child. */
+	rc = alloc_selftest_nested(self->fd, dev->dev_id, dev->hwpt_id,
+				   &nested);
+	ASSERT_EQ(want ? 0 : EINVAL, rc);
+	if (!rc)
+		ASSERT_EQ(0, nest_destroy_id(self->fd, nested));
+}
+
+TEST_F(mock_nest, dirty_tracking_iff_caps)
+{
+	struct nest_dev *dev = self->dev[0];
+	uint32_t type = 0;
+	uint64_t caps = 0;
+	bool dirty;
+	int ev;
+
+	attach_as_expected(0);
+	if (variant->refusal) {
+		ev = find_event(&self->ctx, 0, NEST_EV_HWPT_ALLOC);
+		ASSERT_EQ(dirty_dev(variant),
+			  !!(self->ctx.trace[ev].arg &
+			     IOMMU_HWPT_ALLOC_DIRTY_TRACKING));
+		return;
+	}
+	ASSERT_EQ(0, hw_info_caps(self->fd, dev->dev_id, &caps, &type));
+	dirty = caps & IOMMU_HW_CAP_DIRTY_TRACKING;
+	ASSERT_EQ(dirty_dev(variant), dirty);
+	ASSERT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, type);
+	ASSERT_EQ(dirty, dev->dirty_tracking);
+	ASSERT_EQ(dirty, !!(nest_find_hwpt(&self->ctx, dev->hwpt_id)->alloc_flags &
+			    IOMMU_HWPT_ALLOC_DIRTY_TRACKING));
+	/* The kernel's view: only a dirty-tracking HWPT can start tracking. */
+	ASSERT_EQ(dirty ? 0 : EOPNOTSUPP,
+		  set_dirty_tracking(self->fd, dev->hwpt_id, true));
+	if (dirty)
+		ASSERT_EQ(0, set_dirty_tracking(self->fd, dev->hwpt_id, false));
+}
+
+TEST_F(mock_nest, second_device_reuses_hwpt)
+{
+	unsigned int mark;
+	char expect[TRACE_LEN];
+
+	attach_as_expected(0);
+	mark = self->ctx.nr_events;
+	attach_as_expected(1);
+	ASSERT_EQ(0, nest_trace_format(&self->ctx, mark, self->trace,
+				       sizeof(self->trace)));
+	if (variant->refusal) {
+		/* the refused device's HWPT is gone: nothing to reuse */
+		ASSERT_EQ(-1, find_event(&self->ctx, mark, NEST_EV_REUSE_TRY))
+			TH_LOG("trace: %s", self->trace);
+		ASSERT_EQ(0, self->ctx.nr_hwpts);
+		return;
+	}
+	snprintf(expect, sizeof(expect),
+		 "BIND(D1) GET_FLAGS=0x%llx REUSE_TRY(H1)=ok HIOD_REALIZE(H1)=type:0xfeedbeef SET_IOMMU_DEVICE(D1)=ok",
+		 (unsigned long long)variant->flags);
+	ASSERT_STREQ(expect, self->trace);
+	ASSERT_EQ(self->dev[0]->hwpt_id, self->dev[1]->hwpt_id);
+	ASSERT_EQ(1, self->ctx.nr_hwpts);
+	ASSERT_EQ(2, self->ctx.hwpts[0].users);
+}
+
+TEST_F(mock_nest, other_device_kind_after_einval)
+{
+	uint32_t other = variant->dev_flags ^ MOCK_FLAGS_DEVICE_NO_DIRTY;
+	struct nest_dev *odev;
+	unsigned int mark;
+	int ev;
+
+	skip_if_refused();
+	attach_as_expected(0);
+	odev = nest_mock_dev_new("other", other);
+	ASSERT_NE(NULL, odev);
+	nest_dev_free(self->dev[2]);
+	self->dev[2] = odev;
+	mark = self->ctx.nr_events;
+	ASSERT_EQ(0, nest_attach_device(&self->ctx, odev))
+		TH_LOG("%s", self->ctx.err);
+	ev = find_event(&self->ctx, mark, NEST_EV_REUSE_TRY);
+	ASSERT_LE(0, ev);
+	if (dirty_dev(variant)) {
+		/* a no-dirty device cannot join a dirty-tracking domain */
+		ASSERT_EQ(EINVAL, self->ctx.trace[ev].err);
+		ASSERT_LE(0, find_event(&self->ctx, ev, NEST_EV_HWPT_ALLOC));
+		ASSERT_EQ(2, self->ctx.nr_hwpts);
+		ASSERT_NE(self->dev[0]->hwpt_id, odev->hwpt_id);
+		ASSERT_FALSE(odev->dirty_tracking);
+	} else {
+		/* a dirty-capable device joins, and tracking follows the HWPT */
+		ASSERT_EQ(0, self->ctx.trace[ev].err);
+		ASSERT_EQ(-1, find_event(&self->ctx, ev, NEST_EV_HWPT_ALLOC));
+		ASSERT_EQ(1, self->ctx.nr_hwpts);
+		ASSERT_EQ(self->dev[0]->hwpt_id, odev->hwpt_id);
+		ASSERT_FALSE(odev->dirty_tracking);
+	}
+}
+
+TEST_F(mock_nest, nested_hwpt_replace)
+{
+	struct nest_dev *dev = self->dev[0];
+	unsigned int mark;
+	uint32_t nested;
+
+	skip_if_refused();
+	attach_as_expected(0);
+	mark = self->ctx.nr_events;
+	if (!variant->stage1) {
+		ASSERT_EQ(-EOPNOTSUPP, nest_enable_stage1(&self->ctx, dev, 0));
+		ASSERT_EQ(mark, self->ctx.nr_events);
+		return;
+	}
+	ASSERT_EQ(0, nest_enable_stage1(&self->ctx, dev, 0))
+		TH_LOG("%s", self->ctx.err);
+	ASSERT_EQ(0, nest_trace_format(&self->ctx, mark, self->trace,
+				       sizeof(self->trace)));
+	ASSERT_STREQ("NESTED_ALLOC(H1)=H2 ATTACH(H2)", self->trace);
+	ASSERT_EQ(dev->hiod.hwpt_id, self->ctx.trace[mark].id);
+	nested = dev->nested_id;
+	ASSERT_NE(0, nested);
+	/* a fresh SELFTEST nested domain holds the default IOTLB value */
+	ASSERT_EQ(0, check_iotlb(self->fd, nested, 0, IOMMU_TEST_IOTLB_DEFAULT));
+	/* nested-on-nested is not a thing */
+	ASSERT_EQ(EINVAL, alloc_selftest_nested(self->fd, dev->dev_id, nested,
+						&nested));
+}
+
+TEST_F(mock_nest, iotlb_invalidation)
+{
+	uint32_t nested, done, i;
+
+	skip_if_refused();
+	skip_if_no_stage1();
+	attach_as_expected(0);
+	ASSERT_EQ(0, nest_enable_stage1(&self->ctx, self->dev[0], 0));
+	nested = self->dev[0]->nested_id;
+	for (i = 0; i < MOCK_NESTED_DOMAIN_IOTLB_NUM; i++)
+		ASSERT_EQ(0, check_iotlb(self->fd, nested, i,
+					 IOMMU_TEST_IOTLB_DEFAULT));
+	ASSERT_EQ(0, invalidate_selftest(self->fd, nested, 0, 1, &done));
+	ASSERT_EQ(1, done);
+	for (i = 0; i < MOCK_NESTED_DOMAIN_IOTLB_NUM; i++)
+		ASSERT_EQ(0, check_iotlb(self->fd, nested, i,
+					 i == 1 ? 0 : IOMMU_TEST_IOTLB_DEFAULT));
+	ASSERT_EQ(0, invalidate_selftest(self->fd, nested,
+					 IOMMU_TEST_INVALIDATE_FLAG_ALL, 0,
+					 &done));
+	for (i = 0; i < MOCK_NESTED_DOMAIN_IOTLB_NUM; i++)
+		ASSERT_EQ(0, check_iotlb(self->fd, nested, i, 0));
+	/* the parent is not a stage-1: it takes no SELFTEST invalidation */
+	ASSERT_NE(0, invalidate_selftest(self->fd, self->dev[0]->hwpt_id, 0, 0,
+					 &done));
+}
+
+TEST_F(mock_nest, destroy_busy)
+{
+	struct nest_dev *dev = self->dev[0];
+	uint32_t parent, nested;
+
+	skip_if_refused();
+	attach_as_expected(0);
+	/* an attached HWPT cannot go */
+	ASSERT_EQ(EBUSY, nest_destroy_id(self->fd, dev->hwpt_id));
+	if (!variant->stage1)
+		return;
+	ASSERT_EQ(0, nest_enable_stage1(&self->ctx, dev, 0));
+	/* the device left the parent for the nested HWPT: only it holds it */
+	ASSERT_EQ(EBUSY, nest_destroy_id(self->fd, dev->hwpt_id));
+	ASSERT_EQ(EBUSY, nest_destroy_id(self->fd, dev->nested_id));
+	parent = dev->hwpt_id;
+	nested = dev->nested_id;
+	ASSERT_EQ(0, nest_detach_device(&self->ctx, dev));
+	ASSERT_EQ(ENOENT, nest_destroy_id(self->fd, nested));
+	ASSERT_EQ(ENOENT, nest_destroy_id(self->fd, parent));
+}
+
+TEST_F(mock_nest, reverse_teardown_leaves_nothing)
+{
+	unsigned int i, mark;
+	const char *expect;
+
+	attach_as_expected(0);
+	attach_as_expected(1);
+	if (variant->stage1)
+		ASSERT_EQ(0, nest_enable_stage1(&self->ctx, self->dev[1], 0));
+	ASSERT_EQ(0, nest_detach_device(&self->ctx, self->dev[0]));
+	mark = self->ctx.nr_events;
+	ASSERT_EQ(0, nest_detach_device(&self->ctx, self->dev[1]));
+	ASSERT_EQ(0, nest_trace_format(&self->ctx, mark, self->trace,
+				       sizeof(self->trace)));
+	if (variant->refusal)
+		expect = "";
+	else if (variant->stage1)
+		expect = "UNSET_IOMMU_DEVICE(D1) DETACH(H1) DESTROY(H1) DESTROY(H2) UNBIND(D1)";
+	else
+		expect = "UNSET_IOMMU_DEVICE(D1) DETACH(H1) DESTROY(H1) UNBIND(D1)";
+	ASSERT_STREQ(expect, self->trace);
+	ASSERT_EQ(0, self->ctx.nr_hwpts);
+	ASSERT_EQ(0, nest_ctx_fini(&self->ctx));
+	ASSERT_LE(3, self->ctx.nr_ids);
+	for (i = 0; i < self->ctx.nr_ids; i++)
+		EXPECT_EQ(ENOENT, nest_destroy_id(self->fd, self->ctx.ids[i]))
+			TH_LOG("object %u outlived the teardown",
+			       self->ctx.ids[i]);
+}
+
+TEST_F(mock_nest, flags_unchanged_by_set_iommu_device)
+{
+	uint64_t before = viommu_get_flags(&self->viommu);
+
+	ASSERT_EQ(variant->flags, before);
+	attach_as_expected(0);
+	ASSERT_EQ(before, viommu_get_flags(&self->viommu));
+	ASSERT_EQ(variant->refusal ? 0 : 1, self->viommu.nr_hiods);
+}
+
+TEST_F(mock_nest, flags_answered_before_host_info)
+{
+	const struct viommu_record *log = self->viommu.log;
+	unsigned int i, first_host = 0;
+
+	attach_as_expected(0);
+	ASSERT_LE(2, self->viommu.nr_records);
+	ASSERT_EQ(VIOMMU_EV_GET_FLAGS, log[0].event);
+	ASSERT_FALSE(log[0].host_info_known);
+	for (i = 1; i < self->viommu.nr_records; i++) {
+		if (log[i].event == VIOMMU_EV_GET_HOST_QUIRKS ||
+		    log[i].event == VIOMMU_EV_SET_IOMMU_DEVICE) {
+			first_host = i;
+			break;
+		}
+	}
+	ASSERT_LT(0, first_host);
+	/* the engine asked before it read the host, as QEMU does */
+	ASSERT_LT(find_event(&self->ctx, 0, NEST_EV_GET_FLAGS),
+		  find_event(&self->ctx, 0, NEST_EV_DEVICE_INFO));
+	ASSERT_LT(find_event(&self->ctx, 0, NEST_EV_ATTACH),
+		  find_event(&self->ctx, 0, NEST_EV_HIOD_REALIZE));
+	ASSERT_EQ(VIOMMU_EV_SET_IOMMU_DEVICE,
+		  log[self->viommu.nr_records - 1].event);
+	ASSERT_TRUE(log[self->viommu.nr_records - 1].host_info_known);
+	ASSERT_EQ(variant->refusal ? 0 : 1,
+		  log[self->viommu.nr_records - 1].answer);
+}
+
+/* ---- engine error paths, with a backend that fails on demand ---- */
+
+struct faulty_priv {
+	struct nest_dev_ops ops;
+	const struct nest_dev_ops *real;
+	int fail_attach_nr;	/* fail the Nth attach (1-based) */
+	int fail_errno;
+	int attaches;
+};
+
+static int faulty_attach(struct nest_ctx *ctx, struct nest_dev *dev,
+			 uint32_t pt_id)
+{
+	/* ops is the first member: the ops pointer is the whole wrapper */
+	struct faulty_priv *f = (struct faulty_priv *)dev->ops;
+
+	if (++f->attaches == f->fail_attach_nr)
+		return f->fail_errno;
+	return f->real->attach(ctx, dev, pt_id);
+}
+
+static void make_faulty(struct nest_dev *dev, struct faulty_priv *f,
+			int nth, int err)
+{
+	f->real = dev->ops;
+	f->ops = *dev->ops;
+	f->ops.attach = faulty_attach;
+	f->fail_attach_nr = nth;
+	f->fail_errno = err;
+	dev->ops = &f->ops;
+}
+
+FIXTURE(engine_faults) {
+	int fd;
+	struct viommu viommu;
+	struct nest_ctx ctx;
+	struct nest_dev *dev[2];
+	struct faulty_priv faulty;
+	char trace[TRACE_LEN];
+};
+
+FIXTURE_SETUP(engine_faults)
+{
+	struct viommu_config cfg;
+	char err[VIOMMU_ERR_LEN];
+	int rc;
+
+	self->fd = open("/dev/iommu", O_RDWR);
+	if (self->fd < 0)
+		SKIP(return, "no /dev/iommu (%s): kernel lacks CONFIG_IOMMUFD",
+		     strerror(errno));
+	rc = nest_mock_probe(self->fd);
+	if (rc)
+		SKIP(return, "no mock devices (%s): kernel lacks CONFIG_IOMMUFD_TEST",
+		     strerror(rc));
+	ASSERT_EQ(0, viommu_config_parse("selftest-iommu,nesting=on", &cfg,
+					 err, sizeof(err)));
+	viommu_init(&self->viommu, &cfg);
+	ASSERT_EQ(0, nest_ctx_init(&self->ctx, self->fd, &self->viommu));
+	self->dev[0] = nest_mock_dev_new("mock0", 0);
+	self->dev[1] = nest_mock_dev_new("mock1", 0);
+	ASSERT_NE(NULL, self->dev[0]);
+	ASSERT_NE(NULL, self->dev[1]);
+}
+
+FIXTURE_TEARDOWN(engine_faults)
+{
+	int i;
+
+	for (i = 1; i >= 0; i--) {
+		nest_detach_device(&self->ctx, self->dev[i]);
+		/* restore the real ops so free() frees the mock's state */
+		if (self->dev[i]->ops == &self->faulty.ops)
+			self->dev[i]->ops = self->faulty.real;
+		nest_dev_free(self->dev[i]);
+	}
+	nest_ctx_fini(&self->ctx);
+	close(self->fd);
+}
+
+TEST_F(engine_faults, fresh_hwpt_destroyed_when_attach_fails)
+{
+	make_faulty(self->dev[0], &self->faulty, 1, EIO);
+	ASSERT_EQ(-EIO, nest_attach_device(&self->ctx, self->dev[0]));
+	ASSERT_NE(NULL, strstr(self->ctx.err, "attach to new HWPT"));
+	ASSERT_EQ(0, nest_trace_format(&self->ctx, 0, self->trace,
+				       sizeof(self->trace)));
+	ASSERT_STREQ("BIND(D1) GET_FLAGS=0x1 DEVICE_INFO(D1)=caps:0x1 HWPT_ALLOC(0x3)=H1 HOST_QUIRKS(H1)=0x0 ATTACH(H1)=EIO DESTROY(H1) UNBIND(D1)",
+		     self->trace);
+	ASSERT_EQ(0, self->ctx.nr_hwpts);
+	ASSERT_EQ(0, self->viommu.nr_hiods);
+	/* only the IOAS is left */
+	ASSERT_EQ(1, nest_count_live_ids(&self->ctx));
+}
+
+TEST_F(engine_faults, reuse_error_other_than_einval_fails)
+{
+	unsigned int mark;
+
+	ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev[0]));
+	make_faulty(self->dev[1], &self->faulty, 1, ENOMEM);
+	mark = self->ctx.nr_events;
+	ASSERT_EQ(-ENOMEM, nest_attach_device(&self->ctx, self->dev[1]));
+	ASSERT_EQ(0, nest_trace_format(&self->ctx, mark, self->trace,
+				       sizeof(self->trace)));
+	/* no fresh HWPT after a real error: only EINVAL means "next" */
+	ASSERT_STREQ("BIND(D1) GET_FLAGS=0x1 REUSE_TRY(H1)=ENOMEM UNBIND(D1)",
+		     self->trace);
+	ASSERT_EQ(1, self->ctx.nr_hwpts);
+	ASSERT_EQ(1, self->ctx.hwpts[0].users);
+}
+
+TEST_F(engine_faults, reuse_einval_tries_fresh)
+{
+	unsigned int mark;
+
+	ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev[0]));
+	make_faulty(self->dev[1], &self->faulty, 1, EINVAL);
+	mark = self->ctx.nr_events;
+	ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev[1]));
+	ASSERT_EQ(0, nest_trace_format(&self->ctx, mark, self->trace,
+				       sizeof(self->trace)));
+	ASSERT_STREQ("BIND(D1) GET_FLAGS=0x1 REUSE_TRY(H1)=EINVAL DEVICE_INFO(D1)=caps:0x1 HWPT_ALLOC(0x3)=H2 HOST_QUIRKS(H2)=0x0 ATTACH(H2) HIOD_REALIZE(H2)=type:0xfeedbeef SET_IOMMU_DEVICE(D1)=ok",
+		     self->trace);
+	ASSERT_EQ(2, self->ctx.nr_hwpts);
+}
+
+TEST_F(engine_faults, stage1_replace_failure_destroys_nested)
+{
+	unsigned int mark;
+
+	make_faulty(self->dev[0], &self->faulty, 2, EIO);
+	ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev[0]));
+	mark = self->ctx.nr_events;
+	ASSERT_EQ(-EIO, nest_enable_stage1(&self->ctx, self->dev[0], 0));
+	ASSERT_EQ(0, nest_trace_format(&self->ctx, mark, self->trace,
+				       sizeof(self->trace)));
+	ASSERT_STREQ("NESTED_ALLOC(H1)=H2 ATTACH(H2)=EIO DESTROY(H2)",
+		     self->trace);
+	ASSERT_EQ(0, self->dev[0]->nested_id);
+	/* the device still works on its parent */
+	ASSERT_EQ(EBUSY, nest_destroy_id(self->fd, self->dev[0]->hwpt_id));
+}
+
+TEST_HARNESS_MAIN

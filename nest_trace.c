@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Printing the attach engine's trace.  Object ids are kernel-assigned and
+ * reused, so they print as names given in order of creation: devices
+ * D1, D2..., HWPTs H1, H2...; the IOAS prints as IOAS.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "attach_engine.h"
+
+struct trace_names {
+	unsigned int nr, nr_dev, nr_hwpt;
+	struct {
+		uint32_t id;
+		char name[8];
+	} map[NEST_TRACE_MAX * 2];
+	uint32_t ioas_id;
+};
+
+static const char *const event_names[] = {
+	[NEST_EV_BIND] = "BIND",
+	[NEST_EV_GET_FLAGS] = "GET_FLAGS",
+	[NEST_EV_REUSE_TRY] = "REUSE_TRY",
+	[NEST_EV_DEVICE_INFO] = "DEVICE_INFO",
+	[NEST_EV_HWPT_ALLOC] = "HWPT_ALLOC",
+	[NEST_EV_HOST_QUIRKS] = "HOST_QUIRKS",
+	[NEST_EV_ATTACH] = "ATTACH",
+	[NEST_EV_HIOD_REALIZE] = "HIOD_REALIZE",
+	[NEST_EV_SET_IOMMU_DEVICE] = "SET_IOMMU_DEVICE",
+	[NEST_EV_NESTED_ALLOC] = "NESTED_ALLOC",
+	[NEST_EV_UNSET_IOMMU_DEVICE] = "UNSET_IOMMU_DEVICE",
+	[NEST_EV_DETACH] = "DETACH",
+	[NEST_EV_DESTROY] = "DESTROY",
+	[NEST_EV_UNBIND] = "UNBIND",
+};
+
+/* Give a newly created object the next name of its kind. */
+static void name_new(struct trace_names *n, uint32_t id, bool is_dev)
+{
+	if (n->nr >= sizeof(n->map) / sizeof(n->map[0]))
+		return;
+	n->map[n->nr].id = id;
+	if (is_dev)
+		snprintf(n->map[n->nr].name, 8, "D%u", ++n->nr_dev);
+	else
+		snprintf(n->map[n->nr].name, 8, "H%u", ++n->nr_hwpt);
+	n->nr++;
+}
+
+/* The newest name for @id; objects created before the slice get one now. */
+static const char *name_of(struct trace_names *n, uint32_t id, bool is_dev)
+{
+	unsigned int i;
+
+	if (id == n->ioas_id)
+		return "IOAS";
+	for (i = n->nr; i-- > 0;)
+		if (n->map[i].id == id)
+			return n->map[i].name;
+	name_new(n, id, is_dev);
+	return n->nr ? n->map[n->nr - 1].name : "?";
+}
+
+static bool acts_on_device(enum nest_event_type type)
+{
+	return type == NEST_EV_BIND || type == NEST_EV_DEVICE_INFO ||
+	       type == NEST_EV_SET_IOMMU_DEVICE ||
+	       type == NEST_EV_UNSET_IOMMU_DEVICE || type == NEST_EV_UNBIND;
+}
+
+/* The "=result" part of one event. */
+static int format_result(struct trace_names *n, const struct nest_event *ev,
+			 char *buf, size_t len)
+{
+	if (ev->err)
+		return snprintf(buf, len, "=%s", nest_errno_name(ev->err));
+	switch (ev->type) {
+	case NEST_EV_HWPT_ALLOC:
+	case NEST_EV_NESTED_ALLOC:
+		name_new(n, ev->new_id, false);
+		return snprintf(buf, len, "=%s", name_of(n, ev->new_id, false));
+	case NEST_EV_GET_FLAGS:
+	case NEST_EV_HOST_QUIRKS:
+		return snprintf(buf, len, "=0x%llx",
+				(unsigned long long)ev->arg);
+	case NEST_EV_DEVICE_INFO:
+		return snprintf(buf, len, "=caps:0x%llx",
+				(unsigned long long)ev->arg);
+	case NEST_EV_HIOD_REALIZE:
+		return snprintf(buf, len, "=type:0x%llx",
+				(unsigned long long)ev->arg);
+	case NEST_EV_SET_IOMMU_DEVICE:
+	case NEST_EV_REUSE_TRY:
+		return snprintf(buf, len, "=ok");
+	default:
+		return snprintf(buf, len, "%s", "");
+	}
+}
+
+/* The "NAME(object)" part of one event. */
+static int format_call(struct trace_names *n, const struct nest_event *ev,
+		       char *buf, size_t len)
+{
+	const char *name = event_names[ev->type];
+
+	if (ev->type == NEST_EV_BIND && !ev->err)
+		name_new(n, ev->id, true);
+	switch (ev->type) {
+	case NEST_EV_GET_FLAGS:
+		return snprintf(buf, len, "%s", name);
+	case NEST_EV_HWPT_ALLOC:
+		return snprintf(buf, len, "%s(0x%llx)", name,
+				(unsigned long long)ev->arg);
+	case NEST_EV_BIND:
+		if (ev->err)
+			return snprintf(buf, len, "%s", name);
+		/* fall through */
+	default:
+		return snprintf(buf, len, "%s(%s)", name,
+				name_of(n, ev->id, acts_on_device(ev->type)));
+	}
+}
+
+int nest_trace_format(const struct nest_ctx *ctx, unsigned int from,
+		      char *buf, size_t len)
+{
+	struct trace_names names = { .ioas_id = ctx->ioas_id };
+	size_t used = 0;
+	unsigned int i;
+	char call[64], result[32];
+
+	if (len)
+		buf[0] = 0;
+	for (i = from; i < ctx->nr_events; i++) {
+		format_call(&names, &ctx->trace[i], call, sizeof(call));
+		format_result(&names, &ctx->trace[i], result, sizeof(result));
+		used += snprintf(buf + used, used < len ? len - used : 0,
+				 "%s%s%s", i == from ? "" : " ", call, result);
+	}
+	return used < len ? 0 : -1;
+}

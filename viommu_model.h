@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A userspace model of a VMM's vIOMMU: which flags it answers, which host
+ * quirks it derives, and whether it accepts a host IOMMU device.
+ *
+ * Pure code: no ioctls and no kernel headers, so it builds and is unit
+ * tested anywhere.  Numeric uAPI facts it needs (hw_info types, register
+ * bits) are defined here and checked against the kernel headers by the
+ * attach engine where those headers have them.
+ *
+ * Config strings use QEMU's -device syntax, "kind[,key=value]...".
+ * Booleans take on|off, yes|no, true|false or y|n.  Kinds, keys, defaults:
+ *
+ *   none                   no vIOMMU
+ *   virtio-iommu           no keys
+ *   intel-iommu
+ *     x-scalable-mode=off  scalable mode
+ *     x-flts=off           first-stage translation; needs x-scalable-mode=on
+ *     aw-bits=48           guest address width: 39 or 48 (QEMU >= 9.2)
+ *     fs1gp=on             1 GiB first-stage pages (checked with x-flts=on)
+ *   arm-smmuv3
+ *     accel=off            host-backed (nested) vSMMU
+ *     ssidsize=0           0..20, or auto (host derived: not migration safe)
+ *     oas=44               output address size in bits: 32..52 (SMMU codes)
+ *     ril=on               range invalidation
+ *     ats=off              address translation services
+ *     ssidsize, oas, ril and ats need accel=on.
+ *   selftest-iommu         ours, for the kernel's mock IOMMU
+ *     nesting=off          wants a nesting parent and a SELFTEST stage-1
+ */
+#ifndef VIOMMU_MODEL_H
+#define VIOMMU_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* get_viommu_flags() bits, as QEMU defines them */
+#define VIOMMU_FLAG_WANT_NESTING_PARENT		(1ULL << 0)
+#define VIOMMU_FLAG_PASID_SUPPORTED		(1ULL << 1)
+#define VIOMMU_FLAG_WANT_NESTING_DIRTY_TRACKING	(1ULL << 2)
+#define VIOMMU_FLAGS_KNOWN			0x7ULL
+
+/* get_host_iommu_quirks() bits */
+#define HOST_IOMMU_QUIRK_NESTING_PARENT_BYPASS_RO	(1ULL << 0)
+
+/* uAPI facts: enum iommu_hw_info_type and IOMMU_HW_CAP_* values */
+#define VIOMMU_HW_INFO_TYPE_NONE	0u
+#define VIOMMU_HW_INFO_TYPE_INTEL_VTD	1u
+#define VIOMMU_HW_INFO_TYPE_ARM_SMMUV3	2u
+#define VIOMMU_HW_INFO_TYPE_SELFTEST	0xfeedbeefu
+#define VIOMMU_HW_CAP_DIRTY_TRACKING	(1ULL << 0)
+
+/* struct iommu_hw_info_vtd: flags, reserved, cap_reg, ecap_reg */
+#define VTD_INFO_LEN			24
+#define VTD_INFO_ERRATA_772415_SPR17	(1u << 0)
+#define VTD_CAP_FS1GP			(1ULL << 56)
+#define VTD_ECAP_NEST			(1ULL << 26)
+#define VTD_ECAP_SMTS			(1ULL << 43)
+
+/* struct iommu_hw_info_arm_smmuv3: flags, reserved, idr[6], iidr, aidr */
+#define SMMUV3_INFO_LEN			40
+#define SMMUV3_IDR_MAX			6
+
+#define VIOMMU_SSIDSIZE_AUTO		(-1)
+#define VIOMMU_SSIDSIZE_MAX		20
+#define VIOMMU_MAX_DEVICES		16
+#define VIOMMU_LOG_MAX			64
+#define VIOMMU_HW_DATA_MAX		64
+#define VIOMMU_ERR_LEN			160
+
+enum viommu_kind {
+	VIOMMU_KIND_NONE,
+	VIOMMU_KIND_VIRTIO,
+	VIOMMU_KIND_INTEL,
+	VIOMMU_KIND_SMMUV3,
+	VIOMMU_KIND_SELFTEST,
+};
+
+struct viommu_config {
+	enum viommu_kind kind;
+	/* intel-iommu */
+	bool scalable_mode;
+	bool flts;
+	unsigned int aw_bits;
+	bool fs1gp;
+	/* arm-smmuv3 */
+	bool accel;
+	int ssidsize;
+	unsigned int oas;
+	bool ril;
+	bool ats;
+	/* selftest-iommu */
+	bool nesting;
+};
+
+/* What the vIOMMU builds its stage-1 (step 10) with. */
+enum viommu_stage1 {
+	VIOMMU_STAGE1_NONE,
+	VIOMMU_STAGE1_SELFTEST,	/* nested HWPT, IOMMU_HWPT_DATA_SELFTEST */
+	VIOMMU_STAGE1_VTD,	/* nested HWPT, IOMMU_HWPT_DATA_VTD_S1 */
+	VIOMMU_STAGE1_SMMUV3,	/* vIOMMU object on the parent */
+};
+
+/* The host IOMMU device, as the VMM realizes it after the attach. */
+struct viommu_hiod {
+	uint32_t dev_id;
+	uint32_t hwpt_id;
+	uint32_t hw_info_type;
+	uint32_t data_len;
+	uint8_t data[VIOMMU_HW_DATA_MAX];
+	uint64_t caps;
+	unsigned int host_aw_bits;	/* from the IOAS's usable IOVA ranges */
+	bool behind_bridge;
+};
+
+enum viommu_event {
+	VIOMMU_EV_GET_FLAGS,
+	VIOMMU_EV_GET_HOST_QUIRKS,
+	VIOMMU_EV_SET_IOMMU_DEVICE,
+	VIOMMU_EV_UNSET_IOMMU_DEVICE,
+};
+
+/* One thing the vIOMMU was asked or shown, in order. */
+struct viommu_record {
+	enum viommu_event event;
+	bool host_info_known;	/* had host information reached it by then? */
+	uint32_t dev_id;
+	uint64_t answer;	/* flags, quirks, or 0/1 accepted */
+};
+
+struct viommu {
+	struct viommu_config cfg;
+	unsigned int nr_records;
+	struct viommu_record log[VIOMMU_LOG_MAX];
+	bool host_info_known;
+	unsigned int nr_hiods;
+	struct viommu_hiod hiods[VIOMMU_MAX_DEVICES];
+};
+
+/* Parse a config string; on error fill @err and return -EINVAL. */
+int viommu_config_parse(const char *str, struct viommu_config *cfg,
+			char *err, size_t err_len);
+/* Print the canonical config string (every key, kind first). */
+int viommu_config_format(const struct viommu_config *cfg, char *buf,
+			 size_t len);
+const char *viommu_kind_name(enum viommu_kind kind);
+
+/* Flags a config gives, from the config alone. */
+uint64_t viommu_config_flags(const struct viommu_config *cfg);
+/* False, with @why, when a config lets the host decide a flag. */
+bool viommu_config_migration_safe(const struct viommu_config *cfg,
+				  const char **why);
+enum viommu_stage1 viommu_config_stage1(const struct viommu_config *cfg);
+
+void viommu_init(struct viommu *v, const struct viommu_config *cfg);
+/* get_viommu_flags(): recorded, never looks at host information. */
+uint64_t viommu_get_flags(struct viommu *v);
+/* get_host_iommu_quirks(): derived from host hw_info, recorded. */
+uint64_t viommu_get_host_quirks(struct viommu *v, uint32_t type,
+				const void *data, size_t len);
+/* Accept (0) or refuse (-1, reason in @why) a host IOMMU device. */
+int viommu_set_iommu_device(struct viommu *v, const struct viommu_hiod *hiod,
+			    char *why, size_t why_len);
+void viommu_unset_iommu_device(struct viommu *v, uint32_t dev_id);
+const struct viommu_hiod *viommu_find_hiod(const struct viommu *v,
+					   uint32_t dev_id);
+
+/* Pure compatibility check behind set_iommu_device(). */
+int viommu_check_hiod(const struct viommu_config *cfg,
+		      const struct viommu_hiod *hiod, char *why,
+		      size_t why_len);
+/* Address width covered by an IOVA range ending at @last (QEMU's rule). */
+unsigned int viommu_aw_bits_from_last(uint64_t last);
+
+#endif

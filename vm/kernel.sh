@@ -1,0 +1,210 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Kernel-side artifacts for iommufd-nest: the packages the runner needs,
+# Debian's 6.12 source, the uAPI headers of a tree, and a cached bzImage.
+#
+#   vm/kernel.sh deps [build|vm]    install missing Debian packages
+#   vm/kernel.sh source             unpack Debian's source, print its path
+#   vm/kernel.sh headers KDIR       install KDIR's uAPI headers, print the dir
+#   vm/kernel.sh headers-dir KDIR   print where they go, building nothing
+#   vm/kernel.sh bzimage KDIR FRAG  build KDIR with the fragments, print bzImage
+#
+# Progress goes to stderr; the one result goes to stdout.
+
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cache=${IOMMUFD_NEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iommufd-nest}
+src_pkg=linux-source-6.12
+src_tar=/usr/src/$src_pkg.tar.xz
+
+# build: compile the tests against a tree; vm: also build and boot a kernel
+build_pkgs="gcc make libc6-dev perl xz-utils bc flex bison $src_pkg"
+vm_pkgs="$build_pkgs qemu-system-x86 busybox-static libelf-dev libssl-dev
+	 cpio gzip"
+
+say() { echo "[kernel] $*" >&2; }
+die() { echo "error: $*" >&2; exit 1; }
+
+pkg_missing()
+{
+	local p
+
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+			grep -q '^install ok installed$' || echo "$p"
+	done
+}
+
+cmd_deps()
+{
+	local want=$build_pkgs missing sudo=
+
+	[ "${1:-vm}" = vm ] && want=$vm_pkgs
+	command -v dpkg-query >/dev/null ||
+		die "not a Debian system: install by hand: $want"
+	# shellcheck disable=SC2086
+	missing=$(pkg_missing $want | xargs)
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" != 0 ]; then
+		sudo -n true 2>/dev/null ||
+			die "missing packages: $missing (run: sudo apt-get install $missing)"
+		sudo="sudo -n"
+	fi
+	say "installing missing packages: $missing"
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update -q >&2 ||
+		die "apt-get update failed; install by hand: $missing"
+	# shellcheck disable=SC2086
+	$sudo apt-get install -y -q --no-install-recommends $missing >&2 ||
+		die "apt-get install failed for: $missing"
+}
+
+# Version of the source a tree holds, from its top Makefile.
+tree_version()
+{
+	awk '/^VERSION =/ {v=$3} /^PATCHLEVEL =/ {p=$3}
+	     /^SUBLEVEL =/ {s=$3} /^EXTRAVERSION =/ {e=$3}
+	     END {print v "." p "." s e}' "$1/Makefile"
+}
+
+cmd_source()
+{
+	local ver dir="$cache/$src_pkg" tmp
+
+	[ -f "$src_tar" ] ||
+		die "no kernel source: $src_tar is missing (run: apt-get install $src_pkg, or pass --kdir DIR)"
+	ver=$(dpkg-query -W -f='${Version}' "$src_pkg" 2>/dev/null || echo unknown)
+	if [ "$(cat "$dir/.iommufd-nest-source" 2>/dev/null)" != "$ver" ]; then
+		say "unpacking $src_pkg $ver into $dir"
+		mkdir -p "$cache"
+		tmp=$(mktemp -d "$cache/.unpack.XXXXXX")
+		trap 'rm -rf "$tmp"' EXIT
+		tar -C "$tmp" -xJf "$src_tar" ||
+			die "cannot unpack $src_tar"
+		echo "$ver" >"$tmp/$src_pkg/.iommufd-nest-source"
+		rm -rf "$dir" "$cache/hdr-$(echo "$dir" | sha1sum | cut -c1-10)"
+		mv "$tmp/$src_pkg" "$dir"
+		rm -rf "$tmp"
+		trap - EXIT
+	fi
+	echo "$dir"
+}
+
+check_tree()
+{
+	[ -f "$1/Makefile" ] && [ -d "$1/include/uapi" ] ||
+		die "not a kernel source tree: $1 (expected Makefile and include/uapi)"
+}
+
+# A key naming a tree: Debian's unpacked source by version, others by path.
+tree_key()
+{
+	local kdir
+	kdir=$(cd "$1" && pwd -P)
+	if [ "$kdir" = "$(cd "$cache/$src_pkg" 2>/dev/null && pwd -P)" ]; then
+		echo "deb-$(cat "$kdir/.iommufd-nest-source")"
+	else
+		echo "tree-$(tree_version "$kdir")-$(echo "$kdir" | sha1sum | cut -c1-8)"
+	fi
+}
+
+# Kbuild refuses O= on a tree configured in place; use that tree's own output.
+is_built_in_place()
+{
+	[ -f "$1/.config" ] || [ -d "$1/include/config" ]
+}
+
+# Where a tree's uAPI headers go: its own usr/include when it is built in
+# place, else a cache directory per tree.
+headers_out()
+{
+	if is_built_in_place "$1"; then
+		echo "$1"
+	else
+		echo "$cache/hdr-$(echo "$1" | sha1sum | cut -c1-10)"
+	fi
+}
+
+cmd_headers()
+{
+	local kdir=$1 out
+
+	check_tree "$kdir"
+	out=$(headers_out "$kdir")
+	say "installing uAPI headers of $kdir"
+	if [ "$out" = "$kdir" ]; then
+		make -s -C "$kdir" headers >&2
+	else
+		make -s -C "$kdir" O="$out" headers >&2
+	fi || die "'make headers' failed in $kdir"
+	echo "$out/usr/include"
+}
+
+# Print build progress every 15 s until the make process ends.
+watch_build()
+{
+	local pid=$1 log=$2 start=$SECONDS last=$SECONDS n
+
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 1
+		[ $((SECONDS - last)) -ge 15 ] || continue
+		last=$SECONDS
+		n=$(grep -cE '^ +(CC|AS|LD|AR) ' "$log" || true)
+		say "building: $n objects, $((SECONDS - start)) s"
+	done
+}
+
+cmd_bzimage()
+{
+	local kdir=$1 frags=("${@:2}") key out log f opt missing=
+
+	check_tree "$kdir"
+	is_built_in_place "$kdir" &&
+		die "$kdir is configured in place (.config present); pass a clean tree ('make mrproper') so builds go to a separate output directory"
+	key=$(tree_key "$kdir")-$(cat "${frags[@]}" | sha1sum | cut -c1-10)
+	out="$cache/kbuild-$key"
+	log="$out/build.log"
+	# Debian's source never changes under a version; other trees may.
+	if [ -f "$out/.iommufd-nest-built" ] && [ "${key#deb-}" != "$key" ]; then
+		echo "$out/arch/x86/boot/bzImage"
+		return
+	fi
+	mkdir -p "$out"
+	if [ ! -f "$out/.config" ]; then
+		say "configuring $(tree_version "$kdir") in $out"
+		make -s -C "$kdir" O="$out" tinyconfig >"$log" 2>&1 ||
+			die "tinyconfig failed, see $log"
+		"$kdir/scripts/kconfig/merge_config.sh" -m -O "$out" \
+			"$out/.config" "${frags[@]}" >>"$log" 2>&1 ||
+			die "merge_config failed, see $log"
+		make -s -C "$kdir" O="$out" olddefconfig >>"$log" 2>&1 ||
+			die "olddefconfig failed, see $log"
+		for f in "${frags[@]}"; do
+			while read -r opt; do
+				grep -qx "$opt" "$out/.config" || missing="$missing ${opt%%=*}"
+			done < <(grep -E '^CONFIG_[A-Z0-9_]+=' "$f")
+		done
+		[ -z "$missing" ] ||
+			say "warning: this tree cannot enable:$missing (tests needing them will SKIP)"
+	fi
+	say "building bzImage (log: $log)"
+	make -C "$kdir" O="$out" -j"$(($(nproc) + 1))" bzImage >>"$log" 2>&1 &
+	watch_build $! "$log"
+	wait $! || { tail -n 25 "$log" >&2; die "kernel build failed, see $log"; }
+	touch "$out/.iommufd-nest-built"
+	say "built $out/arch/x86/boot/bzImage"
+	echo "$out/arch/x86/boot/bzImage"
+}
+
+case "${1:-}" in
+deps)		cmd_deps "${2:-vm}" ;;
+source)		cmd_source ;;
+headers)	[ $# -eq 2 ] || die "usage: $0 headers KDIR"; cmd_headers "$2" ;;
+headers-dir)	[ $# -eq 2 ] || die "usage: $0 headers-dir KDIR"
+		echo "$(headers_out "$2")/usr/include" ;;
+bzimage)	[ $# -ge 3 ] || die "usage: $0 bzimage KDIR FRAGMENT..."
+		cmd_bzimage "${@:2}" ;;
+*)		die "usage: $0 deps|source|headers KDIR|bzimage KDIR FRAGMENT..." ;;
+esac
