@@ -1,0 +1,86 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# KTAP merging for run_tests.sh: each test binary's TAP becomes a subtest
+# of its topology, each topology a subtest of the run, and every result
+# is counted once into KTAP_PASS, KTAP_FAIL and KTAP_SKIP.
+
+KTAP_PASS=0
+KTAP_FAIL=0
+KTAP_SKIP=0
+
+# ktap_binary INDENT NUMBER NAME FILE RC [REASON]
+# Print FILE's TAP as subtest NUMBER, indented by INDENT, and its result
+# line.  Missing results count as failures, so does a non-zero RC.
+ktap_binary()
+{
+	local indent=$1 nr=$2 name=$3 file=$4 rc=$5 reason=${6:-} counts
+
+	counts=$(mktemp)
+	awk -v ind="$indent  " -v counts="$counts" -v rc="$rc" '
+	{ sub(/\r$/, "") }
+	/^TAP version/ { print ind "KTAP version 1"; next }
+	/^1\.\.[0-9]+$/ { plan = substr($0, 4) + 0 }
+	/^ok / { if ($0 ~ /# [Ss][Kk][Ii][Pp]/) s++; else p++ }
+	/^not ok / { if ($0 ~ /# [Ss][Kk][Ii][Pp]/) s++; else f++ }
+	{ print ind $0 }
+	END {
+		seen = p + f + s
+		if (seen < plan) {
+			print ind "# " plan - seen " of " plan " results missing"
+			f += plan - seen
+		}
+		if (rc != 0 && rc != 4 && f == 0) {
+			print ind "# exited with status " rc
+			f = 1
+		}
+		print p + 0, f + 0, s + 0 > counts
+	}' "$file"
+	read -r p f s <"$counts"
+	rm -f "$counts"
+	if [ -n "$reason" ]; then
+		echo "$indent  # $reason"
+		f=$((f + 1))
+	fi
+	KTAP_PASS=$((KTAP_PASS + p))
+	KTAP_FAIL=$((KTAP_FAIL + f))
+	KTAP_SKIP=$((KTAP_SKIP + s))
+	if [ "$f" -gt 0 ]; then
+		echo "${indent}not ok $nr $name"
+	elif [ "$p" -eq 0 ]; then
+		echo "${indent}ok $nr $name # SKIP all $s tests skipped"
+	else
+		echo "${indent}ok $nr $name"
+	fi
+}
+
+# ktap_result INDENT NUMBER NAME FAIL_BEFORE PASS_BEFORE
+# The result line of a group, from the counts it added.
+ktap_result()
+{
+	local indent=$1 nr=$2 name=$3 f0=$4 p0=$5
+
+	if [ "$KTAP_FAIL" -gt "$f0" ]; then
+		echo "${indent}not ok $nr $name"
+	elif [ "$KTAP_PASS" -eq "$p0" ]; then
+		echo "${indent}ok $nr $name # SKIP nothing ran"
+	else
+		echo "${indent}ok $nr $name"
+	fi
+}
+
+ktap_totals()
+{
+	echo "totals: $KTAP_PASS passed, $KTAP_FAIL failed, $KTAP_SKIP skipped"
+}
+
+# Exit status by the kselftest convention: 1 on failure, 4 if all skipped.
+ktap_exit_code()
+{
+	if [ "$KTAP_FAIL" -gt 0 ]; then
+		echo 1
+	elif [ "$KTAP_PASS" -eq 0 ]; then
+		echo 4
+	else
+		echo 0
+	fi
+}

@@ -1,0 +1,222 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run iommufd-nest and print KTAP: the model's unit tests on this host,
+# then the iommufd suite on this host's /dev/iommu or in QEMU guests.
+# Progress goes to stderr, KTAP to stdout, the last line is the totals.
+
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib/ktap.sh
+. "$here/lib/ktap.sh"
+# shellcheck source=vm/topologies.sh
+. "$here/vm/topologies.sh"
+# shellcheck source=vm/boot.sh
+. "$here/vm/boot.sh"
+
+usage()
+{
+	cat <<EOF
+usage: $0 [--vm | --host] [options]
+
+  --vm              run the suite in QEMU guests (TCG) with a kernel built
+                    from --kdir; the default when there is no /dev/iommu
+  --host            run the suite on this host's /dev/iommu (as root)
+  --topology NAME   guest to boot, repeatable: all (default) or one of:
+$(for t in $TOPOLOGIES; do printf '                      %-14s %s\n' "$t" "$(topology_describe "$t")"; done)
+  --kdir DIR        kernel tree to build the tests against and, with --vm,
+                    to build and boot (default: Debian's linux-source-6.12,
+                    unpacked into ${XDG_CACHE_HOME:-\$HOME/.cache}/iommufd-nest)
+  --timeout SEC     hard limit for each guest (default 300)
+  --no-unit         skip the model's unit tests
+  -h, --help        this text
+
+Exit status: 0 all passed, 1 something failed, 2 bad usage, 4 all skipped.
+EOF
+}
+
+die_usage()
+{
+	echo "error: $*" >&2
+	exit 2
+}
+
+say()
+{
+	echo "[run] $*" >&2
+}
+
+mode=
+topos=
+kdir=
+timeout=300
+unit=1
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--vm)		mode=vm ;;
+	--host)		mode=host ;;
+	--topology)	[ $# -ge 2 ] || die_usage "--topology needs a NAME"
+			topos="$topos $2"; shift ;;
+	--topology=*)	topos="$topos ${1#*=}" ;;
+	--kdir)		[ $# -ge 2 ] || die_usage "--kdir needs a DIR"
+			kdir=$2; shift ;;
+	--kdir=*)	kdir=${1#*=} ;;
+	--timeout)	[ $# -ge 2 ] || die_usage "--timeout needs seconds"
+			timeout=$2; shift ;;
+	--no-unit)	unit=0 ;;
+	-h|--help)	usage; exit 0 ;;
+	*)		die_usage "unknown option '$1' (see --help)" ;;
+	esac
+	shift
+done
+
+case "$timeout" in
+''|*[!0-9]*|0) die_usage "--timeout '$timeout': expected a positive number of seconds" ;;
+esac
+selected=
+for t in ${topos:-all}; do
+	if [ "$t" = all ]; then
+		selected="$selected $TOPOLOGIES"
+	elif topology_exists "$t"; then
+		selected="$selected $t"
+	else
+		die_usage "unknown topology '$t': expected all or one of: $TOPOLOGIES"
+	fi
+done
+if [ -n "$kdir" ]; then
+	[ -f "$kdir/Makefile" ] && [ -d "$kdir/include/uapi" ] ||
+		die_usage "--kdir $kdir: not a kernel source tree (expected Makefile and include/uapi)"
+	kdir=$(cd "$kdir" && pwd)
+fi
+if [ -z "$mode" ]; then
+	if [ -c /dev/iommu ]; then
+		mode=host
+	else
+		say "no /dev/iommu on this host: running in QEMU guests (--vm)"
+		mode=vm
+	fi
+fi
+[ "$mode" = host ] && [ ! -c /dev/iommu ] &&
+	die_usage "--host: there is no /dev/iommu here (kernel without CONFIG_IOMMUFD); use --vm"
+
+build_dir=$here/build
+fail_setup()
+{
+	echo "error: $*" >&2
+	exit 1
+}
+
+"$here/vm/kernel.sh" deps "$([ "$mode" = vm ] && echo vm || echo build)" ||
+	fail_setup "cannot install the packages this run needs"
+if [ -z "$kdir" ]; then
+	kdir=$("$here/vm/kernel.sh" source) || fail_setup "no kernel source"
+fi
+
+# build_tests OUTPUT [make args...]: the test binaries for one target
+build_tests()
+{
+	local out=$1
+
+	shift
+	say "building tests in $out"
+	make -s -C "$here" KDIR="$kdir" OUTPUT="$out" "$@" >&2 ||
+		fail_setup "building the tests against $kdir failed"
+}
+
+t0=$SECONDS
+if [ "$unit" = 1 ]; then
+	build_tests "$build_dir/host" "$build_dir/host/viommu_model_test"
+fi
+if [ "$mode" = host ]; then
+	build_tests "$build_dir/host" "$build_dir/host/iommufd_nest_test"
+else
+	build_tests "$build_dir/guest" STATIC=1 "$build_dir/guest/iommufd_nest_test"
+	kernel=$("$here/vm/kernel.sh" bzimage "$kdir" "$here/vm/boot.config" \
+		 "$here/config") || fail_setup "no guest kernel"
+	initrd=$build_dir/guest/initramfs.gz
+	"$here/vm/initramfs.sh" "$initrd" "$build_dir/guest/iommufd_nest_test" ||
+		fail_setup "cannot pack the initramfs"
+fi
+say "build done in $((SECONDS - t0)) s"
+
+# Groups at the top level: the unit tests, then host or each topology.
+groups=0
+[ "$unit" = 1 ] && groups=1
+if [ "$mode" = host ]; then
+	groups=$((groups + 1))
+else
+	groups=$((groups + $(echo "$selected" | wc -w)))
+fi
+echo "KTAP version 1"
+echo "1..$groups"
+nr=0
+
+run_unit()
+{
+	local out=$build_dir/host/unit.out rc=0 f0=$KTAP_FAIL p0=$KTAP_PASS
+
+	nr=$((nr + 1))
+	"$build_dir/host/viommu_model_test" >"$out" 2>&1 || rc=$?
+	echo "  KTAP version 1"
+	echo "  # model unit tests, no kernel needed"
+	echo "  1..1"
+	ktap_binary "  " 1 viommu_model_test "$out" "$rc"
+	ktap_result "" "$nr" unit "$f0" "$p0"
+}
+
+run_host()
+{
+	local out=$build_dir/host/iommufd_nest_test.out rc=0
+	local f0=$KTAP_FAIL p0=$KTAP_PASS
+
+	nr=$((nr + 1))
+	"$build_dir/host/iommufd_nest_test" >"$out" 2>&1 || rc=$?
+	echo "  KTAP version 1"
+	echo "  # host $(uname -r)"
+	echo "  1..1"
+	ktap_binary "  " 1 iommufd_nest_test "$out" "$rc"
+	ktap_result "" "$nr" host "$f0" "$p0"
+}
+
+run_topology()
+{
+	local topo=$1 dir=$build_dir/vm/$1 start=$SECONDS f0=$KTAP_FAIL
+	local p0=$KTAP_PASS i=0 t rc reason
+
+	nr=$((nr + 1))
+	say "booting $topo (timeout $timeout s, logs in $dir)"
+	boot_guest "$topo" "$kernel" "$initrd" "$dir" "$timeout"
+	say "$topo finished in $((SECONDS - start)) s"
+	echo "  KTAP version 1"
+	echo "  # $topo: $(topology_describe "$topo"); kernel ${GUEST_KERNEL:-?}"
+	echo "  1..$(topology_tests "$topo" | wc -w)"
+	for t in $(topology_tests "$topo"); do
+		i=$((i + 1))
+		rc=$(cat "$dir/$t.rc" 2>/dev/null || echo 255)
+		reason=
+		[ -f "$dir/$t.out" ] || reason="no output from $t"
+		touch "$dir/$t.out"
+		ktap_binary "  " "$i" "$t" "$dir/$t.out" "$rc" "$reason"
+	done
+	if [ -n "$GUEST_PROBLEM" ]; then
+		echo "  # $GUEST_PROBLEM"
+		guest_excerpt "$dir" | sed 's/^/  /'
+		KTAP_FAIL=$((KTAP_FAIL + 1))
+	fi
+	ktap_result "" "$nr" "$topo" "$f0" "$p0"
+}
+
+trap 'echo "[run] interrupted" >&2; exit 130' INT TERM
+
+[ "$unit" = 1 ] && run_unit
+if [ "$mode" = host ]; then
+	run_host
+else
+	for topo in $selected; do
+		run_topology "$topo"
+	done
+fi
+ktap_totals
+exit "$(ktap_exit_code)"

@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot one topology's guest under QEMU and split what it printed.
+# Sourced by run_tests.sh after vm/topologies.sh.
+
+# Console lines that mean the guest kernel itself went wrong.
+GUEST_TROUBLE='Kernel panic|Oops|BUG:|WARNING:|KASAN:|general protection fault|watchdog: BUG|hung_task'
+
+# boot_guest TOPOLOGY KERNEL INITRD DIR TIMEOUT
+# Writes DIR/console.log and DIR/serial.log, then DIR/BINARY.out and
+# DIR/BINARY.rc for each test binary.  Sets GUEST_PROBLEM to a reason
+# when the guest failed as a whole, and GUEST_KERNEL to its release.
+boot_guest()
+{
+	local topo=$1 kernel=$2 initrd=$3 dir=$4 timeout=$5 rc=0 tests
+	local append
+
+	tests=$(topology_tests "$topo" | tr ' ' ,)
+	append="console=ttyS0 loglevel=5 panic=-1 nest_run=$tests $(topology_cmdline "$topo")"
+	GUEST_PROBLEM=
+	rm -f "$dir"/*.out "$dir"/*.rc
+	mkdir -p "$dir"
+	# shellcheck disable=SC2046
+	timeout -k 5 "$timeout" qemu-system-x86_64 -accel tcg \
+		$(topology_qemu_args "$topo") \
+		-display none -monitor none -no-reboot \
+		-serial "file:$dir/console.log" -serial "file:$dir/serial.log" \
+		-kernel "$kernel" -initrd "$initrd" -append "$append" \
+		</dev/null >"$dir/qemu.log" 2>&1 || rc=$?
+	tr -d '\r' <"$dir/serial.log" >"$dir/serial.txt" 2>/dev/null || :
+	split_serial "$dir"
+	GUEST_KERNEL=$(sed -n 's/^@@KERNEL //p' "$dir/serial.txt" | head -n 1)
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		GUEST_PROBLEM="guest timed out after ${timeout} s"
+	elif grep -qE "$GUEST_TROUBLE" "$dir/console.log" 2>/dev/null; then
+		GUEST_PROBLEM="guest kernel: $(grep -m1 -E "$GUEST_TROUBLE" "$dir/console.log" | tr -d '\r')"
+	elif [ "$rc" != 0 ]; then
+		GUEST_PROBLEM="qemu exited with status $rc: $(tail -n 1 "$dir/qemu.log")"
+	elif ! grep -q '^@@DONE' "$dir/serial.txt"; then
+		GUEST_PROBLEM="guest stopped before its tests finished"
+	fi
+}
+
+# One DIR/NAME.out per @@BEGIN NAME ... @@END NAME rc=N block.
+split_serial()
+{
+	awk -v dir="$1" '
+	/^@@BEGIN / { name = $2; out = dir "/" name ".out"; printf "" > out; next }
+	/^@@END / { split($3, a, "="); print a[2] > (dir "/" $2 ".rc"); name = ""; next }
+	name != "" { print > out }
+	' "$1/serial.txt"
+}
+
+# Console lines around the first sign of trouble, as KTAP diagnostics.
+guest_excerpt()
+{
+	local log=$1/console.log n
+
+	n=$(grep -n -m1 -E "$GUEST_TROUBLE" "$log" 2>/dev/null | cut -d: -f1)
+	if [ -n "$n" ]; then
+		sed -n "$((n > 3 ? n - 3 : 1)),$((n + 20))p" "$log"
+	else
+		tail -n 15 "$log" 2>/dev/null
+	fi | tr -d '\r' | sed 's/^/# console: /'
+}
