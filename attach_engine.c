@@ -21,7 +21,7 @@ _Static_assert(VIOMMU_HW_INFO_TYPE_SELFTEST == IOMMU_HW_INFO_TYPE_SELFTEST,
 	       "hw_info type values drifted from the uAPI");
 _Static_assert(VIOMMU_HW_CAP_DIRTY_TRACKING == IOMMU_HW_CAP_DIRTY_TRACKING,
 	       "hw cap values drifted from the uAPI");
-_Static_assert(VTD_INFO_LEN == sizeof(struct iommu_hw_info_vtd),
+_Static_assert(sizeof(struct iommu_hw_info_vtd) == VTD_INFO_LEN,
 	       "struct iommu_hw_info_vtd changed size");
 
 static void set_err(struct nest_ctx *ctx, const char *fmt, ...)
@@ -33,9 +33,10 @@ static void set_err(struct nest_ctx *ctx, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* @ret is the step's return: 0 or a negative errno. */
 static struct nest_event *trace(struct nest_ctx *ctx,
 				enum nest_event_type type, uint32_t id,
-				uint64_t arg, int err)
+				uint64_t arg, int ret)
 {
 	static struct nest_event overflow;
 	struct nest_event *ev = &overflow;
@@ -46,7 +47,7 @@ static struct nest_event *trace(struct nest_ctx *ctx,
 	ev->type = type;
 	ev->id = id;
 	ev->arg = arg;
-	ev->err = err;
+	ev->err = -ret;
 	return ev;
 }
 
@@ -65,7 +66,7 @@ int nest_destroy_id(int fd, uint32_t id)
 {
 	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
 
-	return ioctl(fd, IOMMU_DESTROY, &cmd) ? errno : 0;
+	return ioctl(fd, IOMMU_DESTROY, &cmd) ? -errno : 0;
 }
 
 unsigned int nest_count_live_ids(struct nest_ctx *ctx)
@@ -73,7 +74,7 @@ unsigned int nest_count_live_ids(struct nest_ctx *ctx)
 	unsigned int i, live = 0;
 
 	for (i = 0; i < ctx->nr_ids; i++)
-		if (nest_destroy_id(ctx->fd, ctx->ids[i]) != ENOENT)
+		if (nest_destroy_id(ctx->fd, ctx->ids[i]) != -ENOENT)
 			live++;
 	return live;
 }
@@ -103,8 +104,8 @@ int nest_ctx_fini(struct nest_ctx *ctx)
 	err = nest_destroy_id(ctx->fd, ctx->ioas_id);
 	if (err) {
 		set_err(ctx, "destroying IOAS %u failed: %s", ctx->ioas_id,
-			strerror(err));
-		return -err;
+			strerror(-err));
+		return err;
 	}
 	ctx->ioas_id = 0;
 	return 0;
@@ -141,7 +142,7 @@ static int get_hw_info(struct nest_ctx *ctx, struct nest_dev *dev,
 
 	memset(hiod, 0, sizeof(*hiod));
 	if (ioctl(ctx->fd, IOMMU_GET_HW_INFO, &cmd))
-		return errno;
+		return -errno;
 	hiod->dev_id = dev->dev_id;
 	hiod->hw_info_type = cmd.out_data_type;
 	hiod->caps = cmd.out_capabilities;
@@ -170,7 +171,7 @@ static int host_aw_bits(struct nest_ctx *ctx, unsigned int *bits)
 	};
 
 	if (ioctl(ctx->fd, IOMMU_IOAS_IOVA_RANGES, &cmd.hdr))
-		return errno;
+		return -errno;
 	*bits = cmd.hdr.num_iovas ?
 		viommu_aw_bits_from_last(cmd.r[cmd.hdr.num_iovas - 1].last) : 0;
 	return 0;
@@ -191,7 +192,7 @@ static int hwpt_alloc(struct nest_ctx *ctx, struct nest_dev *dev,
 	};
 
 	if (ioctl(ctx->fd, IOMMU_HWPT_ALLOC, &cmd))
-		return errno;
+		return -errno;
 	*out_id = cmd.out_hwpt_id;
 	nest_ctx_note_id(ctx, *out_id);
 	return 0;
@@ -210,11 +211,11 @@ static int try_reuse(struct nest_ctx *ctx, struct nest_dev *dev,
 
 		err = dev->ops->attach(ctx, dev, hwpt->id);
 		trace(ctx, NEST_EV_REUSE_TRY, hwpt->id, 0, err);
-		if (err == EINVAL)
+		if (err == -EINVAL)
 			continue;
 		if (err) {
 			set_err(ctx, "%s: attach to existing HWPT %u failed: %s",
-				dev->name, hwpt->id, strerror(err));
+				dev->name, hwpt->id, strerror(-err));
 			return err;
 		}
 		hwpt->users++;
@@ -240,7 +241,7 @@ static int attach_fresh(struct nest_ctx *ctx, struct nest_dev *dev,
 	trace(ctx, NEST_EV_DEVICE_INFO, dev->dev_id, info.caps, err);
 	if (err) {
 		set_err(ctx, "%s: IOMMU_GET_HW_INFO failed: %s", dev->name,
-			strerror(err));
+			strerror(-err));
 		return err;
 	}
 	if (viommu_flags & VIOMMU_FLAG_WANT_NESTING_PARENT)
@@ -254,15 +255,15 @@ static int attach_fresh(struct nest_ctx *ctx, struct nest_dev *dev,
 	if (err) {
 		/* Step 6: no fallback to a plain HWPT. */
 		set_err(ctx, "%s: IOMMU_HWPT_ALLOC flags 0x%x failed: %s%s",
-			dev->name, flags, strerror(err),
-			(flags & IOMMU_HWPT_ALLOC_NEST_PARENT) && err == EOPNOTSUPP ?
+			dev->name, flags, strerror(-err),
+			(flags & IOMMU_HWPT_ALLOC_NEST_PARENT) && err == -EOPNOTSUPP ?
 			" (the host IOMMU cannot be a nesting parent; the vIOMMU wants one)" : "");
 		return err;
 	}
 	if (ctx->nr_hwpts >= NEST_MAX_HWPTS) {
 		nest_destroy_id(ctx->fd, id);
 		set_err(ctx, "more than %d HWPTs in one context", NEST_MAX_HWPTS);
-		return ENOSPC;
+		return -ENOSPC;
 	}
 	hwpt = &ctx->hwpts[ctx->nr_hwpts++];
 	memset(hwpt, 0, sizeof(*hwpt));
@@ -282,7 +283,7 @@ static int attach_fresh(struct nest_ctx *ctx, struct nest_dev *dev,
 	trace(ctx, NEST_EV_ATTACH, id, 0, err);
 	if (err) {
 		set_err(ctx, "%s: attach to new HWPT %u failed: %s", dev->name,
-			id, strerror(err));
+			id, strerror(-err));
 		drop_hwpt(ctx, hwpt);
 		return err;
 	}
@@ -306,17 +307,17 @@ static int realize_and_set_hiod(struct nest_ctx *ctx, struct nest_dev *dev)
 	      err);
 	if (err) {
 		set_err(ctx, "%s: host IOMMU device realize failed: %s",
-			dev->name, strerror(err));
+			dev->name, strerror(-err));
 		return err;
 	}
 	err = viommu_set_iommu_device(ctx->viommu, &dev->hiod, why,
 				      sizeof(why));
 	trace(ctx, NEST_EV_SET_IOMMU_DEVICE, dev->dev_id, 0,
-	      err ? EPERM : 0);
+	      err ? -EPERM : 0);
 	if (err) {
 		set_err(ctx, "%s: %s refused the host IOMMU device: %s",
 			dev->name, viommu_kind_name(ctx->viommu->cfg.kind), why);
-		return EPERM;
+		return -EPERM;
 	}
 	dev->hiod_set = true;
 	return 0;
@@ -362,8 +363,8 @@ int nest_attach_device(struct nest_ctx *ctx, struct nest_dev *dev)
 	trace(ctx, NEST_EV_BIND, dev->dev_id, 0, err);
 	if (err) {
 		set_err(ctx, "%s: bind to iommufd failed: %s", dev->name,
-			strerror(err));
-		return -err;
+			strerror(-err));
+		return err;
 	}
 	dev->bound = true;
 	nest_ctx_note_id(ctx, dev->dev_id);
@@ -379,7 +380,7 @@ int nest_attach_device(struct nest_ctx *ctx, struct nest_dev *dev)
 	if (err) {
 		leave_hwpt(ctx, dev);
 		unbind(ctx, dev);
-		return -err;
+		return err;
 	}
 	return 0;
 }
@@ -422,16 +423,16 @@ int nest_enable_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
 	trace(ctx, NEST_EV_NESTED_ALLOC, dev->hiod.hwpt_id, type, err)->new_id = id;
 	if (err) {
 		set_err(ctx, "%s: nested HWPT on parent %u failed: %s",
-			dev->name, dev->hiod.hwpt_id, strerror(err));
-		return -err;
+			dev->name, dev->hiod.hwpt_id, strerror(-err));
+		return err;
 	}
 	err = dev->ops->attach(ctx, dev, id);
 	trace(ctx, NEST_EV_ATTACH, id, 0, err);
 	if (err) {
 		set_err(ctx, "%s: replace onto nested HWPT %u failed: %s",
-			dev->name, id, strerror(err));
+			dev->name, id, strerror(-err));
 		trace(ctx, NEST_EV_DESTROY, id, 0, nest_destroy_id(ctx->fd, id));
-		return -err;
+		return err;
 	}
 	dev->nested_id = id;
 	return 0;
@@ -472,7 +473,7 @@ const char *nest_errno_name(int err)
 	static __thread char buf[16];
 	unsigned int i;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(names); i++)
 		if (names[i].err == err)
 			return names[i].name;
 	snprintf(buf, sizeof(buf), "E%d", err);

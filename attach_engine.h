@@ -22,6 +22,7 @@
 struct nest_ctx;
 struct nest_dev;
 
+/* Every op returns 0 or a negative errno. */
 struct nest_dev_ops {
 	const char *name;
 	/* Bind to ctx->fd and set dev->dev_id; may attach to the IOAS. */
@@ -110,7 +111,7 @@ int nest_detach_device(struct nest_ctx *ctx, struct nest_dev *dev);
 void nest_dev_free(struct nest_dev *dev);
 
 struct nest_hwpt *nest_find_hwpt(struct nest_ctx *ctx, uint32_t id);
-/* IOMMU_DESTROY on @id: 0 or a positive errno. */
+/* IOMMU_DESTROY on @id: 0 or a negative errno. */
 int nest_destroy_id(int fd, uint32_t id);
 /* Count of ids from ctx->ids still alive (IOMMU_DESTROY not ENOENT). */
 unsigned int nest_count_live_ids(struct nest_ctx *ctx);

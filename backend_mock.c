@@ -21,7 +21,7 @@ struct mock_priv {
 static int test_cmd(int fd, struct iommu_test_cmd *cmd)
 {
 	cmd->size = sizeof(*cmd);
-	return ioctl(fd, IOMMU_TEST_CMD, cmd) ? errno : 0;
+	return ioctl(fd, IOMMU_TEST_CMD, cmd) ? -errno : 0;
 }
 
 int nest_mock_probe(int fd)
@@ -33,7 +33,7 @@ int nest_mock_probe(int fd)
 	};
 	int err = test_cmd(fd, &cmd);
 
-	return err == ENOTTY ? ENOTTY : 0;
+	return err == -ENOTTY ? -ENOTTY : 0;
 }
 
 static int mock_bind(struct nest_ctx *ctx, struct nest_dev *dev)

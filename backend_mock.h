@@ -15,8 +15,8 @@ struct nest_dev *nest_mock_dev_new(const char *name, uint32_t dev_flags);
 /* Selftest device id, the handle IOMMU_TEST_CMD ops take. */
 uint32_t nest_mock_stdev_id(const struct nest_dev *dev);
 /*
- * 0 when @fd answers the mock's test ops; otherwise a positive errno
- * (ENOTTY: the kernel was built without CONFIG_IOMMUFD_TEST).
+ * 0 when @fd answers the mock's test ops; otherwise a negative errno
+ * (-ENOTTY: the kernel was built without CONFIG_IOMMUFD_TEST).
  */
 int nest_mock_probe(int fd);
 

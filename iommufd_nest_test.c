@@ -31,7 +31,7 @@ static int hw_info_caps(int fd, uint32_t dev_id, uint64_t *caps,
 	struct iommu_hw_info cmd = { .size = sizeof(cmd), .dev_id = dev_id };
 
 	if (ioctl(fd, IOMMU_GET_HW_INFO, &cmd))
-		return errno;
+		return -errno;
 	*caps = cmd.out_capabilities;
 	*type = cmd.out_data_type;
 	return 0;
@@ -45,7 +45,7 @@ static int set_dirty_tracking(int fd, uint32_t hwpt_id, bool enable)
 		.hwpt_id = hwpt_id,
 	};
 
-	return ioctl(fd, IOMMU_HWPT_SET_DIRTY_TRACKING, &cmd) ? errno : 0;
+	return ioctl(fd, IOMMU_HWPT_SET_DIRTY_TRACKING, &cmd) ? -errno : 0;
 }
 
 static int alloc_selftest_nested(int fd, uint32_t dev_id, uint32_t parent,
@@ -62,7 +62,7 @@ static int alloc_selftest_nested(int fd, uint32_t dev_id, uint32_t parent,
 	};
 
 	if (ioctl(fd, IOMMU_HWPT_ALLOC, &cmd))
-		return errno;
+		return -errno;
 	*out_id = cmd.out_hwpt_id;
 	return 0;
 }
@@ -77,7 +77,7 @@ static int check_iotlb(int fd, uint32_t nested_id, uint32_t idx,
 		.check_iotlb = { .id = idx, .iotlb = expect },
 	};
 
-	return ioctl(fd, IOMMU_TEST_CMD, &cmd) ? errno : 0;
+	return ioctl(fd, IOMMU_TEST_CMD, &cmd) ? -errno : 0;
 }
 
 static int invalidate_selftest(int fd, uint32_t hwpt_id, uint32_t flags,
@@ -95,7 +95,7 @@ static int invalidate_selftest(int fd, uint32_t hwpt_id, uint32_t flags,
 		.entry_len = sizeof(inv),
 		.entry_num = 1,
 	};
-	int rc = ioctl(fd, IOMMU_HWPT_INVALIDATE, &cmd) ? errno : 0;
+	int rc = ioctl(fd, IOMMU_HWPT_INVALIDATE, &cmd) ? -errno : 0;
 
 	*done = cmd.entry_num;
 	return rc;
@@ -129,39 +129,78 @@ FIXTURE(mock_nest) {
  * set_iommu_device() refusal on the mock host must contain (NULL: it is
  * accepted), @stage1 whether the vIOMMU builds a SELFTEST nested HWPT.
  */
-FIXTURE_VARIANT(mock_nest) {
+struct mock_expect {
 	const char *config;
-	uint32_t dev_flags;
 	uint64_t flags;
 	const char *refusal;
 	bool stage1;
 };
 
-#define MOCK_NEST_VARIANT(_name, _config, _flags, _refusal, _stage1)	\
-	FIXTURE_VARIANT_ADD(mock_nest, _name##_dirty) {			\
-		.config = _config, .dev_flags = 0, .flags = _flags,	\
-		.refusal = _refusal, .stage1 = _stage1,			\
-	};								\
-	FIXTURE_VARIANT_ADD(mock_nest, _name##_no_dirty) {		\
-		.config = _config,					\
-		.dev_flags = MOCK_FLAGS_DEVICE_NO_DIRTY,		\
-		.flags = _flags, .refusal = _refusal, .stage1 = _stage1, \
-	}
+static const struct mock_expect cfg_none = { "none", 0, NULL, false };
+static const struct mock_expect cfg_virtio = {
+	"virtio-iommu", 0, NULL, false
+};
+static const struct mock_expect cfg_intel_flts_off = {
+	"intel-iommu,x-scalable-mode=on,x-flts=off", 0,
+	"aw-bits=48 exceeds the host address width of 31", false
+};
+static const struct mock_expect cfg_intel_flts_on = {
+	"intel-iommu,x-scalable-mode=on,x-flts=on",
+	VIOMMU_FLAG_WANT_NESTING_PARENT,
+	"hw_info type is 0xfeedbeef, expected INTEL_VTD", false
+};
+static const struct mock_expect cfg_smmuv3_accel = {
+	"arm-smmuv3,accel=on,ssidsize=20",
+	VIOMMU_FLAG_WANT_NESTING_PARENT | VIOMMU_FLAG_PASID_SUPPORTED,
+	"hw_info type is 0xfeedbeef, expected ARM_SMMUV3", false
+};
+static const struct mock_expect cfg_selftest_on = {
+	"selftest-iommu,nesting=on", VIOMMU_FLAG_WANT_NESTING_PARENT, NULL,
+	true
+};
+static const struct mock_expect cfg_selftest_off = {
+	"selftest-iommu,nesting=off", 0, NULL, false
+};
 
-MOCK_NEST_VARIANT(none, "none", 0, NULL, false);
-MOCK_NEST_VARIANT(virtio_iommu, "virtio-iommu", 0, NULL, false);
-MOCK_NEST_VARIANT(intel_flts_off, "intel-iommu,x-scalable-mode=on,x-flts=off",
-		  0, "aw-bits=48 exceeds the host address width of 31", false);
-MOCK_NEST_VARIANT(intel_flts_on, "intel-iommu,x-scalable-mode=on,x-flts=on",
-		  VIOMMU_FLAG_WANT_NESTING_PARENT,
-		  "hw_info type is 0xfeedbeef, expected INTEL_VTD", false);
-MOCK_NEST_VARIANT(smmuv3_accel, "arm-smmuv3,accel=on,ssidsize=20",
-		  VIOMMU_FLAG_WANT_NESTING_PARENT | VIOMMU_FLAG_PASID_SUPPORTED,
-		  "hw_info type is 0xfeedbeef, expected ARM_SMMUV3", false);
-MOCK_NEST_VARIANT(selftest_nesting_on, "selftest-iommu,nesting=on",
-		  VIOMMU_FLAG_WANT_NESTING_PARENT, NULL, true);
-MOCK_NEST_VARIANT(selftest_nesting_off, "selftest-iommu,nesting=off",
-		  0, NULL, false);
+FIXTURE_VARIANT(mock_nest) {
+	const struct mock_expect *cfg;
+	uint32_t dev_flags;
+};
+
+#define NO_DIRTY MOCK_FLAGS_DEVICE_NO_DIRTY
+
+FIXTURE_VARIANT_ADD(mock_nest, none_dirty) { &cfg_none, 0 };
+FIXTURE_VARIANT_ADD(mock_nest, none_no_dirty) { &cfg_none, NO_DIRTY };
+FIXTURE_VARIANT_ADD(mock_nest, virtio_iommu_dirty) { &cfg_virtio, 0 };
+FIXTURE_VARIANT_ADD(mock_nest, virtio_iommu_no_dirty) { &cfg_virtio, NO_DIRTY };
+FIXTURE_VARIANT_ADD(mock_nest, intel_flts_off_dirty) {
+	&cfg_intel_flts_off, 0
+};
+FIXTURE_VARIANT_ADD(mock_nest, intel_flts_off_no_dirty) {
+	&cfg_intel_flts_off, NO_DIRTY
+};
+FIXTURE_VARIANT_ADD(mock_nest, intel_flts_on_dirty) {
+	&cfg_intel_flts_on, 0
+};
+FIXTURE_VARIANT_ADD(mock_nest, intel_flts_on_no_dirty) {
+	&cfg_intel_flts_on, NO_DIRTY
+};
+FIXTURE_VARIANT_ADD(mock_nest, smmuv3_accel_dirty) { &cfg_smmuv3_accel, 0 };
+FIXTURE_VARIANT_ADD(mock_nest, smmuv3_accel_no_dirty) {
+	&cfg_smmuv3_accel, NO_DIRTY
+};
+FIXTURE_VARIANT_ADD(mock_nest, selftest_nesting_on_dirty) {
+	&cfg_selftest_on, 0
+};
+FIXTURE_VARIANT_ADD(mock_nest, selftest_nesting_on_no_dirty) {
+	&cfg_selftest_on, NO_DIRTY
+};
+FIXTURE_VARIANT_ADD(mock_nest, selftest_nesting_off_dirty) {
+	&cfg_selftest_off, 0
+};
+FIXTURE_VARIANT_ADD(mock_nest, selftest_nesting_off_no_dirty) {
+	&cfg_selftest_off, NO_DIRTY
+};
 
 FIXTURE_SETUP(mock_nest)
 {
@@ -177,8 +216,8 @@ FIXTURE_SETUP(mock_nest)
 	rc = nest_mock_probe(self->fd);
 	if (rc)
 		SKIP(return, "no mock devices (%s): kernel lacks CONFIG_IOMMUFD_TEST",
-		     strerror(rc));
-	rc = viommu_config_parse(variant->config, &cfg, err, sizeof(err));
+		     strerror(-rc));
+	rc = viommu_config_parse(variant->cfg->config, &cfg, err, sizeof(err));
 	ASSERT_EQ(0, rc) TH_LOG("%s", err);
 	viommu_init(&self->viommu, &cfg);
 	rc = nest_ctx_init(&self->ctx, self->fd, &self->viommu);
@@ -203,18 +242,18 @@ FIXTURE_TEARDOWN(mock_nest)
 	close(self->fd);
 }
 
-static bool dirty_dev(const FIXTURE_VARIANT(mock_nest) *variant)
+static bool dirty_dev(uint32_t dev_flags)
 {
-	return !(variant->dev_flags & MOCK_FLAGS_DEVICE_NO_DIRTY);
+	return !(dev_flags & MOCK_FLAGS_DEVICE_NO_DIRTY);
 }
 
-static uint32_t expected_hwpt_flags(const FIXTURE_VARIANT(mock_nest) *variant)
+static uint32_t expected_hwpt_flags(uint64_t viommu_flags, uint32_t dev_flags)
 {
 	uint32_t flags = 0;
 
-	if (variant->flags & VIOMMU_FLAG_WANT_NESTING_PARENT)
+	if (viommu_flags & VIOMMU_FLAG_WANT_NESTING_PARENT)
 		flags |= IOMMU_HWPT_ALLOC_NEST_PARENT;
-	if (dirty_dev(variant))
+	if (dirty_dev(dev_flags))
 		flags |= IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 	return flags;
 }
@@ -222,44 +261,32 @@ static uint32_t expected_hwpt_flags(const FIXTURE_VARIANT(mock_nest) *variant)
 /* Attach dev[i]; assert it is accepted or refused as the variant says. */
 #define attach_as_expected(i) do {					\
 	int __rc = nest_attach_device(&self->ctx, self->dev[i]);	\
-	if (variant->refusal) {						\
+	if (variant->cfg->refusal) {					\
 		ASSERT_EQ(-EPERM, __rc);				\
-		ASSERT_NE(NULL, strstr(self->ctx.err, variant->refusal)) \
+		ASSERT_NE(NULL, strstr(self->ctx.err, variant->cfg->refusal)) \
 			TH_LOG("refusal was: %s", self->ctx.err);	\
 	} else {							\
 		ASSERT_EQ(0, __rc) TH_LOG("%s", self->ctx.err);		\
 	}								\
 } while (0)
 
-#define skip_if_refused() do {						\
-	if (variant->refusal)						\
-		SKIP(return, "%s refuses the mock host (%s)",		\
-		     variant->config, variant->refusal);		\
-} while (0)
-
-#define skip_if_no_stage1() do {					\
-	if (!variant->stage1)						\
-		SKIP(return, "%s builds no stage-1 on the mock host",	\
-		     variant->config);					\
-} while (0)
-
 TEST_F(mock_nest, single_attach_trace)
 {
-	uint32_t hwpt_flags = expected_hwpt_flags(variant);
+	uint32_t hwpt_flags = expected_hwpt_flags(variant->cfg->flags, variant->dev_flags);
 	char expect[TRACE_LEN];
 	int n;
 
 	attach_as_expected(0);
 	n = snprintf(expect, sizeof(expect),
 		     "BIND(D1) GET_FLAGS=0x%llx DEVICE_INFO(D1)=caps:0x%x HWPT_ALLOC(0x%x)=H1",
-		     (unsigned long long)variant->flags, dirty_dev(variant),
+		     (unsigned long long)variant->cfg->flags, dirty_dev(variant->dev_flags),
 		     hwpt_flags);
 	if (hwpt_flags & IOMMU_HWPT_ALLOC_NEST_PARENT)
 		n += snprintf(expect + n, sizeof(expect) - n,
 			      " HOST_QUIRKS(H1)=0x0");
 	n += snprintf(expect + n, sizeof(expect) - n,
 		      " ATTACH(H1) HIOD_REALIZE(H1)=type:0xfeedbeef");
-	if (variant->refusal)
+	if (variant->cfg->refusal)
 		snprintf(expect + n, sizeof(expect) - n,
 			 " SET_IOMMU_DEVICE(D1)=EPERM DETACH(H1) DESTROY(H1) UNBIND(D1)");
 	else
@@ -272,7 +299,7 @@ TEST_F(mock_nest, single_attach_trace)
 
 TEST_F(mock_nest, nest_parent_iff_wanted)
 {
-	bool want = variant->flags & VIOMMU_FLAG_WANT_NESTING_PARENT;
+	bool want = variant->cfg->flags & VIOMMU_FLAG_WANT_NESTING_PARENT;
 	struct nest_dev *dev = self->dev[0];
 	uint32_t nested = 0;
 	int ev, rc;
@@ -282,12 +309,12 @@ TEST_F(mock_nest, nest_parent_iff_wanted)
 	ASSERT_LE(0, ev);
 	ASSERT_EQ(want, !!(self->ctx.trace[ev].arg &
 			   IOMMU_HWPT_ALLOC_NEST_PARENT));
-	if (variant->refusal)
+	if (variant->cfg->refusal)
 		return;
 	/* The kernel's view: only a nesting parent takes a nested child. */
 	rc = alloc_selftest_nested(self->fd, dev->dev_id, dev->hwpt_id,
 				   &nested);
-	ASSERT_EQ(want ? 0 : EINVAL, rc);
+	ASSERT_EQ(want ? 0 : -EINVAL, rc);
 	if (!rc)
 		ASSERT_EQ(0, nest_destroy_id(self->fd, nested));
 }
@@ -301,22 +328,22 @@ TEST_F(mock_nest, dirty_tracking_iff_caps)
 	int ev;
 
 	attach_as_expected(0);
-	if (variant->refusal) {
+	if (variant->cfg->refusal) {
 		ev = find_event(&self->ctx, 0, NEST_EV_HWPT_ALLOC);
-		ASSERT_EQ(dirty_dev(variant),
+		ASSERT_EQ(dirty_dev(variant->dev_flags),
 			  !!(self->ctx.trace[ev].arg &
 			     IOMMU_HWPT_ALLOC_DIRTY_TRACKING));
 		return;
 	}
 	ASSERT_EQ(0, hw_info_caps(self->fd, dev->dev_id, &caps, &type));
 	dirty = caps & IOMMU_HW_CAP_DIRTY_TRACKING;
-	ASSERT_EQ(dirty_dev(variant), dirty);
+	ASSERT_EQ(dirty_dev(variant->dev_flags), dirty);
 	ASSERT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, type);
 	ASSERT_EQ(dirty, dev->dirty_tracking);
 	ASSERT_EQ(dirty, !!(nest_find_hwpt(&self->ctx, dev->hwpt_id)->alloc_flags &
 			    IOMMU_HWPT_ALLOC_DIRTY_TRACKING));
 	/* The kernel's view: only a dirty-tracking HWPT can start tracking. */
-	ASSERT_EQ(dirty ? 0 : EOPNOTSUPP,
+	ASSERT_EQ(dirty ? 0 : -EOPNOTSUPP,
 		  set_dirty_tracking(self->fd, dev->hwpt_id, true));
 	if (dirty)
 		ASSERT_EQ(0, set_dirty_tracking(self->fd, dev->hwpt_id, false));
@@ -332,7 +359,7 @@ TEST_F(mock_nest, second_device_reuses_hwpt)
 	attach_as_expected(1);
 	ASSERT_EQ(0, nest_trace_format(&self->ctx, mark, self->trace,
 				       sizeof(self->trace)));
-	if (variant->refusal) {
+	if (variant->cfg->refusal) {
 		/* the refused device's HWPT is gone: nothing to reuse */
 		ASSERT_EQ(-1, find_event(&self->ctx, mark, NEST_EV_REUSE_TRY))
 			TH_LOG("trace: %s", self->trace);
@@ -341,7 +368,7 @@ TEST_F(mock_nest, second_device_reuses_hwpt)
 	}
 	snprintf(expect, sizeof(expect),
 		 "BIND(D1) GET_FLAGS=0x%llx REUSE_TRY(H1)=ok HIOD_REALIZE(H1)=type:0xfeedbeef SET_IOMMU_DEVICE(D1)=ok",
-		 (unsigned long long)variant->flags);
+		 (unsigned long long)variant->cfg->flags);
 	ASSERT_STREQ(expect, self->trace);
 	ASSERT_EQ(self->dev[0]->hwpt_id, self->dev[1]->hwpt_id);
 	ASSERT_EQ(1, self->ctx.nr_hwpts);
@@ -355,7 +382,8 @@ TEST_F(mock_nest, other_device_kind_after_einval)
 	unsigned int mark;
 	int ev;
 
-	skip_if_refused();
+	if (variant->cfg->refusal)
+		SKIP(return, "refused on the mock host: %s", variant->cfg->refusal);
 	attach_as_expected(0);
 	odev = nest_mock_dev_new("other", other);
 	ASSERT_NE(NULL, odev);
@@ -366,7 +394,7 @@ TEST_F(mock_nest, other_device_kind_after_einval)
 		TH_LOG("%s", self->ctx.err);
 	ev = find_event(&self->ctx, mark, NEST_EV_REUSE_TRY);
 	ASSERT_LE(0, ev);
-	if (dirty_dev(variant)) {
+	if (dirty_dev(variant->dev_flags)) {
 		/* a no-dirty device cannot join a dirty-tracking domain */
 		ASSERT_EQ(EINVAL, self->ctx.trace[ev].err);
 		ASSERT_LE(0, find_event(&self->ctx, ev, NEST_EV_HWPT_ALLOC));
@@ -389,10 +417,11 @@ TEST_F(mock_nest, nested_hwpt_replace)
 	unsigned int mark;
 	uint32_t nested;
 
-	skip_if_refused();
+	if (variant->cfg->refusal)
+		SKIP(return, "refused on the mock host: %s", variant->cfg->refusal);
 	attach_as_expected(0);
 	mark = self->ctx.nr_events;
-	if (!variant->stage1) {
+	if (!variant->cfg->stage1) {
 		ASSERT_EQ(-EOPNOTSUPP, nest_enable_stage1(&self->ctx, dev, 0));
 		ASSERT_EQ(mark, self->ctx.nr_events);
 		return;
@@ -408,7 +437,7 @@ TEST_F(mock_nest, nested_hwpt_replace)
 	/* a fresh SELFTEST nested domain holds the default IOTLB value */
 	ASSERT_EQ(0, check_iotlb(self->fd, nested, 0, IOMMU_TEST_IOTLB_DEFAULT));
 	/* nested-on-nested is not a thing */
-	ASSERT_EQ(EINVAL, alloc_selftest_nested(self->fd, dev->dev_id, nested,
+	ASSERT_EQ(-EINVAL, alloc_selftest_nested(self->fd, dev->dev_id, nested,
 						&nested));
 }
 
@@ -416,8 +445,10 @@ TEST_F(mock_nest, iotlb_invalidation)
 {
 	uint32_t nested, done, i;
 
-	skip_if_refused();
-	skip_if_no_stage1();
+	if (variant->cfg->refusal)
+		SKIP(return, "refused on the mock host: %s", variant->cfg->refusal);
+	if (!variant->cfg->stage1)
+		SKIP(return, "%s builds no stage-1", variant->cfg->config);
 	attach_as_expected(0);
 	ASSERT_EQ(0, nest_enable_stage1(&self->ctx, self->dev[0], 0));
 	nested = self->dev[0]->nested_id;
@@ -444,21 +475,22 @@ TEST_F(mock_nest, destroy_busy)
 	struct nest_dev *dev = self->dev[0];
 	uint32_t parent, nested;
 
-	skip_if_refused();
+	if (variant->cfg->refusal)
+		SKIP(return, "refused on the mock host: %s", variant->cfg->refusal);
 	attach_as_expected(0);
 	/* an attached HWPT cannot go */
-	ASSERT_EQ(EBUSY, nest_destroy_id(self->fd, dev->hwpt_id));
-	if (!variant->stage1)
+	ASSERT_EQ(-EBUSY, nest_destroy_id(self->fd, dev->hwpt_id));
+	if (!variant->cfg->stage1)
 		return;
 	ASSERT_EQ(0, nest_enable_stage1(&self->ctx, dev, 0));
 	/* the device left the parent for the nested HWPT: only it holds it */
-	ASSERT_EQ(EBUSY, nest_destroy_id(self->fd, dev->hwpt_id));
-	ASSERT_EQ(EBUSY, nest_destroy_id(self->fd, dev->nested_id));
+	ASSERT_EQ(-EBUSY, nest_destroy_id(self->fd, dev->hwpt_id));
+	ASSERT_EQ(-EBUSY, nest_destroy_id(self->fd, dev->nested_id));
 	parent = dev->hwpt_id;
 	nested = dev->nested_id;
 	ASSERT_EQ(0, nest_detach_device(&self->ctx, dev));
-	ASSERT_EQ(ENOENT, nest_destroy_id(self->fd, nested));
-	ASSERT_EQ(ENOENT, nest_destroy_id(self->fd, parent));
+	ASSERT_EQ(-ENOENT, nest_destroy_id(self->fd, nested));
+	ASSERT_EQ(-ENOENT, nest_destroy_id(self->fd, parent));
 }
 
 TEST_F(mock_nest, reverse_teardown_leaves_nothing)
@@ -468,16 +500,16 @@ TEST_F(mock_nest, reverse_teardown_leaves_nothing)
 
 	attach_as_expected(0);
 	attach_as_expected(1);
-	if (variant->stage1)
+	if (variant->cfg->stage1)
 		ASSERT_EQ(0, nest_enable_stage1(&self->ctx, self->dev[1], 0));
 	ASSERT_EQ(0, nest_detach_device(&self->ctx, self->dev[0]));
 	mark = self->ctx.nr_events;
 	ASSERT_EQ(0, nest_detach_device(&self->ctx, self->dev[1]));
 	ASSERT_EQ(0, nest_trace_format(&self->ctx, mark, self->trace,
 				       sizeof(self->trace)));
-	if (variant->refusal)
+	if (variant->cfg->refusal)
 		expect = "";
-	else if (variant->stage1)
+	else if (variant->cfg->stage1)
 		expect = "UNSET_IOMMU_DEVICE(D1) DETACH(H1) DESTROY(H1) DESTROY(H2) UNBIND(D1)";
 	else
 		expect = "UNSET_IOMMU_DEVICE(D1) DETACH(H1) DESTROY(H1) UNBIND(D1)";
@@ -486,7 +518,7 @@ TEST_F(mock_nest, reverse_teardown_leaves_nothing)
 	ASSERT_EQ(0, nest_ctx_fini(&self->ctx));
 	ASSERT_LE(3, self->ctx.nr_ids);
 	for (i = 0; i < self->ctx.nr_ids; i++)
-		EXPECT_EQ(ENOENT, nest_destroy_id(self->fd, self->ctx.ids[i]))
+		EXPECT_EQ(-ENOENT, nest_destroy_id(self->fd, self->ctx.ids[i]))
 			TH_LOG("object %u outlived the teardown",
 			       self->ctx.ids[i]);
 }
@@ -495,10 +527,10 @@ TEST_F(mock_nest, flags_unchanged_by_set_iommu_device)
 {
 	uint64_t before = viommu_get_flags(&self->viommu);
 
-	ASSERT_EQ(variant->flags, before);
+	ASSERT_EQ(variant->cfg->flags, before);
 	attach_as_expected(0);
 	ASSERT_EQ(before, viommu_get_flags(&self->viommu));
-	ASSERT_EQ(variant->refusal ? 0 : 1, self->viommu.nr_hiods);
+	ASSERT_EQ(variant->cfg->refusal ? 0 : 1, self->viommu.nr_hiods);
 }
 
 TEST_F(mock_nest, flags_answered_before_host_info)
@@ -526,7 +558,7 @@ TEST_F(mock_nest, flags_answered_before_host_info)
 	ASSERT_EQ(VIOMMU_EV_SET_IOMMU_DEVICE,
 		  log[self->viommu.nr_records - 1].event);
 	ASSERT_TRUE(log[self->viommu.nr_records - 1].host_info_known);
-	ASSERT_EQ(variant->refusal ? 0 : 1,
+	ASSERT_EQ(variant->cfg->refusal ? 0 : 1,
 		  log[self->viommu.nr_records - 1].answer);
 }
 
@@ -558,7 +590,7 @@ static void make_faulty(struct nest_dev *dev, struct faulty_priv *f,
 	f->ops = *dev->ops;
 	f->ops.attach = faulty_attach;
 	f->fail_attach_nr = nth;
-	f->fail_errno = err;
+	f->fail_errno = -err;
 	dev->ops = &f->ops;
 }
 
@@ -584,7 +616,7 @@ FIXTURE_SETUP(engine_faults)
 	rc = nest_mock_probe(self->fd);
 	if (rc)
 		SKIP(return, "no mock devices (%s): kernel lacks CONFIG_IOMMUFD_TEST",
-		     strerror(rc));
+		     strerror(-rc));
 	ASSERT_EQ(0, viommu_config_parse("selftest-iommu,nesting=on", &cfg,
 					 err, sizeof(err)));
 	viommu_init(&self->viommu, &cfg);
@@ -671,7 +703,7 @@ TEST_F(engine_faults, stage1_replace_failure_destroys_nested)
 		     self->trace);
 	ASSERT_EQ(0, self->dev[0]->nested_id);
 	/* the device still works on its parent */
-	ASSERT_EQ(EBUSY, nest_destroy_id(self->fd, self->dev[0]->hwpt_id));
+	ASSERT_EQ(-EBUSY, nest_destroy_id(self->fd, self->dev[0]->hwpt_id));
 }
 
 TEST_HARNESS_MAIN

@@ -38,7 +38,7 @@ static const char *const event_names[] = {
 /* Give a newly created object the next name of its kind. */
 static void name_new(struct trace_names *n, uint32_t id, bool is_dev)
 {
-	if (n->nr >= sizeof(n->map) / sizeof(n->map[0]))
+	if (n->nr >= ARRAY_SIZE(n->map))
 		return;
 	n->map[n->nr].id = id;
 	if (is_dev)

@@ -26,7 +26,7 @@ static const unsigned int smmu_oas_bits[] = { 32, 36, 40, 42, 44, 48, 52 };
 
 const char *viommu_kind_name(enum viommu_kind kind)
 {
-	if ((unsigned int)kind >= sizeof(kind_names) / sizeof(kind_names[0]))
+	if ((unsigned int)kind >= ARRAY_SIZE(kind_names))
 		return "?";
 	return kind_names[kind];
 }
@@ -60,7 +60,7 @@ static int parse_bool(const char *key, const char *val, bool *out,
 	static const char *const no[] = { "off", "no", "false", "n" };
 	unsigned int i;
 
-	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(yes); i++) {
 		if (!strcmp(val, yes[i])) {
 			*out = true;
 			return 0;
@@ -125,7 +125,7 @@ static int parse_oas(struct viommu_config *cfg, const char *val, char *err,
 
 	if (parse_uint("oas", val, &n, err, len, "32, 36, 40, 42, 44, 48 or 52"))
 		return -EINVAL;
-	for (i = 0; i < sizeof(smmu_oas_bits) / sizeof(smmu_oas_bits[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(smmu_oas_bits); i++) {
 		if (smmu_oas_bits[i] == n) {
 			cfg->oas = n;
 			return 0;
@@ -217,7 +217,7 @@ static int check_config(const struct viommu_config *cfg,
 			    "x-flts: 'on' needs x-scalable-mode=on");
 	if (cfg->kind != VIOMMU_KIND_SMMUV3 || cfg->accel)
 		return 0;
-	for (i = 0; i < sizeof(accel_keys) / sizeof(accel_keys[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(accel_keys); i++)
 		if (key_seen(seen, accel_keys[i]))
 			return fail(err, len, "%s: needs accel=on",
 				    accel_keys[i]);
@@ -228,7 +228,7 @@ static int config_kind(const char *name, size_t n, enum viommu_kind *kind)
 {
 	unsigned int i;
 
-	for (i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(kind_names); i++) {
 		if (strlen(kind_names[i]) == n && !strncmp(name, kind_names[i], n)) {
 			*kind = i;
 			return 0;
@@ -286,7 +286,7 @@ int viommu_config_parse(const char *str, struct viommu_config *cfg,
 		if (seen.n >= MAX_KEYS)
 			return fail(err, err_len, "more than %d options",
 				    MAX_KEYS);
-		strcpy(seen.key[seen.n++], key);
+		memcpy(seen.key[seen.n++], key, sizeof(key));
 	}
 	return check_config(cfg, &seen, err, err_len);
 }
@@ -516,7 +516,7 @@ static int check_smmuv3_idrs(const struct viommu_config *cfg,
 	if (cfg->ril && !(idr[3] & (1u << 10)))
 		return fail(why, len,
 			    "ril=on but the host lacks range invalidation (IDR3.RIL)");
-	if (oas >= sizeof(smmu_oas_bits) / sizeof(smmu_oas_bits[0]) ||
+	if (oas >= ARRAY_SIZE(smmu_oas_bits) ||
 	    smmu_oas_bits[oas] < cfg->oas)
 		return fail(why, len,
 			    "oas=%u exceeds the host OAS code %u", cfg->oas, oas);

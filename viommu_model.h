@@ -35,6 +35,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 /* get_viommu_flags() bits, as QEMU defines them */
 #define VIOMMU_FLAG_WANT_NESTING_PARENT		(1ULL << 0)
 #define VIOMMU_FLAG_PASID_SUPPORTED		(1ULL << 1)

@@ -11,8 +11,6 @@
 
 #include "viommu_model.h"
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
 static int parse(const char *str, struct viommu_config *cfg, char *err)
 {
 	return viommu_config_parse(str, cfg, err, VIOMMU_ERR_LEN);
@@ -101,7 +99,7 @@ TEST(every_bool_spelling)
 	char err[VIOMMU_ERR_LEN], str[64];
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_LEN(on); i++) {
+	for (i = 0; i < ARRAY_SIZE(on); i++) {
 		snprintf(str, sizeof(str), "selftest-iommu,nesting=%s", on[i]);
 		ASSERT_EQ(0, parse(str, &c, err));
 		ASSERT_TRUE(c.nesting);
@@ -154,7 +152,7 @@ TEST(every_config_error)
 	char err[VIOMMU_ERR_LEN];
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_LEN(bad_configs); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad_configs); i++) {
 		err[0] = 0;
 		EXPECT_EQ(-EINVAL, parse(bad_configs[i].str, &c, err))
 			TH_LOG("accepted '%s'", bad_configs[i].str);
@@ -185,7 +183,7 @@ TEST(format_round_trips)
 	char err[VIOMMU_ERR_LEN], buf[128];
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_LEN(strs); i++) {
+	for (i = 0; i < ARRAY_SIZE(strs); i++) {
 		ASSERT_EQ(0, parse(strs[i], &a, err)) TH_LOG("%s", err);
 		viommu_config_format(&a, buf, sizeof(buf));
 		ASSERT_STREQ(strs[i], buf);
@@ -229,7 +227,7 @@ TEST(flags_table)
 	char err[VIOMMU_ERR_LEN];
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_LEN(flag_rows); i++) {
+	for (i = 0; i < ARRAY_SIZE(flag_rows); i++) {
 		ASSERT_EQ(0, parse(flag_rows[i].config, &c, err));
 		EXPECT_EQ(flag_rows[i].flags, viommu_config_flags(&c))
 			TH_LOG("flags of %s", flag_rows[i].config);
@@ -246,17 +244,15 @@ TEST(only_ssidsize_auto_is_migration_unsafe)
 	const char *why = "unset";
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_LEN(flag_rows); i++) {
+	for (i = 0; i < ARRAY_SIZE(flag_rows); i++) {
 		bool unsafe = strstr(flag_rows[i].config, "ssidsize=auto");
 
 		ASSERT_EQ(0, parse(flag_rows[i].config, &c, err));
 		EXPECT_EQ(!unsafe, viommu_config_migration_safe(&c, &why))
 			TH_LOG("%s", flag_rows[i].config);
-		if (unsafe) {
+		EXPECT_EQ(unsafe, why != NULL);
+		if (unsafe)
 			EXPECT_NE(NULL, strstr(why, "from the host"));
-		} else {
-			EXPECT_EQ(NULL, why);
-		}
 	}
 }
 
@@ -499,7 +495,7 @@ TEST(smmuv3_checks)
 
 	ASSERT_EQ(0, check(ACCEL ",ssidsize=20,oas=48,ats=on", &h, why))
 		TH_LOG("%s", why);
-	for (i = 0; i < ARRAY_LEN(cases); i++) {
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		h = smmu_hiod();
 		set_idr(&h, cases[i].idr,
 			(get_idr(&h, cases[i].idr) & ~cases[i].clear) |
