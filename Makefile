@@ -28,7 +28,9 @@ ENGINE_SRCS := attach_engine.c nest_trace.c backend_mock.c
 HEADERS := $(wildcard $(SRC)/*.h)
 KTREE_DEPS := $(KDIR)/Makefile $(KHDR_DIR)/linux/types.h
 
-all: $(addprefix $(OUTPUT)/,$(TEST_GEN_PROGS) $(UNIT_PROGS))
+TOOLS := nest_report
+
+all: $(addprefix $(OUTPUT)/,$(TEST_GEN_PROGS) $(UNIT_PROGS) $(TOOLS))
 
 $(OUTPUT)/iommufd_nest_test: iommufd_nest_test.c viommu_model.c \
 		$(ENGINE_SRCS) $(HEADERS) $(KTREE_DEPS)
@@ -41,6 +43,11 @@ $(OUTPUT)/viommu_model_test: tests/viommu_model_test.c viommu_model.c \
 	@mkdir -p $(OUTPUT)
 	$(CC) -I$(SRC) -I$(KDIR)/tools/testing/selftests $(CFLAGS) \
 		-o $@ $(filter %.c,$^) $(LDFLAGS)
+
+# The report needs neither a kernel tree nor the harness.
+$(OUTPUT)/nest_report: nest_report.c viommu_model.c $(HEADERS)
+	@mkdir -p $(OUTPUT)
+	$(CC) -I$(SRC) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
 
 ifeq ($(KDIR),$(DEFAULT_KDIR))
 $(KDIR)/Makefile:

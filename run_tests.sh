@@ -19,6 +19,7 @@ usage()
 {
 	cat <<EOF
 usage: $0 [--vm | --host] [options]
+       $0 --report [--json] --viommu CONFIG [--viommu CONFIG]...
 
   --vm              run the suite in QEMU guests (TCG) with a kernel built
                     from --kdir; the default when there is no /dev/iommu
@@ -52,6 +53,8 @@ topos=
 kdir=
 timeout=300
 unit=1
+report=0
+report_args=()
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -66,11 +69,24 @@ while [ $# -gt 0 ]; do
 	--timeout)	[ $# -ge 2 ] || die_usage "--timeout needs seconds"
 			timeout=$2; shift ;;
 	--no-unit)	unit=0 ;;
+	--report)	report=1 ;;
+	--json)		report_args+=(--json) ;;
+	--viommu)	[ $# -ge 2 ] || die_usage "--viommu needs a CONFIG"
+			report_args+=(--viommu "$2"); shift ;;
+	--viommu=*)	report_args+=(--viommu "${1#*=}") ;;
 	-h|--help)	usage; exit 0 ;;
 	*)		die_usage "unknown option '$1' (see --help)" ;;
 	esac
 	shift
 done
+
+if [ "$report" = 1 ]; then
+	make -s -C "$here" OUTPUT="$here/build/host" \
+		"$here/build/host/nest_report" >&2 ||
+		{ echo "error: cannot build the report tool" >&2; exit 1; }
+	exec "$here/build/host/nest_report" "${report_args[@]}"
+fi
+[ ${#report_args[@]} -eq 0 ] || die_usage "--viommu and --json go with --report"
 
 case "$timeout" in
 ''|*[!0-9]*|0) die_usage "--timeout '$timeout': expected a positive number of seconds" ;;
@@ -127,7 +143,8 @@ build_tests()
 
 t0=$SECONDS
 if [ "$unit" = 1 ]; then
-	build_tests "$build_dir/host" "$build_dir/host/viommu_model_test"
+	build_tests "$build_dir/host" "$build_dir/host/viommu_model_test" \
+		"$build_dir/host/nest_report"
 fi
 if [ "$mode" = host ]; then
 	build_tests "$build_dir/host" "$build_dir/host/iommufd_nest_test"
@@ -155,14 +172,18 @@ nr=0
 
 run_unit()
 {
-	local out=$build_dir/host/unit.out rc=0 f0=$KTAP_FAIL p0=$KTAP_PASS
+	local dir=$build_dir/host rc=0 f0=$KTAP_FAIL p0=$KTAP_PASS
 
 	nr=$((nr + 1))
-	"$build_dir/host/viommu_model_test" >"$out" 2>&1 || rc=$?
 	echo "  KTAP version 1"
-	echo "  # model unit tests, no kernel needed"
-	echo "  1..1"
-	ktap_binary "  " 1 viommu_model_test "$out" "$rc"
+	echo "  # the model and the command lines, no kernel needed"
+	echo "  1..2"
+	"$dir/viommu_model_test" >"$dir/unit.out" 2>&1 || rc=$?
+	ktap_binary "  " 1 viommu_model_test "$dir/unit.out" "$rc"
+	rc=0
+	"$here/tests/cli_test.sh" "$dir/nest_report" >"$dir/cli.out" 2>&1 ||
+		rc=$?
+	ktap_binary "  " 2 cli_test "$dir/cli.out" "$rc"
 	ktap_result "" "$nr" unit "$f0" "$p0"
 }
 
