@@ -15,20 +15,21 @@ KHDR_DIR ?= $(shell $(SRC)/vm/kernel.sh headers-dir $(KDIR))
 KHDR_INCLUDES ?= -isystem $(KHDR_DIR)
 
 CFLAGS ?= -O2 -g
-CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-clobbered -D_GNU_SOURCE
+CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-clobbered -Wno-format-truncation -D_GNU_SOURCE
 CPPFLAGS += $(KHDR_INCLUDES) -I$(SRC) \
 	    -I$(KDIR)/drivers/iommu/iommufd -I$(KDIR)/tools/testing/selftests
 ifeq ($(STATIC),1)
 LDFLAGS += -static
 endif
 
-TEST_GEN_PROGS := iommufd_nest_test
+TEST_GEN_PROGS := iommufd_nest_test iommufd_nest_cdev_test
 UNIT_PROGS := viommu_model_test
-ENGINE_SRCS := attach_engine.c nest_trace.c backend_mock.c
+ENGINE_SRCS := attach_engine.c nest_trace.c backend_mock.c backend_cdev.c \
+	       pci_sysfs.c
 HEADERS := $(wildcard $(SRC)/*.h)
 KTREE_DEPS := $(KDIR)/Makefile $(KHDR_DIR)/linux/types.h
 
-TOOLS := nest_report
+TOOLS := nest_report nest_bind
 
 all: $(addprefix $(OUTPUT)/,$(TEST_GEN_PROGS) $(UNIT_PROGS) $(TOOLS))
 
@@ -37,8 +38,17 @@ $(OUTPUT)/iommufd_nest_test: iommufd_nest_test.c viommu_model.c \
 	@mkdir -p $(OUTPUT)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
 
+$(OUTPUT)/iommufd_nest_cdev_test: iommufd_nest_cdev_test.c viommu_model.c \
+		hw_info.c edu.c $(ENGINE_SRCS) $(HEADERS) $(KTREE_DEPS)
+	@mkdir -p $(OUTPUT)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
+
+$(OUTPUT)/nest_bind: nest_bind.c pci_sysfs.c $(HEADERS)
+	@mkdir -p $(OUTPUT)
+	$(CC) -I$(SRC) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
+
 # The model's unit tests need no kernel headers, only the harness.
-$(OUTPUT)/viommu_model_test: tests/viommu_model_test.c viommu_model.c \
+$(OUTPUT)/viommu_model_test: tests/viommu_model_test.c viommu_model.c hw_info.c \
 		$(HEADERS) $(KDIR)/Makefile
 	@mkdir -p $(OUTPUT)
 	$(CC) -I$(SRC) -I$(KDIR)/tools/testing/selftests $(CFLAGS) \

@@ -149,12 +149,17 @@ fi
 if [ "$mode" = host ]; then
 	build_tests "$build_dir/host" "$build_dir/host/iommufd_nest_test"
 else
-	build_tests "$build_dir/guest" STATIC=1 "$build_dir/guest/iommufd_nest_test"
+	guest_bins="iommufd_nest_test iommufd_nest_cdev_test nest_bind nest_report"
+	# shellcheck disable=SC2046
+	build_tests "$build_dir/guest" STATIC=1 \
+		$(for b in $guest_bins; do echo "$build_dir/guest/$b"; done)
 	kernel=$("$here/vm/kernel.sh" bzimage "$kdir" "$here/vm/boot.config" \
 		 "$here/config") || fail_setup "no guest kernel"
 	initrd=$build_dir/guest/initramfs.gz
-	"$here/vm/initramfs.sh" "$initrd" "$build_dir/guest/iommufd_nest_test" ||
-		fail_setup "cannot pack the initramfs"
+	# shellcheck disable=SC2046
+	"$here/vm/initramfs.sh" "$initrd" \
+		$(for b in $guest_bins; do echo "$build_dir/guest/$b"; done) \
+		"$here"/vm/guest/* || fail_setup "cannot pack the initramfs"
 fi
 say "build done in $((SECONDS - t0)) s"
 

@@ -1,15 +1,22 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The QEMU guests run_tests.sh --vm can boot.  Each topology names its
-# machine, its kernel command line additions and the test binaries it runs.
+# machine, its kernel command line additions and the tests it runs (files
+# in the initramfs's /tests: binaries, or vm/guest scripts).
 
-TOPOLOGIES="mock"
+TOPOLOGIES="mock vtd vtd-scalable"
+
+# Two edu DMA devices: one on the root bus, one behind a PCI bridge.
+EDU_PAIR="-device edu -device pci-bridge,id=br1,chassis_nr=1 -device edu,bus=br1,addr=1"
+VTD="-device intel-iommu,intremap=on,caching-mode=on,aw-bits=48"
 
 # topology_describe NAME: one line for --help and the KTAP header
 topology_describe()
 {
 	case "$1" in
 	mock) echo "q35, no vIOMMU: the kernel's mock IOMMU (CONFIG_IOMMUFD_TEST)" ;;
+	vtd) echo "q35 + intel-iommu (legacy mode) + 2 edu, one behind a PCI bridge" ;;
+	vtd-scalable) echo "q35 + intel-iommu x-scalable-mode=on + 2 edu, one behind a PCI bridge" ;;
 	esac
 }
 
@@ -17,13 +24,16 @@ topology_qemu_args()
 {
 	case "$1" in
 	mock) echo "-M q35 -m 512 -smp 1" ;;
+	vtd) echo "-M q35,kernel-irqchip=split -m 512 -smp 1 $VTD $EDU_PAIR" ;;
+	vtd-scalable) echo "-M q35,kernel-irqchip=split -m 512 -smp 1 $VTD,x-scalable-mode=on $EDU_PAIR" ;;
 	esac
 }
 
 topology_cmdline()
 {
 	case "$1" in
-	mock) echo "" ;;
+	vtd|vtd-scalable) echo "intel_iommu=on" ;;
+	*) echo "" ;;
 	esac
 }
 
@@ -31,6 +41,7 @@ topology_tests()
 {
 	case "$1" in
 	mock) echo "iommufd_nest_test" ;;
+	vtd|vtd-scalable) echo "cdev_edu" ;;
 	esac
 }
 

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The VFIO cdev backend.  Bind opens the cdev and binds it to the
+ * iommufd; closing the cdev unbinds.  Attach doubles as replace.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/vfio.h>
+
+#include "backend_cdev.h"
+#include "pci_sysfs.h"
+
+struct cdev_priv {
+	char bdf[BDF_LEN];
+	char path[64];
+	int fd;
+};
+
+static int cdev_bind(struct nest_ctx *ctx, struct nest_dev *dev)
+{
+	struct cdev_priv *p = dev->priv;
+	struct vfio_device_bind_iommufd bind = {
+		.argsz = sizeof(bind),
+		.iommufd = ctx->fd,
+	};
+
+	p->fd = open(p->path, O_RDWR | O_CLOEXEC);
+	if (p->fd < 0)
+		return -errno;
+	if (ioctl(p->fd, VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
+		int err = -errno;
+
+		close(p->fd);
+		p->fd = -1;
+		return err;
+	}
+	dev->dev_id = bind.out_devid;
+	return 0;
+}
+
+static int cdev_attach(struct nest_ctx *ctx, struct nest_dev *dev,
+		       uint32_t pt_id)
+{
+	struct cdev_priv *p = dev->priv;
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach),
+		.pt_id = pt_id,
+	};
+
+	return ioctl(p->fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach) ?
+	       -errno : 0;
+}
+
+static int cdev_detach(struct nest_ctx *ctx, struct nest_dev *dev)
+{
+	struct cdev_priv *p = dev->priv;
+	struct vfio_device_detach_iommufd_pt detach = {
+		.argsz = sizeof(detach),
+	};
+
+	return ioctl(p->fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach) ?
+	       -errno : 0;
+}
+
+static void cdev_unbind(struct nest_ctx *ctx, struct nest_dev *dev)
+{
+	struct cdev_priv *p = dev->priv;
+
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+}
+
+static void cdev_free(struct nest_dev *dev)
+{
+	free(dev->priv);
+}
+
+static const struct nest_dev_ops cdev_ops = {
+	.name = "vfio-cdev",
+	.bind = cdev_bind,
+	.attach = cdev_attach,
+	.detach = cdev_detach,
+	.unbind = cdev_unbind,
+	.free = cdev_free,
+};
+
+struct nest_dev *nest_cdev_dev_new(const char *bdf, char *err, size_t len)
+{
+	struct nest_dev *dev;
+	struct cdev_priv *p;
+	char norm[BDF_LEN];
+	int rc;
+
+	if (pci_bdf_parse(bdf, norm, err, len))
+		return NULL;
+	dev = calloc(1, sizeof(*dev));
+	p = calloc(1, sizeof(*p));
+	if (!dev || !p) {
+		snprintf(err, len, "out of memory");
+		goto fail;
+	}
+	rc = pci_vfio_cdev(norm, p->path, sizeof(p->path));
+	if (rc) {
+		snprintf(err, len,
+			 "%s has no VFIO cdev (%s): bind it to vfio-pci, with CONFIG_VFIO_DEVICE_CDEV",
+			 norm, strerror(-rc));
+		goto fail;
+	}
+	memcpy(p->bdf, norm, sizeof(norm));
+	p->fd = -1;
+	dev->ops = &cdev_ops;
+	dev->priv = p;
+	dev->behind_bridge = pci_behind_bridge(norm);
+	snprintf(dev->name, sizeof(dev->name), "%s", norm);
+	return dev;
+fail:
+	free(dev);
+	free(p);
+	return NULL;
+}
+
+int nest_cdev_fd(const struct nest_dev *dev)
+{
+	const struct cdev_priv *p = dev->priv;
+
+	return p->fd;
+}
+
+const char *nest_cdev_bdf(const struct nest_dev *dev)
+{
+	const struct cdev_priv *p = dev->priv;
+
+	return p->bdf;
+}

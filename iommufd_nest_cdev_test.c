@@ -1,0 +1,545 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The nesting path on real PCI devices through VFIO cdev.  Devices come
+ * as trailing BDF arguments or IOMMUFD_NEST_BDF (comma-separated), bound
+ * to vfio-pci; with none, every test SKIPs.  Expected outcomes come from
+ * each device's own IOMMU_GET_HW_INFO, never from a list of hosts.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/iommufd.h>
+#include <linux/vfio.h>
+
+#include "kselftest_harness.h"
+
+#include "attach_engine.h"
+#include "backend_cdev.h"
+#include "edu.h"
+#include "hw_info.h"
+#include "pci_sysfs.h"
+#include "viommu_model.h"
+
+#define MAX_BDFS	8
+#define IOVA_A		0x100000
+#define IOVA_B		0x200000
+#define IOVA_C		0x300000
+#define PAGE		4096
+#define DMA_LEN		EDU_DMA_MAX
+
+static char bdfs[MAX_BDFS][BDF_LEN];
+static int nr_bdfs;
+
+/* What a device's IOMMU says about itself, read without the engine. */
+struct hw_facts {
+	uint32_t type;
+	uint64_t caps;
+	uint8_t data[VIOMMU_HW_DATA_MAX];
+	uint32_t len;
+	enum hw_nesting nesting;
+	char why[96];
+	bool bridged;
+	bool edu;
+};
+
+static int probe_hw(const char *bdf, struct hw_facts *f)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct iommu_hw_info info = {
+		.size = sizeof(info),
+		.data_len = sizeof(f->data),
+		.data_uptr = (uintptr_t)f->data,
+	};
+	unsigned int vendor = 0, device = 0;
+	char path[64];
+	int iommufd, fd, rc = 0;
+
+	memset(f, 0, sizeof(*f));
+	if (pci_vfio_cdev(bdf, path, sizeof(path)))
+		return -ENODEV;
+	iommufd = open("/dev/iommu", O_RDWR);
+	fd = open(path, O_RDWR);
+	bind.iommufd = iommufd;
+	if (iommufd < 0 || fd < 0 || ioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, &bind))
+		rc = -errno;
+	info.dev_id = bind.out_devid;
+	if (!rc && ioctl(iommufd, IOMMU_GET_HW_INFO, &info))
+		rc = -errno;
+	close(fd);
+	close(iommufd);
+	if (rc)
+		return rc;
+	f->type = info.out_data_type;
+	f->caps = info.out_capabilities;
+	f->len = info.data_len < sizeof(f->data) ? info.data_len : sizeof(f->data);
+	f->nesting = hw_info_nesting(f->type, f->data, f->len, f->why,
+				     sizeof(f->why));
+	f->bridged = pci_behind_bridge(bdf);
+	f->edu = !pci_ids(bdf, &vendor, &device) && vendor == EDU_VENDOR &&
+		 device == EDU_DEVICE;
+	return 0;
+}
+
+static uint64_t vtd_cap(const struct hw_facts *f)
+{
+	uint64_t cap;
+
+	memcpy(&cap, f->data + 8, sizeof(cap));
+	return cap;
+}
+
+/* Bits of the last usable IOVA of @ioas, read without the engine. */
+static unsigned int ioas_aw_bits(int fd, uint32_t ioas)
+{
+	struct iommu_iova_range r[16];
+	struct iommu_ioas_iova_ranges cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas,
+		.num_iovas = 16,
+		.allowed_iovas = (uintptr_t)r,
+	};
+	uint64_t last;
+	unsigned int bits = 0;
+
+	if (ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &cmd) || !cmd.num_iovas)
+		return 0;
+	for (last = r[cmd.num_iovas - 1].last; last; last >>= 1)
+		bits++;
+	return bits;
+}
+
+static int ioas_map(int fd, uint32_t ioas, void *buf, uint64_t iova,
+		    uint32_t flags)
+{
+	struct iommu_ioas_map cmd = {
+		.size = sizeof(cmd),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | flags,
+		.ioas_id = ioas,
+		.user_va = (uintptr_t)buf,
+		.length = PAGE,
+		.iova = iova,
+	};
+
+	return ioctl(fd, IOMMU_IOAS_MAP, &cmd) ? -errno : 0;
+}
+
+static int ioas_unmap(int fd, uint32_t ioas, uint64_t iova)
+{
+	struct iommu_ioas_unmap cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas,
+		.iova = iova,
+		.length = PAGE,
+	};
+
+	return ioctl(fd, IOMMU_IOAS_UNMAP, &cmd) ? -errno : 0;
+}
+
+/* ---- every vIOMMU config on every given device ---- */
+
+FIXTURE(cdev_nest) {
+	int fd;
+	struct viommu viommu;
+	struct nest_ctx ctx;
+	struct nest_dev *dev[MAX_BDFS];
+	struct hw_facts hw[MAX_BDFS];
+};
+
+FIXTURE_VARIANT(cdev_nest) {
+	const char *config;
+};
+
+FIXTURE_VARIANT_ADD(cdev_nest, none) { "none" };
+FIXTURE_VARIANT_ADD(cdev_nest, virtio_iommu) { "virtio-iommu" };
+FIXTURE_VARIANT_ADD(cdev_nest, intel_flts_off) {
+	"intel-iommu,x-scalable-mode=on,x-flts=off"
+};
+FIXTURE_VARIANT_ADD(cdev_nest, intel_flts_on) {
+	"intel-iommu,x-scalable-mode=on,x-flts=on"
+};
+FIXTURE_VARIANT_ADD(cdev_nest, smmuv3_accel) { "arm-smmuv3,accel=on" };
+
+FIXTURE_SETUP(cdev_nest)
+{
+	struct viommu_config cfg;
+	char err[VIOMMU_ERR_LEN];
+	int i, rc;
+
+	if (!nr_bdfs)
+		SKIP(return, "no device: pass BDFs or set IOMMUFD_NEST_BDF");
+	self->fd = open("/dev/iommu", O_RDWR);
+	if (self->fd < 0)
+		SKIP(return, "no /dev/iommu (%s): kernel lacks CONFIG_IOMMUFD",
+		     strerror(errno));
+	ASSERT_EQ(0, viommu_config_parse(variant->config, &cfg, err,
+					 sizeof(err)));
+	viommu_init(&self->viommu, &cfg);
+	ASSERT_EQ(0, nest_ctx_init(&self->ctx, self->fd, &self->viommu));
+	for (i = 0; i < nr_bdfs; i++) {
+		rc = probe_hw(bdfs[i], &self->hw[i]);
+		ASSERT_EQ(0, rc) TH_LOG("%s: cannot read hw_info: %s", bdfs[i],
+					strerror(-rc));
+		self->dev[i] = nest_cdev_dev_new(bdfs[i], err, sizeof(err));
+		ASSERT_NE(NULL, self->dev[i]) TH_LOG("%s", err);
+	}
+}
+
+FIXTURE_TEARDOWN(cdev_nest)
+{
+	int i;
+
+	for (i = nr_bdfs - 1; i >= 0; i--) {
+		if (self->dev[i])
+			nest_detach_device(&self->ctx, self->dev[i]);
+		nest_dev_free(self->dev[i]);
+	}
+	nest_ctx_fini(&self->ctx);
+	close(self->fd);
+}
+
+/*
+ * NEST_PARENT is granted iff the hardware says it can nest; a refusal
+ * fails the attach with the cause named and leaves no object behind.
+ */
+TEST_F(cdev_nest, nest_parent_matches_hw)
+{
+	bool want = viommu_config_flags(&self->viommu.cfg) &
+		    VIOMMU_FLAG_WANT_NESTING_PARENT;
+	int i, ev, rc, alloc_err;
+	unsigned int mark;
+
+	for (i = 0; i < nr_bdfs; i++) {
+		const struct hw_facts *hw = &self->hw[i];
+
+		mark = self->ctx.nr_events;
+		rc = nest_attach_device(&self->ctx, self->dev[i]);
+		ev = -1;
+		for (unsigned int e = mark; e < self->ctx.nr_events; e++)
+			if (self->ctx.trace[e].type == NEST_EV_HWPT_ALLOC)
+				ev = e;
+		ASSERT_LE(0, ev) TH_LOG("%s: no HWPT_ALLOC: %s", bdfs[i],
+					self->ctx.err);
+		alloc_err = self->ctx.trace[ev].err;
+		if (!want || hw->nesting == HW_NESTING_YES) {
+			ASSERT_EQ(0, alloc_err)
+				TH_LOG("%s: hw_info says %s; HWPT_ALLOC flags 0x%llx answered %s",
+				       bdfs[i], hw->why,
+				       (unsigned long long)self->ctx.trace[ev].arg,
+				       nest_errno_name(alloc_err));
+		} else if (hw->nesting == HW_NESTING_NO) {
+			ASSERT_EQ(EOPNOTSUPP, alloc_err)
+				TH_LOG("%s: hw_info says %s; NEST_PARENT answered %s",
+				       bdfs[i], hw->why,
+				       alloc_err ? nest_errno_name(alloc_err) : "success");
+			ASSERT_EQ(-EOPNOTSUPP, rc);
+			ASSERT_NE(NULL, strstr(self->ctx.err,
+					       "cannot be a nesting parent"));
+			/* only the IOAS is alive: nothing left behind */
+			ASSERT_EQ(0, self->ctx.nr_hwpts);
+		}
+		if (rc && rc != -EOPNOTSUPP) {
+			/* the vIOMMU may refuse later, but must say why */
+			ASSERT_EQ(-EPERM, rc) TH_LOG("%s", self->ctx.err);
+			ASSERT_NE(NULL, strstr(self->ctx.err, "refused"));
+		}
+		TH_LOG("%s: %s", bdfs[i], rc ? self->ctx.err : "attached");
+		/* leave, so the next device allocates its own HWPT */
+		nest_detach_device(&self->ctx, self->dev[i]);
+	}
+}
+
+/* The model's set_iommu_device() checks on each device's real hw_info. */
+TEST_F(cdev_nest, model_checks_on_real_hw_info)
+{
+	static const char *const flts = "intel-iommu,x-scalable-mode=on,x-flts=on";
+	struct viommu_config cfg;
+	char why[VIOMMU_ERR_LEN], str[128];
+	unsigned int aw;
+	int i, rc;
+
+	if (strcmp(variant->config, "none"))
+		SKIP(return, "runs once, under the none variant");
+	for (i = 0; i < nr_bdfs; i++) {
+		const struct hw_facts *hw = &self->hw[i];
+		const struct viommu_hiod *h = &self->dev[i]->hiod;
+		bool vtd = hw->type == VIOMMU_HW_INFO_TYPE_INTEL_VTD;
+
+		ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev[i]))
+			TH_LOG("%s", self->ctx.err);
+		aw = ioas_aw_bits(self->fd, self->ctx.ioas_id);
+		ASSERT_EQ(aw, h->host_aw_bits);
+		ASSERT_EQ(hw->bridged, h->behind_bridge);
+
+		/* aw-bits against the IOAS's usable ranges */
+		ASSERT_EQ(0, viommu_config_parse("intel-iommu,aw-bits=48", &cfg,
+						 why, sizeof(why)));
+		rc = viommu_check_hiod(&cfg, h, why, sizeof(why));
+		ASSERT_EQ(aw < 48 ? -EINVAL : 0, rc) TH_LOG("%s", why);
+
+		/* x-flts=on: the type first */
+		snprintf(str, sizeof(str), "%s,aw-bits=39,fs1gp=off", flts);
+		ASSERT_EQ(0, viommu_config_parse(str, &cfg, why, sizeof(why)));
+		rc = viommu_check_hiod(&cfg, h, why, sizeof(why));
+		if (!vtd) {
+			ASSERT_EQ(-EINVAL, rc);
+			ASSERT_NE(NULL, strstr(why, "needs a host VT-d"));
+			continue;
+		}
+		/* then the bridge: refused for x-flts=on only */
+		ASSERT_EQ(hw->bridged ? -EINVAL : 0, rc) TH_LOG("%s", why);
+		if (hw->bridged)
+			ASSERT_NE(NULL, strstr(why, "behind a PCI bridge"));
+		ASSERT_EQ(0, viommu_config_parse("intel-iommu,x-scalable-mode=on,aw-bits=39",
+						 &cfg, why, sizeof(why)));
+		ASSERT_EQ(0, viommu_check_hiod(&cfg, h, why, sizeof(why)));
+
+		/* fs1gp=on follows cap_reg bit 56 */
+		snprintf(str, sizeof(str), "%s,aw-bits=39,fs1gp=on", flts);
+		ASSERT_EQ(0, viommu_config_parse(str, &cfg, why, sizeof(why)));
+		rc = viommu_check_hiod(&cfg, h, why, sizeof(why));
+		if (!(vtd_cap(hw) & VTD_CAP_FS1GP)) {
+			ASSERT_EQ(-EINVAL, rc);
+			ASSERT_NE(NULL, strstr(why, "lacks FS1GP"));
+		}
+	}
+}
+
+TEST_F(cdev_nest, reverse_teardown_leaves_nothing)
+{
+	int i;
+
+	if (strcmp(variant->config, "none") &&
+	    strcmp(variant->config, "intel-iommu,x-scalable-mode=on,x-flts=on"))
+		SKIP(return, "runs under the none and intel x-flts=on variants");
+	for (i = 0; i < nr_bdfs; i++)
+		nest_attach_device(&self->ctx, self->dev[i]);
+	for (i = nr_bdfs - 1; i >= 0; i--)
+		ASSERT_EQ(0, nest_detach_device(&self->ctx, self->dev[i]));
+	ASSERT_EQ(0, self->ctx.nr_hwpts);
+	ASSERT_EQ(0, nest_ctx_fini(&self->ctx));
+	for (i = 0; i < (int)self->ctx.nr_ids; i++)
+		EXPECT_EQ(-ENOENT, nest_destroy_id(self->fd, self->ctx.ids[i]))
+			TH_LOG("object %u outlived the teardown",
+			       self->ctx.ids[i]);
+}
+
+TEST_F(cdev_nest, hw_info_decoded)
+{
+	char text[1024], copy[1024], want[64], *line, *save;
+	uint64_t reg;
+	int i;
+
+	if (strcmp(variant->config, "none"))
+		SKIP(return, "runs once, under the none variant");
+	for (i = 0; i < nr_bdfs; i++) {
+		const struct hw_facts *hw = &self->hw[i];
+
+		ASSERT_EQ(0, hw_info_describe(hw->type, hw->data, hw->len, text,
+					      sizeof(text)));
+		memcpy(copy, text, sizeof(copy));
+		for (line = strtok_r(copy, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
+			TH_LOG("%s: %s", bdfs[i], line);
+		snprintf(want, sizeof(want), "type 0x%x (%s)", hw->type,
+			 hw_info_type_name(hw->type));
+		ASSERT_NE(NULL, strstr(text, want));
+		ASSERT_NE(NULL, strstr(text, hw->why));
+		if (hw->type != VIOMMU_HW_INFO_TYPE_INTEL_VTD)
+			continue;
+		memcpy(&reg, hw->data + 8, 8);
+		snprintf(want, sizeof(want), "cap_reg 0x%llx\n",
+			 (unsigned long long)reg);
+		ASSERT_NE(NULL, strstr(text, want));
+		memcpy(&reg, hw->data + 16, 8);
+		snprintf(want, sizeof(want), "ecap_reg 0x%llx\n",
+			 (unsigned long long)reg);
+		ASSERT_NE(NULL, strstr(text, want));
+	}
+}
+
+/* ---- DMA through the IOAS, on edu devices ---- */
+
+FIXTURE(cdev_dma) {
+	int fd;
+	struct viommu viommu;
+	struct nest_ctx ctx;
+	struct nest_dev *dev;
+	struct edu *edu;
+	uint8_t *buf[3];
+	int edu_idx;
+};
+
+FIXTURE_SETUP(cdev_dma)
+{
+	struct viommu_config cfg;
+	struct hw_facts hw;
+	char err[VIOMMU_ERR_LEN];
+	int i;
+
+	self->edu_idx = -1;
+	for (i = 0; i < nr_bdfs && self->edu_idx < 0; i++)
+		if (!probe_hw(bdfs[i], &hw) && hw.edu && !hw.bridged)
+			self->edu_idx = i;
+	if (self->edu_idx < 0)
+		SKIP(return, "no edu device (1234:11e8) outside a bridge among the given BDFs");
+	self->fd = open("/dev/iommu", O_RDWR);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, viommu_config_parse("none", &cfg, err, sizeof(err)));
+	viommu_init(&self->viommu, &cfg);
+	ASSERT_EQ(0, nest_ctx_init(&self->ctx, self->fd, &self->viommu));
+	self->dev = nest_cdev_dev_new(bdfs[self->edu_idx], err, sizeof(err));
+	ASSERT_NE(NULL, self->dev) TH_LOG("%s", err);
+	ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev))
+		TH_LOG("%s", self->ctx.err);
+	self->edu = edu_open(nest_cdev_fd(self->dev), err, sizeof(err));
+	ASSERT_NE(NULL, self->edu) TH_LOG("%s", err);
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, posix_memalign((void **)&self->buf[i], PAGE, PAGE));
+}
+
+FIXTURE_TEARDOWN(cdev_dma)
+{
+	int i;
+
+	edu_close(self->edu);
+	nest_detach_device(&self->ctx, self->dev);
+	nest_dev_free(self->dev);
+	nest_ctx_fini(&self->ctx);
+	close(self->fd);
+	for (i = 0; i < 3; i++)
+		free(self->buf[i]);
+}
+
+TEST_F(cdev_dma, round_trip_through_ioas)
+{
+	uint32_t rw = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
+	uint8_t *a = self->buf[0], *b = self->buf[1];
+	int i;
+
+	for (i = 0; i < PAGE; i++)
+		a[i] = i * 7 + 3;
+	memset(b, 0, PAGE);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ctx.ioas_id, a, IOVA_A, rw));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ctx.ioas_id, b, IOVA_B, rw));
+	ASSERT_EQ(0, edu_dma(self->edu, IOVA_A, DMA_LEN, false));
+	ASSERT_EQ(0, edu_dma(self->edu, IOVA_B, DMA_LEN, true));
+	ASSERT_EQ(0, memcmp(a, b, DMA_LEN));
+	/* past the copy, B is untouched */
+	ASSERT_EQ(0, b[DMA_LEN]);
+}
+
+TEST_F(cdev_dma, unmapped_iova_never_reaches_memory)
+{
+	uint32_t rw = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
+	uint8_t *a = self->buf[0], *c = self->buf[2];
+	int i;
+
+	for (i = 0; i < PAGE; i++)
+		a[i] = i ^ 0xa5;
+	memset(c, 0x5a, PAGE);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ctx.ioas_id, a, IOVA_A, rw));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ctx.ioas_id, c, IOVA_C, rw));
+	ASSERT_EQ(0, edu_dma(self->edu, IOVA_A, DMA_LEN, false));
+	/* mapped: the device can write it */
+	ASSERT_EQ(0, edu_dma(self->edu, IOVA_C, DMA_LEN, true));
+	ASSERT_EQ(0, memcmp(a, c, DMA_LEN));
+	memset(c, 0x5a, PAGE);
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ctx.ioas_id, IOVA_C));
+	/* unmapped: the same DMA must not land */
+	ASSERT_EQ(0, edu_dma(self->edu, IOVA_C, DMA_LEN, true));
+	for (i = 0; i < PAGE; i++)
+		ASSERT_EQ(0x5a, c[i]) TH_LOG("byte %d changed", i);
+}
+
+/* Read-only mappings on a nesting parent follow the errata quirk. */
+TEST(ro_mapping_on_nest_parent)
+{
+	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
+	struct iommu_hwpt_alloc hwpt = {
+		.size = sizeof(hwpt),
+		.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
+	};
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
+	struct viommu_config cfg = { .kind = VIOMMU_KIND_INTEL };
+	struct viommu v;
+	struct hw_facts hw;
+	uint64_t quirks;
+	char path[64];
+	void *buf;
+	int i, found = -1, fd, devfd;
+
+	if (!nr_bdfs)
+		SKIP(return, "no device: pass BDFs or set IOMMUFD_NEST_BDF");
+	for (i = 0; i < nr_bdfs && found < 0; i++)
+		if (!probe_hw(bdfs[i], &hw) && hw.nesting == HW_NESTING_YES)
+			found = i;
+	if (found < 0)
+		SKIP(return, "no given device's IOMMU can nest (%s)", hw.why);
+	viommu_init(&v, &cfg);
+	quirks = viommu_get_host_quirks(&v, hw.type, hw.data, hw.len);
+	ASSERT_EQ(0, pci_vfio_cdev(bdfs[found], path, sizeof(path)));
+	fd = open("/dev/iommu", O_RDWR);
+	devfd = open(path, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, devfd);
+	bind.iommufd = fd;
+	ASSERT_EQ(0, ioctl(devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	ASSERT_EQ(0, ioctl(fd, IOMMU_IOAS_ALLOC, &ioas));
+	hwpt.dev_id = bind.out_devid;
+	hwpt.pt_id = ioas.out_ioas_id;
+	ASSERT_EQ(0, ioctl(fd, IOMMU_HWPT_ALLOC, &hwpt));
+	attach.pt_id = hwpt.out_hwpt_id;
+	ASSERT_EQ(0, ioctl(devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach));
+	ASSERT_EQ(0, posix_memalign(&buf, PAGE, PAGE));
+	/* with the quirk the kernel refuses read-only maps on the parent */
+	ASSERT_EQ(quirks & HOST_IOMMU_QUIRK_NESTING_PARENT_BYPASS_RO ?
+		  -EINVAL : 0,
+		  ioas_map(fd, ioas.out_ioas_id, buf, IOVA_A,
+			   IOMMU_IOAS_MAP_READABLE));
+	close(devfd);
+	close(fd);
+	free(buf);
+}
+
+static int add_bdf(const char *arg)
+{
+	char err[160];
+
+	if (nr_bdfs == MAX_BDFS) {
+		fprintf(stderr, "error: more than %d devices\n", MAX_BDFS);
+		return -1;
+	}
+	if (pci_bdf_parse(arg, bdfs[nr_bdfs], err, sizeof(err))) {
+		fprintf(stderr, "error: %s\n", err);
+		return -1;
+	}
+	nr_bdfs++;
+	return 0;
+}
+
+/* BDFs are the trailing arguments that are not harness options. */
+int main(int argc, char **argv)
+{
+	char *env = getenv("IOMMUFD_NEST_BDF"), *tok, *save;
+	int i, kept = 1;
+
+	for (tok = env ? strtok_r(env, ",", &save) : NULL; tok;
+	     tok = strtok_r(NULL, ",", &save))
+		if (add_bdf(tok))
+			return 2;
+	for (i = 1; i < argc; i++) {
+		if (argv[i][0] != '-' && strchr(argv[i], ':')) {
+			if (add_bdf(argv[i]))
+				return 2;
+			continue;
+		}
+		argv[kept++] = argv[i];
+	}
+	return test_harness_run(kept, argv);
+}
