@@ -25,7 +25,7 @@ endif
 TEST_GEN_PROGS := iommufd_nest_test iommufd_nest_cdev_test
 UNIT_PROGS := viommu_model_test
 ENGINE_SRCS := attach_engine.c nest_trace.c backend_mock.c backend_cdev.c \
-	       pci_sysfs.c
+	       pci_sysfs.c hw_info.c
 HEADERS := $(wildcard $(SRC)/*.h)
 KTREE_DEPS := $(KDIR)/Makefile $(KHDR_DIR)/linux/types.h
 
@@ -39,7 +39,7 @@ $(OUTPUT)/iommufd_nest_test: iommufd_nest_test.c viommu_model.c \
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
 
 $(OUTPUT)/iommufd_nest_cdev_test: iommufd_nest_cdev_test.c viommu_model.c \
-		hw_info.c edu.c $(ENGINE_SRCS) $(HEADERS) $(KTREE_DEPS)
+		edu.c $(ENGINE_SRCS) $(HEADERS) $(KTREE_DEPS)
 	@mkdir -p $(OUTPUT)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
 
@@ -54,10 +54,10 @@ $(OUTPUT)/viommu_model_test: tests/viommu_model_test.c viommu_model.c hw_info.c 
 	$(CC) -I$(SRC) -I$(KDIR)/tools/testing/selftests $(CFLAGS) \
 		-o $@ $(filter %.c,$^) $(LDFLAGS)
 
-# The report needs neither a kernel tree nor the harness.
-$(OUTPUT)/nest_report: nest_report.c viommu_model.c $(HEADERS)
+$(OUTPUT)/nest_report: nest_report.c viommu_model.c $(ENGINE_SRCS) \
+		$(HEADERS) $(KTREE_DEPS)
 	@mkdir -p $(OUTPUT)
-	$(CC) -I$(SRC) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
 
 ifeq ($(KDIR),$(DEFAULT_KDIR))
 $(KDIR)/Makefile:

@@ -13,6 +13,7 @@
 #include <linux/iommufd.h>
 
 #include "attach_engine.h"
+#include "hw_info.h"
 #include "iommufd_test.h"
 
 _Static_assert(VIOMMU_HW_INFO_TYPE_INTEL_VTD == IOMMU_HW_INFO_TYPE_INTEL_VTD,
@@ -228,6 +229,20 @@ static int try_reuse(struct nest_ctx *ctx, struct nest_dev *dev,
 	return 0;
 }
 
+/* Name the hardware fact behind a refused nesting parent. */
+static void explain_no_nesting(struct nest_ctx *ctx,
+			       const struct viommu_hiod *info)
+{
+	size_t used = strlen(ctx->err);
+	char why[96];
+
+	hw_info_nesting(info->hw_info_type, info->data, info->data_len, why,
+			sizeof(why));
+	snprintf(ctx->err + used, sizeof(ctx->err) - used,
+		 " (the host IOMMU cannot be a nesting parent: %s; the vIOMMU wants one)",
+		 why);
+}
+
 /* Steps 4-7: read caps, allocate a fresh HWPT, attach to it. */
 static int attach_fresh(struct nest_ctx *ctx, struct nest_dev *dev,
 			uint64_t viommu_flags)
@@ -254,10 +269,10 @@ static int attach_fresh(struct nest_ctx *ctx, struct nest_dev *dev,
 	trace(ctx, NEST_EV_HWPT_ALLOC, ctx->ioas_id, flags, err)->new_id = id;
 	if (err) {
 		/* Step 6: no fallback to a plain HWPT. */
-		set_err(ctx, "%s: IOMMU_HWPT_ALLOC flags 0x%x failed: %s%s",
-			dev->name, flags, strerror(-err),
-			(flags & IOMMU_HWPT_ALLOC_NEST_PARENT) && err == -EOPNOTSUPP ?
-			" (the host IOMMU cannot be a nesting parent; the vIOMMU wants one)" : "");
+		set_err(ctx, "%s: IOMMU_HWPT_ALLOC flags 0x%x failed: %s",
+			dev->name, flags, strerror(-err));
+		if ((flags & IOMMU_HWPT_ALLOC_NEST_PARENT) && err == -EOPNOTSUPP)
+			explain_no_nesting(ctx, &info);
 		return err;
 	}
 	if (ctx->nr_hwpts >= NEST_MAX_HWPTS) {

@@ -74,7 +74,7 @@ enum hw_nesting hw_info_nesting(uint32_t type, const void *data, size_t len,
 		}
 		/* name only the missing bits */
 		put(why, why_len, &used, "no nesting:%s%s",
-		    smts ? "" : " ecap.SMTS=0", nest ? "" : " ecap.NEST=0");
+		    nest ? "" : " ecap.NEST=0", smts ? "" : " ecap.SMTS=0");
 		return HW_NESTING_NO;
 	}
 	case VIOMMU_HW_INFO_TYPE_ARM_SMMUV3: {

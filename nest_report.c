@@ -1,19 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The bring-up report without a device: for each vIOMMU config, the flags
- * it answers, whether they survive migration, and any config error.
+ * The bring-up report.  For each vIOMMU config: the flags it answers and
+ * whether they survive migration.  With --device (a BDF bound to
+ * vfio-pci): the host IOMMU's type, decoded capabilities and quirks, and
+ * per config whether a nesting parent was granted and the vIOMMU's verdict.
  *
- *   nest_report [--json] --viommu CONFIG [--viommu CONFIG]...
+ *   nest_report [--json] [--device BDF]... --viommu CONFIG [--viommu CONFIG]...
  *
- * Exit status: 0, or 2 for bad usage or a bad config (one-line error).
+ * Exit status: 0, 1 when a device cannot be examined, 2 for bad usage or
+ * a bad config or BDF (one-line error).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "attach_engine.h"
+#include "backend_cdev.h"
+#include "hw_info.h"
+#include "pci_sysfs.h"
 #include "viommu_model.h"
 
 #define MAX_CONFIGS 32
+#define MAX_DEVICES 8
 
 struct report_row {
 	const char *input;
@@ -24,10 +35,129 @@ struct report_row {
 	const char *unsafe_why;
 };
 
+/* One config tried on one device. */
+struct attempt {
+	const char *nest_parent;	/* "granted", "refused", "not wanted" */
+	int alloc_err;
+	bool accepted;
+	char reason[NEST_ERR_LEN];
+};
+
+struct device_report {
+	char bdf[BDF_LEN];
+	struct viommu_hiod hiod;
+	uint64_t quirks;
+	char decoded[1024];
+	struct attempt attempts[MAX_CONFIGS];
+};
+
 static void usage(FILE *f, const char *prog)
 {
-	fprintf(f, "usage: %s [--json] --viommu CONFIG [--viommu CONFIG]...\n",
+	fprintf(f, "usage: %s [--json] [--device BDF]... --viommu CONFIG [--viommu CONFIG]...\n",
 		prog);
+}
+
+/* Attach @bdf under @cfg through the engine, as a VMM would, and undo it. */
+static int try_config(const char *bdf, const struct viommu_config *cfg,
+		      struct attempt *a, struct viommu_hiod *hiod)
+{
+	struct nest_ctx ctx;
+	struct nest_dev *dev;
+	struct viommu v;
+	unsigned int i;
+	int fd, rc;
+
+	fd = open("/dev/iommu", O_RDWR);
+	if (fd < 0) {
+		snprintf(a->reason, sizeof(a->reason), "/dev/iommu: %s",
+			 strerror(errno));
+		return -errno;
+	}
+	viommu_init(&v, cfg);
+	rc = nest_ctx_init(&ctx, fd, &v);
+	dev = rc ? NULL : nest_cdev_dev_new(bdf, a->reason, sizeof(a->reason));
+	if (!dev) {
+		close(fd);
+		return -ENODEV;
+	}
+	rc = nest_attach_device(&ctx, dev);
+	a->accepted = !rc;
+	snprintf(a->reason, sizeof(a->reason), "%s", rc ? ctx.err : "");
+	a->nest_parent = "not wanted";
+	for (i = 0; i < ctx.nr_events; i++) {
+		const struct nest_event *ev = &ctx.trace[i];
+
+		if (ev->type != NEST_EV_HWPT_ALLOC ||
+		    !(ev->arg & 1 /* IOMMU_HWPT_ALLOC_NEST_PARENT */))
+			continue;
+		a->nest_parent = ev->err ? "refused" : "granted";
+		a->alloc_err = ev->err;
+	}
+	if (!rc && hiod)
+		*hiod = dev->hiod;
+	nest_detach_device(&ctx, dev);
+	nest_dev_free(dev);
+	nest_ctx_fini(&ctx);
+	close(fd);
+	return 0;
+}
+
+static int examine(struct device_report *d, const struct report_row *rows,
+		   int n)
+{
+	struct viommu_config none = { .kind = VIOMMU_KIND_NONE };
+	struct attempt plain;
+	struct viommu v;
+	int i;
+
+	/* a plain attach realizes the hiod: the host's own report */
+	if (try_config(d->bdf, &none, &plain, &d->hiod) || !plain.accepted) {
+		fprintf(stderr, "error: %s: %s\n", d->bdf, plain.reason);
+		return -1;
+	}
+	viommu_init(&v, &none);
+	d->quirks = viommu_get_host_quirks(&v, d->hiod.hw_info_type,
+					   d->hiod.data, d->hiod.data_len);
+	hw_info_describe(d->hiod.hw_info_type, d->hiod.data, d->hiod.data_len,
+			 d->decoded, sizeof(d->decoded));
+	for (i = 0; i < n; i++)
+		if (try_config(d->bdf, &rows[i].cfg, &d->attempts[i], NULL)) {
+			fprintf(stderr, "error: %s: %s\n", d->bdf,
+				d->attempts[i].reason);
+			return -1;
+		}
+	return 0;
+}
+
+static void print_device(const struct device_report *d,
+			 const struct report_row *rows, int n)
+{
+	char decoded[sizeof(d->decoded)], *line, *save;
+	int i;
+
+	printf("\ndevice %s%s\n", d->bdf,
+	       d->hiod.behind_bridge ? " (behind a PCI bridge)" : "");
+	printf("  host IOMMU:\n");
+	memcpy(decoded, d->decoded, sizeof(decoded));
+	for (line = strtok_r(decoded, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		printf("    %s\n", line);
+	printf("    capabilities 0x%llx, usable IOVA width %u bits\n",
+	       (unsigned long long)d->hiod.caps, d->hiod.host_aw_bits);
+	printf("  quirks: 0x%llx%s\n", (unsigned long long)d->quirks,
+	       d->quirks & HOST_IOMMU_QUIRK_NESTING_PARENT_BYPASS_RO ?
+	       " (NESTING_PARENT_BYPASS_RO)" : "");
+	for (i = 0; i < n; i++) {
+		const struct attempt *a = &d->attempts[i];
+
+		printf("  %-62s 0x%-4llx nest-parent %s%s%s: %s\n",
+		       rows[i].canonical, (unsigned long long)rows[i].flags,
+		       a->nest_parent, a->alloc_err ? " " : "",
+		       a->alloc_err ? nest_errno_name(a->alloc_err) : "",
+		       a->accepted ? "accepted" : "refused");
+		if (!a->accepted)
+			printf("    reason: %s\n", a->reason);
+	}
 }
 
 static void json_string(const char *s)
@@ -42,6 +172,34 @@ static void json_string(const char *s)
 			putchar(*s);
 	}
 	putchar('"');
+}
+
+static void print_json_devices(const struct device_report *d, int nd,
+			       const struct report_row *rows, int n)
+{
+	int i, j;
+
+	printf(", \"devices\": [");
+	for (j = 0; j < nd; j++, d++) {
+		printf("%s\n  {\"bdf\": \"%s\", \"hw_info_type\": %u, \"behind_bridge\": %s, \"capabilities\": %llu, \"quirks\": %llu, \"decoded\": ",
+		       j ? "," : "", d->bdf, d->hiod.hw_info_type,
+		       d->hiod.behind_bridge ? "true" : "false",
+		       (unsigned long long)d->hiod.caps,
+		       (unsigned long long)d->quirks);
+		json_string(d->decoded);
+		printf(", \"configs\": [");
+		for (i = 0; i < n; i++) {
+			printf("%s\n    {\"config\": ", i ? "," : "");
+			json_string(rows[i].canonical);
+			printf(", \"nest_parent\": \"%s\", \"verdict\": \"%s\", \"reason\": ",
+			       d->attempts[i].nest_parent,
+			       d->attempts[i].accepted ? "accepted" : "refused");
+			json_string(d->attempts[i].reason);
+			printf("}");
+		}
+		printf("]}");
+	}
+	printf("\n]");
 }
 
 static void print_json(const struct report_row *rows, int n)
@@ -63,7 +221,7 @@ static void print_json(const struct report_row *rows, int n)
 		}
 		printf("}");
 	}
-	printf("\n]}\n");
+	printf("\n]");
 }
 
 static void print_table(const struct report_row *rows, int n)
@@ -86,9 +244,10 @@ static void print_table(const struct report_row *rows, int n)
 int main(int argc, char **argv)
 {
 	static struct report_row rows[MAX_CONFIGS];
+	static struct device_report devs[MAX_DEVICES];
 	char err[VIOMMU_ERR_LEN];
 	bool json = false;
-	int i, n = 0;
+	int i, n = 0, nd = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
@@ -100,6 +259,17 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			rows[n++].input = argv[++i];
+		} else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
+			if (nd == MAX_DEVICES) {
+				fprintf(stderr, "error: more than %d devices\n",
+					MAX_DEVICES);
+				return 2;
+			}
+			if (pci_bdf_parse(argv[++i], devs[nd++].bdf, err,
+					  sizeof(err))) {
+				fprintf(stderr, "error: --device: %s\n", err);
+				return 2;
+			}
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout, argv[0]);
 			return 0;
@@ -128,9 +298,18 @@ int main(int argc, char **argv)
 		r->flags = viommu_config_flags(&r->cfg);
 		r->safe = viommu_config_migration_safe(&r->cfg, &r->unsafe_why);
 	}
-	if (json)
+	for (i = 0; i < nd; i++)
+		if (examine(&devs[i], rows, n))
+			return 1;
+	if (json) {
 		print_json(rows, n);
-	else
+		if (nd)
+			print_json_devices(devs, nd, rows, n);
+		printf("}\n");
+	} else {
 		print_table(rows, n);
+		for (i = 0; i < nd; i++)
+			print_device(&devs[i], rows, n);
+	}
 	return 0;
 }

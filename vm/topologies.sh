@@ -41,7 +41,7 @@ topology_tests()
 {
 	case "$1" in
 	mock) echo "iommufd_nest_test" ;;
-	vtd|vtd-scalable) echo "cdev_edu" ;;
+	vtd|vtd-scalable) echo "cdev_edu report_edu bind_restore" ;;
 	esac
 }
 

@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: GPL-2.0
+# TAP helpers for the guest scripts (busybox sh).
+tap_n=0
+tap_failed=0
+
+# ok CONDITION_STATUS NAME [DIAGNOSTIC]
+tap_ok()
+{
+	tap_n=$((tap_n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $tap_n $2"
+	else
+		[ -n "${3:-}" ] && echo "# $3"
+		echo "not ok $tap_n $2"
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+
+tap_skip()
+{
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n $1 # SKIP $2"
+}
+
+# Every edu device (1234:11e8), by BDF.
+edu_bdfs()
+{
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = 0x1234 ] &&
+			[ "$(cat "$d/device")" = 0x11e8 ] && echo "${d##*/}"
+	done
+}
+
+driver_of()
+{
+	l=$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)
+	echo "${l##*/}"
+}
+
+# wait_driver BDF NAME: up to 5 s for the driver to become NAME
+wait_driver()
+{
+	i=0
+	while [ "$(driver_of "$1")" != "$2" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ "$(driver_of "$1")" = "$2" ]
+}
