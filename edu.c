@@ -29,7 +29,7 @@
 #define EDU_TIMEOUT_MS	5000
 
 struct edu {
-	volatile uint8_t *bar;
+	uint8_t *bar;
 	size_t bar_size;
 };
 
@@ -78,7 +78,9 @@ struct edu *edu_open(int fd, char *err, size_t err_len)
 		munmap(map, bar.size);
 		return NULL;
 	}
-	if ((*(volatile uint32_t *)((uint8_t *)map + EDU_REG_IDENT) & 0xff) != 0xed) {
+	/* MMIO: atomic accesses keep the compiler from merging or caching */
+	if ((__atomic_load_n((uint32_t *)((uint8_t *)map + EDU_REG_IDENT),
+			     __ATOMIC_SEQ_CST) & 0xff) != 0xed) {
 		snprintf(err, err_len, "not an edu device: bad ident register");
 		munmap(map, bar.size);
 		return NULL;
@@ -97,18 +99,18 @@ void edu_close(struct edu *edu)
 {
 	if (!edu)
 		return;
-	munmap((void *)edu->bar, edu->bar_size);
+	munmap(edu->bar, edu->bar_size);
 	free(edu);
 }
 
 static void wr64(struct edu *edu, unsigned int reg, uint64_t val)
 {
-	*(volatile uint64_t *)(edu->bar + reg) = val;
+	__atomic_store_n((uint64_t *)(edu->bar + reg), val, __ATOMIC_SEQ_CST);
 }
 
 static uint64_t rd64(struct edu *edu, unsigned int reg)
 {
-	return *(volatile uint64_t *)(edu->bar + reg);
+	return __atomic_load_n((uint64_t *)(edu->bar + reg), __ATOMIC_SEQ_CST);
 }
 
 int edu_dma(struct edu *edu, uint64_t iova, uint32_t len, bool to_ram)

@@ -94,6 +94,11 @@ enum hw_nesting hw_info_nesting(uint32_t type, const void *data, size_t len,
 	case VIOMMU_HW_INFO_TYPE_SELFTEST:
 		put(why, why_len, &used, "nesting: the mock IOMMU nests");
 		return HW_NESTING_YES;
+	case VIOMMU_HW_INFO_TYPE_NONE:
+		/* every nesting driver reports vendor hw_info for stage-1 */
+		put(why, why_len, &used,
+		    "no nesting: the driver reports no hw_info (type NONE)");
+		return HW_NESTING_NO;
 	default:
 		put(why, why_len, &used, "hw_info type 0x%x: nesting unknown",
 		    type);

@@ -362,6 +362,35 @@ TEST_F(cdev_nest, hw_info_decoded)
 	}
 }
 
+/* Does one usable IOVA range of @ioas hold [start, last]?  Lists them. */
+static bool iovas_usable(int fd, uint32_t ioas, uint64_t start, uint64_t last,
+			 char *list, size_t len)
+{
+	struct iommu_iova_range r[16];
+	struct iommu_ioas_iova_ranges cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas,
+		.num_iovas = 16,
+		.allowed_iovas = (uintptr_t)r,
+	};
+	unsigned int i;
+	size_t used = 0;
+	bool ok = false;
+
+	list[0] = 0;
+	if (ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &cmd))
+		return false;
+	for (i = 0; i < cmd.num_iovas && i < 16; i++) {
+		ok |= r[i].start <= start && last <= r[i].last;
+		if (used < len)
+			used += snprintf(list + used, len - used, "%s0x%llx-0x%llx",
+					 i ? ", " : "",
+					 (unsigned long long)r[i].start,
+					 (unsigned long long)r[i].last);
+	}
+	return ok;
+}
+
 /* ---- DMA through the IOAS, on edu devices ---- */
 
 FIXTURE(cdev_dma) {
@@ -396,6 +425,10 @@ FIXTURE_SETUP(cdev_dma)
 	ASSERT_NE(NULL, self->dev) TH_LOG("%s", err);
 	ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev))
 		TH_LOG("%s", self->ctx.err);
+	if (!iovas_usable(self->fd, self->ctx.ioas_id, IOVA_A, IOVA_C + PAGE - 1,
+			  err, sizeof(err)))
+		SKIP(return, "the IOAS cannot map the test IOVAs 0x%x-0x%x: its usable ranges are only %s (the IOMMU driver reports that aperture)",
+		     IOVA_A, IOVA_C + PAGE - 1, err);
 	self->edu = edu_open(nest_cdev_fd(self->dev), err, sizeof(err));
 	ASSERT_NE(NULL, self->edu) TH_LOG("%s", err);
 	for (i = 0; i < 3; i++)

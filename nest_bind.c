@@ -355,15 +355,17 @@ static int restore(char **bdfs, int nr)
 
 /* ---- run: bind, run a command, restore whatever happens ---- */
 
-static volatile sig_atomic_t child_pid;
+static pid_t child_pid;
 
 static void forward(int sig)
 {
-	if (child_pid > 0)
-		kill(child_pid, sig);
+	pid_t pid = __atomic_load_n(&child_pid, __ATOMIC_SEQ_CST);
+
+	if (pid > 0)
+		kill(pid, sig);
 }
 
-static int run(char **bdfs, int nr, char **cmd, bool force)
+static int lend_and_run(char **bdfs, int nr, char **cmd, bool force)
 {
 	struct sigaction sa = { .sa_handler = forward };
 	int i, status = 0, rc = 0;
@@ -382,7 +384,7 @@ static int run(char **bdfs, int nr, char **cmd, bool force)
 				strerror(errno));
 			_exit(127);
 		}
-		child_pid = pid;
+		__atomic_store_n(&child_pid, pid, __ATOMIC_SEQ_CST);
 		while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
 	}
@@ -395,7 +397,7 @@ static int run(char **bdfs, int nr, char **cmd, bool force)
 	return WEXITSTATUS(status);
 }
 
-static int usage(void)
+static int print_usage(void)
 {
 	fprintf(stderr,
 		"usage: nest_bind [--force] run --device BDF... -- CMD [ARG]...\n"
@@ -415,7 +417,7 @@ int main(int argc, char **argv)
 		i++;
 	}
 	if (i >= argc)
-		return usage();
+		return print_usage();
 	if (!strcmp(argv[i], "restore"))
 		return restore(argv + i + 1, argc - i - 1) ? 1 : 0;
 	if (!strcmp(argv[i], "bind")) {
@@ -424,13 +426,13 @@ int main(int argc, char **argv)
 		return rc == -EINVAL ? 2 : !!rc;
 	}
 	if (strcmp(argv[i], "run"))
-		return usage();
+		return print_usage();
 	for (i++; i < argc && strcmp(argv[i], "--"); i++) {
 		if (strcmp(argv[i], "--device") || i + 1 >= argc || nr == MAX_DEVS)
-			return usage();
+			return print_usage();
 		bdfs[nr++] = argv[++i];
 	}
 	if (i + 1 >= argc || !nr)
-		return usage();
-	return run(bdfs, nr, argv + i + 1, force);
+		return print_usage();
+	return lend_and_run(bdfs, nr, argv + i + 1, force);
 }

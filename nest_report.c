@@ -51,7 +51,7 @@ struct device_report {
 	struct attempt attempts[MAX_CONFIGS];
 };
 
-static void usage(FILE *f, const char *prog)
+static void print_usage(FILE *f, const char *prog)
 {
 	fprintf(f, "usage: %s [--json] [--device BDF]... --viommu CONFIG [--viommu CONFIG]...\n",
 		prog);
@@ -270,19 +270,20 @@ int main(int argc, char **argv)
 				fprintf(stderr, "error: --device: %s\n", err);
 				return 2;
 			}
-		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout, argv[0]);
-			return 0;
 		} else {
-			fprintf(stderr, "error: unexpected argument '%s'\n",
-				argv[i]);
-			usage(stderr, argv[0]);
-			return 2;
+			bool help = !strcmp(argv[i], "-h") ||
+				    !strcmp(argv[i], "--help");
+
+			if (!help)
+				fprintf(stderr, "error: unexpected argument '%s'\n",
+					argv[i]);
+			print_usage(help ? stdout : stderr, argv[0]);
+			return help ? 0 : 2;
 		}
 	}
 	if (!n) {
 		fprintf(stderr, "error: no --viommu CONFIG given\n");
-		usage(stderr, argv[0]);
+		print_usage(stderr, argv[0]);
 		return 2;
 	}
 	for (i = 0; i < n; i++) {

@@ -19,7 +19,9 @@ usage()
 {
 	cat <<EOF
 usage: $0 [--vm | --host] [options]
-       $0 --report [--json] --viommu CONFIG [--viommu CONFIG]...
+       $0 --device BDF [--device BDF]... [--force] [options]
+       $0 --report [--json] [--device BDF]... --viommu CONFIG...
+       $0 --restore
 
   --vm              run the suite in QEMU guests (TCG) with a kernel built
                     from --kdir; the default when there is no /dev/iommu
@@ -55,6 +57,9 @@ timeout=300
 unit=1
 report=0
 report_args=()
+devices=()
+force=
+restore=0
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -70,6 +75,11 @@ while [ $# -gt 0 ]; do
 			timeout=$2; shift ;;
 	--no-unit)	unit=0 ;;
 	--report)	report=1 ;;
+	--device)	[ $# -ge 2 ] || die_usage "--device needs a BDF"
+			devices+=("$2"); shift ;;
+	--device=*)	devices+=("${1#*=}") ;;
+	--force)	force=--force ;;
+	--restore)	restore=1 ;;
 	--json)		report_args+=(--json) ;;
 	--viommu)	[ $# -ge 2 ] || die_usage "--viommu needs a CONFIG"
 			report_args+=(--viommu "$2"); shift ;;
@@ -80,13 +90,46 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
+if [ -n "${IOMMUFD_NEST_BDF:-}" ]; then
+	IFS=, read -r -a env_bdfs <<<"$IOMMUFD_NEST_BDF"
+	devices+=("${env_bdfs[@]}")
+fi
+bdf_re='^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[01][0-9a-fA-F]\.[0-7]$'
+for b in "${devices[@]}"; do
+	[[ "$b" =~ $bdf_re ]] ||
+		die_usage "bad BDF '$b': expected DDDD:BB:DD.F (hex domain, bus, device <= 1f, function <= 7)"
+done
+device_args=()
+for b in "${devices[@]}"; do
+	device_args+=(--device "$b")
+done
+
+# host_tool NAME: build one host binary against the default tree, print it
+host_tool()
+{
+	"$here/vm/kernel.sh" deps build >&2 || exit 1
+	[ -n "$kdir" ] || kdir=$("$here/vm/kernel.sh" source) || exit 1
+	make -s -C "$here" KDIR="$kdir" OUTPUT="$here/build/host" \
+		"$here/build/host/$1" >&2 ||
+		{ echo "error: cannot build $1" >&2; exit 1; }
+	echo "$here/build/host/$1"
+}
+
+if [ "$restore" = 1 ]; then
+	exec "$(host_tool nest_bind)" restore
+fi
 if [ "$report" = 1 ]; then
-	make -s -C "$here" OUTPUT="$here/build/host" \
-		"$here/build/host/nest_report" >&2 ||
-		{ echo "error: cannot build the report tool" >&2; exit 1; }
-	exec "$here/build/host/nest_report" "${report_args[@]}"
+	tool=$(host_tool nest_report)
+	[ ${#devices[@]} -eq 0 ] && exec "$tool" "${report_args[@]}"
+	exec "$(host_tool nest_bind)" $force run "${device_args[@]}" -- \
+		"$tool" "${device_args[@]}" "${report_args[@]}"
 fi
 [ ${#report_args[@]} -eq 0 ] || die_usage "--viommu and --json go with --report"
+if [ ${#devices[@]} -gt 0 ]; then
+	[ "${mode:-host}" = host ] ||
+		die_usage "--device runs on this host's IOMMU; it does not go with --vm"
+	mode=host
+fi
 
 case "$timeout" in
 ''|*[!0-9]*|0) die_usage "--timeout '$timeout': expected a positive number of seconds" ;;
@@ -115,7 +158,7 @@ if [ -z "$mode" ]; then
 	fi
 fi
 [ "$mode" = host ] && [ ! -c /dev/iommu ] &&
-	die_usage "--host: there is no /dev/iommu here (kernel without CONFIG_IOMMUFD); use --vm"
+	die_usage "there is no /dev/iommu on this host (kernel without CONFIG_IOMMUFD): --host and --device need one; use --vm"
 
 build_dir=$here/build
 fail_setup()
@@ -147,7 +190,8 @@ if [ "$unit" = 1 ]; then
 		"$build_dir/host/nest_report"
 fi
 if [ "$mode" = host ]; then
-	build_tests "$build_dir/host" "$build_dir/host/iommufd_nest_test"
+	build_tests "$build_dir/host" "$build_dir/host/iommufd_nest_test" \
+		"$build_dir/host/iommufd_nest_cdev_test" "$build_dir/host/nest_bind"
 else
 	guest_bins="iommufd_nest_test iommufd_nest_cdev_test nest_bind nest_report"
 	# shellcheck disable=SC2046
@@ -194,15 +238,24 @@ run_unit()
 
 run_host()
 {
-	local out=$build_dir/host/iommufd_nest_test.out rc=0
-	local f0=$KTAP_FAIL p0=$KTAP_PASS
+	local dir=$build_dir/host rc=0 f0=$KTAP_FAIL p0=$KTAP_PASS
 
 	nr=$((nr + 1))
-	"$build_dir/host/iommufd_nest_test" >"$out" 2>&1 || rc=$?
 	echo "  KTAP version 1"
-	echo "  # host $(uname -r)"
-	echo "  1..1"
-	ktap_binary "  " 1 iommufd_nest_test "$out" "$rc"
+	echo "  # host $(uname -r)${devices:+, devices ${devices[*]}}"
+	echo "  1..2"
+	"$dir/iommufd_nest_test" >"$dir/iommufd_nest_test.out" 2>&1 || rc=$?
+	ktap_binary "  " 1 iommufd_nest_test "$dir/iommufd_nest_test.out" "$rc"
+	rc=0
+	if [ ${#devices[@]} -gt 0 ]; then
+		say "lending ${devices[*]} to vfio-pci for the run"
+		"$dir/nest_bind" $force run "${device_args[@]}" -- \
+			"$dir/iommufd_nest_cdev_test" "${devices[@]}" \
+			>"$dir/cdev.out" 2>&1 || rc=$?
+	else
+		"$dir/iommufd_nest_cdev_test" >"$dir/cdev.out" 2>&1 || rc=$?
+	fi
+	ktap_binary "  " 2 iommufd_nest_cdev_test "$dir/cdev.out" "$rc"
 	ktap_result "" "$nr" host "$f0" "$p0"
 }
 

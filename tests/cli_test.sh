@@ -39,7 +39,7 @@ expect()
 }
 
 echo "TAP version 13"
-echo "1..10"
+echo "1..13"
 expect report_bad_config 2 1 "x-flts: 'on' needs x-scalable-mode=on" -- \
 	"$report" --viommu intel-iommu,x-flts=on
 expect report_unknown_kind 2 1 "unknown vIOMMU kind 'amd-iommu'" -- \
@@ -59,4 +59,10 @@ expect runner_unknown_option 2 1 "unknown option '--frobnicate'" -- \
 	"$here/run_tests.sh" --frobnicate
 expect runner_bad_timeout 2 1 "--timeout 'soon'" -- \
 	"$here/run_tests.sh" --vm --timeout soon
+expect runner_bad_bdf 2 1 "bad BDF '00:3.0'" -- \
+	"$here/run_tests.sh" --device 00:3.0
+expect runner_device_with_vm 2 1 "does not go with --vm" -- \
+	"$here/run_tests.sh" --vm --device 0000:00:03.0
+expect report_bad_bdf 2 1 "bad BDF 'zz:00.0'" -- \
+	"$report" --device zz:00.0 --viommu none
 [ "$failed" = 0 ]
