@@ -93,22 +93,33 @@ static uint64_t vtd_cap(const struct hw_facts *f)
 	return cap;
 }
 
-/* Bits of the last usable IOVA of @ioas, read without the engine. */
-static unsigned int ioas_aw_bits(int fd, uint32_t ioas)
+/* The usable IOVA ranges of @ioas, read without the engine; -1 on error. */
+static int iova_ranges(int fd, uint32_t ioas, struct iommu_iova_range *r,
+		       unsigned int max)
 {
-	struct iommu_iova_range r[16];
 	struct iommu_ioas_iova_ranges cmd = {
 		.size = sizeof(cmd),
 		.ioas_id = ioas,
-		.num_iovas = 16,
+		.num_iovas = max,
 		.allowed_iovas = (uintptr_t)r,
 	};
-	uint64_t last;
-	unsigned int bits = 0;
 
-	if (ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &cmd) || !cmd.num_iovas)
+	if (ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &cmd))
+		return -1;
+	return cmd.num_iovas < max ? cmd.num_iovas : max;
+}
+
+/* Bits of the last usable IOVA of @ioas. */
+static unsigned int ioas_aw_bits(int fd, uint32_t ioas)
+{
+	struct iommu_iova_range r[16];
+	int n = iova_ranges(fd, ioas, r, 16);
+	unsigned int bits = 0;
+	uint64_t last;
+
+	if (n <= 0)
 		return 0;
-	for (last = r[cmd.num_iovas - 1].last; last; last >>= 1)
+	for (last = r[n - 1].last; last; last >>= 1)
 		bits++;
 	return bits;
 }
@@ -367,20 +378,12 @@ static bool iovas_usable(int fd, uint32_t ioas, uint64_t start, uint64_t last,
 			 char *list, size_t len)
 {
 	struct iommu_iova_range r[16];
-	struct iommu_ioas_iova_ranges cmd = {
-		.size = sizeof(cmd),
-		.ioas_id = ioas,
-		.num_iovas = 16,
-		.allowed_iovas = (uintptr_t)r,
-	};
-	unsigned int i;
+	int i, n = iova_ranges(fd, ioas, r, 16);
 	size_t used = 0;
 	bool ok = false;
 
 	list[0] = 0;
-	if (ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &cmd))
-		return false;
-	for (i = 0; i < cmd.num_iovas && i < 16; i++) {
+	for (i = 0; i < n; i++) {
 		ok |= r[i].start <= start && last <= r[i].last;
 		if (used < len)
 			used += snprintf(list + used, len - used, "%s0x%llx-0x%llx",
