@@ -153,12 +153,17 @@ static int ioas_unmap(int fd, uint32_t ioas, uint64_t iova)
 
 /* ---- every vIOMMU config on every given device ---- */
 
-FIXTURE(cdev_nest) {
+/* A context, its vIOMMU, and one engine device per given BDF. */
+struct cdev_env {
 	int fd;
 	struct viommu viommu;
 	struct nest_ctx ctx;
 	struct nest_dev *dev[MAX_BDFS];
 	struct hw_facts hw[MAX_BDFS];
+};
+
+FIXTURE(cdev_nest) {
+	struct cdev_env e;
 };
 
 FIXTURE_VARIANT(cdev_nest) {
@@ -175,7 +180,9 @@ FIXTURE_VARIANT_ADD(cdev_nest, intel_flts_on) {
 };
 FIXTURE_VARIANT_ADD(cdev_nest, smmuv3_accel) { "arm-smmuv3,accel=on" };
 
-FIXTURE_SETUP(cdev_nest)
+/* Open the context for @config and one engine device per given BDF. */
+static void cdev_setup(struct __test_metadata *_metadata,
+		       struct cdev_env *self, const char *config)
 {
 	struct viommu_config cfg;
 	char err[VIOMMU_ERR_LEN];
@@ -187,8 +194,7 @@ FIXTURE_SETUP(cdev_nest)
 	if (self->fd < 0)
 		SKIP(return, "no /dev/iommu (%s): kernel lacks CONFIG_IOMMUFD",
 		     strerror(errno));
-	ASSERT_EQ(0, viommu_config_parse(variant->config, &cfg, err,
-					 sizeof(err)));
+	ASSERT_EQ(0, viommu_config_parse(config, &cfg, err, sizeof(err)));
 	viommu_init(&self->viommu, &cfg);
 	ASSERT_EQ(0, nest_ctx_init(&self->ctx, self->fd, &self->viommu));
 	for (i = 0; i < nr_bdfs; i++) {
@@ -200,7 +206,7 @@ FIXTURE_SETUP(cdev_nest)
 	}
 }
 
-FIXTURE_TEARDOWN(cdev_nest)
+static void cdev_teardown(struct cdev_env *self)
 {
 	int i;
 
@@ -213,34 +219,59 @@ FIXTURE_TEARDOWN(cdev_nest)
 	close(self->fd);
 }
 
+FIXTURE_SETUP(cdev_nest)
+{
+	cdev_setup(_metadata, &self->e, variant->config);
+}
+
+FIXTURE_TEARDOWN(cdev_nest)
+{
+	cdev_teardown(&self->e);
+}
+
+/* Checks that need one plain attach per device, under no vIOMMU. */
+FIXTURE(cdev_plain) {
+	struct cdev_env e;
+};
+
+FIXTURE_SETUP(cdev_plain)
+{
+	cdev_setup(_metadata, &self->e, "none");
+}
+
+FIXTURE_TEARDOWN(cdev_plain)
+{
+	cdev_teardown(&self->e);
+}
+
 /*
  * NEST_PARENT is granted iff the hardware says it can nest; a refusal
  * fails the attach with the cause named and leaves no object behind.
  */
 TEST_F(cdev_nest, nest_parent_matches_hw)
 {
-	bool want = viommu_config_flags(&self->viommu.cfg) &
+	bool want = viommu_config_flags(&self->e.viommu.cfg) &
 		    VIOMMU_FLAG_WANT_NESTING_PARENT;
 	int i, ev, rc, alloc_err;
 	unsigned int mark;
 
 	for (i = 0; i < nr_bdfs; i++) {
-		const struct hw_facts *hw = &self->hw[i];
+		const struct hw_facts *hw = &self->e.hw[i];
 
-		mark = self->ctx.nr_events;
-		rc = nest_attach_device(&self->ctx, self->dev[i]);
+		mark = self->e.ctx.nr_events;
+		rc = nest_attach_device(&self->e.ctx, self->e.dev[i]);
 		ev = -1;
-		for (unsigned int e = mark; e < self->ctx.nr_events; e++)
-			if (self->ctx.trace[e].type == NEST_EV_HWPT_ALLOC)
+		for (unsigned int e = mark; e < self->e.ctx.nr_events; e++)
+			if (self->e.ctx.trace[e].type == NEST_EV_HWPT_ALLOC)
 				ev = e;
 		ASSERT_LE(0, ev) TH_LOG("%s: no HWPT_ALLOC: %s", bdfs[i],
-					self->ctx.err);
-		alloc_err = self->ctx.trace[ev].err;
+					self->e.ctx.err);
+		alloc_err = self->e.ctx.trace[ev].err;
 		if (!want || hw->nesting == HW_NESTING_YES) {
 			ASSERT_EQ(0, alloc_err)
 				TH_LOG("%s: hw_info says %s; HWPT_ALLOC flags 0x%llx answered %s",
 				       bdfs[i], hw->why,
-				       (unsigned long long)self->ctx.trace[ev].arg,
+				       (unsigned long long)self->e.ctx.trace[ev].arg,
 				       nest_errno_name(alloc_err));
 		} else if (hw->nesting == HW_NESTING_NO) {
 			ASSERT_EQ(EOPNOTSUPP, alloc_err)
@@ -248,41 +279,40 @@ TEST_F(cdev_nest, nest_parent_matches_hw)
 				       bdfs[i], hw->why,
 				       alloc_err ? nest_errno_name(alloc_err) : "success");
 			ASSERT_EQ(-EOPNOTSUPP, rc);
-			ASSERT_NE(NULL, strstr(self->ctx.err,
+			ASSERT_NE(NULL, strstr(self->e.ctx.err,
 					       "cannot be a nesting parent"));
 			/* only the IOAS is alive: nothing left behind */
-			ASSERT_EQ(0, self->ctx.nr_hwpts);
+			ASSERT_EQ(0, self->e.ctx.nr_hwpts);
 		}
 		if (rc && rc != -EOPNOTSUPP) {
 			/* the vIOMMU may refuse later, but must say why */
-			ASSERT_EQ(-EPERM, rc) TH_LOG("%s", self->ctx.err);
-			ASSERT_NE(NULL, strstr(self->ctx.err, "refused"));
+			ASSERT_EQ(-EPERM, rc) TH_LOG("%s", self->e.ctx.err);
+			ASSERT_NE(NULL, strstr(self->e.ctx.err, "refused"));
 		}
-		TH_LOG("%s: %s", bdfs[i], rc ? self->ctx.err : "attached");
+		TH_LOG("%s: %s", bdfs[i], rc ? self->e.ctx.err : "attached");
 		/* leave, so the next device allocates its own HWPT */
-		nest_detach_device(&self->ctx, self->dev[i]);
+		nest_detach_device(&self->e.ctx, self->e.dev[i]);
 	}
 }
 
 /* The model's set_iommu_device() checks on each device's real hw_info. */
-TEST_F(cdev_nest, model_checks_on_real_hw_info)
+TEST_F(cdev_plain, model_checks_on_real_hw_info)
 {
+	struct cdev_env *n = &self->e;
 	static const char *const flts = "intel-iommu,x-scalable-mode=on,x-flts=on";
 	struct viommu_config cfg;
 	char why[VIOMMU_ERR_LEN], str[128];
 	unsigned int aw;
 	int i, rc;
 
-	if (strcmp(variant->config, "none"))
-		SKIP(return, "runs once, under the none variant");
 	for (i = 0; i < nr_bdfs; i++) {
-		const struct hw_facts *hw = &self->hw[i];
-		const struct viommu_hiod *h = &self->dev[i]->hiod;
+		const struct hw_facts *hw = &n->hw[i];
+		const struct viommu_hiod *h = &n->dev[i]->hiod;
 		bool vtd = hw->type == VIOMMU_HW_INFO_TYPE_INTEL_VTD;
 
-		ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev[i]))
-			TH_LOG("%s", self->ctx.err);
-		aw = ioas_aw_bits(self->fd, self->ctx.ioas_id);
+		ASSERT_EQ(0, nest_attach_device(&n->ctx, n->dev[i]))
+			TH_LOG("%s", n->ctx.err);
+		aw = ioas_aw_bits(n->fd, n->ctx.ioas_id);
 		ASSERT_EQ(aw, h->host_aw_bits);
 		ASSERT_EQ(hw->bridged, h->behind_bridge);
 
@@ -324,31 +354,26 @@ TEST_F(cdev_nest, reverse_teardown_leaves_nothing)
 {
 	int i;
 
-	if (strcmp(variant->config, "none") &&
-	    strcmp(variant->config, "intel-iommu,x-scalable-mode=on,x-flts=on"))
-		SKIP(return, "runs under the none and intel x-flts=on variants");
 	for (i = 0; i < nr_bdfs; i++)
-		nest_attach_device(&self->ctx, self->dev[i]);
+		nest_attach_device(&self->e.ctx, self->e.dev[i]);
 	for (i = nr_bdfs - 1; i >= 0; i--)
-		ASSERT_EQ(0, nest_detach_device(&self->ctx, self->dev[i]));
-	ASSERT_EQ(0, self->ctx.nr_hwpts);
-	ASSERT_EQ(0, nest_ctx_fini(&self->ctx));
-	for (i = 0; i < (int)self->ctx.nr_ids; i++)
-		EXPECT_EQ(-ENOENT, nest_destroy_id(self->fd, self->ctx.ids[i]))
+		ASSERT_EQ(0, nest_detach_device(&self->e.ctx, self->e.dev[i]));
+	ASSERT_EQ(0, self->e.ctx.nr_hwpts);
+	ASSERT_EQ(0, nest_ctx_fini(&self->e.ctx));
+	for (i = 0; i < (int)self->e.ctx.nr_ids; i++)
+		EXPECT_EQ(-ENOENT, nest_destroy_id(self->e.fd, self->e.ctx.ids[i]))
 			TH_LOG("object %u outlived the teardown",
-			       self->ctx.ids[i]);
+			       self->e.ctx.ids[i]);
 }
 
-TEST_F(cdev_nest, hw_info_decoded)
+TEST_F(cdev_plain, hw_info_decoded)
 {
 	char text[1024], copy[1024], want[64], *line, *save;
 	uint64_t reg;
 	int i;
 
-	if (strcmp(variant->config, "none"))
-		SKIP(return, "runs once, under the none variant");
 	for (i = 0; i < nr_bdfs; i++) {
-		const struct hw_facts *hw = &self->hw[i];
+		const struct hw_facts *hw = &self->e.hw[i];
 
 		ASSERT_EQ(0, hw_info_describe(hw->type, hw->data, hw->len, text,
 					      sizeof(text)));
