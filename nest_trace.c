@@ -132,11 +132,11 @@ int nest_trace_format(const struct nest_ctx *ctx, unsigned int from,
 
 	if (len)
 		buf[0] = 0;
-	for (i = from; i < ctx->nr_events; i++) {
+	for (i = from; i < ctx->nr_events && used < len; i++) {
 		format_call(&names, &ctx->trace[i], call, sizeof(call));
 		format_result(&names, &ctx->trace[i], result, sizeof(result));
-		used += snprintf(buf + used, used < len ? len - used : 0,
-				 "%s%s%s", i == from ? "" : " ", call, result);
+		used += snprintf(buf + used, len - used, "%s%s%s",
+				 i == from ? "" : " ", call, result);
 	}
 	return used < len ? 0 : -1;
 }
