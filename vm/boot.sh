@@ -23,7 +23,7 @@ boot_guest()
 	# shellcheck disable=SC2046
 	timeout -k 5 "$timeout" qemu-system-x86_64 -accel tcg \
 		$(topology_qemu_args "$topo") \
-		-display none -monitor none -no-reboot \
+		-display none -monitor none -nic none -no-reboot \
 		-serial "file:$dir/console.log" -serial "file:$dir/serial.log" \
 		-kernel "$kernel" -initrd "$initrd" -append "$append" \
 		</dev/null >"$dir/qemu.log" 2>&1 || rc=$?
