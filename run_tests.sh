@@ -219,43 +219,47 @@ echo "KTAP version 1"
 echo "1..$groups"
 nr=0
 
+# run_binary NUMBER NAME OUT CMD...: run CMD, its TAP becomes subtest NUMBER
+run_binary()
+{
+	local nr=$1 name=$2 out=$3 rc=0
+
+	shift 3
+	"$@" >"$out" 2>&1 || rc=$?
+	ktap_binary "  " "$nr" "$name" "$out" "$rc"
+}
+
 run_unit()
 {
-	local dir=$build_dir/host rc=0 f0=$KTAP_FAIL p0=$KTAP_PASS
+	local dir=$build_dir/host f0=$KTAP_FAIL p0=$KTAP_PASS
 
 	nr=$((nr + 1))
 	echo "  KTAP version 1"
 	echo "  # the model and the command lines, no kernel needed"
 	echo "  1..2"
-	"$dir/viommu_model_test" >"$dir/unit.out" 2>&1 || rc=$?
-	ktap_binary "  " 1 viommu_model_test "$dir/unit.out" "$rc"
-	rc=0
-	"$here/tests/cli_test.sh" "$dir/nest_report" >"$dir/cli.out" 2>&1 ||
-		rc=$?
-	ktap_binary "  " 2 cli_test "$dir/cli.out" "$rc"
+	run_binary 1 viommu_model_test "$dir/unit.out" "$dir/viommu_model_test"
+	run_binary 2 cli_test "$dir/cli.out" \
+		"$here/tests/cli_test.sh" "$dir/nest_report"
 	ktap_result "" "$nr" unit "$f0" "$p0"
 }
 
 run_host()
 {
-	local dir=$build_dir/host rc=0 f0=$KTAP_FAIL p0=$KTAP_PASS
+	local dir=$build_dir/host f0=$KTAP_FAIL p0=$KTAP_PASS
+	local lend=()
 
 	nr=$((nr + 1))
 	echo "  KTAP version 1"
 	echo "  # host $(uname -r)${devices:+, devices ${devices[*]}}"
 	echo "  1..2"
-	"$dir/iommufd_nest_test" >"$dir/iommufd_nest_test.out" 2>&1 || rc=$?
-	ktap_binary "  " 1 iommufd_nest_test "$dir/iommufd_nest_test.out" "$rc"
-	rc=0
+	run_binary 1 iommufd_nest_test "$dir/iommufd_nest_test.out" \
+		"$dir/iommufd_nest_test"
 	if [ ${#devices[@]} -gt 0 ]; then
 		say "lending ${devices[*]} to vfio-pci for the run"
-		"$dir/nest_bind" $force run "${device_args[@]}" -- \
-			"$dir/iommufd_nest_cdev_test" "${devices[@]}" \
-			>"$dir/cdev.out" 2>&1 || rc=$?
-	else
-		"$dir/iommufd_nest_cdev_test" >"$dir/cdev.out" 2>&1 || rc=$?
+		lend=("$dir/nest_bind" $force run "${device_args[@]}" --)
 	fi
-	ktap_binary "  " 2 iommufd_nest_cdev_test "$dir/cdev.out" "$rc"
+	run_binary 2 iommufd_nest_cdev_test "$dir/cdev.out" "${lend[@]}" \
+		"$dir/iommufd_nest_cdev_test" "${devices[@]}"
 	ktap_result "" "$nr" host "$f0" "$p0"
 }
 
