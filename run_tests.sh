@@ -172,6 +172,10 @@ fail_setup()
 if [ -z "$kdir" ]; then
 	kdir=$("$here/vm/kernel.sh" source) || fail_setup "no kernel source"
 fi
+# binaries per kernel tree, so switching --kdir never reuses stale ones
+tree_tag=$(echo "$kdir" | sha1sum | cut -c1-8)
+host_dir=$build_dir/host-$tree_tag
+guest_dir=$build_dir/guest-$tree_tag
 
 # build_tests OUTPUT [make args...]: the test binaries for one target
 build_tests()
@@ -186,23 +190,23 @@ build_tests()
 
 t0=$SECONDS
 if [ "$unit" = 1 ]; then
-	build_tests "$build_dir/host" "$build_dir/host/viommu_model_test" \
-		"$build_dir/host/nest_report"
+	build_tests "$host_dir" "$host_dir/viommu_model_test" \
+		"$host_dir/nest_report"
 fi
 if [ "$mode" = host ]; then
-	build_tests "$build_dir/host" "$build_dir/host/iommufd_nest_test" \
-		"$build_dir/host/iommufd_nest_cdev_test" "$build_dir/host/nest_bind"
+	build_tests "$host_dir" "$host_dir/iommufd_nest_test" \
+		"$host_dir/iommufd_nest_cdev_test" "$host_dir/nest_bind"
 else
 	guest_bins="iommufd_nest_test iommufd_nest_cdev_test nest_bind nest_report"
 	# shellcheck disable=SC2046
-	build_tests "$build_dir/guest" STATIC=1 \
-		$(for b in $guest_bins; do echo "$build_dir/guest/$b"; done)
+	build_tests "$guest_dir" STATIC=1 \
+		$(for b in $guest_bins; do echo "$guest_dir/$b"; done)
 	kernel=$("$here/vm/kernel.sh" bzimage "$kdir" "$here/vm/boot.config" \
 		 "$here/config") || fail_setup "no guest kernel"
-	initrd=$build_dir/guest/initramfs.gz
+	initrd=$guest_dir/initramfs.gz
 	# shellcheck disable=SC2046
 	"$here/vm/initramfs.sh" "$initrd" \
-		$(for b in $guest_bins; do echo "$build_dir/guest/$b"; done) \
+		$(for b in $guest_bins; do echo "$guest_dir/$b"; done) \
 		"$here"/vm/guest/* || fail_setup "cannot pack the initramfs"
 fi
 say "build done in $((SECONDS - t0)) s"
@@ -231,7 +235,7 @@ run_binary()
 
 run_unit()
 {
-	local dir=$build_dir/host f0=$KTAP_FAIL p0=$KTAP_PASS
+	local dir=$host_dir f0=$KTAP_FAIL p0=$KTAP_PASS
 
 	nr=$((nr + 1))
 	echo "  KTAP version 1"
@@ -245,7 +249,7 @@ run_unit()
 
 run_host()
 {
-	local dir=$build_dir/host f0=$KTAP_FAIL p0=$KTAP_PASS
+	local dir=$host_dir f0=$KTAP_FAIL p0=$KTAP_PASS
 	local lend=()
 
 	nr=$((nr + 1))
