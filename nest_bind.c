@@ -313,8 +313,10 @@ static int bind_one(const char *arg, bool force)
 			strerror(-rc));
 		return rc;
 	}
-	if (access("/sys/bus/pci/drivers/vfio-pci", F_OK))
-		rc = system("modprobe vfio-pci >/dev/null 2>&1");
+	/* a modular vfio-pci may not be loaded yet; set_driver reports it */
+	if (access("/sys/bus/pci/drivers/vfio-pci", F_OK) &&
+	    system("modprobe vfio-pci >/dev/null 2>&1"))
+		fprintf(stderr, "warning: modprobe vfio-pci failed\n");
 	rc = set_driver(bdf, "vfio-pci", "vfio-pci");
 	if (rc)
 		fprintf(stderr, "error: %s: binding to vfio-pci failed: %s\n",

@@ -147,20 +147,22 @@ static int pcie_type(const char *dir)
 bool pci_behind_bridge(const char *bdf)
 {
 	char link[PATH_MAX], real[PATH_MAX];
-	char *slash;
+	char *slash, *parent;
 	int type;
 
 	snprintf(link, sizeof(link), PCI_DEVICES "/%s", bdf);
 	if (!realpath(link, real))
 		return false;
-	/* walk up: /sys/devices/pci0000:00/0000:00:1c.0/0000:01:00.0 */
+	/*
+	 * Walk up the parents that are PCI devices, e.g. 0000:00:1c.0 in
+	 * /sys/devices/pci0000:00/0000:00:1c.0/0000:01:00.0, stopping at the
+	 * root bus (pci0000:00).
+	 */
 	while ((slash = strrchr(real, '/'))) {
 		*slash = 0;
-		if (!strchr(slash + 1, ':') || !strncmp(slash + 1, "pci", 3))
-			break;
-		if (!strcmp(real, "/sys/devices"))
-			break;
-		if (strncmp(strrchr(real, '/') + 1, "pci", 3) == 0)
+		parent = strrchr(real, '/');
+		if (!parent || !strncmp(parent + 1, "pci", 3) ||
+		    !strchr(parent + 1, ':'))
 			break;
 		type = pcie_type(real);
 		if (type < 0 || type == PCI_EXP_TYPE_PCI_BRIDGE)
