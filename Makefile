@@ -22,23 +22,29 @@ ifeq ($(STATIC),1)
 LDFLAGS += -static
 endif
 
-TEST_GEN_PROGS := iommufd_nest_test iommufd_nest_cdev_test
-UNIT_PROGS := viommu_model_test
-ENGINE_SRCS := attach_engine.c nest_trace.c backend_mock.c backend_cdev.c \
-	       pci_sysfs.c hw_info.c
+TEST_GEN_PROGS := iommufd_nest_test iommufd_nest_cdev_test iommufd_nest_migrate_test
+UNIT_PROGS := viommu_model_test viommu_migration_test
+MODEL_SRCS := viommu_model.c viommu_migration.c
+ENGINE_SRCS := attach_engine.c attach_migrate.c nest_trace.c backend_mock.c \
+	       backend_cdev.c pci_sysfs.c hw_info.c
 HEADERS := $(wildcard $(SRC)/*.h)
 KTREE_DEPS := $(KDIR)/Makefile $(KHDR_DIR)/linux/types.h
 
-TOOLS := nest_report nest_bind
+TOOLS := nest_report nest_bind nest_migrate
 
 all: $(addprefix $(OUTPUT)/,$(TEST_GEN_PROGS) $(UNIT_PROGS) $(TOOLS))
 
-$(OUTPUT)/iommufd_nest_test: iommufd_nest_test.c viommu_model.c \
+$(OUTPUT)/iommufd_nest_test: iommufd_nest_test.c $(MODEL_SRCS) \
 		$(ENGINE_SRCS) $(HEADERS) $(KTREE_DEPS)
 	@mkdir -p $(OUTPUT)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
 
-$(OUTPUT)/iommufd_nest_cdev_test: iommufd_nest_cdev_test.c viommu_model.c \
+$(OUTPUT)/iommufd_nest_migrate_test: iommufd_nest_migrate_test.c $(MODEL_SRCS) \
+		$(ENGINE_SRCS) $(HEADERS) $(KTREE_DEPS)
+	@mkdir -p $(OUTPUT)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
+
+$(OUTPUT)/iommufd_nest_cdev_test: iommufd_nest_cdev_test.c $(MODEL_SRCS) \
 		edu.c $(ENGINE_SRCS) $(HEADERS) $(KTREE_DEPS)
 	@mkdir -p $(OUTPUT)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
@@ -54,7 +60,18 @@ $(OUTPUT)/viommu_model_test: tests/viommu_model_test.c viommu_model.c hw_info.c 
 	$(CC) -I$(SRC) -I$(KDIR)/tools/testing/selftests $(CFLAGS) \
 		-o $@ $(filter %.c,$^) $(LDFLAGS)
 
-$(OUTPUT)/nest_report: nest_report.c viommu_model.c $(ENGINE_SRCS) \
+$(OUTPUT)/viommu_migration_test: tests/viommu_migration_test.c $(MODEL_SRCS) \
+		$(HEADERS) $(KDIR)/Makefile
+	@mkdir -p $(OUTPUT)
+	$(CC) -I$(SRC) -I$(KDIR)/tools/testing/selftests $(CFLAGS) \
+		-o $@ $(filter %.c,$^) $(LDFLAGS)
+
+$(OUTPUT)/nest_report: nest_report.c $(MODEL_SRCS) $(ENGINE_SRCS) \
+		$(HEADERS) $(KTREE_DEPS)
+	@mkdir -p $(OUTPUT)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
+
+$(OUTPUT)/nest_migrate: nest_migrate.c $(MODEL_SRCS) $(ENGINE_SRCS) \
 		$(HEADERS) $(KTREE_DEPS)
 	@mkdir -p $(OUTPUT)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)

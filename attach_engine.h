@@ -113,7 +113,10 @@ void nest_dev_free(struct nest_dev *dev);
 struct nest_hwpt *nest_find_hwpt(struct nest_ctx *ctx, uint32_t id);
 /* IOMMU_DESTROY on @id: 0 or a negative errno. */
 int nest_destroy_id(int fd, uint32_t id);
-/* Count of ids from ctx->ids still alive (IOMMU_DESTROY not ENOENT). */
+/*
+ * Count of ids from ctx->ids still alive (IOMMU_DESTROY not ENOENT).  It
+ * destroys whatever is idle, so it is a leak check for after teardown.
+ */
 unsigned int nest_count_live_ids(struct nest_ctx *ctx);
 
 /*
@@ -123,6 +126,13 @@ unsigned int nest_count_live_ids(struct nest_ctx *ctx);
  */
 int nest_trace_format(const struct nest_ctx *ctx, unsigned int from,
 		      char *buf, size_t len);
+/*
+ * The same with what the host decides left out: device caps, quirks,
+ * the hiod's type and the DIRTY_TRACKING bit.  Two hosts that took the
+ * same steps with the same outcomes give the same shape.
+ */
+int nest_trace_shape(const struct nest_ctx *ctx, unsigned int from,
+		     char *buf, size_t len);
 const char *nest_errno_name(int err);
 
 #endif

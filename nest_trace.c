@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <linux/iommufd.h>
+
 #include "attach_engine.h"
 
 struct trace_names {
@@ -16,6 +18,7 @@ struct trace_names {
 		char name[8];
 	} map[NEST_TRACE_MAX * 2];
 	uint32_t ioas_id;
+	bool shape;	/* leave out what the host decides */
 };
 
 static const char *const event_names[] = {
@@ -75,6 +78,10 @@ static int format_result(struct trace_names *n, const struct nest_event *ev,
 {
 	if (ev->err)
 		return snprintf(buf, len, "=%s", nest_errno_name(ev->err));
+	if (n->shape && (ev->type == NEST_EV_DEVICE_INFO ||
+			 ev->type == NEST_EV_HOST_QUIRKS ||
+			 ev->type == NEST_EV_HIOD_REALIZE))
+		return snprintf(buf, len, "%s", "");
 	switch (ev->type) {
 	case NEST_EV_HWPT_ALLOC:
 	case NEST_EV_NESTED_ALLOC:
@@ -111,7 +118,8 @@ static int format_call(struct trace_names *n, const struct nest_event *ev,
 		return snprintf(buf, len, "%s", name);
 	case NEST_EV_HWPT_ALLOC:
 		return snprintf(buf, len, "%s(0x%llx)", name,
-				(unsigned long long)ev->arg);
+				(unsigned long long)(n->shape ?
+				ev->arg & ~IOMMU_HWPT_ALLOC_DIRTY_TRACKING : ev->arg));
 	case NEST_EV_BIND:
 		if (ev->err)
 			return snprintf(buf, len, "%s", name);
@@ -122,10 +130,10 @@ static int format_call(struct trace_names *n, const struct nest_event *ev,
 	}
 }
 
-int nest_trace_format(const struct nest_ctx *ctx, unsigned int from,
-		      char *buf, size_t len)
+static int format_trace(const struct nest_ctx *ctx, unsigned int from,
+			char *buf, size_t len, bool shape)
 {
-	struct trace_names names = { .ioas_id = ctx->ioas_id };
+	struct trace_names names = { .ioas_id = ctx->ioas_id, .shape = shape };
 	size_t used = 0;
 	unsigned int i;
 	char call[64], result[32];
@@ -139,4 +147,16 @@ int nest_trace_format(const struct nest_ctx *ctx, unsigned int from,
 				 i == from ? "" : " ", call, result);
 	}
 	return used < len ? 0 : -1;
+}
+
+int nest_trace_format(const struct nest_ctx *ctx, unsigned int from,
+		      char *buf, size_t len)
+{
+	return format_trace(ctx, from, buf, len, false);
+}
+
+int nest_trace_shape(const struct nest_ctx *ctx, unsigned int from,
+		     char *buf, size_t len)
+{
+	return format_trace(ctx, from, buf, len, true);
 }

@@ -191,13 +191,17 @@ build_tests()
 t0=$SECONDS
 if [ "$unit" = 1 ]; then
 	build_tests "$host_dir" "$host_dir/viommu_model_test" \
-		"$host_dir/nest_report"
+		"$host_dir/viommu_migration_test" "$host_dir/nest_report" \
+		"$host_dir/nest_migrate"
 fi
 if [ "$mode" = host ]; then
 	build_tests "$host_dir" "$host_dir/iommufd_nest_test" \
+		"$host_dir/iommufd_nest_migrate_test" \
 		"$host_dir/iommufd_nest_cdev_test" "$host_dir/nest_bind"
 else
-	guest_bins="iommufd_nest_test iommufd_nest_cdev_test nest_bind nest_report"
+	guest_bins="iommufd_nest_test iommufd_nest_cdev_test"
+	guest_bins="$guest_bins iommufd_nest_migrate_test nest_bind nest_report"
+	guest_bins="$guest_bins nest_migrate"
 	# shellcheck disable=SC2046
 	build_tests "$guest_dir" STATIC=1 \
 		$(for b in $guest_bins; do echo "$guest_dir/$b"; done)
@@ -240,10 +244,12 @@ run_unit()
 	nr=$((nr + 1))
 	echo "  KTAP version 1"
 	echo "  # the model and the command lines, no kernel needed"
-	echo "  1..2"
+	echo "  1..3"
 	run_binary 1 viommu_model_test "$dir/unit.out" "$dir/viommu_model_test"
-	run_binary 2 cli_test "$dir/cli.out" \
-		"$here/tests/cli_test.sh" "$dir/nest_report"
+	run_binary 2 viommu_migration_test "$dir/migration.out" \
+		"$dir/viommu_migration_test"
+	run_binary 3 cli_test "$dir/cli.out" \
+		"$here/tests/cli_test.sh" "$dir/nest_report" "$dir/nest_migrate"
 	ktap_result "" "$nr" unit "$f0" "$p0"
 }
 
@@ -255,14 +261,16 @@ run_host()
 	nr=$((nr + 1))
 	echo "  KTAP version 1"
 	echo "  # host $(uname -r)${devices:+, devices ${devices[*]}}"
-	echo "  1..2"
+	echo "  1..3"
 	run_binary 1 iommufd_nest_test "$dir/iommufd_nest_test.out" \
 		"$dir/iommufd_nest_test"
+	run_binary 2 iommufd_nest_migrate_test "$dir/migrate.out" \
+		"$dir/iommufd_nest_migrate_test"
 	if [ ${#devices[@]} -gt 0 ]; then
 		say "lending ${devices[*]} to vfio-pci for the run"
 		lend=("$dir/nest_bind" $force run "${device_args[@]}" --)
 	fi
-	run_binary 2 iommufd_nest_cdev_test "$dir/cdev.out" "${lend[@]}" \
+	run_binary 3 iommufd_nest_cdev_test "$dir/cdev.out" "${lend[@]}" \
 		"$dir/iommufd_nest_cdev_test" "${devices[@]}"
 	ktap_result "" "$nr" host "$f0" "$p0"
 }

@@ -47,7 +47,7 @@ static void config_defaults(struct viommu_config *cfg, enum viommu_kind kind)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->kind = kind;
-	cfg->aw_bits = 48;
+	cfg->aw_bits = kind == VIOMMU_KIND_INTEL ? 48 : 0;
 	cfg->fs1gp = true;
 	cfg->oas = 44;
 	cfg->ril = true;
@@ -168,6 +168,25 @@ static int parse_smmuv3_key(struct viommu_config *cfg, const char *key,
 		    key);
 }
 
+static int parse_selftest_key(struct viommu_config *cfg, const char *key,
+			      const char *val, char *err, size_t len)
+{
+	unsigned long n;
+
+	if (!strcmp(key, "nesting"))
+		return parse_bool(key, val, &cfg->nesting, err, len);
+	if (!strcmp(key, "aw-bits")) {
+		if (parse_uint(key, val, &n, err, len, "0..64") || n > 64)
+			return fail(err, len,
+				    "aw-bits: bad value '%s': expected 0..64", val);
+		cfg->aw_bits = n;
+		return 0;
+	}
+	return fail(err, len,
+		    "selftest-iommu: unknown key '%s': expected nesting or aw-bits",
+		    key);
+}
+
 static int parse_key(struct viommu_config *cfg, const char *key,
 		     const char *val, char *err, size_t len)
 {
@@ -177,11 +196,7 @@ static int parse_key(struct viommu_config *cfg, const char *key,
 	case VIOMMU_KIND_SMMUV3:
 		return parse_smmuv3_key(cfg, key, val, err, len);
 	case VIOMMU_KIND_SELFTEST:
-		if (!strcmp(key, "nesting"))
-			return parse_bool(key, val, &cfg->nesting, err, len);
-		return fail(err, len,
-			    "selftest-iommu: unknown key '%s': expected nesting",
-			    key);
+		return parse_selftest_key(cfg, key, val, err, len);
 	default:
 		return fail(err, len, "%s: unknown key '%s': it takes no keys",
 			    viommu_kind_name(cfg->kind), key);
@@ -319,8 +334,12 @@ int viommu_config_format(const struct viommu_config *cfg, char *buf,
 				ssid, cfg->oas, on_off(cfg->ril),
 				on_off(cfg->ats));
 	case VIOMMU_KIND_SELFTEST:
-		return snprintf(buf, len, "selftest-iommu,nesting=%s",
-				on_off(cfg->nesting));
+		/* aw-bits only when set, so the common string stays short */
+		if (!cfg->aw_bits)
+			return snprintf(buf, len, "selftest-iommu,nesting=%s",
+					on_off(cfg->nesting));
+		return snprintf(buf, len, "selftest-iommu,nesting=%s,aw-bits=%u",
+				on_off(cfg->nesting), cfg->aw_bits);
 	default:
 		return snprintf(buf, len, "%s", viommu_kind_name(cfg->kind));
 	}
@@ -563,6 +582,10 @@ int viommu_check_hiod(const struct viommu_config *cfg,
 				    "nesting=on needs the mock IOMMU: hw_info type is 0x%x, expected SELFTEST (0x%x)",
 				    h->hw_info_type,
 				    VIOMMU_HW_INFO_TYPE_SELFTEST);
+		if (cfg->aw_bits > h->host_aw_bits)
+			return fail(why, why_len,
+				    "aw-bits=%u exceeds the host address width of %u bits",
+				    cfg->aw_bits, h->host_aw_bits);
 		return 0;
 	default:
 		return 0;

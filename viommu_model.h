@@ -27,6 +27,8 @@
  *     ssidsize, oas, ril and ats need accel=on.
  *   selftest-iommu         ours, for the kernel's mock IOMMU
  *     nesting=off          wants a nesting parent and a SELFTEST stage-1
+ *     aw-bits=0            guest address width 1..64 checked against the
+ *                          host's as intel-iommu does; 0: not checked
  */
 #ifndef VIOMMU_MODEL_H
 #define VIOMMU_MODEL_H
@@ -86,7 +88,7 @@ struct viommu_config {
 	/* intel-iommu */
 	bool scalable_mode;
 	bool flts;
-	unsigned int aw_bits;
+	unsigned int aw_bits;	/* also selftest-iommu, where 0 is unset */
 	bool fs1gp;
 	/* arm-smmuv3 */
 	bool accel;

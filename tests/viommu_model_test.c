@@ -89,6 +89,9 @@ TEST(selftest_keys)
 	ASSERT_TRUE(c.nesting);
 	ASSERT_EQ(0, parse("selftest-iommu,nesting=off", &c, err));
 	ASSERT_FALSE(c.nesting);
+	ASSERT_EQ(0, c.aw_bits);
+	ASSERT_EQ(0, parse("selftest-iommu,aw-bits=30", &c, err));
+	ASSERT_EQ(30, c.aw_bits);
 }
 
 TEST(every_bool_spelling)
@@ -140,7 +143,9 @@ static const struct bad_config bad_configs[] = {
 	{ "arm-smmuv3,stage=nested", "arm-smmuv3: unknown key 'stage': expected accel, ssidsize, oas, ril or ats" },
 	{ "virtio-iommu,granule=4k", "virtio-iommu: unknown key 'granule': it takes no keys" },
 	{ "none,x=1", "none: unknown key 'x': it takes no keys" },
-	{ "selftest-iommu,nest=on", "selftest-iommu: unknown key 'nest': expected nesting" },
+	{ "selftest-iommu,nest=on", "selftest-iommu: unknown key 'nest': expected nesting or aw-bits" },
+	{ "selftest-iommu,aw-bits=65", "aw-bits: bad value '65': expected 0..64" },
+	{ "selftest-iommu,aw-bits=wide", "aw-bits: bad value 'wide': expected 0..64" },
 	{ "selftest-iommu,nesting=2", "nesting: bad value '2': expected on or off" },
 	{ "intel-iommu,x-scalable-mode=onnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn",
 	  "bad option 'x-scalable-mode=onnnnnnnnnnnnnnn': key empty, or key or value longer than 32" },
@@ -178,6 +183,7 @@ TEST(format_round_trips)
 		"intel-iommu,x-scalable-mode=on,x-flts=on,aw-bits=39,fs1gp=off",
 		"arm-smmuv3,accel=on,ssidsize=auto,oas=48,ril=off,ats=on",
 		"arm-smmuv3,accel=off", "selftest-iommu,nesting=on",
+		"selftest-iommu,nesting=off,aw-bits=30",
 	};
 	struct viommu_config a, b;
 	char err[VIOMMU_ERR_LEN], buf[128];
@@ -534,6 +540,11 @@ TEST(selftest_virtio_none_checks)
 	h.hw_info_type = VIOMMU_HW_INFO_TYPE_SELFTEST;
 	h.data_len = 0;
 	ASSERT_EQ(0, check("selftest-iommu,nesting=on", &h, why));
+	/* aw-bits, when given, is checked as intel-iommu's is */
+	h.host_aw_bits = 31;
+	ASSERT_EQ(0, check("selftest-iommu,nesting=on,aw-bits=31", &h, why));
+	ASSERT_EQ(-EINVAL, check("selftest-iommu,nesting=on,aw-bits=32", &h, why));
+	ASSERT_STREQ("aw-bits=32 exceeds the host address width of 31 bits", why);
 	/* no refusal whatever the host */
 	h.host_aw_bits = 1;
 	h.behind_bridge = true;

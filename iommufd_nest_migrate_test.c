@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Flag migration invariance, in one process on the kernel's mock IOMMU.
+ * A source VM (its own iommufd, a dirty-tracking mock device) attaches
+ * under a vIOMMU config and saves its state; a target VM (another
+ * iommufd, a mock device without dirty tracking) loads the stream and
+ * replays the attach.  The flags must be equal; what the host decides
+ * (dirty tracking, quirks) may differ, and the tests say where.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "attach_migrate.h"
+#include "backend_mock.h"
+#include "iommufd_test.h"
+#include "viommu_migration.h"
+#include "viommu_model.h"
+
+#define TRACE_LEN	2048
+
+struct vm {
+	int fd;
+	struct viommu viommu;
+	struct nest_ctx ctx;
+	struct nest_dev *dev;
+};
+
+/*
+ * Written out per config, not derived from the model: the flags, a
+ * phrase of the mock host's refusal (NULL: accepted) and whether the
+ * source turns on a SELFTEST stage-1.
+ */
+struct mig_expect {
+	const char *config;
+	uint64_t flags;
+	const char *refusal;
+	bool stage1;
+};
+
+FIXTURE(migrate) {
+	struct vm src, dst;
+	struct viommu_mig_state saved, loaded;
+	uint8_t stream[VIOMMU_MIG_STREAM_MAX];
+	int stream_len;
+	char err[VIOMMU_ERR_LEN];
+};
+
+FIXTURE_VARIANT(migrate) {
+	struct mig_expect e;
+};
+
+FIXTURE_VARIANT_ADD(migrate, none) { { "none", 0, NULL, false } };
+FIXTURE_VARIANT_ADD(migrate, virtio_iommu) {
+	{ "virtio-iommu", 0, NULL, false }
+};
+FIXTURE_VARIANT_ADD(migrate, intel_legacy) {
+	{ "intel-iommu", 0, "aw-bits=48 exceeds the host address width of 31",
+	  false }
+};
+FIXTURE_VARIANT_ADD(migrate, intel_flts_on) {
+	{ "intel-iommu,x-scalable-mode=on,x-flts=on",
+	  VIOMMU_FLAG_WANT_NESTING_PARENT, "expected INTEL_VTD", false }
+};
+FIXTURE_VARIANT_ADD(migrate, smmuv3_plain) {
+	{ "arm-smmuv3", 0, NULL, false }
+};
+FIXTURE_VARIANT_ADD(migrate, smmuv3_accel_pasid) {
+	{ "arm-smmuv3,accel=on,ssidsize=8",
+	  VIOMMU_FLAG_WANT_NESTING_PARENT | VIOMMU_FLAG_PASID_SUPPORTED,
+	  "expected ARM_SMMUV3", false }
+};
+FIXTURE_VARIANT_ADD(migrate, selftest_nesting_off) {
+	{ "selftest-iommu,nesting=off", 0, NULL, false }
+};
+FIXTURE_VARIANT_ADD(migrate, selftest_nesting_on) {
+	{ "selftest-iommu,nesting=on", VIOMMU_FLAG_WANT_NESTING_PARENT, NULL,
+	  true }
+};
+FIXTURE_VARIANT_ADD(migrate, selftest_nesting_on_aw30) {
+	{ "selftest-iommu,nesting=on,aw-bits=30",
+	  VIOMMU_FLAG_WANT_NESTING_PARENT, NULL, true }
+};
+
+/* Open an iommufd with one mock device; a SKIP reason, or NULL. */
+static const char *vm_open(struct vm *vm, const struct viommu_config *cfg,
+			   uint32_t dev_flags, const char *name)
+{
+	static char why[96];
+	int rc;
+
+	vm->fd = open("/dev/iommu", O_RDWR);
+	if (vm->fd < 0) {
+		snprintf(why, sizeof(why),
+			 "no /dev/iommu (%s): kernel lacks CONFIG_IOMMUFD",
+			 strerror(errno));
+		return why;
+	}
+	rc = nest_mock_probe(vm->fd);
+	if (rc) {
+		snprintf(why, sizeof(why),
+			 "no mock devices (%s): kernel lacks CONFIG_IOMMUFD_TEST",
+			 strerror(-rc));
+		return why;
+	}
+	viommu_init(&vm->viommu, cfg);
+	if (nest_ctx_init(&vm->ctx, vm->fd, &vm->viommu))
+		return vm->ctx.err;
+	vm->dev = nest_mock_dev_new(name, dev_flags);
+	return vm->dev ? NULL : "out of memory";
+}
+
+static void vm_close(struct vm *vm)
+{
+	if (vm->fd < 0)
+		return;
+	if (vm->dev)
+		nest_detach_device(&vm->ctx, vm->dev);
+	nest_dev_free(vm->dev);
+	vm->dev = NULL;
+	nest_ctx_fini(&vm->ctx);
+	close(vm->fd);
+	vm->fd = -1;
+}
+
+FIXTURE_SETUP(migrate)
+{
+	struct viommu_config cfg;
+	const char *skip;
+
+	self->src.fd = -1;
+	self->dst.fd = -1;
+	ASSERT_EQ(0, viommu_config_parse(variant->e.config, &cfg, self->err,
+					 sizeof(self->err)))
+		TH_LOG("%s", self->err);
+	skip = vm_open(&self->src, &cfg, 0, "mock0");
+	if (skip)
+		SKIP(return, "%s", skip);
+}
+
+FIXTURE_TEARDOWN(migrate)
+{
+	vm_close(&self->dst);
+	vm_close(&self->src);
+}
+
+/* The source attaches (and turns on stage-1), then saves its state. */
+#define source_runs_and_saves() do {					\
+	int __rc = nest_attach_device(&self->src.ctx, self->src.dev);	\
+	if (variant->e.refusal) {					\
+		ASSERT_EQ(-EPERM, __rc);				\
+		ASSERT_NE(NULL, strstr(self->src.ctx.err, variant->e.refusal)) \
+			TH_LOG("source refusal: %s", self->src.ctx.err); \
+	} else {							\
+		ASSERT_EQ(0, __rc) TH_LOG("%s", self->src.ctx.err);	\
+	}								\
+	if (variant->e.stage1) {					\
+		ASSERT_EQ(0, nest_enable_stage1(&self->src.ctx,		\
+						self->src.dev, 0))	\
+			TH_LOG("%s", self->src.ctx.err);		\
+	}								\
+	ASSERT_EQ(0, nest_mig_capture(&self->src.ctx, &self->src.dev, 1, \
+				      &self->saved));			\
+	self->stream_len = viommu_mig_save(&self->saved, self->stream,	\
+					   sizeof(self->stream),	\
+					   self->err, sizeof(self->err)); \
+	ASSERT_LT(0, self->stream_len) TH_LOG("%s", self->err);		\
+} while (0)
+
+/* The target loads the stream into a fresh VM of its own. */
+#define target_loads() do {						\
+	const char *__skip;						\
+	ASSERT_EQ(0, viommu_mig_load(self->stream, self->stream_len,	\
+				     &self->loaded, self->err,		\
+				     sizeof(self->err)))		\
+		TH_LOG("%s", self->err);				\
+	__skip = vm_open(&self->dst, &self->loaded.cfg,			\
+			 MOCK_FLAGS_DEVICE_NO_DIRTY, "mock0");		\
+	ASSERT_EQ(NULL, __skip) TH_LOG("%s", __skip);			\
+} while (0)
+
+TEST_F(migrate, flags_equal_at_target)
+{
+	struct nest_mig_result res;
+	enum nest_mig_verdict v;
+
+	source_runs_and_saves();
+	ASSERT_EQ(variant->e.flags, self->saved.flags);
+	target_loads();
+	v = nest_mig_replay(&self->dst.ctx, &self->loaded, &self->dst.dev, 1,
+			    &res);
+	ASSERT_NE(NEST_MIG_MISMATCH, v) TH_LOG("%s", res.reason);
+	ASSERT_EQ(variant->e.flags, res.src_flags);
+	ASSERT_EQ(variant->e.flags, res.dst_flags);
+	/* both mocks are the same IOMMU: the target agrees with the source */
+	ASSERT_EQ(variant->e.refusal ? NEST_MIG_REFUSED : NEST_MIG_ACCEPTED, v)
+		TH_LOG("%s", res.reason);
+	if (variant->e.refusal) {
+		ASSERT_NE(NULL, strstr(res.reason, variant->e.refusal))
+			TH_LOG("target refusal: %s", res.reason);
+	}
+}
+
+TEST_F(migrate, replay_has_the_source_trace_shape)
+{
+	char src[TRACE_LEN], dst[TRACE_LEN];
+	struct nest_mig_result res;
+	int i;
+
+	source_runs_and_saves();
+	target_loads();
+	nest_mig_replay(&self->dst.ctx, &self->loaded, &self->dst.dev, 1,
+			&res);
+	ASSERT_EQ(0, nest_trace_shape(&self->src.ctx, 0, src, sizeof(src)));
+	ASSERT_EQ(0, nest_trace_shape(&self->dst.ctx, 0, dst, sizeof(dst)));
+	ASSERT_STREQ(src, dst);
+	/*
+	 * Dirty tracking is allowed to differ: VFIO core takes it from the
+	 * host's caps (step 4), not from the vIOMMU.  Here it does differ.
+	 */
+	i = -1;
+	while (++i < (int)self->src.ctx.nr_events)
+		if (self->src.ctx.trace[i].type == NEST_EV_HWPT_ALLOC)
+			break;
+	ASSERT_TRUE(self->src.ctx.trace[i].arg & IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+	ASSERT_TRUE(res.src_dirty[0] == !variant->e.refusal);
+	ASSERT_FALSE(res.dst_dirty[0]);
+	i = -1;
+	while (++i < (int)self->dst.ctx.nr_events)
+		if (self->dst.ctx.trace[i].type == NEST_EV_HWPT_ALLOC)
+			break;
+	ASSERT_FALSE(self->dst.ctx.trace[i].arg & IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+}
+
+TEST_F(migrate, stream_round_trips)
+{
+	uint8_t again[VIOMMU_MIG_STREAM_MAX];
+	int len;
+
+	source_runs_and_saves();
+	target_loads();
+	ASSERT_EQ(self->saved.flags, self->loaded.flags);
+	ASSERT_EQ(0, memcmp(&self->saved.cfg, &self->loaded.cfg,
+			    sizeof(self->saved.cfg)));
+	ASSERT_EQ(1, self->loaded.nr_devs);
+	ASSERT_STREQ("mock0", self->loaded.devs[0].id);
+	ASSERT_EQ(variant->e.refusal ? VIOMMU_MIG_LAYOUT_NONE :
+		  (variant->e.flags & VIOMMU_FLAG_WANT_NESTING_PARENT ?
+		   VIOMMU_MIG_LAYOUT_PARENT : VIOMMU_MIG_LAYOUT_PLAIN),
+		  self->loaded.devs[0].layout);
+	ASSERT_EQ(!variant->e.refusal, self->loaded.devs[0].hiod_set);
+	ASSERT_EQ(variant->e.stage1, self->loaded.devs[0].nested);
+	len = viommu_mig_save(&self->loaded, again, sizeof(again), self->err,
+			      sizeof(self->err));
+	ASSERT_EQ(self->stream_len, len);
+	ASSERT_EQ(0, memcmp(self->stream, again, len));
+}
+
+TEST_F(migrate, target_leaves_nothing_behind)
+{
+	struct nest_mig_result res;
+
+	source_runs_and_saves();
+	target_loads();
+	if (nest_mig_replay(&self->dst.ctx, &self->loaded, &self->dst.dev, 1,
+			    &res) == NEST_MIG_ACCEPTED)
+		nest_detach_device(&self->dst.ctx, self->dst.dev);
+	/* only the target's IOAS is left, whatever the verdict was */
+	ASSERT_EQ(1, nest_count_live_ids(&self->dst.ctx));
+	ASSERT_EQ(0, self->dst.viommu.nr_hiods);
+}
+
+/* ---- a target that cannot honour the config ---- */
+
+/*
+ * Reserve [start, start + length) in an IOAS with the mock's test op, so
+ * its usable IOVA ends lower: a host with fewer address bits.
+ */
+static int reserve_iova(int fd, uint32_t ioas_id, uint64_t start,
+			uint64_t length)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_ADD_RESERVED,
+		.id = ioas_id,
+		.add_reserved = { .start = start, .length = length },
+	};
+
+	return ioctl(fd, IOMMU_TEST_CMD, &cmd) ? -errno : 0;
+}
+
+TEST(refusing_target_leaves_source_untouched)
+{
+	struct vm src = { .fd = -1 }, dst = { .fd = -1 };
+	struct viommu_mig_state saved, loaded;
+	uint8_t stream[VIOMMU_MIG_STREAM_MAX];
+	struct nest_mig_result res;
+	struct viommu_config cfg;
+	struct iommu_hw_info info;
+	char err[VIOMMU_ERR_LEN];
+	const char *skip;
+	int len;
+
+	ASSERT_EQ(0, viommu_config_parse("selftest-iommu,nesting=on,aw-bits=30",
+					 &cfg, err, sizeof(err)));
+	skip = vm_open(&src, &cfg, 0, "mock0");
+	if (skip) {
+		vm_close(&src);
+		SKIP(return, "%s", skip);
+	}
+	ASSERT_EQ(0, nest_attach_device(&src.ctx, src.dev)) TH_LOG("%s", src.ctx.err);
+	ASSERT_EQ(0, nest_enable_stage1(&src.ctx, src.dev, 0));
+	ASSERT_EQ(0, nest_mig_capture(&src.ctx, &src.dev, 1, &saved));
+	len = viommu_mig_save(&saved, stream, sizeof(stream), err, sizeof(err));
+	ASSERT_LT(0, len) TH_LOG("%s", err);
+
+	/* the target host's usable IOVA ends at 2^28 - 1: 28 address bits */
+	ASSERT_EQ(0, viommu_mig_load(stream, len, &loaded, err, sizeof(err)));
+	ASSERT_EQ(NULL, vm_open(&dst, &loaded.cfg, MOCK_FLAGS_DEVICE_NO_DIRTY,
+				"mock0"));
+	ASSERT_EQ(0, reserve_iova(dst.fd, dst.ctx.ioas_id, 1ULL << 28,
+				  (1ULL << 31) - (1ULL << 28)));
+	ASSERT_EQ(NEST_MIG_REFUSED,
+		  nest_mig_replay(&dst.ctx, &loaded, &dst.dev, 1, &res))
+		TH_LOG("%s", res.reason);
+	ASSERT_EQ(res.src_flags, res.dst_flags);
+	ASSERT_NE(NULL, strstr(res.reason,
+			       "aw-bits=30 exceeds the host address width of 28 bits"))
+		TH_LOG("reason: %s", res.reason);
+	ASSERT_EQ(1, nest_count_live_ids(&dst.ctx));
+
+	/*
+	 * The source runs on: its device is bound and on its stage-1, which
+	 * sits on the parent (both busy, so IOMMU_DESTROY leaves them).
+	 */
+	memset(&info, 0, sizeof(info));
+	info.size = sizeof(info);
+	info.dev_id = src.dev->dev_id;
+	ASSERT_EQ(0, ioctl(src.fd, IOMMU_GET_HW_INFO, &info));
+	ASSERT_NE(0, src.dev->nested_id);
+	ASSERT_EQ(-EBUSY, nest_destroy_id(src.fd, src.dev->nested_id));
+	ASSERT_EQ(-EBUSY, nest_destroy_id(src.fd, src.dev->hwpt_id));
+	ASSERT_EQ(1, src.viommu.nr_hiods);
+	vm_close(&dst);
+	/* and still tears down to nothing */
+	nest_detach_device(&src.ctx, src.dev);
+	ASSERT_EQ(1, nest_count_live_ids(&src.ctx));
+	vm_close(&src);
+}
+
+/* ---- host quirks may differ, flags may not ---- */
+
+TEST(quirks_differ_flags_do_not)
+{
+	static const char *const configs[] = {
+		"selftest-iommu,nesting=on", "intel-iommu,x-scalable-mode=on,x-flts=on",
+		"arm-smmuv3,accel=on,ssidsize=4", "virtio-iommu", "none",
+	};
+	/* a VT-d host with the SPR17 errata, and the mock host */
+	uint8_t vtd[VTD_INFO_LEN] = { VTD_INFO_ERRATA_772415_SPR17 };
+	struct viommu a, b;
+	struct viommu_config cfg;
+	char err[VIOMMU_ERR_LEN];
+	uint64_t fa, fb, qa, qb;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(configs); i++) {
+		ASSERT_EQ(0, viommu_config_parse(configs[i], &cfg, err,
+						 sizeof(err)));
+		viommu_init(&a, &cfg);
+		viommu_init(&b, &cfg);
+		fa = viommu_get_flags(&a);
+		fb = viommu_get_flags(&b);
+		qa = viommu_get_host_quirks(&a, VIOMMU_HW_INFO_TYPE_INTEL_VTD,
+					    vtd, sizeof(vtd));
+		qb = viommu_get_host_quirks(&b, VIOMMU_HW_INFO_TYPE_SELFTEST,
+					    NULL, 0);
+		ASSERT_EQ(HOST_IOMMU_QUIRK_NESTING_PARENT_BYPASS_RO, qa);
+		ASSERT_EQ(0, qb);
+		ASSERT_EQ(fa, fb) TH_LOG("%s", configs[i]);
+		/* and asking again after the host was seen changes nothing */
+		ASSERT_EQ(fa, viommu_get_flags(&a));
+		ASSERT_EQ(fb, viommu_get_flags(&b));
+	}
+}
+
+TEST_HARNESS_MAIN
