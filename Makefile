@@ -93,7 +93,7 @@ model-test: $(OUTPUT)/viommu_model_test
 	$(OUTPUT)/viommu_model_test
 
 check:
-	$(SRC)/run_tests.sh --vm --topology all
+	$(SRC)/run_tests.sh --vm --topology all --migrate
 
 CHECKPATCH_FILES := $(wildcard $(SRC)/*.c $(SRC)/*.h $(SRC)/tests/*.c)
 checkpatch: $(KDIR)/Makefile

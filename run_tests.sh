@@ -14,6 +14,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/vm/topologies.sh"
 # shellcheck source=vm/boot.sh
 . "$here/vm/boot.sh"
+# shellcheck source=vm/migrate.sh
+. "$here/vm/migrate.sh"
 
 usage()
 {
@@ -31,6 +33,9 @@ $(for t in $TOPOLOGIES; do printf '                      %-14s %s\n' "$t" "$(top
   --kdir DIR        kernel tree to build the tests against and, with --vm,
                     to build and boot (default: Debian's linux-source-6.12,
                     unpacked into ${XDG_CACHE_HOME:-\$HOME/.cache}/iommufd-nest)
+  --migrate         with --vm: also save a migration stream per vIOMMU
+                    config in each topology and load it in every other
+                    one (needs two or more topologies); prints the matrix
   --timeout SEC     hard limit for each guest (default 300)
   --no-unit         skip the model's unit tests
   -h, --help        this text
@@ -60,6 +65,7 @@ report_args=()
 devices=()
 force=
 restore=0
+migrate=0
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -74,6 +80,7 @@ while [ $# -gt 0 ]; do
 	--timeout)	[ $# -ge 2 ] || die_usage "--timeout needs seconds"
 			timeout=$2; shift ;;
 	--no-unit)	unit=0 ;;
+	--migrate)	migrate=1 ;;
 	--report)	report=1 ;;
 	--device)	[ $# -ge 2 ] || die_usage "--device needs a BDF"
 			devices+=("$2"); shift ;;
@@ -144,6 +151,13 @@ for t in ${topos:-all}; do
 		die_usage "unknown topology '$t': expected all or one of: $TOPOLOGIES"
 	fi
 done
+if [ "$migrate" = 1 ]; then
+	[ "$mode" != host ] && [ ${#devices[@]} -eq 0 ] ||
+		die_usage "--migrate runs between QEMU guests: it goes with --vm, not --host or --device"
+	mode=vm
+	[ "$(echo $selected | wc -w)" -ge 2 ] ||
+		die_usage "--migrate needs two or more topologies, got:$selected"
+fi
 if [ -n "$kdir" ]; then
 	[ -f "$kdir/Makefile" ] && [ -d "$kdir/include/uapi" ] ||
 		die_usage "--kdir $kdir: not a kernel source tree (expected Makefile and include/uapi)"
@@ -221,7 +235,7 @@ groups=0
 if [ "$mode" = host ]; then
 	groups=$((groups + 1))
 else
-	groups=$((groups + $(echo "$selected" | wc -w)))
+	groups=$((groups + $(echo "$selected" | wc -w) + migrate))
 fi
 echo "KTAP version 1"
 echo "1..$groups"
@@ -282,7 +296,8 @@ run_topology()
 
 	nr=$((nr + 1))
 	say "booting $topo (timeout $timeout s, logs in $dir)"
-	boot_guest "$topo" "$kernel" "$initrd" "$dir" "$timeout"
+	boot_guest "$topo" "$kernel" "$initrd" "$dir" "$timeout" \
+		"$(topology_tests "$topo")$([ "$migrate" = 1 ] && echo " migrate_save")"
 	say "$topo finished in $((SECONDS - start)) s"
 	echo "  KTAP version 1"
 	echo "  # $topo: $(topology_describe "$topo"); kernel ${GUEST_KERNEL:-?}"
@@ -316,6 +331,12 @@ else
 	for topo in $selected; do
 		run_topology "$topo"
 	done
+	if [ "$migrate" = 1 ]; then
+		# shellcheck disable=SC2086
+		migrate_targets $selected
+		# shellcheck disable=SC2086
+		migrate_report $selected
+	fi
 fi
 ktap_totals
 exit "$(ktap_exit_code)"

@@ -6,16 +6,17 @@
 # Console lines that mean the guest kernel itself went wrong.
 GUEST_TROUBLE='Kernel panic|Oops|BUG:|WARNING:|KASAN:|general protection fault|watchdog: BUG|hung_task'
 
-# boot_guest TOPOLOGY KERNEL INITRD DIR TIMEOUT
-# Writes DIR/console.log and DIR/serial.log, then DIR/BINARY.out and
-# DIR/BINARY.rc for each test binary.  Sets GUEST_PROBLEM to a reason
-# when the guest failed as a whole, and GUEST_KERNEL to its release.
+# boot_guest TOPOLOGY KERNEL INITRD DIR TIMEOUT [TESTS]
+# Writes DIR/console.log and DIR/serial.log, then DIR/NAME.out and
+# DIR/NAME.rc for each @@BEGIN/@@END block.  TESTS (default: the
+# topology's) are run in order.  Sets GUEST_PROBLEM to a reason when the
+# guest failed as a whole, and GUEST_KERNEL to its release.
 boot_guest()
 {
 	local topo=$1 kernel=$2 initrd=$3 dir=$4 timeout=$5 rc=0 tests
 	local append
 
-	tests=$(topology_tests "$topo" | tr ' ' ,)
+	tests=$(echo "${6:-$(topology_tests "$topo")}" | tr ' ' ,)
 	append="console=ttyS0 loglevel=5 panic=-1 nest_run=$tests $(topology_cmdline "$topo")"
 	GUEST_PROBLEM=
 	rm -f "$dir"/*.out "$dir"/*.rc

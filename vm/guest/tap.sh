@@ -47,3 +47,22 @@ wait_driver()
 	done
 	[ "$(driver_of "$1")" = "$2" ]
 }
+
+# The device a migration test attaches: the edu on the root bus (the
+# bridged one would add a refusal of its own), else the mock IOMMU.
+migrate_dev()
+{
+	for b in $(edu_bdfs); do
+		case "$(readlink "/sys/bus/pci/devices/$b")" in
+		*/pci0000:00/"$b") echo "$b"; return ;;
+		esac
+	done
+	echo mock
+}
+
+# lend_self DEVICE SCRIPT: re-run SCRIPT with DEVICE lent to vfio-pci
+lend_self()
+{
+	[ "$1" = mock ] || [ -n "${NEST_LENT:-}" ] && return
+	NEST_LENT=1 exec /tests/nest_bind run --device "$1" -- "$2"
+}

@@ -1,0 +1,151 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# run_tests.sh --migrate: the cross-host migration matrix.  Each
+# topology's guest saved one stream per config (vm/guest/migrate_save,
+# "save.CONFIG" blocks); here every other topology's guest loads them
+# (vm/guest/migrate_load) and each source x target x config becomes a
+# KTAP result, judged against vm/migrate_expect.  Sourced after
+# vm/boot.sh and lib/ktap.sh.
+
+# NAME CONFIG, one pair per line
+migrate_configs()
+{
+	grep -v '^#' "$here/vm/guest/migrate_configs" | awk 'NF == 2'
+}
+
+# migrate_expect HOST NAME: the phrase a refusal must contain, or nothing
+# when the host must accept the config.
+migrate_expect()
+{
+	awk -F '\t+' -v h="$1" -v c="$2" \
+		'!/^#/ && $1 == h && $2 == c { print $3 }' "$here/vm/migrate_expect"
+}
+
+# verdict_problem VERDICT PHRASE: why VERDICT is not what PHRASE expects
+verdict_problem()
+{
+	if [ -z "$2" ]; then
+		[ "$1" = accepted ] || echo "expected accepted, got '$1'"
+	elif [ "${1#refused: }" = "$1" ]; then
+		echo "expected a refusal with '$2', got '$1'"
+	elif [ "${1#*"$2"}" = "$1" ]; then
+		echo "refused, but not with '$2': '$1'"
+	fi
+}
+
+# migrate_targets TOPOLOGY...: boot each as the target of the others'
+# streams, packed into /migrate of an extra initramfs segment.
+migrate_targets()
+{
+	local t s f name dir pack start
+
+	for t in "$@"; do
+		dir=$build_dir/vm/$t/migrate
+		pack=$(mktemp -d)
+		mkdir -p "$pack/migrate" "$dir"
+		for s in "$@"; do
+			[ "$s" = "$t" ] && continue
+			for f in "$build_dir/vm/$s"/save.*.out; do
+				[ -f "$f" ] || continue
+				name=${f##*/save.}
+				name=${name%.out}
+				grep -q '^stream: ' "$f" &&
+					sed -n 's/^stream: //p' "$f" \
+						>"$pack/migrate/$s.$name.hex"
+			done
+		done
+		# the kernel unpacks concatenated cpio archives in turn
+		(cd "$pack" && find migrate | cpio -o -H newc --quiet) |
+			gzip -1 | cat "$initrd" - >"$dir/initramfs.gz"
+		rm -rf "$pack"
+		start=$SECONDS
+		say "booting $t as a migration target (logs in $dir)"
+		boot_guest "$t" "$kernel" "$dir/initramfs.gz" "$dir" "$timeout" \
+			migrate_load
+		say "$t loaded $(ls "$dir"/mig.*.out 2>/dev/null | wc -l) streams in $((SECONDS - start)) s"
+		echo "$GUEST_PROBLEM" >"$dir/problem"
+	done
+}
+
+# migrate_cell SOURCE TARGET CONFIG:
+# print "source verdict|flags|target verdict|problem"
+migrate_cell()
+{
+	local s=$1 t=$2 c=$3 src tgt flags verdict problem at_source
+
+	src=$build_dir/vm/$s/save.$c.out
+	tgt=$build_dir/vm/$t/migrate/mig.$s.$c
+	at_source=$(sed -n 's/^source: //p' "$src" 2>/dev/null)
+	problem=$(verdict_problem "$at_source" "$(migrate_expect "$s" "$c")")
+	[ -n "$problem" ] && problem="source $s: $problem"
+	if ! grep -q '^stream: ' "$src" 2>/dev/null; then
+		problem="source $s saved no stream (exit $(cat "$build_dir/vm/$s/save.$c.rc" 2>/dev/null || echo ?))"
+	elif [ ! -f "$tgt.rc" ]; then
+		problem="target $t did not load it: $(cat "$build_dir/vm/$t/migrate/problem" 2>/dev/null)"
+	fi
+	flags=$(sed -n 's/^flags: source \(0x[0-9a-f]*\) target \(0x[0-9a-f]*\) .*/\1=\2/p' "$tgt.out" 2>/dev/null)
+	verdict=$(sed -n 's/^verdict: //p' "$tgt.out" 2>/dev/null)
+	if [ -z "$problem" ]; then
+		if [ "${flags%=*}" != "${flags#*=}" ] || [ -z "$flags" ]; then
+			problem="flags differ: ${flags:-none printed}"
+		elif [ "$(cat "$tgt.rc")" != 0 ]; then
+			problem="nest_migrate load exited $(cat "$tgt.rc"): $(grep -m1 '^error' "$tgt.out")"
+		else
+			problem=$(verdict_problem "$verdict" "$(migrate_expect "$t" "$c")")
+			[ -n "$problem" ] && problem="target $t: $problem"
+		fi
+	fi
+	echo "${at_source%%: *}|${flags:--}|${verdict:--}|$problem"
+}
+
+# The table's verdict: accepted, or refused and the expected phrase.
+short_verdict()
+{
+	case "$1" in
+	refused:*) echo "refused: $(migrate_expect "$2" "$3")" ;;
+	*) echo "${1%%: *}" ;;
+	esac
+}
+
+# migrate_report TOPOLOGY...: the matrix as one KTAP group, and its table
+migrate_report()
+{
+	local f0=$KTAP_FAIL p0=$KTAP_PASS i=0 s t c cfg flags verdict problem
+	local table=$build_dir/vm/migration-matrix.txt cells=0 at_source
+
+	nr=$((nr + 1))
+	for s in "$@"; do
+		for t in "$@"; do
+			[ "$s" != "$t" ] && cells=$((cells + $(migrate_configs | wc -l)))
+		done
+	done
+	echo "  KTAP version 1"
+	echo "  # migration: each topology's stream, loaded in every other one"
+	echo "  1..$cells"
+	printf '%-19s %-23s %-13s %-9s %s\n' config "source (its verdict)" \
+		target flags "target verdict" >"$table"
+	while read -r c cfg; do
+		for s in "$@"; do
+			for t in "$@"; do
+				[ "$s" = "$t" ] && continue
+				i=$((i + 1))
+				IFS='|' read -r at_source flags verdict problem \
+					< <(migrate_cell "$s" "$t" "$c")
+				printf '%-19s %-23s %-13s %-9s %s\n' "$c" \
+					"$s ($at_source)" "$t" "$flags" \
+					"$(short_verdict "$verdict" "$t" "$c")" \
+					>>"$table"
+				if [ -n "$problem" ]; then
+					echo "    # $problem"
+					echo "  not ok $i $c.${s}_to_$t"
+					KTAP_FAIL=$((KTAP_FAIL + 1))
+				else
+					echo "  ok $i $c.${s}_to_$t"
+					KTAP_PASS=$((KTAP_PASS + 1))
+				fi
+			done
+		done
+	done < <(migrate_configs)
+	sed 's/^/  # /' "$table"
+	ktap_result "" "$nr" migration "$f0" "$p0"
+}
