@@ -358,42 +358,75 @@ static int restore(char **bdfs, int nr)
 /* ---- run: bind, run a command, restore whatever happens ---- */
 
 static pid_t child_pid;
+static int stop_signal;
 
+/* Pass a signal on to the command, or, before it runs, keep it from running. */
 static void forward(int sig)
 {
 	pid_t pid = __atomic_load_n(&child_pid, __ATOMIC_SEQ_CST);
 
 	if (pid > 0)
 		kill(pid, sig);
+	else
+		__atomic_store_n(&stop_signal, sig, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Start @cmd unless a signal came first.  Signals stay blocked from the
+ * check to the child's pid being known, so none falls in between.
+ */
+static pid_t start_command(char **cmd)
+{
+	sigset_t block, old;
+	pid_t pid = -1;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	if (!__atomic_load_n(&stop_signal, __ATOMIC_SEQ_CST)) {
+		pid = fork();
+		if (pid == 0) {
+			signal(SIGINT, SIG_DFL);
+			signal(SIGTERM, SIG_DFL);
+			signal(SIGHUP, SIG_DFL);
+			sigprocmask(SIG_SETMASK, &old, NULL);
+			execvp(cmd[0], cmd);
+			fprintf(stderr, "error: cannot run %s: %s\n", cmd[0],
+				strerror(errno));
+			_exit(127);
+		}
+		if (pid < 0)
+			fprintf(stderr, "error: cannot fork: %s\n",
+				strerror(errno));
+		__atomic_store_n(&child_pid, pid, __ATOMIC_SEQ_CST);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return pid;
 }
 
 static int lend_and_run(char **bdfs, int nr, char **cmd, bool force)
 {
 	struct sigaction sa = { .sa_handler = forward };
 	int i, status = 0, rc = 0;
-	pid_t pid;
+	pid_t pid = -1;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	for (i = 0; i < nr && !rc; i++)
 		rc = bind_one(bdfs[i], force);
-	if (!rc) {
-		pid = fork();
-		if (pid == 0) {
-			execvp(cmd[0], cmd);
-			fprintf(stderr, "error: cannot run %s: %s\n", cmd[0],
-				strerror(errno));
-			_exit(127);
-		}
-		__atomic_store_n(&child_pid, pid, __ATOMIC_SEQ_CST);
-		while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-	}
+	if (!rc)
+		pid = start_command(cmd);
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
 	if (restore(bdfs, i) && !rc)
 		rc = -EIO;
 	if (rc)
 		return rc == -EINVAL ? 2 : 1;
+	if (pid < 0)
+		return stop_signal ? 128 + stop_signal : 1;	/* no child */
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);

@@ -67,6 +67,28 @@ static int usage(const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
+static bool is_mock(const char *name)
+{
+	return !strcmp(name, "mock") || !strcmp(name, "mock-no-dirty");
+}
+
+/* Every DEV is a mock or a well-formed BDF, before anything is opened. */
+static int check_devs(const struct opts *o)
+{
+	char err[VIOMMU_ERR_LEN], bdf[BDF_LEN];
+	int i;
+
+	for (i = 0; i < o->nr_devs; i++) {
+		if (is_mock(o->devs[i]) ||
+		    !pci_bdf_parse(o->devs[i], bdf, err, sizeof(err)))
+			continue;
+		fprintf(stderr, "error: device '%s': %s, or mock or mock-no-dirty\n",
+			o->devs[i], err);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	int i;
@@ -107,7 +129,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		return usage("%s needs at least one DEV", o->cmd);
 	if (!strcmp(o->cmd, "dump") && o->nr_devs)
 		return usage("dump takes no DEV, got '%s'", o->devs[0]);
-	return 0;
+	return check_devs(o);
 }
 
 static void vm_close(struct vm *vm)
@@ -133,7 +155,7 @@ static int add_dev(struct vm *vm, const char *name)
 	struct nest_dev *dev;
 	int rc;
 
-	if (!strcmp(name, "mock") || !strcmp(name, "mock-no-dirty")) {
+	if (is_mock(name)) {
 		rc = nest_mock_probe(vm->fd);
 		if (rc) {
 			fprintf(stderr, "error: %s: no mock devices (%s): kernel lacks CONFIG_IOMMUFD_TEST\n",
@@ -144,11 +166,7 @@ static int add_dev(struct vm *vm, const char *name)
 		dev = nest_mock_dev_new(err, name[4] ?
 					MOCK_FLAGS_DEVICE_NO_DIRTY : 0);
 	} else {
-		if (pci_bdf_parse(name, bdf, err, sizeof(err))) {
-			fprintf(stderr, "error: device '%s': %s (or mock, mock-no-dirty)\n",
-				name, err);
-			return EXIT_USAGE;
-		}
+		pci_bdf_parse(name, bdf, err, sizeof(err));
 		dev = nest_cdev_dev_new(bdf, err, sizeof(err));
 		if (!dev) {
 			fprintf(stderr, "error: %s: %s\n", bdf, err);
