@@ -37,6 +37,8 @@ $(for t in $TOPOLOGIES; do printf '                      %-14s %s\n' "$t" "$(top
                     config in each topology and load it in every other
                     one (needs two or more topologies); prints the matrix
   --timeout SEC     hard limit for each guest (default 300)
+  --jobs N          guests to boot at once (default: the number of CPUs)
+  --timings         end with a summary of where the time went
   --no-unit         skip the model's unit tests
   -h, --help        this text
 
@@ -66,6 +68,8 @@ devices=()
 force=
 restore=0
 migrate=0
+jobs_max=$(nproc 2>/dev/null || echo 1)
+timings=0
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -81,6 +85,10 @@ while [ $# -gt 0 ]; do
 			timeout=$2; shift ;;
 	--no-unit)	unit=0 ;;
 	--migrate)	migrate=1 ;;
+	--timings)	timings=1 ;;
+	--jobs)		[ $# -ge 2 ] || die_usage "--jobs needs a number"
+			jobs_max=$2; shift ;;
+	--jobs=*)	jobs_max=${1#*=} ;;
 	--report)	report=1 ;;
 	--device)	[ $# -ge 2 ] || die_usage "--device needs a BDF"
 			devices+=("$2"); shift ;;
@@ -140,6 +148,9 @@ fi
 
 case "$timeout" in
 ''|*[!0-9]*|0) die_usage "--timeout '$timeout': expected a positive number of seconds" ;;
+esac
+case "$jobs_max" in
+''|*[!0-9]*|0) die_usage "--jobs '$jobs_max': expected a positive number of guests" ;;
 esac
 selected=
 for t in ${topos:-all}; do
@@ -203,6 +214,7 @@ build_tests()
 }
 
 t0=$SECONDS
+run_start=$(date +%s.%N)
 if [ "$unit" = 1 ]; then
 	build_tests "$host_dir" "$host_dir/viommu_model_test" \
 		"$host_dir/viommu_migration_test" "$host_dir/nest_report" \
@@ -221,13 +233,14 @@ else
 		$(for b in $guest_bins; do echo "$guest_dir/$b"; done)
 	kernel=$("$here/vm/kernel.sh" bzimage "$kdir" "$here/vm/boot.config" \
 		 "$here/config") || fail_setup "no guest kernel"
-	initrd=$guest_dir/initramfs.gz
+	initrd=$guest_dir/initramfs.cpio
 	# shellcheck disable=SC2046
 	"$here/vm/initramfs.sh" "$initrd" \
 		$(for b in $guest_bins; do echo "$guest_dir/$b"; done) \
 		"$here"/vm/guest/* || fail_setup "cannot pack the initramfs"
 fi
 say "build done in $((SECONDS - t0)) s"
+build_end=$(date +%s.%N)
 
 # Groups at the top level: the unit tests, then host or each topology.
 groups=0
@@ -289,16 +302,20 @@ run_host()
 	ktap_result "" "$nr" host "$f0" "$p0"
 }
 
+# The tests a topology's guest runs: its own, and the migration source.
+guest_tests()
+{
+	echo "$(topology_tests "$1")$([ "$migrate" = 1 ] && echo " migrate_save")"
+}
+
+# The KTAP of one topology whose guest has run (boot_all).
 run_topology()
 {
-	local topo=$1 dir=$build_dir/vm/$1 start=$SECONDS f0=$KTAP_FAIL
-	local p0=$KTAP_PASS i=0 t rc reason
+	local topo=$1 dir=$build_dir/vm/$1 f0=$KTAP_FAIL p0=$KTAP_PASS
+	local i=0 t rc reason
 
 	nr=$((nr + 1))
-	say "booting $topo (timeout $timeout s, logs in $dir)"
-	boot_guest "$topo" "$kernel" "$initrd" "$dir" "$timeout" \
-		"$(topology_tests "$topo")$([ "$migrate" = 1 ] && echo " migrate_save")"
-	say "$topo finished in $((SECONDS - start)) s"
+	boot_outcome "$dir"
 	echo "  KTAP version 1"
 	echo "  # $topo: $(topology_describe "$topo"); kernel ${GUEST_KERNEL:-?}"
 	echo "  1..$(topology_tests "$topo" | wc -w)"
@@ -322,12 +339,55 @@ run_topology()
 	ktap_result "" "$nr" "$topo" "$f0" "$p0"
 }
 
-trap 'echo "[run] interrupted" >&2; exit 130' INT TERM
+# seconds between two date +%s.%N stamps, one decimal
+elapsed()
+{
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'
+}
 
-[ "$unit" = 1 ] && run_unit
+# --timings: where the time went, as KTAP diagnostics
+print_timings()
+{
+	local dir topo up0 up1 wall
+
+	echo "# timings: build $(elapsed "$run_start" "$build_end") s, unit tests ${unit_secs:-0} s (alongside the guests), total $(elapsed "$run_start" "$(date +%s.%N)") s"
+	for dir in "$build_dir"/vm/*/ "$build_dir"/vm/*/migrate/; do
+		[ -f "$dir/wall" ] && [ "$dir/wall" -nt "$build_end_file" ] || continue
+		topo=${dir#"$build_dir"/vm/}
+		topo=${topo%/}
+		read -r up0 up1 < <(awk '/^@@UPTIME start/ { s = $3 } /^@@UPTIME end/ { e = $3 } END { print s + 0, e + 0 }' "$dir/serial.txt")
+		read -r wall < <(awk '{ printf "%.1f", $2 - $1 }' "$dir/wall")
+		printf '# timings: %-22s wall %5s s: kernel boot %4.1f s, tests %4.1f s, qemu and firmware %4.1f s\n' \
+			"$topo" "$wall" "$up0" "$(awk -v a="$up0" -v b="$up1" 'BEGIN { print b - a }')" \
+			"$(awk -v w="$wall" -v e="$up1" 'BEGIN { print w - e }')"
+	done
+}
+
+on_interrupt()
+{
+	echo "[run] interrupted: stopping the guests" >&2
+	# shellcheck disable=SC2046
+	kill -TERM $(descendants $$) 2>/dev/null
+	exit 130
+}
+
+trap on_interrupt INT TERM
+build_end_file=$build_dir/.build-end
+touch "$build_end_file"
+
 if [ "$mode" = host ]; then
+	[ "$unit" = 1 ] && run_unit
 	run_host
 else
+	# the guests boot while the unit tests run here
+	for topo in $selected; do
+		echo "$topo $initrd $build_dir/vm/$topo $(guest_tests "$topo" | tr ' ' ,)"
+	done | boot_all "$jobs_max" &
+	boots=$!
+	unit_start=$SECONDS
+	[ "$unit" = 1 ] && run_unit
+	unit_secs=$((SECONDS - unit_start))
+	wait "$boots"
 	for topo in $selected; do
 		run_topology "$topo"
 	done
@@ -338,5 +398,6 @@ else
 		migrate_report $selected
 	fi
 fi
+[ "$timings" = 1 ] && [ "$mode" = vm ] && print_timings
 ktap_totals
 exit "$(ktap_exit_code)"

@@ -64,3 +64,59 @@ guest_excerpt()
 		tail -n 15 "$log" 2>/dev/null
 	fi | tr -d '\r' | sed 's/^/# console: /'
 }
+
+# boot_job TOPOLOGY INITRD DIR TESTS: boot_guest, its outcome kept in DIR
+# (problem, kernel, wall) for the parent shell to read.
+boot_job()
+{
+	local start=$SECONDS t0 t1
+
+	t0=$(date +%s.%N)
+	boot_guest "$1" "$kernel" "$2" "$3" "$timeout" "$4"
+	t1=$(date +%s.%N)
+	printf '%s' "$GUEST_PROBLEM" >"$3/problem"
+	printf '%s' "$GUEST_KERNEL" >"$3/kernel"
+	echo "$t0 $t1" >"$3/wall"
+	say "$1${5:+ $5} finished in $((SECONDS - start)) s"
+}
+
+# boot_all JOBS: boot each "TOPOLOGY INITRD DIR TESTS" line of stdin
+# (TESTS comma-separated), JOBS guests at a time, and wait for all.
+boot_all()
+{
+	local max=$1 topo initrd dir tests what=${2:-}
+
+	while read -r topo initrd dir tests; do
+		while [ "$(jobs -rp | wc -l)" -ge "$max" ]; do
+			wait -n
+		done
+		mkdir -p "$dir"
+		say "booting $topo${what:+ $what} (timeout $timeout s, logs in $dir)"
+		boot_job "$topo" "$initrd" "$dir" "${tests//,/ }" "$what" </dev/null &
+	done
+	wait
+}
+
+# Guest outcome recorded by boot_job: GUEST_PROBLEM and GUEST_KERNEL.
+boot_outcome()
+{
+	GUEST_PROBLEM=$(cat "$1/problem" 2>/dev/null || echo "guest was never booted")
+	GUEST_KERNEL=$(cat "$1/kernel" 2>/dev/null)
+}
+
+# Every process below PID, deepest first.
+descendants()
+{
+	local f line ppid
+
+	for f in /proc/[0-9]*/stat; do
+		read -r line <"$f" 2>/dev/null || continue
+		ppid=${line##*) }
+		ppid=${ppid#* }
+		ppid=${ppid%% *}
+		[ "$ppid" = "$1" ] || continue
+		f=${f#/proc/}
+		descendants "${f%/stat}"
+		echo "${f%/stat}"
+	done
+}

@@ -37,7 +37,7 @@ verdict_problem()
 # streams, packed into /migrate of an extra initramfs segment.
 migrate_targets()
 {
-	local t s f name dir pack start
+	local t s f name dir pack
 
 	for t in "$@"; do
 		dir=$build_dir/vm/$t/migrate
@@ -56,15 +56,10 @@ migrate_targets()
 		done
 		# the kernel unpacks concatenated cpio archives in turn
 		(cd "$pack" && find migrate | cpio -o -H newc --quiet) |
-			gzip -1 | cat "$initrd" - >"$dir/initramfs.gz"
+			cat "$initrd" - >"$dir/initramfs.cpio"
 		rm -rf "$pack"
-		start=$SECONDS
-		say "booting $t as a migration target (logs in $dir)"
-		boot_guest "$t" "$kernel" "$dir/initramfs.gz" "$dir" "$timeout" \
-			migrate_load
-		say "$t loaded $(ls "$dir"/mig.*.out 2>/dev/null | wc -l) streams in $((SECONDS - start)) s"
-		echo "$GUEST_PROBLEM" >"$dir/problem"
-	done
+		echo "$t $dir/initramfs.cpio $dir migrate_load"
+	done | boot_all "$jobs_max" "as a migration target"
 }
 
 # migrate_cell SOURCE TARGET CONFIG:
@@ -82,6 +77,8 @@ migrate_cell()
 		problem="source $s saved no stream (exit $(cat "$build_dir/vm/$s/save.$c.rc" 2>/dev/null || echo ?))"
 	elif [ ! -f "$tgt.rc" ]; then
 		problem="target $t did not load it: $(cat "$build_dir/vm/$t/migrate/problem" 2>/dev/null)"
+	elif [ -s "$build_dir/vm/$t/migrate/problem" ]; then
+		problem="target $t: $(cat "$build_dir/vm/$t/migrate/problem")"
 	fi
 	flags=$(sed -n 's/^flags: source \(0x[0-9a-f]*\) target \(0x[0-9a-f]*\) .*/\1=\2/p' "$tgt.out" 2>/dev/null)
 	verdict=$(sed -n 's/^verdict: //p' "$tgt.out" 2>/dev/null)
