@@ -30,7 +30,7 @@ ENGINE_SRCS := attach_engine.c attach_migrate.c nest_trace.c backend_mock.c \
 HEADERS := $(wildcard $(SRC)/*.h)
 KTREE_DEPS := $(KDIR)/Makefile $(KHDR_DIR)/linux/types.h
 
-TOOLS := nest_report nest_bind nest_migrate
+TOOLS := nest_report nest_bind nest_migrate iommufd_nest_bench
 
 all: $(addprefix $(OUTPUT)/,$(TEST_GEN_PROGS) $(UNIT_PROGS) $(TOOLS))
 
@@ -68,6 +68,11 @@ $(OUTPUT)/viommu_migration_test: tests/viommu_migration_test.c $(MODEL_SRCS) \
 
 $(OUTPUT)/nest_report: nest_report.c $(MODEL_SRCS) $(ENGINE_SRCS) \
 		$(HEADERS) $(KTREE_DEPS)
+	@mkdir -p $(OUTPUT)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
+
+$(OUTPUT)/iommufd_nest_bench: iommufd_nest_bench.c $(MODEL_SRCS) \
+		$(ENGINE_SRCS) $(HEADERS) $(KTREE_DEPS)
 	@mkdir -p $(OUTPUT)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
 

@@ -16,6 +16,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/vm/boot.sh"
 # shellcheck source=vm/migrate.sh
 . "$here/vm/migrate.sh"
+# shellcheck source=vm/bench.sh
+. "$here/vm/bench.sh"
 
 usage()
 {
@@ -24,6 +26,7 @@ usage: $0 [--vm | --host] [options]
        $0 --device BDF [--device BDF]... [--force] [options]
        $0 --report [--json] [--device BDF]... --viommu CONFIG...
        $0 --restore
+       $0 --bench [--topology NAME]... [--kdir A [--compare-kdir B]]
 
   --vm              run the suite in QEMU guests (TCG) with a kernel built
                     from --kdir; the default when there is no /dev/iommu
@@ -38,6 +41,12 @@ $(for t in $TOPOLOGIES; do printf '                      %-14s %s\n' "$t" "$(top
                     one (needs two or more topologies); prints the matrix
   --timeout SEC     hard limit for each guest (default 300)
   --jobs N          guests to boot at once (default: the number of CPUs)
+  --bench           run iommufd_nest_bench in guests (default topologies:
+                    mock and vtd), one at a time; exit 1 if engine/bare
+                    is above $BENCH_LIMIT
+  --compare-kdir B  with --bench: also boot a kernel built from tree B and
+                    print B / A per operation, A being --kdir
+  --rounds N        interleaved rounds of A and B (default 3)
   --timings         end with a summary of where the time went
   --no-unit         skip the model's unit tests
   -h, --help        this text
@@ -70,6 +79,9 @@ restore=0
 migrate=0
 jobs_max=$(nproc 2>/dev/null || echo 1)
 timings=0
+bench=0
+kdir_b=
+rounds=3
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -86,6 +98,12 @@ while [ $# -gt 0 ]; do
 	--no-unit)	unit=0 ;;
 	--migrate)	migrate=1 ;;
 	--timings)	timings=1 ;;
+	--bench)	bench=1 ;;
+	--compare-kdir)	[ $# -ge 2 ] || die_usage "--compare-kdir needs a DIR"
+			kdir_b=$2; shift ;;
+	--compare-kdir=*) kdir_b=${1#*=} ;;
+	--rounds)	[ $# -ge 2 ] || die_usage "--rounds needs a number"
+			rounds=$2; shift ;;
 	--jobs)		[ $# -ge 2 ] || die_usage "--jobs needs a number"
 			jobs_max=$2; shift ;;
 	--jobs=*)	jobs_max=${1#*=} ;;
@@ -152,6 +170,17 @@ esac
 case "$jobs_max" in
 ''|*[!0-9]*|0) die_usage "--jobs '$jobs_max': expected a positive number of guests" ;;
 esac
+case "$rounds" in
+''|*[!0-9]*|0) die_usage "--rounds '$rounds': expected a positive number" ;;
+esac
+if [ "$bench" = 1 ]; then
+	[ "$mode" != host ] && [ ${#devices[@]} -eq 0 ] && [ "$migrate" = 0 ] ||
+		die_usage "--bench runs in QEMU guests: not with --host, --device or --migrate"
+	mode=vm
+	topos=${topos:-mock vtd}
+elif [ -n "$kdir_b" ]; then
+	die_usage "--compare-kdir goes with --bench"
+fi
 selected=
 for t in ${topos:-all}; do
 	if [ "$t" = all ]; then
@@ -173,6 +202,11 @@ if [ -n "$kdir" ]; then
 	[ -f "$kdir/Makefile" ] && [ -d "$kdir/include/uapi" ] ||
 		die_usage "--kdir $kdir: not a kernel source tree (expected Makefile and include/uapi)"
 	kdir=$(cd "$kdir" && pwd)
+fi
+if [ -n "$kdir_b" ]; then
+	[ -f "$kdir_b/Makefile" ] && [ -d "$kdir_b/include/uapi" ] ||
+		die_usage "--compare-kdir $kdir_b: not a kernel source tree (expected Makefile and include/uapi)"
+	kdir_b=$(cd "$kdir_b" && pwd)
 fi
 if [ -z "$mode" ]; then
 	if [ -c /dev/iommu ]; then
@@ -227,7 +261,7 @@ if [ "$mode" = host ]; then
 else
 	guest_bins="iommufd_nest_test iommufd_nest_cdev_test"
 	guest_bins="$guest_bins iommufd_nest_migrate_test nest_bind nest_report"
-	guest_bins="$guest_bins nest_migrate"
+	guest_bins="$guest_bins nest_migrate iommufd_nest_bench"
 	# shellcheck disable=SC2046
 	build_tests "$guest_dir" STATIC=1 \
 		$(for b in $guest_bins; do echo "$guest_dir/$b"; done)
@@ -239,8 +273,23 @@ else
 		$(for b in $guest_bins; do echo "$guest_dir/$b"; done) \
 		"$here"/vm/guest/* || fail_setup "cannot pack the initramfs"
 fi
+if [ -n "$kdir_b" ]; then
+	kernel_b=$("$here/vm/kernel.sh" bzimage "$kdir_b" "$here/vm/boot.config" \
+		   "$here/config") || fail_setup "no guest kernel from $kdir_b"
+fi
 say "build done in $((SECONDS - t0)) s"
 build_end=$(date +%s.%N)
+
+if [ "$bench" = 1 ]; then
+	trap on_interrupt INT TERM
+	# shellcheck disable=SC2086
+	if [ -n "$kdir_b" ]; then
+		bench_compare "$rounds" "$kernel_b" $selected
+	else
+		bench_run $selected
+	fi
+	exit
+fi
 
 # Groups at the top level: the unit tests, then host or each topology.
 groups=0
@@ -361,14 +410,6 @@ print_timings()
 			"$topo" "$wall" "$up0" "$(awk -v a="$up0" -v b="$up1" 'BEGIN { print b - a }')" \
 			"$(awk -v w="$wall" -v e="$up1" 'BEGIN { print w - e }')"
 	done
-}
-
-on_interrupt()
-{
-	echo "[run] interrupted: stopping the guests" >&2
-	# shellcheck disable=SC2046
-	kill -TERM $(descendants $$) 2>/dev/null
-	exit 130
 }
 
 trap on_interrupt INT TERM

@@ -42,7 +42,7 @@ expect()
 }
 
 echo "TAP version 13"
-echo "1..25"
+echo "1..29"
 expect report_bad_config 2 1 "x-flts: 'on' needs x-scalable-mode=on" -- \
 	"$report" --viommu intel-iommu,x-flts=on
 expect report_unknown_kind 2 1 "unknown vIOMMU kind 'amd-iommu'" -- \
@@ -99,6 +99,14 @@ expect migrate_bad_device 2 1 "device '00:3': bad BDF" -- \
 expect migrate_no_command 2 - "unknown command 'send'" -- "$migrate" send
 expect runner_migrate_one_topology 2 1 "--migrate needs two or more topologies" -- \
 	"$here/run_tests.sh" --vm --migrate --topology mock
+expect runner_compare_without_bench 2 1 "--compare-kdir goes with --bench" -- \
+	"$here/run_tests.sh" --vm --compare-kdir /tmp
+expect runner_bad_rounds 2 1 "--rounds 'x'" -- \
+	"$here/run_tests.sh" --bench --rounds x
+expect runner_bench_host 2 1 "--bench runs in QEMU guests" -- \
+	"$here/run_tests.sh" --bench --host
+expect runner_bad_jobs 2 1 "--jobs '0'" -- \
+	"$here/run_tests.sh" --vm --jobs 0
 expect runner_migrate_host 2 1 "--migrate runs between QEMU guests" -- \
 	"$here/run_tests.sh" --host --migrate
 [ "$failed" = 0 ]

@@ -120,3 +120,12 @@ descendants()
 		echo "${f%/stat}"
 	done
 }
+
+# The runner's INT and TERM trap: stop every guest, then exit.
+on_interrupt()
+{
+	echo "[run] interrupted: stopping the guests" >&2
+	# shellcheck disable=SC2046
+	kill -TERM $(descendants $$) 2>/dev/null
+	exit 130
+}

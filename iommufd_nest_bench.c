@@ -1,0 +1,745 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A benchmark of the iommufd nesting path: median and p99 of each ioctl
+ * a VMM issues, IOAS_MAP throughput, and the whole attach-then-hiod
+ * sequence through the engine against the same ioctls written out by
+ * hand.  The engine/bare ratio says what the model and the trace cost.
+ *
+ *   iommufd_nest_bench [--iterations N] [--viommu CONFIG] [--json]
+ *                      [--json-out FILE] [DEV]
+ *
+ * DEV is "mock" (default: the kernel's mock IOMMU) or the BDF of a device
+ * bound to vfio-pci.  --json prints JSON instead of the table; --json-out
+ * writes it to FILE as well as printing the table.  Exit status: 0, 1 when an operation that must work
+ * failed, 2 for bad usage, 4 without iommufd (or the mock, for "mock").
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/iommufd.h>
+#include <linux/vfio.h>
+
+#include "attach_engine.h"
+#include "backend_cdev.h"
+#include "backend_mock.h"
+#include "iommufd_test.h"
+#include "pci_sysfs.h"
+
+#define MAX_OPS		32
+#define MAP_BUF		(2UL << 20)
+#define MAP_IOVA	(1UL << 24)	/* inside the mock aperture */
+
+struct op_stats {
+	const char *name;
+	const char *skip;	/* why it was not measured */
+	uint64_t median, p99;	/* ns */
+	uint64_t bytes;		/* mapped per call, for throughput */
+};
+
+struct bench {
+	int fd;
+	bool mock;
+	const char *bdf;
+	char cdev[64];
+	unsigned int iters;
+	const char *config;
+	uint32_t ioas_id;
+	struct nest_ctx ctx;
+	struct viommu viommu;
+	struct nest_dev *dev;	/* bound and attached, for the micro ops */
+	uint64_t *samples;
+	unsigned int nr_ops;
+	struct op_stats ops[MAX_OPS];
+	double ratio;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Record one operation from @n samples in b->samples. */
+static struct op_stats *record(struct bench *b, const char *name,
+			       unsigned int n)
+{
+	struct op_stats *op = &b->ops[b->nr_ops++];
+
+	memset(op, 0, sizeof(*op));
+	op->name = name;
+	qsort(b->samples, n, sizeof(*b->samples), cmp_u64);
+	op->median = b->samples[n / 2];
+	op->p99 = b->samples[n * 99 / 100 < n ? n * 99 / 100 : n - 1];
+	return op;
+}
+
+static void skipped(struct bench *b, const char *name, const char *why)
+{
+	struct op_stats *op = &b->ops[b->nr_ops++];
+
+	memset(op, 0, sizeof(*op));
+	op->name = name;
+	op->skip = why;
+}
+
+static int fail(const char *what, int err)
+{
+	fprintf(stderr, "error: %s: %s\n", what, strerror(-err));
+	return 1;
+}
+
+static int ioas_alloc(int fd, uint32_t *id)
+{
+	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
+
+	if (ioctl(fd, IOMMU_IOAS_ALLOC, &cmd))
+		return -errno;
+	*id = cmd.out_ioas_id;
+	return 0;
+}
+
+static int hwpt_alloc(struct bench *b, uint32_t pt_id, uint32_t flags,
+		      uint32_t type, void *data, uint32_t len, uint32_t *id)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = b->dev->dev_id,
+		.pt_id = pt_id,
+		.data_type = type,
+		.data_len = len,
+		.data_uptr = (uintptr_t)data,
+	};
+
+	if (ioctl(b->fd, IOMMU_HWPT_ALLOC, &cmd))
+		return -errno;
+	*id = cmd.out_hwpt_id;
+	return 0;
+}
+
+static int bench_ioas(struct bench *b)
+{
+	uint64_t *destroy = calloc(b->iters, sizeof(*destroy));
+	unsigned int i;
+	uint32_t id = 0;
+	uint64_t t;
+	int err = 0;
+
+	for (i = 0; destroy && !err && i < b->iters; i++) {
+		t = now_ns();
+		err = ioas_alloc(b->fd, &id);
+		b->samples[i] = now_ns() - t;
+		if (err)
+			break;
+		t = now_ns();
+		err = nest_destroy_id(b->fd, id);
+		destroy[i] = now_ns() - t;
+	}
+	if (!destroy || err) {
+		free(destroy);
+		return fail("IOAS_ALLOC/DESTROY", destroy ? err : -ENOMEM);
+	}
+	record(b, "ioas_alloc", b->iters);
+	memcpy(b->samples, destroy, b->iters * sizeof(*destroy));
+	record(b, "ioas_destroy", b->iters);
+	free(destroy);
+	return 0;
+}
+
+/* HWPT_ALLOC of one kind, then its DESTROY; an unsupported kind is noted. */
+static int bench_hwpt_kind(struct bench *b, const char *name, uint32_t pt_id,
+			   uint32_t flags, uint32_t type, void *data,
+			   uint32_t len)
+{
+	unsigned int i;
+	uint64_t t;
+	uint32_t id;
+	int err;
+
+	for (i = 0; i < b->iters; i++) {
+		t = now_ns();
+		err = hwpt_alloc(b, pt_id, flags, type, data, len, &id);
+		b->samples[i] = now_ns() - t;
+		if (err == -EOPNOTSUPP && i == 0) {
+			skipped(b, name, "EOPNOTSUPP: this host cannot do it");
+			return 0;
+		}
+		if (err)
+			return fail(name, err);
+		nest_destroy_id(b->fd, id);
+	}
+	record(b, name, b->iters);
+	return 0;
+}
+
+static int bench_hwpts(struct bench *b)
+{
+	struct iommu_hwpt_selftest st = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
+	uint32_t parent, id;
+	unsigned int i;
+	uint64_t t;
+	int err;
+
+	err = bench_hwpt_kind(b, "hwpt_alloc", b->ioas_id, 0,
+			      IOMMU_HWPT_DATA_NONE, NULL, 0);
+	err = err ?: bench_hwpt_kind(b, "hwpt_alloc_nest_parent", b->ioas_id,
+				     IOMMU_HWPT_ALLOC_NEST_PARENT,
+				     IOMMU_HWPT_DATA_NONE, NULL, 0);
+	if (err)
+		return err;
+	if (hwpt_alloc(b, b->ioas_id, IOMMU_HWPT_ALLOC_NEST_PARENT,
+		       IOMMU_HWPT_DATA_NONE, NULL, 0, &parent)) {
+		skipped(b, "hwpt_alloc_nested", "no nesting parent on this host");
+	} else if (!b->mock) {
+		nest_destroy_id(b->fd, parent);
+		skipped(b, "hwpt_alloc_nested",
+			"a vendor stage-1 needs a guest page table");
+	} else {
+		err = bench_hwpt_kind(b, "hwpt_alloc_nested", parent, 0,
+				      IOMMU_HWPT_DATA_SELFTEST, &st, sizeof(st));
+		nest_destroy_id(b->fd, parent);
+		if (err)
+			return err;
+	}
+	for (i = 0; i < b->iters; i++) {
+		err = hwpt_alloc(b, b->ioas_id, 0, IOMMU_HWPT_DATA_NONE, NULL,
+				 0, &id);
+		if (err)
+			return fail("hwpt_alloc", err);
+		t = now_ns();
+		err = nest_destroy_id(b->fd, id);
+		b->samples[i] = now_ns() - t;
+		if (err)
+			return fail("hwpt_destroy", err);
+	}
+	record(b, "hwpt_destroy", b->iters);
+	return 0;
+}
+
+/* Replace between two HWPTs; on a cdev also detach, then time attach. */
+static int bench_attach(struct bench *b)
+{
+	uint32_t hwpt[2];
+	unsigned int i;
+	uint64_t t;
+	int err;
+
+	err = hwpt_alloc(b, b->ioas_id, 0, IOMMU_HWPT_DATA_NONE, NULL, 0,
+			 &hwpt[0]);
+	err = err ?: hwpt_alloc(b, b->ioas_id, 0, IOMMU_HWPT_DATA_NONE, NULL,
+				0, &hwpt[1]);
+	if (err)
+		return fail("hwpt_alloc for attach", err);
+	for (i = 0; !err && i < b->iters; i++) {
+		t = now_ns();
+		err = b->dev->ops->attach(&b->ctx, b->dev, hwpt[i & 1]);
+		b->samples[i] = now_ns() - t;
+	}
+	if (!err)
+		record(b, "replace", b->iters);
+	for (i = 0; !err && !b->mock && i < b->iters; i++) {
+		err = b->dev->ops->detach(&b->ctx, b->dev);
+		t = now_ns();
+		err = err ?: b->dev->ops->attach(&b->ctx, b->dev, hwpt[0]);
+		b->samples[i] = now_ns() - t;
+	}
+	if (!err && b->mock)
+		skipped(b, "attach", "mock devices are born attached: see replace");
+	else if (!err)
+		record(b, "attach", b->iters);
+	/* back onto the IOAS, so the HWPTs can go */
+	b->dev->ops->attach(&b->ctx, b->dev, b->ioas_id);
+	nest_destroy_id(b->fd, hwpt[0]);
+	nest_destroy_id(b->fd, hwpt[1]);
+	return err ? fail("attach/replace", err) : 0;
+}
+
+static int bench_hw_info(struct bench *b)
+{
+	uint8_t data[64];
+	struct iommu_hw_info cmd;
+	unsigned int i;
+	uint64_t t;
+
+	for (i = 0; i < b->iters; i++) {
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.size = sizeof(cmd);
+		cmd.dev_id = b->dev->dev_id;
+		cmd.data_len = sizeof(data);
+		cmd.data_uptr = (uintptr_t)data;
+		t = now_ns();
+		if (ioctl(b->fd, IOMMU_GET_HW_INFO, &cmd))
+			return fail("GET_HW_INFO", -errno);
+		b->samples[i] = now_ns() - t;
+	}
+	record(b, "get_hw_info", b->iters);
+	return 0;
+}
+
+static int bench_map_size(struct bench *b, void *buf, uint64_t size,
+			  const char *map_name, const char *unmap_name)
+{
+	uint64_t *unmap = calloc(b->iters, sizeof(*unmap));
+	struct iommu_ioas_map map = {
+		.size = sizeof(map),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = b->ioas_id,
+		.user_va = (uintptr_t)buf,
+		.length = size,
+		.iova = MAP_IOVA,
+	};
+	struct iommu_ioas_unmap um = {
+		.size = sizeof(um),
+		.ioas_id = b->ioas_id,
+		.iova = MAP_IOVA,
+		.length = size,
+	};
+	unsigned int i;
+	uint64_t t;
+
+	if (!unmap)
+		return fail(map_name, -ENOMEM);
+	for (i = 0; i < b->iters; i++) {
+		t = now_ns();
+		if (ioctl(b->fd, IOMMU_IOAS_MAP, &map)) {
+			free(unmap);
+			return fail(map_name, -errno);
+		}
+		b->samples[i] = now_ns() - t;
+		t = now_ns();
+		if (ioctl(b->fd, IOMMU_IOAS_UNMAP, &um)) {
+			free(unmap);
+			return fail(unmap_name, -errno);
+		}
+		unmap[i] = now_ns() - t;
+	}
+	record(b, map_name, b->iters)->bytes = size;
+	memcpy(b->samples, unmap, b->iters * sizeof(*unmap));
+	record(b, unmap_name, b->iters)->bytes = size;
+	free(unmap);
+	return 0;
+}
+
+static int bench_maps(struct bench *b)
+{
+	void *buf = mmap(NULL, MAP_BUF, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	int err;
+
+	if (buf == MAP_FAILED)
+		return fail("mmap", -errno);
+	err = bench_map_size(b, buf, 4096, "map_4k", "unmap_4k");
+	err = err ?: bench_map_size(b, buf, 65536, "map_64k", "unmap_64k");
+	err = err ?: bench_map_size(b, buf, MAP_BUF, "map_2m", "unmap_2m");
+	munmap(buf, MAP_BUF);
+	return err;
+}
+
+/* ---- the attach-then-hiod sequence: engine, and the same by hand ---- */
+
+static struct nest_dev *new_dev(struct bench *b, char *err, size_t len)
+{
+	if (b->mock)
+		return nest_mock_dev_new("mock", 0);
+	return nest_cdev_dev_new(b->bdf, err, len);
+}
+
+/* The device's fd while bound by hand: the cdev, or the mock stdev id. */
+struct bare_dev {
+	int cdev_fd;
+	uint32_t stdev_id, dev_id;
+};
+
+static int bare_bind(struct bench *b, int fd, uint32_t ioas_id,
+		     struct bare_dev *d)
+{
+	struct vfio_device_bind_iommufd bind = {
+		.argsz = sizeof(bind), .iommufd = fd,
+	};
+	struct iommu_test_cmd mock = {
+		.size = sizeof(mock),
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
+		.id = ioas_id,
+	};
+
+	if (b->mock) {
+		if (ioctl(fd, IOMMU_TEST_CMD, &mock))
+			return -errno;
+		d->stdev_id = mock.mock_domain_flags.out_stdev_id;
+		d->dev_id = mock.mock_domain_flags.out_idev_id;
+		return 0;
+	}
+	d->cdev_fd = open(b->cdev, O_RDWR | O_CLOEXEC);
+	if (d->cdev_fd < 0)
+		return -errno;
+	if (ioctl(d->cdev_fd, VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
+		close(d->cdev_fd);
+		return -errno;
+	}
+	d->dev_id = bind.out_devid;
+	return 0;
+}
+
+static int bare_attach(struct bench *b, int fd, struct bare_dev *d,
+		       uint32_t pt_id)
+{
+	struct vfio_device_attach_iommufd_pt at = {
+		.argsz = sizeof(at), .pt_id = pt_id,
+	};
+	struct iommu_test_cmd mock = {
+		.size = sizeof(mock),
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+		.id = d->stdev_id,
+		.mock_domain_replace = { .pt_id = pt_id },
+	};
+
+	if (b->mock)
+		return ioctl(fd, IOMMU_TEST_CMD, &mock) ? -errno : 0;
+	return ioctl(d->cdev_fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at) ?
+	       -errno : 0;
+}
+
+static int bare_hw_info(int fd, uint32_t dev_id, uint8_t *data,
+			uint64_t *caps)
+{
+	struct iommu_hw_info cmd = {
+		.size = sizeof(cmd), .dev_id = dev_id,
+		.data_len = VIOMMU_HW_DATA_MAX, .data_uptr = (uintptr_t)data,
+	};
+
+	if (ioctl(fd, IOMMU_GET_HW_INFO, &cmd))
+		return -errno;
+	*caps = cmd.out_capabilities;
+	return 0;
+}
+
+/*
+ * What nest_attach_device() and nest_detach_device() issue, without the
+ * engine: bind, hw_info, HWPT_ALLOC, attach, hw_info and IOVA ranges for
+ * the hiod; then detach, destroy, unbind.
+ */
+static int bare_sequence(struct bench *b, int fd, uint32_t ioas_id,
+			 uint32_t want_parent)
+{
+	struct vfio_device_detach_iommufd_pt det = { .argsz = sizeof(det) };
+	struct iommu_iova_range ranges[32];
+	struct iommu_ioas_iova_ranges rq = {
+		.size = sizeof(rq), .ioas_id = ioas_id, .num_iovas = 32,
+		.allowed_iovas = (uintptr_t)ranges,
+	};
+	struct iommu_hwpt_alloc ha = {
+		.size = sizeof(ha), .pt_id = ioas_id,
+		.data_type = IOMMU_HWPT_DATA_NONE,
+	};
+	uint8_t data[VIOMMU_HW_DATA_MAX];
+	struct bare_dev d = { .cdev_fd = -1 };
+	uint64_t caps = 0;
+	int err;
+
+	err = bare_bind(b, fd, ioas_id, &d);
+	if (err)
+		return err;
+	err = bare_hw_info(fd, d.dev_id, data, &caps);
+	ha.dev_id = d.dev_id;
+	ha.flags = want_parent |
+		   (caps & IOMMU_HW_CAP_DIRTY_TRACKING ?
+		    IOMMU_HWPT_ALLOC_DIRTY_TRACKING : 0);
+	if (!err && ioctl(fd, IOMMU_HWPT_ALLOC, &ha))
+		err = -errno;
+	err = err ?: bare_attach(b, fd, &d, ha.out_hwpt_id);
+	err = err ?: bare_hw_info(fd, d.dev_id, data, &caps);
+	if (!err && ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &rq))
+		err = -errno;
+	if (b->mock)
+		bare_attach(b, fd, &d, ioas_id);
+	else
+		ioctl(d.cdev_fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &det);
+	if (ha.out_hwpt_id)
+		nest_destroy_id(fd, ha.out_hwpt_id);
+	if (b->mock)
+		nest_destroy_id(fd, d.stdev_id);
+	else
+		close(d.cdev_fd);
+	return err;
+}
+
+static int engine_sequence(struct bench *b, struct nest_ctx *ctx,
+			   struct nest_dev *dev)
+{
+	int err = nest_attach_device(ctx, dev);
+
+	nest_detach_device(ctx, dev);
+	/* a long run must not fill the trace */
+	ctx->nr_events = 0;
+	ctx->nr_hwpts = 0;
+	ctx->nr_ids = 1;	/* the IOAS */
+	ctx->viommu->nr_records = 0;
+	return err;
+}
+
+/*
+ * Engine and bare alternate, in both orders, on one IOAS of their own,
+ * so drift in the machine hits both alike.
+ */
+static int bench_sequence(struct bench *b)
+{
+	uint64_t *bare = calloc(b->iters, sizeof(*bare));
+	uint32_t want = viommu_config_flags(&b->viommu.cfg) &
+			VIOMMU_FLAG_WANT_NESTING_PARENT ?
+			IOMMU_HWPT_ALLOC_NEST_PARENT : 0;
+	char err_msg[NEST_ERR_LEN] = "";
+	struct viommu v = b->viommu;
+	struct nest_dev *dev;
+	struct nest_ctx ctx;
+	unsigned int i, k;
+	uint64_t t;
+	int err;
+
+	dev = new_dev(b, err_msg, sizeof(err_msg));
+	if (!bare || !dev || nest_ctx_init(&ctx, b->fd, &v)) {
+		free(bare);
+		nest_dev_free(dev);
+		fprintf(stderr, "error: sequence setup: %s\n", err_msg);
+		return 1;
+	}
+	err = 0;
+	for (i = 0; !err && i < b->iters; i++) {
+		for (k = 0; !err && k < 2; k++) {
+			t = now_ns();
+			if ((i + k) & 1) {
+				err = bare_sequence(b, b->fd, ctx.ioas_id, want);
+				bare[i] = now_ns() - t;
+			} else {
+				err = engine_sequence(b, &ctx, dev);
+				b->samples[i] = now_ns() - t;
+			}
+		}
+	}
+	if (err) {
+		fprintf(stderr, "error: attach-then-hiod sequence under %s: %s\n",
+			b->config, ctx.err[0] ? ctx.err : strerror(-err));
+	} else {
+		b->ratio = (double)record(b, "sequence_engine", b->iters)->median;
+		memcpy(b->samples, bare, b->iters * sizeof(*bare));
+		b->ratio /= record(b, "sequence_bare", b->iters)->median;
+	}
+	nest_ctx_fini(&ctx);
+	nest_dev_free(dev);
+	free(bare);
+	return err ? 1 : 0;
+}
+
+/* ---- output ---- */
+
+static void print_ns(uint64_t ns)
+{
+	if (ns < 10000)
+		printf(" %8llu ns", (unsigned long long)ns);
+	else
+		printf(" %8.1f us", ns / 1000.0);
+}
+
+static void print_table(const struct bench *b, const char *host)
+{
+	unsigned int i;
+
+	printf("iommufd_nest_bench on %s, kernel %s, %u iterations, sequence under %s\n",
+	       b->mock ? "mock" : b->bdf, host, b->iters, b->config);
+	printf("%-24s %11s %11s  %s\n", "operation", "median", "p99", "");
+	for (i = 0; i < b->nr_ops; i++) {
+		const struct op_stats *op = &b->ops[i];
+
+		printf("%-24s", op->name);
+		if (op->skip) {
+			printf(" %23s  (%s)\n", "-", op->skip);
+			continue;
+		}
+		print_ns(op->median);
+		print_ns(op->p99);
+		if (op->bytes && op->median)
+			printf("  %.2f GiB/s", (double)op->bytes / op->median *
+			       1e9 / (1 << 30));
+		printf("\n");
+	}
+	printf("engine/bare: %.3f\n", b->ratio);
+}
+
+static void print_json(FILE *f, const struct bench *b, const char *host)
+{
+	unsigned int i;
+
+	fprintf(f, "{\"device\": \"%s\", \"kernel\": \"%s\", \"iterations\": %u, \"config\": \"%s\", \"engine_bare\": %.4f, \"ops\": {",
+	       b->mock ? "mock" : b->bdf, host, b->iters, b->config, b->ratio);
+	for (i = 0; i < b->nr_ops; i++) {
+		const struct op_stats *op = &b->ops[i];
+
+		fprintf(f, "%s\"%s\": ", i ? ", " : "", op->name);
+		if (op->skip)
+			fprintf(f, "{\"skipped\": \"%s\"}", op->skip);
+		else if (op->bytes)
+			fprintf(f, "{\"median_ns\": %llu, \"p99_ns\": %llu, \"bytes\": %llu}",
+			       (unsigned long long)op->median,
+			       (unsigned long long)op->p99,
+			       (unsigned long long)op->bytes);
+		else
+			fprintf(f, "{\"median_ns\": %llu, \"p99_ns\": %llu}",
+			       (unsigned long long)op->median,
+			       (unsigned long long)op->p99);
+	}
+	fprintf(f, "}}\n");
+}
+
+/* ---- setup ---- */
+
+static int usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "error: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nusage: iommufd_nest_bench [--iterations N] [--viommu CONFIG] [--json] [--json-out FILE] [mock | BDF]\n");
+	return 2;
+}
+
+static int parse_args(int argc, char **argv, struct bench *b, bool *json,
+		      const char **json_out)
+{
+	char err[VIOMMU_ERR_LEN], bdf[BDF_LEN];
+	struct viommu_config cfg;
+	char *end;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			*json = true;
+		} else if (!strcmp(argv[i], "--iterations") && i + 1 < argc) {
+			b->iters = strtoul(argv[++i], &end, 10);
+			if (*end || b->iters < 10 || b->iters > 1000000)
+				return usage("--iterations '%s': expected 10..1000000",
+					     argv[i]);
+		} else if (!strcmp(argv[i], "--json-out") && i + 1 < argc) {
+			*json_out = argv[++i];
+		} else if (!strcmp(argv[i], "--viommu") && i + 1 < argc) {
+			b->config = argv[++i];
+		} else if (argv[i][0] == '-') {
+			return usage("unknown option '%s'", argv[i]);
+		} else if (strcmp(argv[i], "mock")) {
+			if (pci_bdf_parse(argv[i], bdf, err, sizeof(err)))
+				return usage("device: %s", err);
+			b->bdf = argv[i];
+			b->mock = false;
+		}
+	}
+	if (!b->config)
+		b->config = b->mock ? "selftest-iommu,nesting=on" : "none";
+	if (viommu_config_parse(b->config, &cfg, err, sizeof(err))) {
+		fprintf(stderr, "error: --viommu '%s': %s\n", b->config, err);
+		return 2;
+	}
+	viommu_init(&b->viommu, &cfg);
+	return 0;
+}
+
+static int setup(struct bench *b)
+{
+	char err[NEST_ERR_LEN] = "";
+	int rc;
+
+	b->fd = open("/dev/iommu", O_RDWR);
+	if (b->fd < 0) {
+		fprintf(stderr, "error: /dev/iommu: %s: kernel lacks CONFIG_IOMMUFD\n",
+			strerror(errno));
+		return 4;
+	}
+	if (b->mock && nest_mock_probe(b->fd)) {
+		fprintf(stderr, "error: no mock devices: kernel lacks CONFIG_IOMMUFD_TEST\n");
+		return 4;
+	}
+	if (!b->mock && pci_vfio_cdev(b->bdf, b->cdev, sizeof(b->cdev))) {
+		fprintf(stderr, "error: %s has no VFIO cdev: bind it to vfio-pci\n",
+			b->bdf);
+		return 1;
+	}
+	b->samples = calloc(b->iters, sizeof(*b->samples));
+	b->dev = new_dev(b, err, sizeof(err));
+	rc = b->samples && b->dev ? nest_ctx_init(&b->ctx, b->fd, &b->viommu) : -ENOMEM;
+	rc = rc ?: b->dev->ops->bind(&b->ctx, b->dev);
+	/* a cdev starts detached: put it on the IOAS, as the mock is */
+	if (!rc && !b->mock)
+		rc = b->dev->ops->attach(&b->ctx, b->dev, b->ctx.ioas_id);
+	if (rc) {
+		fprintf(stderr, "error: bench device: %s\n",
+			err[0] ? err : strerror(-rc));
+		return 1;
+	}
+	b->ioas_id = b->ctx.ioas_id;
+	return 0;
+}
+
+static void release_dev(struct bench *b)
+{
+	if (!b->dev)
+		return;
+	b->dev->ops->detach(&b->ctx, b->dev);
+	b->dev->ops->unbind(&b->ctx, b->dev);
+	nest_dev_free(b->dev);
+	b->dev = NULL;
+}
+
+int main(int argc, char **argv)
+{
+	static struct bench b = { .mock = true, .iters = 1000 };
+	const char *json_out = NULL;
+	struct utsname u;
+	bool json = false;
+	FILE *f;
+	int rc;
+
+	rc = parse_args(argc, argv, &b, &json, &json_out);
+	rc = rc ?: setup(&b);
+	if (rc)
+		return rc;
+	uname(&u);
+	rc = bench_ioas(&b);
+	rc = rc ?: bench_hwpts(&b);
+	rc = rc ?: bench_attach(&b);
+	rc = rc ?: bench_hw_info(&b);
+	rc = rc ?: bench_maps(&b);
+	/* a VFIO device binds to one iommufd at a time: free it first */
+	release_dev(&b);
+	rc = rc ?: bench_sequence(&b);
+	if (!rc && json)
+		print_json(stdout, &b, u.release);
+	else if (!rc)
+		print_table(&b, u.release);
+	if (!rc && json_out) {
+		f = fopen(json_out, "w");
+		if (f) {
+			print_json(f, &b, u.release);
+			rc = fclose(f) ? 1 : 0;
+		}
+		if (!f || rc)
+			fprintf(stderr, "error: writing %s failed\n", json_out);
+		rc = f ? rc : 1;
+	}
+	nest_ctx_fini(&b.ctx);
+	close(b.fd);
+	free(b.samples);
+	return rc;
+}

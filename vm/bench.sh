@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# run_tests.sh --bench: iommufd_nest_bench in QEMU guests, one guest at a
+# time so they do not disturb each other; with --compare-kdir, the same
+# bench on a second kernel, interleaved with the first.  Sourced after
+# vm/boot.sh.
+
+BENCH_LIMIT=1.05
+
+# bench_boot TOPOLOGY KERNEL DIR: one guest that runs vm/guest/bench
+bench_boot()
+{
+	local kernel=$2
+
+	echo "$1 $initrd $3 bench" | boot_all 1 "bench"
+}
+
+# bench_problem DIR: why the bench in DIR gave no result, or nothing
+bench_problem()
+{
+	local dir=$1
+
+	if [ -s "$dir/problem" ]; then
+		cat "$dir/problem"
+	elif [ "$(cat "$dir/bench.rc" 2>/dev/null)" != 0 ]; then
+		echo "iommufd_nest_bench exited $(cat "$dir/bench.rc" 2>/dev/null || echo '?'): $(grep -m1 '^error' "$dir/bench.out")"
+	elif ! grep -q '^json: ' "$dir/bench.out"; then
+		echo "no JSON in the bench output"
+	fi
+}
+
+# bench_medians DIR: "operation median_ns" per measured operation
+bench_medians()
+{
+	sed -n 's/^json: //p' "$1/bench.out" |
+		grep -o '"[a-z0-9_]*": {"median_ns": [0-9]*' |
+		sed 's/"\([a-z0-9_]*\)": {"median_ns": \([0-9]*\)/\1 \2/'
+}
+
+# bench_run TOPOLOGY...: print each bench table; 1 if any failed or
+# engine/bare exceeded BENCH_LIMIT
+bench_run()
+{
+	local t dir problem ratio rc=0
+
+	for t in "$@"; do
+		dir=$build_dir/bench/$t
+		bench_boot "$t" "$kernel" "$dir"
+		echo "== $t: $(topology_describe "$t")"
+		problem=$(bench_problem "$dir")
+		if [ -n "$problem" ]; then
+			echo "error: $t: $problem"
+			rc=1
+			continue
+		fi
+		grep -v '^json: ' "$dir/bench.out"
+		sed -n 's/^json: //p' "$dir/bench.out" >"$dir/bench.json"
+		ratio=$(sed -n 's/^engine\/bare: //p' "$dir/bench.out")
+		if awk -v r="$ratio" -v l="$BENCH_LIMIT" 'BEGIN { exit !(r > l) }'; then
+			echo "engine/bare $ratio is above the $BENCH_LIMIT limit"
+			rc=1
+		fi
+		echo "(JSON: $dir/bench.json)"
+	done
+	return $rc
+}
+
+# bench_compare ROUNDS KERNEL_B TOPOLOGY...: B / A per operation, from
+# ROUNDS rounds of A then B, each side's median of its per-round medians
+bench_compare()
+{
+	local rounds=$1 kernel_b=$2 t r side dir problem rc=0
+
+	shift 2
+	for t in "$@"; do
+		for r in $(seq "$rounds"); do
+			for side in A B; do
+				dir=$build_dir/bench/$t/$side$r
+				if [ "$side" = A ]; then
+					bench_boot "$t" "$kernel" "$dir"
+				else
+					bench_boot "$t" "$kernel_b" "$dir"
+				fi
+				problem=$(bench_problem "$dir")
+				[ -z "$problem" ] && continue
+				echo "error: $t, kernel $side, round $r: $problem"
+				return 1
+			done
+		done
+		echo "== $t: B / A per operation, $rounds interleaved rounds"
+		echo "   A = $kdir ($(cat "$build_dir/bench/$t/A1/kernel"))"
+		echo "   B = $kdir_b ($(cat "$build_dir/bench/$t/B1/kernel"))"
+		for r in $(seq "$rounds"); do
+			bench_medians "$build_dir/bench/$t/A$r" | sed 's/^/A /'
+			bench_medians "$build_dir/bench/$t/B$r" | sed 's/^/B /'
+		done | awk '
+		function median(list,    n, v, i, j, x) {
+			n = split(list, v, " ")
+			for (i = 2; i <= n; i++)
+				for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) {
+					x = v[j]; v[j] = v[j - 1]; v[j - 1] = x
+				}
+			return v[int((n + 1) / 2)]
+		}
+		!($2 in seen) { seen[$2] = 1; order[++nops] = $2 }
+		{ vals[$1, $2] = vals[$1, $2] " " $3 }
+		END {
+			printf "%-24s %12s %12s %7s\n", "operation", "A median ns", "B median ns", "B/A"
+			for (i = 1; i <= nops; i++) {
+				op = order[i]
+				a = median(vals["A", op]); b = median(vals["B", op])
+				printf "%-24s %12d %12d %7.3f\n", op, a, b, a ? b / a : 0
+			}
+		}'
+	done
+	return $rc
+}
