@@ -66,6 +66,21 @@ $(OUTPUT)/viommu_migration_test: tests/viommu_migration_test.c $(MODEL_SRCS) \
 	$(CC) -I$(SRC) -I$(KDIR)/tools/testing/selftests $(CFLAGS) \
 		-o $@ $(filter %.c,$^) $(LDFLAGS)
 
+# The same unit tests under ASan and UBSan: any report fails the test.
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	     -fno-omit-frame-pointer
+$(OUTPUT)/san/viommu_model_test: tests/viommu_model_test.c viommu_model.c \
+		hw_info.c $(HEADERS) $(KDIR)/Makefile
+	@mkdir -p $(OUTPUT)/san
+	$(CC) -I$(SRC) -I$(KDIR)/tools/testing/selftests $(CFLAGS) $(SAN_FLAGS) \
+		-o $@ $(filter %.c,$^)
+
+$(OUTPUT)/san/viommu_migration_test: tests/viommu_migration_test.c \
+		$(MODEL_SRCS) $(HEADERS) $(KDIR)/Makefile
+	@mkdir -p $(OUTPUT)/san
+	$(CC) -I$(SRC) -I$(KDIR)/tools/testing/selftests $(CFLAGS) $(SAN_FLAGS) \
+		-o $@ $(filter %.c,$^)
+
 $(OUTPUT)/nest_report: nest_report.c $(MODEL_SRCS) $(ENGINE_SRCS) \
 		$(HEADERS) $(KTREE_DEPS)
 	@mkdir -p $(OUTPUT)

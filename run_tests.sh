@@ -252,6 +252,8 @@ run_start=$(date +%s.%N)
 if [ "$unit" = 1 ]; then
 	build_tests "$host_dir" "$host_dir/viommu_model_test" \
 		"$host_dir/viommu_migration_test" "$host_dir/nest_report" \
+		"$host_dir/san/viommu_model_test" \
+		"$host_dir/san/viommu_migration_test" \
 		"$host_dir/nest_migrate"
 fi
 if [ "$mode" = host ]; then
@@ -320,11 +322,15 @@ run_unit()
 	nr=$((nr + 1))
 	echo "  KTAP version 1"
 	echo "  # the model and the command lines, no kernel needed"
-	echo "  1..3"
+	echo "  1..5"
 	run_binary 1 viommu_model_test "$dir/unit.out" "$dir/viommu_model_test"
 	run_binary 2 viommu_migration_test "$dir/migration.out" \
 		"$dir/viommu_migration_test"
-	run_binary 3 cli_test "$dir/cli.out" \
+	run_binary 3 viommu_model_test.asan_ubsan "$dir/unit-san.out" \
+		"$dir/san/viommu_model_test"
+	run_binary 4 viommu_migration_test.asan_ubsan "$dir/migration-san.out" \
+		"$dir/san/viommu_migration_test"
+	run_binary 5 cli_test "$dir/cli.out" \
 		"$here/tests/cli_test.sh" "$dir/nest_report" "$dir/nest_migrate"
 	ktap_result "" "$nr" unit "$f0" "$p0"
 }
