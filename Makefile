@@ -109,17 +109,53 @@ endif
 $(KHDR_DIR)/linux/types.h: $(KDIR)/Makefile
 	$(SRC)/vm/kernel.sh headers $(KDIR) >/dev/null
 
+# Fuzzing the model's parsers (libFuzzer, clang-14): make fuzz FUZZ_SECONDS=N
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang-14
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
+	      -fno-sanitize-recover=all -D_GNU_SOURCE -I$(SRC)
+FUZZ_TARGETS := config stream
+FUZZ_SRCS_config := tests/fuzz/fuzz_config.c viommu_model.c
+FUZZ_SRCS_stream := tests/fuzz/fuzz_stream.c $(MODEL_SRCS)
+
+$(OUTPUT)/fuzz/fuzz_%: $(HEADERS) tests/fuzz/fuzz_%.c $(MODEL_SRCS)
+	@$(SRC)/vm/kernel.sh deps fuzz
+	@mkdir -p $(OUTPUT)/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(addprefix $(SRC)/,$(FUZZ_SRCS_$*))
+
+# The corpus and every crash ever found, replayed under ASan and UBSan
+# with gcc: no clang needed for make check.
+$(OUTPUT)/san/replay_%: tests/fuzz/replay.c tests/fuzz/fuzz_%.c \
+		$(MODEL_SRCS) $(HEADERS)
+	@mkdir -p $(OUTPUT)/san
+	$(CC) -I$(SRC) $(CFLAGS) $(SAN_FLAGS) -o $@ \
+		$(addprefix $(SRC)/,tests/fuzz/replay.c $(FUZZ_SRCS_$*))
+
+fuzz: $(addprefix $(OUTPUT)/fuzz/fuzz_,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(OUTPUT)/fuzz/corpus-$$t $(SRC)/tests/fuzz/regressions/$$t; \
+		echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+		$(OUTPUT)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+			-print_final_stats=1 -artifact_prefix=$(SRC)/tests/fuzz/regressions/$$t/ \
+			$(OUTPUT)/fuzz/corpus-$$t $(SRC)/tests/fuzz/corpus/$$t \
+			2>$(OUTPUT)/fuzz/fuzz_$$t.log || \
+			{ tail -n 30 $(OUTPUT)/fuzz/fuzz_$$t.log; \
+			  echo "fuzz_$$t found a crash: its input is in tests/fuzz/regressions/$$t/, replayed by make check"; \
+			  exit 1; }; \
+		grep -E '^#[0-9]+.*DONE|stat::number_of_executed_units|stat::peak_rss' $(OUTPUT)/fuzz/fuzz_$$t.log; \
+	done
+
 model-test: $(OUTPUT)/viommu_model_test
 	$(OUTPUT)/viommu_model_test
 
 check:
 	$(SRC)/run_tests.sh --vm --topology all --migrate
 
-CHECKPATCH_FILES := $(wildcard $(SRC)/*.c $(SRC)/*.h $(SRC)/tests/*.c)
+CHECKPATCH_FILES := $(wildcard $(SRC)/*.c $(SRC)/*.h $(SRC)/tests/*.c $(SRC)/tests/fuzz/*.c)
 checkpatch: $(KDIR)/Makefile
 	perl $(KDIR)/scripts/checkpatch.pl --no-tree --quiet -f $(CHECKPATCH_FILES)
 
 clean:
 	rm -rf $(OUTPUT)
 
-.PHONY: all check model-test checkpatch clean
+.PHONY: all check model-test checkpatch clean fuzz

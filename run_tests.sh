@@ -254,6 +254,7 @@ if [ "$unit" = 1 ]; then
 		"$host_dir/viommu_migration_test" "$host_dir/nest_report" \
 		"$host_dir/san/viommu_model_test" \
 		"$host_dir/san/viommu_migration_test" \
+		"$host_dir/san/replay_config" "$host_dir/san/replay_stream" \
 		"$host_dir/nest_migrate"
 fi
 if [ "$mode" = host ]; then
@@ -315,6 +316,13 @@ run_binary()
 	ktap_binary "  " "$nr" "$name" "$out" "$rc"
 }
 
+# The seed corpus of a fuzz target and every crash it ever found.
+fuzz_inputs()
+{
+	ls "$here/tests/fuzz/corpus/$1"/* "$here/tests/fuzz/regressions/$1"/* \
+		2>/dev/null
+}
+
 run_unit()
 {
 	local dir=$host_dir f0=$KTAP_FAIL p0=$KTAP_PASS
@@ -322,7 +330,7 @@ run_unit()
 	nr=$((nr + 1))
 	echo "  KTAP version 1"
 	echo "  # the model and the command lines, no kernel needed"
-	echo "  1..5"
+	echo "  1..7"
 	run_binary 1 viommu_model_test "$dir/unit.out" "$dir/viommu_model_test"
 	run_binary 2 viommu_migration_test "$dir/migration.out" \
 		"$dir/viommu_migration_test"
@@ -330,7 +338,13 @@ run_unit()
 		"$dir/san/viommu_model_test"
 	run_binary 4 viommu_migration_test.asan_ubsan "$dir/migration-san.out" \
 		"$dir/san/viommu_migration_test"
-	run_binary 5 cli_test "$dir/cli.out" \
+	# shellcheck disable=SC2046
+	run_binary 5 fuzz_corpus_config.asan_ubsan "$dir/replay-config.out" \
+		"$dir/san/replay_config" $(fuzz_inputs config)
+	# shellcheck disable=SC2046
+	run_binary 6 fuzz_corpus_stream.asan_ubsan "$dir/replay-stream.out" \
+		"$dir/san/replay_stream" $(fuzz_inputs stream)
+	run_binary 7 cli_test "$dir/cli.out" \
 		"$here/tests/cli_test.sh" "$dir/nest_report" "$dir/nest_migrate"
 	ktap_result "" "$nr" unit "$f0" "$p0"
 }

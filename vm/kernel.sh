@@ -4,7 +4,7 @@
 # Kernel-side artifacts for iommufd-nest: the packages the runner needs,
 # Debian's 6.12 source, the uAPI headers of a tree, and a cached bzImage.
 #
-#   vm/kernel.sh deps [build|vm]    install missing Debian packages
+#   vm/kernel.sh deps [build|vm|fuzz]  install missing Debian packages
 #   vm/kernel.sh source             unpack Debian's source, print its path
 #   vm/kernel.sh headers KDIR       install KDIR's uAPI headers, print the dir
 #   vm/kernel.sh headers-dir KDIR   print where they go, building nothing
@@ -23,6 +23,8 @@ src_tar=/usr/src/$src_pkg.tar.xz
 build_pkgs="gcc make libc6-dev perl xz-utils bc flex bison $src_pkg"
 vm_pkgs="$build_pkgs qemu-system-x86 busybox-static libelf-dev libssl-dev
 	 cpio gzip"
+# fuzz: libFuzzer targets of the model (make fuzz)
+fuzz_pkgs="clang-14 libfuzzer-14-dev"
 
 say() { echo "[kernel] $*" >&2; }
 die() { echo "error: $*" >&2; exit 1; }
@@ -42,6 +44,7 @@ cmd_deps()
 	local want=$build_pkgs missing sudo=
 
 	[ "${1:-vm}" = vm ] && want=$vm_pkgs
+	[ "${1:-vm}" = fuzz ] && want=$fuzz_pkgs
 	command -v dpkg-query >/dev/null ||
 		die "not a Debian system: install by hand: $want"
 	# shellcheck disable=SC2086
