@@ -41,6 +41,8 @@ $(for t in $TOPOLOGIES; do printf '                      %-14s %s\n' "$t" "$(top
                     one (needs two or more topologies); prints the matrix
   --timeout SEC     hard limit for each guest (default 300)
   --jobs N          guests to boot at once (default: the number of CPUs)
+  --kasan           boot a kernel built with KASAN (cached separately) and
+                    with panic_on_warn: any KASAN report or WARN fails
   --bench           run iommufd_nest_bench in guests (default topologies:
                     mock and vtd), one at a time; exit 1 if engine/bare
                     is above $BENCH_LIMIT
@@ -79,6 +81,7 @@ restore=0
 migrate=0
 jobs_max=$(nproc 2>/dev/null || echo 1)
 timings=0
+kasan=0
 bench=0
 kdir_b=
 rounds=3
@@ -98,6 +101,7 @@ while [ $# -gt 0 ]; do
 	--no-unit)	unit=0 ;;
 	--migrate)	migrate=1 ;;
 	--timings)	timings=1 ;;
+	--kasan)	kasan=1 ;;
 	--bench)	bench=1 ;;
 	--compare-kdir)	[ $# -ge 2 ] || die_usage "--compare-kdir needs a DIR"
 			kdir_b=$2; shift ;;
@@ -268,8 +272,13 @@ else
 	# shellcheck disable=SC2046
 	build_tests "$guest_dir" STATIC=1 \
 		$(for b in $guest_bins; do echo "$guest_dir/$b"; done)
-	kernel=$("$here/vm/kernel.sh" bzimage "$kdir" "$here/vm/boot.config" \
-		 "$here/config") || fail_setup "no guest kernel"
+	frags=("$here/vm/boot.config" "$here/config")
+	if [ "$kasan" = 1 ]; then
+		frags+=("$here/vm/kasan.config")
+		GUEST_CMDLINE_EXTRA="panic_on_warn=1 kasan.fault=panic"
+	fi
+	kernel=$("$here/vm/kernel.sh" bzimage "$kdir" "${frags[@]}") ||
+		fail_setup "no guest kernel"
 	initrd=$guest_dir/initramfs.cpio
 	# shellcheck disable=SC2046
 	"$here/vm/initramfs.sh" "$initrd" \
@@ -277,8 +286,8 @@ else
 		"$here"/vm/guest/* || fail_setup "cannot pack the initramfs"
 fi
 if [ -n "$kdir_b" ]; then
-	kernel_b=$("$here/vm/kernel.sh" bzimage "$kdir_b" "$here/vm/boot.config" \
-		   "$here/config") || fail_setup "no guest kernel from $kdir_b"
+	kernel_b=$("$here/vm/kernel.sh" bzimage "$kdir_b" "${frags[@]}") ||
+		fail_setup "no guest kernel from $kdir_b"
 fi
 say "build done in $((SECONDS - t0)) s"
 build_end=$(date +%s.%N)

@@ -17,7 +17,7 @@ boot_guest()
 	local append
 
 	tests=$(echo "${6:-$(topology_tests "$topo")}" | tr ' ' ,)
-	append="console=ttyS0 loglevel=5 panic=-1 nest_run=$tests $(topology_cmdline "$topo")"
+	append="console=ttyS0 loglevel=5 panic=-1 nest_run=$tests $(topology_cmdline "$topo") ${GUEST_CMDLINE_EXTRA:-}"
 	GUEST_PROBLEM=
 	rm -f "$dir"/*.out "$dir"/*.rc
 	mkdir -p "$dir"
