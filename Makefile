@@ -22,7 +22,8 @@ ifeq ($(STATIC),1)
 LDFLAGS += -static
 endif
 
-TEST_GEN_PROGS := iommufd_nest_test iommufd_nest_cdev_test iommufd_nest_migrate_test
+TEST_GEN_PROGS := iommufd_nest_test iommufd_nest_cdev_test iommufd_nest_migrate_test \
+		  iommufd_nest_failnth_test
 UNIT_PROGS := viommu_model_test viommu_migration_test
 MODEL_SRCS := viommu_model.c viommu_migration.c
 ENGINE_SRCS := attach_engine.c attach_migrate.c nest_trace.c backend_mock.c \
@@ -35,6 +36,11 @@ TOOLS := nest_report nest_bind nest_migrate iommufd_nest_bench
 all: $(addprefix $(OUTPUT)/,$(TEST_GEN_PROGS) $(UNIT_PROGS) $(TOOLS))
 
 $(OUTPUT)/iommufd_nest_test: iommufd_nest_test.c $(MODEL_SRCS) \
+		$(ENGINE_SRCS) $(HEADERS) $(KTREE_DEPS)
+	@mkdir -p $(OUTPUT)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
+
+$(OUTPUT)/iommufd_nest_failnth_test: iommufd_nest_failnth_test.c $(MODEL_SRCS) \
 		$(ENGINE_SRCS) $(HEADERS) $(KTREE_DEPS)
 	@mkdir -p $(OUTPUT)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
