@@ -23,7 +23,7 @@ LDFLAGS += -static
 endif
 
 TEST_GEN_PROGS := iommufd_nest_test iommufd_nest_cdev_test iommufd_nest_migrate_test \
-		  iommufd_nest_failnth_test
+		  iommufd_nest_failnth_test iommufd_nest_uapi_test
 UNIT_PROGS := viommu_model_test viommu_migration_test
 MODEL_SRCS := viommu_model.c viommu_migration.c
 ENGINE_SRCS := attach_engine.c attach_migrate.c nest_trace.c backend_mock.c \
@@ -47,6 +47,11 @@ $(OUTPUT)/iommufd_nest_failnth_test: iommufd_nest_failnth_test.c $(MODEL_SRCS) \
 
 $(OUTPUT)/iommufd_nest_migrate_test: iommufd_nest_migrate_test.c $(MODEL_SRCS) \
 		$(ENGINE_SRCS) $(HEADERS) $(KTREE_DEPS)
+	@mkdir -p $(OUTPUT)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
+
+# The bad-input matrix needs only the uAPI and the harness.
+$(OUTPUT)/iommufd_nest_uapi_test: iommufd_nest_uapi_test.c $(KTREE_DEPS)
 	@mkdir -p $(OUTPUT)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
 

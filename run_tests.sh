@@ -265,10 +265,12 @@ if [ "$mode" = host ]; then
 	build_tests "$host_dir" "$host_dir/iommufd_nest_test" \
 		"$host_dir/iommufd_nest_migrate_test" \
 		"$host_dir/iommufd_nest_failnth_test" \
+		"$host_dir/iommufd_nest_uapi_test" \
 		"$host_dir/iommufd_nest_cdev_test" "$host_dir/nest_bind"
 else
 	guest_bins="iommufd_nest_test iommufd_nest_cdev_test"
 	guest_bins="$guest_bins iommufd_nest_migrate_test iommufd_nest_failnth_test"
+	guest_bins="$guest_bins iommufd_nest_uapi_test"
 	guest_bins="$guest_bins nest_bind nest_report"
 	guest_bins="$guest_bins nest_migrate iommufd_nest_bench"
 	# shellcheck disable=SC2046
@@ -368,18 +370,20 @@ run_host()
 	nr=$((nr + 1))
 	echo "  KTAP version 1"
 	echo "  # host $(uname -r)${devices:+, devices ${devices[*]}}"
-	echo "  1..4"
+	echo "  1..5"
 	run_binary 1 iommufd_nest_test "$dir/iommufd_nest_test.out" \
 		"$dir/iommufd_nest_test"
 	run_binary 2 iommufd_nest_migrate_test "$dir/migrate.out" \
 		"$dir/iommufd_nest_migrate_test"
 	run_binary 3 iommufd_nest_failnth_test "$dir/failnth.out" \
 		"$dir/iommufd_nest_failnth_test"
+	run_binary 4 iommufd_nest_uapi_test "$dir/uapi.out" \
+		"$dir/iommufd_nest_uapi_test"
 	if [ ${#devices[@]} -gt 0 ]; then
 		say "lending ${devices[*]} to vfio-pci for the run"
 		lend=("$dir/nest_bind" $force run "${device_args[@]}" --)
 	fi
-	run_binary 4 iommufd_nest_cdev_test "$dir/cdev.out" "${lend[@]}" \
+	run_binary 5 iommufd_nest_cdev_test "$dir/cdev.out" "${lend[@]}" \
 		"$dir/iommufd_nest_cdev_test" "${devices[@]}"
 	ktap_result "" "$nr" host "$f0" "$p0"
 }

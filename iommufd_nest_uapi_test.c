@@ -1,0 +1,1414 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Bad-input matrix for every ioctl of the iommufd nesting flow, on the
+ * kernel's mock IOMMU (CONFIG_IOMMUFD_TEST).  Each row of uapi_cases[] is
+ * one KTAP result "nest_uapi.<case>.exact_errno": a valid argument for one
+ * ioctl, one thing made wrong, the exact errno expected.  After every
+ * case the test proves nothing leaked: the same free object ids, no IOVA
+ * mapped, every fixture object alive and busy, and a teardown that frees
+ * everything down to an empty id space.
+ *
+ * Errnos are those of Debian's 6.12.117.  Where they differ elsewhere:
+ *
+ *   ioctl / input                        6.12.117      elsewhere
+ *   HWPT_ALLOC flag bit 3                EOPNOTSUPP    6.13+: it is
+ *                                                      ALLOC_PASID
+ *   HWPT_ALLOC FAULT_ID_VALID, paging    EOPNOTSUPP    later mainline
+ *                                                      takes it: ENOENT
+ *                                                      for a bad fault_id
+ *   HWPT_INVALIDATE entry_len > PAGE     EINVAL        < 6.12.96: EINVAL
+ *                                                      from the mock
+ *   HWPT_INVALIDATE entry_num > 2^19     EINVAL        < 6.12.96: the
+ *                                                      mock walks it
+ *   GET_HW_INFO flags bit 0              EOPNOTSUPP    later mainline:
+ *                                                      INPUT_TYPE
+ *
+ * Where 6.12 differs from its own uAPI comments:
+ *   HWPT_ALLOC __reserved2 is "must be 0" but never checked; data_uptr
+ *   with DATA_NONE "should be zero" but is ignored; a pt_id that is no
+ *   object gives EINVAL, not ENOENT; driver data (nested data_len,
+ *   invalidation entry_len) longer than the driver's struct is EINVAL even
+ *   when the extra bytes are zero, unlike the ioctl structs (E2BIG only
+ *   for non-zero tails); invalidating a non-nested HWPT is ENOENT.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "iommufd_test.h"
+
+#define OFFSETOFEND(type, m)	(offsetof(type, m) + sizeof(((type *)0)->m))
+
+#define NR_PROBE	8	/* probe IOASes: catches up to 8 leaked ids */
+#define NR_PAD		32	/* freed ids below the stale ones */
+#define MAX_EDITS	4
+#define TAIL		0x5a	/* a non-zero byte past the kernel's struct */
+#define SENTINEL	0x5a5a5a5a5a5a5a5aULL
+
+/* IOVAs inside the mock aperture [2^24, 2^31 - 1] */
+#define PREP_IOVA	MOCK_APERTURE_START
+#define MAP_IOVA	(MOCK_APERTURE_START + (1UL << 20))
+
+/* Objects of the fixture, and ids no object holds. */
+enum uapi_obj {
+	O_IOAS,
+	O_AUTO,		/* the automatic domain dev2 is on */
+	O_PLAIN,	/* paging, dev1 on it */
+	O_PARENT,	/* NEST_PARENT, parent of O_NESTED */
+	O_DIRTY,	/* DIRTY_TRACKING, dev3 on it */
+	O_NESTED,	/* SELFTEST nested on O_PARENT, dev0 on it */
+	O_IDEV0, O_IDEV1, O_IDEV2, O_IDEV3,	/* dev1 has no dirty tracking */
+	O_STDEV0, O_STDEV1, O_STDEV2, O_STDEV3,	/* selftest device handles */
+	O_STALE_IOAS,	/* destroyed, and not reused during a case */
+	O_STALE_NESTED,
+	O_VICTIM,	/* an IOAS made for the case (PREP_VICTIM) */
+	NR_OBJ
+};
+
+/* Addresses an argument field can point at. */
+enum uapi_ptr {
+	P_PAYLOAD,	/* uapi_case.data, at the start of a page */
+	P_UNMAPPED,	/* a munmap'ed page */
+	P_RO,		/* a read-only page */
+	P_MAPBUF,	/* the page IOMMU_IOAS_MAP maps */
+};
+
+enum uapi_val { V_LIT, V_OBJ, V_PTR };
+
+struct uapi_edit {
+	uint16_t off;
+	uint8_t width;		/* 0: no edit */
+	uint8_t kind;		/* enum uapi_val */
+	uint64_t val;
+};
+
+enum uapi_kind {
+	K_IOAS_ALLOC,
+	K_HWPT,		/* IOMMU_HWPT_ALLOC on the IOAS */
+	K_PARENT,	/* the same with NEST_PARENT */
+	K_NESTED,	/* on O_PARENT with IOMMU_HWPT_DATA_SELFTEST */
+	K_HW_INFO,
+	K_INVALIDATE,
+	K_DESTROY,
+	K_MAP,
+	K_UNMAP,
+	K_TEST_CMD,	/* IOMMU_TEST_CMD, op MD_CHECK_REFS of nothing */
+	K_MOCK_DOMAIN,
+	K_MOCK_FLAGS,
+	K_REPLACE,
+	K_CHECK_IOTLB,
+	NR_KIND
+};
+
+enum uapi_place {
+	ARG_NORMAL,
+	ARG_NULL,
+	ARG_READONLY,	/* the kernel cannot write the result back */
+	ARG_PAGE_END,	/* sizeof bytes end where the unmapped page starts */
+};
+
+#define PREP_VICTIM	(1 << 0)
+#define PREP_MAP	(1 << 1)	/* one page mapped at PREP_IOVA */
+#define UNDO_ON_FAIL	(1 << 2)	/* the effect stays despite the errno */
+
+/* One row of the table. */
+struct uapi_case {
+	const char *name;
+	enum uapi_kind kind;
+	int expect;		/* errno, 0: the call must succeed */
+	unsigned int flags;
+	enum uapi_place place;
+	uint32_t size;		/* 0: sizeof the argument */
+	uint8_t trail;		/* fill of bytes past sizeof, up to size */
+	uint32_t data[4];	/* payload at P_PAYLOAD */
+	struct uapi_edit edit[MAX_EDITS];
+	struct uapi_edit out;	/* a field checked after the call */
+};
+
+/* Each case is a variant of the fixture: its only member is the row. */
+FIXTURE_VARIANT(nest_uapi) {
+	struct uapi_case c;
+};
+
+#define EDIT(type, f, k, v) \
+	{ offsetof(type, f), sizeof(((type *)0)->f), (k), (v) }
+#define LIT(type, f, v)	EDIT(type, f, V_LIT, v)
+#define OBJ(type, f, o)	EDIT(type, f, V_OBJ, o)
+#define PTR(type, f, p)	EDIT(type, f, V_PTR, p)
+
+/* Per-struct shorthands, so the table stays one case per line or two. */
+#define IA(f, v)	LIT(struct iommu_ioas_alloc, f, v)
+#define HA(f, v)	LIT(struct iommu_hwpt_alloc, f, v)
+#define HA_O(f, o)	OBJ(struct iommu_hwpt_alloc, f, o)
+#define HA_P(f, p)	PTR(struct iommu_hwpt_alloc, f, p)
+#define HI(f, v)	LIT(struct iommu_hw_info, f, v)
+#define HI_O(f, o)	OBJ(struct iommu_hw_info, f, o)
+#define HI_P(f, p)	PTR(struct iommu_hw_info, f, p)
+#define HV(f, v)	LIT(struct iommu_hwpt_invalidate, f, v)
+#define HV_O(f, o)	OBJ(struct iommu_hwpt_invalidate, f, o)
+#define HV_P(f, p)	PTR(struct iommu_hwpt_invalidate, f, p)
+#define DS(f, v)	LIT(struct iommu_destroy, f, v)
+#define DS_O(f, o)	OBJ(struct iommu_destroy, f, o)
+#define MP(f, v)	LIT(struct iommu_ioas_map, f, v)
+#define MP_O(f, o)	OBJ(struct iommu_ioas_map, f, o)
+#define MP_P(f, p)	PTR(struct iommu_ioas_map, f, p)
+#define UM(f, v)	LIT(struct iommu_ioas_unmap, f, v)
+#define UM_O(f, o)	OBJ(struct iommu_ioas_unmap, f, o)
+#define TC(f, v)	LIT(struct iommu_test_cmd, f, v)
+#define TC_O(f, o)	OBJ(struct iommu_test_cmd, f, o)
+
+#define SZ(type)	sizeof(type)
+#define SZ_MIN(type, last)	OFFSETOFEND(type, last)
+
+#define HWPT_A		struct iommu_hwpt_alloc
+#define HW_INFO		struct iommu_hw_info
+#define INV		struct iommu_hwpt_invalidate
+#define IOAS_MAP	struct iommu_ioas_map
+#define IOAS_UNMAP	struct iommu_ioas_unmap
+#define TEST_CMD	struct iommu_test_cmd
+
+#define PAGE_4K		4096	/* x86: the guest's page size */
+
+static const struct uapi_case uapi_cases[] = {
+	/* ---- IOMMU_IOAS_ALLOC ---- */
+	{ "ioas_alloc_ok", K_IOAS_ALLOC, 0, .place = ARG_NORMAL },
+	{ "ioas_alloc_size_zero", K_IOAS_ALLOC, EINVAL,
+	  .edit = { IA(size, 0) } },
+	{ "ioas_alloc_size_short", K_IOAS_ALLOC, EINVAL,
+	  .size = SZ_MIN(struct iommu_ioas_alloc, out_ioas_id) - 4 },
+	{ "ioas_alloc_size_long_nonzero", K_IOAS_ALLOC, E2BIG,
+	  .size = SZ(struct iommu_ioas_alloc) + 8, .trail = TAIL },
+	{ "ioas_alloc_size_long_zero", K_IOAS_ALLOC, 0,
+	  .size = SZ(struct iommu_ioas_alloc) + 8 },
+	/* the kernel reads the tail to see it is zero: it is not there */
+	{ "ioas_alloc_size_past_mapping", K_IOAS_ALLOC, EFAULT,
+	  .place = ARG_PAGE_END, .size = SZ(struct iommu_ioas_alloc) + 8 },
+	{ "ioas_alloc_flags_bit0", K_IOAS_ALLOC, EOPNOTSUPP,
+	  .edit = { IA(flags, 1) } },
+	{ "ioas_alloc_flags_bit31", K_IOAS_ALLOC, EOPNOTSUPP,
+	  .edit = { IA(flags, 1U << 31) } },
+	{ "ioas_alloc_arg_null", K_IOAS_ALLOC, EFAULT, .place = ARG_NULL },
+	/* the IOAS exists until the id is written back: then it is aborted */
+	{ "ioas_alloc_arg_readonly", K_IOAS_ALLOC, EFAULT,
+	  .place = ARG_READONLY },
+
+	/* ---- IOMMU_HWPT_ALLOC, plain paging HWPT on the IOAS ---- */
+	{ "hwpt_alloc_ok", K_HWPT, 0, .place = ARG_NORMAL },
+	{ "hwpt_alloc_size_short", K_HWPT, EINVAL,
+	  .size = SZ_MIN(HWPT_A, __reserved) - 4 },
+	{ "hwpt_alloc_size_long_nonzero", K_HWPT, E2BIG,
+	  .size = SZ(HWPT_A) + 8, .trail = TAIL },
+	{ "hwpt_alloc_size_long_zero", K_HWPT, 0, .size = SZ(HWPT_A) + 8 },
+	/* the first version of the struct, before data_type */
+	{ "hwpt_alloc_size_v1", K_HWPT, 0,
+	  .size = SZ_MIN(HWPT_A, __reserved) },
+	{ "hwpt_alloc_size_past_mapping", K_HWPT, EFAULT,
+	  .place = ARG_PAGE_END, .size = SZ(HWPT_A) + 8 },
+	{ "hwpt_alloc_reserved", K_HWPT, EOPNOTSUPP,
+	  .edit = { HA(__reserved, 1) } },
+	/* documented "must be 0", but 6.12 never looks at it */
+	{ "hwpt_alloc_reserved2_ignored", K_HWPT, 0,
+	  .edit = { HA(__reserved2, 1) } },
+	/* 6.13+ defines bit 3 as IOMMU_HWPT_ALLOC_PASID */
+	{ "hwpt_alloc_flags_bit3", K_HWPT, EOPNOTSUPP,
+	  .edit = { HA(flags, 1 << 3) } },
+	{ "hwpt_alloc_flags_bit31", K_HWPT, EOPNOTSUPP,
+	  .edit = { HA(flags, 1U << 31) } },
+	/* 6.12: fault reporting only on nested HWPTs */
+	{ "hwpt_alloc_fault_id_on_paging", K_HWPT, EOPNOTSUPP,
+	  .edit = { HA(flags, IOMMU_HWPT_FAULT_ID_VALID) } },
+	{ "hwpt_alloc_dirty_ok", K_HWPT, 0,
+	  .edit = { HA(flags, IOMMU_HWPT_ALLOC_DIRTY_TRACKING) } },
+	{ "hwpt_alloc_dirty_on_no_dirty_dev", K_HWPT, EOPNOTSUPP,
+	  .edit = { HA(flags, IOMMU_HWPT_ALLOC_DIRTY_TRACKING),
+		    HA_O(dev_id, O_IDEV1) } },
+	{ "hwpt_alloc_dev_id_zero", K_HWPT, ENOENT,
+	  .edit = { HA(dev_id, 0) } },
+	{ "hwpt_alloc_dev_id_stale", K_HWPT, ENOENT,
+	  .edit = { HA_O(dev_id, O_STALE_IOAS) } },
+	{ "hwpt_alloc_dev_id_max", K_HWPT, ENOENT,
+	  .edit = { HA(dev_id, UINT32_MAX) } },
+	{ "hwpt_alloc_dev_id_is_ioas", K_HWPT, ENOENT,
+	  .edit = { HA_O(dev_id, O_IOAS) } },
+	{ "hwpt_alloc_dev_id_is_hwpt", K_HWPT, ENOENT,
+	  .edit = { HA_O(dev_id, O_PLAIN) } },
+	{ "hwpt_alloc_dev_id_is_stdev", K_HWPT, ENOENT,
+	  .edit = { HA_O(dev_id, O_STDEV0) } },
+	/* a pt_id that finds no object is EINVAL, not ENOENT */
+	{ "hwpt_alloc_pt_id_zero", K_HWPT, EINVAL,
+	  .edit = { HA(pt_id, 0) } },
+	{ "hwpt_alloc_pt_id_stale", K_HWPT, EINVAL,
+	  .edit = { HA_O(pt_id, O_STALE_IOAS) } },
+	{ "hwpt_alloc_pt_id_max", K_HWPT, EINVAL,
+	  .edit = { HA(pt_id, UINT32_MAX) } },
+	{ "hwpt_alloc_pt_id_is_device", K_HWPT, EINVAL,
+	  .edit = { HA_O(pt_id, O_IDEV0) } },
+	{ "hwpt_alloc_pt_id_is_stdev", K_HWPT, EINVAL,
+	  .edit = { HA_O(pt_id, O_STDEV0) } },
+	{ "hwpt_alloc_data_none_with_len", K_HWPT, EINVAL,
+	  .edit = { HA(data_len, 4), HA_P(data_uptr, P_PAYLOAD) } },
+	/* "should be zero", yet ignored when data_len is 0 */
+	{ "hwpt_alloc_data_none_uptr_ignored", K_HWPT, 0,
+	  .edit = { HA_P(data_uptr, P_UNMAPPED) } },
+	{ "hwpt_alloc_data_type_without_len", K_HWPT, EINVAL,
+	  .edit = { HA(data_type, IOMMU_HWPT_DATA_SELFTEST) } },
+	/* the mock takes no driver data for a paging domain */
+	{ "hwpt_alloc_selftest_data_on_ioas", K_HWPT, EOPNOTSUPP,
+	  .edit = { HA(data_type, IOMMU_HWPT_DATA_SELFTEST), HA(data_len, 4),
+		    HA_P(data_uptr, P_PAYLOAD) } },
+	{ "hwpt_alloc_vtd_data_on_ioas", K_HWPT, EOPNOTSUPP,
+	  .edit = { HA(data_type, IOMMU_HWPT_DATA_VTD_S1),
+		    HA(data_len, sizeof(struct iommu_hwpt_vtd_s1)),
+		    HA_P(data_uptr, P_PAYLOAD) } },
+	{ "hwpt_alloc_arg_null", K_HWPT, EFAULT, .place = ARG_NULL },
+	{ "hwpt_alloc_arg_readonly", K_HWPT, EFAULT, .place = ARG_READONLY },
+
+	/* ---- IOMMU_HWPT_ALLOC with NEST_PARENT ---- */
+	{ "parent_alloc_ok", K_PARENT, 0, .place = ARG_NORMAL },
+	{ "parent_alloc_dirty_ok", K_PARENT, 0,
+	  .edit = { HA(flags, IOMMU_HWPT_ALLOC_NEST_PARENT |
+			      IOMMU_HWPT_ALLOC_DIRTY_TRACKING) } },
+	{ "parent_alloc_flags_bit31", K_PARENT, EOPNOTSUPP,
+	  .edit = { HA(flags, IOMMU_HWPT_ALLOC_NEST_PARENT | 1U << 31) } },
+	{ "parent_alloc_with_fault_id", K_PARENT, EOPNOTSUPP,
+	  .edit = { HA(flags, IOMMU_HWPT_ALLOC_NEST_PARENT |
+			      IOMMU_HWPT_FAULT_ID_VALID) } },
+	{ "parent_alloc_dirty_on_no_dirty_dev", K_PARENT, EOPNOTSUPP,
+	  .edit = { HA(flags, IOMMU_HWPT_ALLOC_NEST_PARENT |
+			      IOMMU_HWPT_ALLOC_DIRTY_TRACKING),
+		    HA_O(dev_id, O_IDEV1) } },
+	{ "parent_alloc_with_selftest_data", K_PARENT, EOPNOTSUPP,
+	  .edit = { HA(data_type, IOMMU_HWPT_DATA_SELFTEST), HA(data_len, 4),
+		    HA_P(data_uptr, P_PAYLOAD) } },
+	/* on a paging HWPT this is a nested request, whose flags are bad */
+	{ "parent_alloc_on_parent", K_PARENT, EOPNOTSUPP,
+	  .edit = { HA_O(pt_id, O_PARENT) } },
+	{ "parent_alloc_on_nested", K_PARENT, EINVAL,
+	  .edit = { HA_O(pt_id, O_NESTED) } },
+	{ "parent_alloc_dev_id_stale", K_PARENT, ENOENT,
+	  .edit = { HA_O(dev_id, O_STALE_IOAS) } },
+	{ "parent_alloc_arg_readonly", K_PARENT, EFAULT,
+	  .place = ARG_READONLY },
+
+	/* ---- IOMMU_HWPT_ALLOC, nested on the parent (SELFTEST data) ---- */
+	{ "nested_alloc_ok", K_NESTED, 0,
+	  .data = { IOMMU_TEST_IOTLB_DEFAULT } },
+	{ "nested_on_plain", K_NESTED, EINVAL,
+	  .edit = { HA_O(pt_id, O_PLAIN) } },
+	{ "nested_on_dirty", K_NESTED, EINVAL,
+	  .edit = { HA_O(pt_id, O_DIRTY) } },
+	{ "nested_on_auto_domain", K_NESTED, EINVAL,
+	  .edit = { HA_O(pt_id, O_AUTO) } },
+	{ "nested_on_nested", K_NESTED, EINVAL,
+	  .edit = { HA_O(pt_id, O_NESTED) } },
+	{ "nested_on_stale", K_NESTED, EINVAL,
+	  .edit = { HA_O(pt_id, O_STALE_NESTED) } },
+	{ "nested_on_device", K_NESTED, EINVAL,
+	  .edit = { HA_O(pt_id, O_IDEV0) } },
+	{ "nested_data_len_zero", K_NESTED, EINVAL,
+	  .edit = { HA(data_len, 0) } },
+	{ "nested_data_len_short", K_NESTED, EINVAL,
+	  .edit = { HA(data_len, 2) } },
+	/* driver data longer than the driver's struct: EINVAL, not E2BIG */
+	{ "nested_data_len_long_nonzero", K_NESTED, EINVAL,
+	  .data = { 0, 1 }, .edit = { HA(data_len, 8) } },
+	{ "nested_data_len_long_zero", K_NESTED, EINVAL,
+	  .edit = { HA(data_len, 8) } },
+	{ "nested_data_len_huge", K_NESTED, EINVAL,
+	  .edit = { HA(data_len, 1 << 20) } },
+	{ "nested_data_uptr_null", K_NESTED, EFAULT,
+	  .edit = { HA(data_uptr, 0) } },
+	{ "nested_data_uptr_unmapped", K_NESTED, EFAULT,
+	  .edit = { HA_P(data_uptr, P_UNMAPPED) } },
+	{ "nested_data_type_none", K_NESTED, EOPNOTSUPP,
+	  .edit = { HA(data_type, IOMMU_HWPT_DATA_NONE), HA(data_len, 0) } },
+	{ "nested_data_type_none_with_len", K_NESTED, EINVAL,
+	  .edit = { HA(data_type, IOMMU_HWPT_DATA_NONE) } },
+	{ "nested_data_type_vtd", K_NESTED, EOPNOTSUPP,
+	  .edit = { HA(data_type, IOMMU_HWPT_DATA_VTD_S1) } },
+	{ "nested_data_type_unknown", K_NESTED, EOPNOTSUPP,
+	  .edit = { HA(data_type, 0xbeef) } },
+	{ "nested_flags_dirty", K_NESTED, EOPNOTSUPP,
+	  .edit = { HA(flags, IOMMU_HWPT_ALLOC_DIRTY_TRACKING) } },
+	{ "nested_flags_nest_parent", K_NESTED, EOPNOTSUPP,
+	  .edit = { HA(flags, IOMMU_HWPT_ALLOC_NEST_PARENT) } },
+	{ "nested_flags_bit31", K_NESTED, EOPNOTSUPP,
+	  .edit = { HA(flags, 1U << 31) } },
+	/* the domain is built first, then the fault lookup fails: abort */
+	{ "nested_fault_id_zero", K_NESTED, ENOENT,
+	  .edit = { HA(flags, IOMMU_HWPT_FAULT_ID_VALID), HA(fault_id, 0) } },
+	{ "nested_fault_id_is_ioas", K_NESTED, ENOENT,
+	  .edit = { HA(flags, IOMMU_HWPT_FAULT_ID_VALID),
+		    HA_O(fault_id, O_IOAS) } },
+	{ "nested_dev_id_zero", K_NESTED, ENOENT,
+	  .edit = { HA(dev_id, 0) } },
+	{ "nested_dev_id_is_ioas", K_NESTED, ENOENT,
+	  .edit = { HA_O(dev_id, O_IOAS) } },
+	{ "nested_reserved", K_NESTED, EOPNOTSUPP,
+	  .edit = { HA(__reserved, 1) } },
+	{ "nested_size_short", K_NESTED, EINVAL,
+	  .size = SZ_MIN(HWPT_A, __reserved) - 4 },
+	/* the parent's reference must come back with the aborted child */
+	{ "nested_arg_readonly", K_NESTED, EFAULT, .place = ARG_READONLY },
+
+	/* ---- IOMMU_GET_HW_INFO ---- */
+	{ "hw_info_ok", K_HW_INFO, 0,
+	  .out = HI(data_len, sizeof(struct iommu_test_hw_info)) },
+	{ "hw_info_size_short", K_HW_INFO, EINVAL,
+	  .size = SZ_MIN(HW_INFO, __reserved) - 4 },
+	{ "hw_info_size_long_nonzero", K_HW_INFO, E2BIG,
+	  .size = SZ(HW_INFO) + 8, .trail = TAIL },
+	{ "hw_info_size_long_zero", K_HW_INFO, 0, .size = SZ(HW_INFO) + 8 },
+	/* before out_capabilities: the kernel must not write past size */
+	{ "hw_info_size_v1", K_HW_INFO, 0,
+	  .size = SZ_MIN(HW_INFO, __reserved),
+	  .edit = { HI(out_capabilities, SENTINEL) },
+	  .out = HI(out_capabilities, SENTINEL) },
+	{ "hw_info_size_past_mapping", K_HW_INFO, EFAULT,
+	  .place = ARG_PAGE_END, .size = SZ(HW_INFO) + 8 },
+	/* later mainline defines bit 0 (IOMMU_HW_INFO_FLAG_INPUT_TYPE) */
+	{ "hw_info_flags_bit0", K_HW_INFO, EOPNOTSUPP,
+	  .edit = { HI(flags, 1) } },
+	{ "hw_info_reserved0", K_HW_INFO, EOPNOTSUPP,
+	  .edit = { HI(__reserved[0], 1) } },
+	{ "hw_info_reserved2", K_HW_INFO, EOPNOTSUPP,
+	  .edit = { HI(__reserved[2], 0x80) } },
+	{ "hw_info_dev_id_zero", K_HW_INFO, ENOENT,
+	  .edit = { HI(dev_id, 0) } },
+	{ "hw_info_dev_id_stale", K_HW_INFO, ENOENT,
+	  .edit = { HI_O(dev_id, O_STALE_IOAS) } },
+	{ "hw_info_dev_id_max", K_HW_INFO, ENOENT,
+	  .edit = { HI(dev_id, UINT32_MAX) } },
+	{ "hw_info_dev_id_is_ioas", K_HW_INFO, ENOENT,
+	  .edit = { HI_O(dev_id, O_IOAS) } },
+	{ "hw_info_dev_id_is_hwpt", K_HW_INFO, ENOENT,
+	  .edit = { HI_O(dev_id, O_PARENT) } },
+	{ "hw_info_dev_id_is_stdev", K_HW_INFO, ENOENT,
+	  .edit = { HI_O(dev_id, O_STDEV0) } },
+	{ "hw_info_data_null", K_HW_INFO, EFAULT,
+	  .edit = { HI(data_uptr, 0) } },
+	{ "hw_info_data_unmapped", K_HW_INFO, EFAULT,
+	  .edit = { HI_P(data_uptr, P_UNMAPPED) } },
+	{ "hw_info_data_readonly", K_HW_INFO, EFAULT,
+	  .edit = { HI_P(data_uptr, P_RO) } },
+	/* a zero-length query is allowed and tells the length */
+	{ "hw_info_data_len_zero", K_HW_INFO, 0,
+	  .edit = { HI(data_len, 0), HI(data_uptr, 0) },
+	  .out = HI(data_len, sizeof(struct iommu_test_hw_info)) },
+	{ "hw_info_data_len_long", K_HW_INFO, 0,
+	  .data = { 1, 2, 3, 4 }, .edit = { HI(data_len, 16) },
+	  .out = HI(data_len, sizeof(struct iommu_test_hw_info)) },
+	{ "hw_info_arg_null", K_HW_INFO, EFAULT, .place = ARG_NULL },
+
+	/* ---- IOMMU_HWPT_INVALIDATE on the nested HWPT ---- */
+	{ "inv_ok", K_INVALIDATE, 0, .out = HV(entry_num, 1) },
+	{ "inv_size_short", K_INVALIDATE, EINVAL,
+	  .size = SZ_MIN(INV, __reserved) - 4 },
+	{ "inv_size_long_nonzero", K_INVALIDATE, E2BIG,
+	  .size = SZ(INV) + 8, .trail = TAIL },
+	{ "inv_size_long_zero", K_INVALIDATE, 0, .size = SZ(INV) + 8,
+	  .out = HV(entry_num, 1) },
+	{ "inv_reserved", K_INVALIDATE, EOPNOTSUPP,
+	  .edit = { HV(__reserved, 1) }, .out = HV(entry_num, 0) },
+	/* the lookup is typed: a paging HWPT is "no such nested HWPT" */
+	{ "inv_hwpt_is_parent", K_INVALIDATE, ENOENT,
+	  .edit = { HV_O(hwpt_id, O_PARENT) }, .out = HV(entry_num, 0) },
+	{ "inv_hwpt_is_ioas", K_INVALIDATE, ENOENT,
+	  .edit = { HV_O(hwpt_id, O_IOAS) } },
+	{ "inv_hwpt_is_device", K_INVALIDATE, ENOENT,
+	  .edit = { HV_O(hwpt_id, O_IDEV0) } },
+	{ "inv_hwpt_zero", K_INVALIDATE, ENOENT,
+	  .edit = { HV(hwpt_id, 0) } },
+	{ "inv_hwpt_stale", K_INVALIDATE, ENOENT,
+	  .edit = { HV_O(hwpt_id, O_STALE_NESTED) } },
+	{ "inv_type_invalid", K_INVALIDATE, EINVAL,
+	  .edit = { HV(data_type, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID) },
+	  .out = HV(entry_num, 0) },
+	{ "inv_type_vtd", K_INVALIDATE, EINVAL,
+	  .edit = { HV(data_type, IOMMU_HWPT_INVALIDATE_DATA_VTD_S1) },
+	  .out = HV(entry_num, 0) },
+	{ "inv_entry_len_zero", K_INVALIDATE, EINVAL,
+	  .edit = { HV(entry_len, 0) }, .out = HV(entry_num, 0) },
+	{ "inv_entry_len_short", K_INVALIDATE, EINVAL,
+	  .edit = { HV(entry_len, 4) }, .out = HV(entry_num, 0) },
+	{ "inv_entry_len_long_nonzero", K_INVALIDATE, EINVAL,
+	  .data = { 0, 0, 1 }, .edit = { HV(entry_len, 12) },
+	  .out = HV(entry_num, 0) },
+	{ "inv_entry_len_long_zero", K_INVALIDATE, EINVAL,
+	  .edit = { HV(entry_len, 12) }, .out = HV(entry_num, 0) },
+	/* bounded since 6.12.96; before, the mock refused it, also EINVAL */
+	{ "inv_entry_len_over_page", K_INVALIDATE, EINVAL,
+	  .edit = { HV(entry_len, PAGE_4K + 8) }, .out = HV(entry_num, 0) },
+	/* bounded since 6.12.96; before, the mock walked the array */
+	{ "inv_entry_num_over_max", K_INVALIDATE, EINVAL,
+	  .edit = { HV(entry_num, (1 << 19) + 1) }, .out = HV(entry_num, 0) },
+	{ "inv_data_null", K_INVALIDATE, EINVAL,
+	  .edit = { HV(data_uptr, 0) }, .out = HV(entry_num, 0) },
+	{ "inv_data_unmapped", K_INVALIDATE, EFAULT,
+	  .edit = { HV_P(data_uptr, P_UNMAPPED) }, .out = HV(entry_num, 0) },
+	{ "inv_entry_flags_unknown", K_INVALIDATE, EOPNOTSUPP,
+	  .data = { 1 << 1 }, .out = HV(entry_num, 0) },
+	{ "inv_entry_iotlb_id_over", K_INVALIDATE, EINVAL,
+	  .data = { 0, MOCK_NESTED_DOMAIN_IOTLB_ID_MAX + 1 },
+	  .out = HV(entry_num, 0) },
+	/* entry_num comes back as the number of entries handled */
+	{ "inv_second_entry_bad", K_INVALIDATE, EINVAL,
+	  .data = { 0, 0, 0, MOCK_NESTED_DOMAIN_IOTLB_ID_MAX + 1 },
+	  .edit = { HV(entry_num, 2) }, .out = HV(entry_num, 1) },
+	/* an empty array probes the data type: pointer and length ignored */
+	{ "inv_empty_ok", K_INVALIDATE, 0,
+	  .edit = { HV(entry_num, 0), HV(entry_len, 0), HV(data_uptr, 0) },
+	  .out = HV(entry_num, 0) },
+	{ "inv_empty_bad_type", K_INVALIDATE, EINVAL,
+	  .edit = { HV(entry_num, 0),
+		    HV(data_type, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID) } },
+	{ "inv_arg_null", K_INVALIDATE, EFAULT, .place = ARG_NULL },
+	{ "inv_arg_readonly", K_INVALIDATE, EFAULT, .place = ARG_READONLY },
+
+	/* ---- IOMMU_DESTROY ---- */
+	{ "destroy_ok", K_DESTROY, 0, .place = ARG_NORMAL },
+	{ "destroy_size_short", K_DESTROY, EINVAL,
+	  .size = SZ_MIN(struct iommu_destroy, id) - 4 },
+	{ "destroy_size_long_nonzero", K_DESTROY, E2BIG,
+	  .size = SZ(struct iommu_destroy) + 8, .trail = TAIL },
+	{ "destroy_size_long_zero", K_DESTROY, 0,
+	  .size = SZ(struct iommu_destroy) + 8 },
+	{ "destroy_id_zero", K_DESTROY, ENOENT, .edit = { DS(id, 0) } },
+	{ "destroy_id_stale", K_DESTROY, ENOENT,
+	  .edit = { DS_O(id, O_STALE_IOAS) } },
+	{ "destroy_id_max", K_DESTROY, ENOENT,
+	  .edit = { DS(id, UINT32_MAX) } },
+	/* ids are allocated below 2^31 */
+	{ "destroy_id_bit31", K_DESTROY, ENOENT,
+	  .edit = { DS(id, 1U << 31) } },
+	{ "destroy_ioas_in_use", K_DESTROY, EBUSY,
+	  .edit = { DS_O(id, O_IOAS) } },
+	{ "destroy_auto_domain_in_use", K_DESTROY, EBUSY,
+	  .edit = { DS_O(id, O_AUTO) } },
+	{ "destroy_plain_attached", K_DESTROY, EBUSY,
+	  .edit = { DS_O(id, O_PLAIN) } },
+	{ "destroy_dirty_attached", K_DESTROY, EBUSY,
+	  .edit = { DS_O(id, O_DIRTY) } },
+	{ "destroy_parent_with_child", K_DESTROY, EBUSY,
+	  .edit = { DS_O(id, O_PARENT) } },
+	{ "destroy_nested_attached", K_DESTROY, EBUSY,
+	  .edit = { DS_O(id, O_NESTED) } },
+	{ "destroy_device_bound", K_DESTROY, EBUSY,
+	  .edit = { DS_O(id, O_IDEV0) } },
+	{ "destroy_arg_null", K_DESTROY, EFAULT, .place = ARG_NULL },
+
+	/* ---- IOMMU_IOAS_MAP ---- */
+	{ "map_ok", K_MAP, 0, .place = ARG_NORMAL },
+	{ "map_size_short", K_MAP, EINVAL,
+	  .size = SZ_MIN(IOAS_MAP, iova) - 4 },
+	{ "map_size_long_nonzero", K_MAP, E2BIG,
+	  .size = SZ(IOAS_MAP) + 8, .trail = TAIL },
+	{ "map_size_long_zero", K_MAP, 0, .size = SZ(IOAS_MAP) + 8 },
+	{ "map_flags_bit3", K_MAP, EOPNOTSUPP,
+	  .edit = { MP(flags, IOMMU_IOAS_MAP_FIXED_IOVA |
+			      IOMMU_IOAS_MAP_READABLE | 1 << 3) } },
+	{ "map_reserved", K_MAP, EOPNOTSUPP,
+	  .edit = { MP(__reserved, 1) } },
+	{ "map_no_prot", K_MAP, EINVAL,
+	  .edit = { MP(flags, IOMMU_IOAS_MAP_FIXED_IOVA) } },
+	{ "map_iova_u64_max", K_MAP, EOVERFLOW,
+	  .edit = { MP(iova, UINT64_MAX) } },
+	{ "map_length_u64_max", K_MAP, EOVERFLOW,
+	  .edit = { MP(length, UINT64_MAX) } },
+	{ "map_length_zero", K_MAP, EINVAL, .edit = { MP(length, 0) } },
+	/* below the mock's IO page size (half a CPU page) */
+	{ "map_length_unaligned", K_MAP, EINVAL,
+	  .edit = { MP(length, 100) } },
+	{ "map_iova_unaligned", K_MAP, EINVAL,
+	  .edit = { MP(iova, MAP_IOVA + 1) } },
+	/* below the aperture: reserved by every domain of the IOAS */
+	{ "map_iova_reserved", K_MAP, EINVAL,
+	  .edit = { MP(iova, PAGE_4K) } },
+	{ "map_iova_in_use", K_MAP, EEXIST, .flags = PREP_MAP,
+	  .edit = { MP(iova, PREP_IOVA) } },
+	{ "map_ioas_zero", K_MAP, ENOENT, .edit = { MP(ioas_id, 0) } },
+	{ "map_ioas_stale", K_MAP, ENOENT,
+	  .edit = { MP_O(ioas_id, O_STALE_IOAS) } },
+	{ "map_ioas_is_hwpt", K_MAP, ENOENT,
+	  .edit = { MP_O(ioas_id, O_PLAIN) } },
+	{ "map_ioas_is_device", K_MAP, ENOENT,
+	  .edit = { MP_O(ioas_id, O_IDEV0) } },
+	/* domains are attached, so the pages are pinned now and fail now */
+	{ "map_uva_null", K_MAP, EFAULT, .edit = { MP(user_va, 0) } },
+	{ "map_uva_unmapped", K_MAP, EFAULT,
+	  .edit = { MP_P(user_va, P_UNMAPPED) } },
+	{ "map_uva_wraps", K_MAP, EOVERFLOW,
+	  .edit = { MP(user_va, -(uint64_t)PAGE_4K),
+		    MP(length, 2 * PAGE_4K) } },
+	{ "map_write_readonly_page", K_MAP, EFAULT,
+	  .edit = { MP_P(user_va, P_RO) } },
+	/* mapped, then the IOVA cannot be written back: the map stays */
+	{ "map_arg_readonly", K_MAP, EFAULT, .place = ARG_READONLY,
+	  .flags = UNDO_ON_FAIL },
+
+	/* ---- IOMMU_IOAS_UNMAP of the page mapped at PREP_IOVA ---- */
+	{ "unmap_ok", K_UNMAP, 0, .out = UM(length, PAGE_4K) },
+	{ "unmap_size_short", K_UNMAP, EINVAL,
+	  .size = SZ_MIN(IOAS_UNMAP, length) - 4 },
+	{ "unmap_size_long_nonzero", K_UNMAP, E2BIG,
+	  .size = SZ(IOAS_UNMAP) + 8, .trail = TAIL },
+	{ "unmap_size_long_zero", K_UNMAP, 0, .size = SZ(IOAS_UNMAP) + 8,
+	  .out = UM(length, PAGE_4K) },
+	{ "unmap_all_ok", K_UNMAP, 0,
+	  .edit = { UM(iova, 0), UM(length, UINT64_MAX) },
+	  .out = UM(length, PAGE_4K) },
+	{ "unmap_ioas_zero", K_UNMAP, ENOENT, .edit = { UM(ioas_id, 0) } },
+	{ "unmap_ioas_stale", K_UNMAP, ENOENT,
+	  .edit = { UM_O(ioas_id, O_STALE_IOAS) } },
+	{ "unmap_ioas_is_hwpt", K_UNMAP, ENOENT,
+	  .edit = { UM_O(ioas_id, O_PLAIN) } },
+	{ "unmap_iova_u64_max", K_UNMAP, EOVERFLOW,
+	  .edit = { UM(iova, UINT64_MAX) } },
+	{ "unmap_length_u64_max", K_UNMAP, EOVERFLOW,
+	  .edit = { UM(length, UINT64_MAX) } },
+	{ "unmap_range_wraps", K_UNMAP, EOVERFLOW,
+	  .edit = { UM(length, UINT64_MAX - 1) } },
+	{ "unmap_length_zero", K_UNMAP, EINVAL, .edit = { UM(length, 0) } },
+	/* a mapping is unmapped whole or not at all */
+	{ "unmap_partial", K_UNMAP, ENOENT,
+	  .edit = { UM(length, PAGE_4K / 2) } },
+	{ "unmap_hole", K_UNMAP, ENOENT, .edit = { UM(iova, MAP_IOVA) } },
+	/* unmapped, then the length cannot be written back */
+	{ "unmap_arg_readonly", K_UNMAP, EFAULT, .place = ARG_READONLY,
+	  .flags = UNDO_ON_FAIL },
+
+	/* ---- IOMMU_TEST_CMD itself ---- */
+	{ "test_cmd_ok", K_TEST_CMD, 0, .place = ARG_NORMAL },
+	{ "test_cmd_size_short", K_TEST_CMD, EINVAL,
+	  .size = SZ_MIN(TEST_CMD, last) - 4 },
+	/* without the padding after "last" */
+	{ "test_cmd_size_min", K_TEST_CMD, 0, .size = SZ_MIN(TEST_CMD, last) },
+	{ "test_cmd_size_long_nonzero", K_TEST_CMD, E2BIG,
+	  .size = SZ(TEST_CMD) + 8, .trail = TAIL },
+	{ "test_cmd_size_long_zero", K_TEST_CMD, 0, .size = SZ(TEST_CMD) + 8 },
+	{ "test_cmd_op_zero", K_TEST_CMD, EOPNOTSUPP, .edit = { TC(op, 0) } },
+	{ "test_cmd_op_unknown", K_TEST_CMD, EOPNOTSUPP,
+	  .edit = { TC(op, 0xffff) } },
+	{ "test_cmd_arg_null", K_TEST_CMD, EFAULT, .place = ARG_NULL },
+
+	/* ---- IOMMU_TEST_OP_MOCK_DOMAIN: a new device on a pt_id ---- */
+	{ "mock_domain_ok", K_MOCK_DOMAIN, 0, .place = ARG_NORMAL },
+	{ "mock_domain_id_zero", K_MOCK_DOMAIN, ENOENT,
+	  .edit = { TC(id, 0) } },
+	{ "mock_domain_id_stale", K_MOCK_DOMAIN, ENOENT,
+	  .edit = { TC_O(id, O_STALE_IOAS) } },
+	{ "mock_domain_id_is_device", K_MOCK_DOMAIN, EINVAL,
+	  .edit = { TC_O(id, O_IDEV0) } },
+	{ "mock_domain_id_is_stdev", K_MOCK_DOMAIN, EINVAL,
+	  .edit = { TC_O(id, O_STDEV0) } },
+	/* bound and attached, then undone when the ids cannot be written */
+	{ "mock_domain_arg_readonly", K_MOCK_DOMAIN, EFAULT,
+	  .place = ARG_READONLY },
+
+	/* ---- IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS ---- */
+	{ "mock_flags_ok", K_MOCK_FLAGS, 0, .place = ARG_NORMAL },
+	{ "mock_flags_unknown", K_MOCK_FLAGS, EINVAL,
+	  .edit = { TC(mock_domain_flags.dev_flags, 1 << 2) } },
+	{ "mock_flags_bit31", K_MOCK_FLAGS, EINVAL,
+	  .edit = { TC(mock_domain_flags.dev_flags, 1U << 31) } },
+	{ "mock_flags_no_dirty_on_dirty", K_MOCK_FLAGS, EINVAL,
+	  .edit = { TC(mock_domain_flags.dev_flags, MOCK_FLAGS_DEVICE_NO_DIRTY),
+		    TC_O(id, O_DIRTY) } },
+
+	/* ---- IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE of dev1 ---- */
+	{ "replace_same_ok", K_REPLACE, 0,
+	  .out = OBJ(TEST_CMD, mock_domain_replace.pt_id, O_PLAIN) },
+	{ "replace_stdev_zero", K_REPLACE, ENOENT, .edit = { TC(id, 0) } },
+	{ "replace_stdev_stale", K_REPLACE, ENOENT,
+	  .edit = { TC_O(id, O_STALE_IOAS) } },
+	{ "replace_stdev_is_device", K_REPLACE, ENOENT,
+	  .edit = { TC_O(id, O_IDEV1) } },
+	{ "replace_stdev_is_ioas", K_REPLACE, ENOENT,
+	  .edit = { TC_O(id, O_IOAS) } },
+	{ "replace_pt_zero", K_REPLACE, ENOENT,
+	  .edit = { TC(mock_domain_replace.pt_id, 0) } },
+	{ "replace_pt_stale", K_REPLACE, ENOENT,
+	  .edit = { TC_O(mock_domain_replace.pt_id, O_STALE_NESTED) } },
+	{ "replace_pt_is_device", K_REPLACE, EINVAL,
+	  .edit = { TC_O(mock_domain_replace.pt_id, O_IDEV0) } },
+	{ "replace_pt_is_stdev", K_REPLACE, EINVAL,
+	  .edit = { TC_O(mock_domain_replace.pt_id, O_STDEV0) } },
+	{ "replace_no_dirty_onto_dirty", K_REPLACE, EINVAL,
+	  .edit = { TC_O(mock_domain_replace.pt_id, O_DIRTY) } },
+
+	/* ---- IOMMU_TEST_OP_MD_CHECK_IOTLB ---- */
+	{ "iotlb_ok", K_CHECK_IOTLB, 0, .place = ARG_NORMAL },
+	{ "iotlb_id_is_parent", K_CHECK_IOTLB, ENOENT,
+	  .edit = { TC_O(id, O_PARENT) } },
+	{ "iotlb_id_is_ioas", K_CHECK_IOTLB, ENOENT,
+	  .edit = { TC_O(id, O_IOAS) } },
+	{ "iotlb_id_zero", K_CHECK_IOTLB, ENOENT, .edit = { TC(id, 0) } },
+	{ "iotlb_id_stale", K_CHECK_IOTLB, ENOENT,
+	  .edit = { TC_O(id, O_STALE_NESTED) } },
+	{ "iotlb_index_over", K_CHECK_IOTLB, EINVAL,
+	  .edit = { TC(check_iotlb.id, MOCK_NESTED_DOMAIN_IOTLB_ID_MAX + 1) } },
+	{ "iotlb_value_wrong", K_CHECK_IOTLB, EINVAL,
+	  .edit = { TC(check_iotlb.iotlb, 0) } },
+};
+
+#define NR_CASES	ARRAY_SIZE(uapi_cases)
+
+/* ---- the fixture ---- */
+
+struct uapi_env {
+	int fd;
+	size_t page;
+	uint8_t *arena;
+	uint32_t id[NR_OBJ];
+	uint32_t probe[NR_PROBE];
+};
+
+FIXTURE(nest_uapi) {
+	struct uapi_env env;
+};
+
+/* Arena pages; the unmapped one has mapped neighbours. */
+enum {
+	PG_ARG,
+	PG_PAYLOAD,
+	PG_MAPBUF,
+	PG_PREPBUF,
+	PG_RO,
+	PG_ARG_END,	/* ARG_PAGE_END puts the argument at its end */
+	PG_HOLE,	/* munmap'ed */
+	PG_GUARD,
+	NR_PAGES
+};
+
+static uint8_t *arena_page(struct uapi_env *env, int pg)
+{
+	return env->arena + pg * env->page;
+}
+
+static const char *errno_name(int err)
+{
+	static const struct { int err; const char *name; } names[] = {
+		{ 0, "0" }, { EINVAL, "EINVAL" }, { ENOENT, "ENOENT" },
+		{ EOPNOTSUPP, "EOPNOTSUPP" }, { E2BIG, "E2BIG" },
+		{ EFAULT, "EFAULT" }, { EBUSY, "EBUSY" },
+		{ EOVERFLOW, "EOVERFLOW" }, { EEXIST, "EEXIST" },
+		{ ENOTTY, "ENOTTY" }, { EPERM, "EPERM" }, { ENOSPC, "ENOSPC" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (names[i].err == err)
+			return names[i].name;
+	return "other";
+}
+
+/* ---- raw calls; each returns 0 or a negative errno ---- */
+
+static int ioas_alloc(int fd, uint32_t *id)
+{
+	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
+
+	if (ioctl(fd, IOMMU_IOAS_ALLOC, &cmd))
+		return -errno;
+	*id = cmd.out_ioas_id;
+	return 0;
+}
+
+static int destroy(int fd, uint32_t id)
+{
+	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
+
+	return ioctl(fd, IOMMU_DESTROY, &cmd) ? -errno : 0;
+}
+
+static int hwpt_alloc(int fd, uint32_t dev_id, uint32_t pt_id, uint32_t flags,
+		      const struct iommu_hwpt_selftest *data, uint32_t *id)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = dev_id,
+		.pt_id = pt_id,
+	};
+
+	if (data) {
+		cmd.data_type = IOMMU_HWPT_DATA_SELFTEST;
+		cmd.data_len = sizeof(*data);
+		cmd.data_uptr = (uintptr_t)data;
+	}
+	if (ioctl(fd, IOMMU_HWPT_ALLOC, &cmd))
+		return -errno;
+	*id = cmd.out_hwpt_id;
+	return 0;
+}
+
+static int test_cmd(int fd, struct iommu_test_cmd *cmd)
+{
+	cmd->size = sizeof(*cmd);
+	return ioctl(fd, IOMMU_TEST_CMD, cmd) ? -errno : 0;
+}
+
+static int mock_dev(int fd, uint32_t pt_id, uint32_t dev_flags,
+		    uint32_t *stdev, uint32_t *idev, uint32_t *hwpt)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
+		.id = pt_id,
+		.mock_domain_flags = { .dev_flags = dev_flags },
+	};
+	int rc = test_cmd(fd, &cmd);
+
+	if (rc)
+		return rc;
+	*stdev = cmd.mock_domain_flags.out_stdev_id;
+	*idev = cmd.mock_domain_flags.out_idev_id;
+	*hwpt = cmd.mock_domain_flags.out_hwpt_id;
+	return 0;
+}
+
+static int mock_replace(int fd, uint32_t stdev, uint32_t pt_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+		.id = stdev,
+		.mock_domain_replace = { .pt_id = pt_id },
+	};
+
+	return test_cmd(fd, &cmd);
+}
+
+static int map_fixed(int fd, uint32_t ioas, void *va, uint64_t len,
+		     uint64_t iova)
+{
+	struct iommu_ioas_map cmd = {
+		.size = sizeof(cmd),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ioas,
+		.user_va = (uintptr_t)va,
+		.length = len,
+		.iova = iova,
+	};
+
+	return ioctl(fd, IOMMU_IOAS_MAP, &cmd) ? -errno : 0;
+}
+
+/* On success *unmapped is the number of bytes that went away. */
+static int unmap(int fd, uint32_t ioas, uint64_t iova, uint64_t len,
+		 uint64_t *unmapped)
+{
+	struct iommu_ioas_unmap cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas,
+		.iova = iova,
+		.length = len,
+	};
+
+	if (ioctl(fd, IOMMU_IOAS_UNMAP, &cmd))
+		return -errno;
+	*unmapped = cmd.length;
+	return 0;
+}
+
+/* The mock answers its test ops only with CONFIG_IOMMUFD_TEST. */
+static int mock_probe(int fd)
+{
+	struct iommu_test_cmd cmd = { .op = IOMMU_TEST_OP_MD_CHECK_REFS };
+
+	return test_cmd(fd, &cmd) == -ENOTTY ? -ENOTTY : 0;
+}
+
+/*
+ * iommufd hands out object ids with xa_alloc(): always the lowest free
+ * one.  The ids NR_PROBE fresh IOASes get are a fingerprint of the low
+ * free ids, which any object a case leaked would change.
+ */
+static int probe_ids(int fd, uint32_t *ids)
+{
+	int i, rc;
+
+	for (i = 0; i < NR_PROBE; i++) {
+		rc = ioas_alloc(fd, &ids[i]);
+		if (rc)
+			return rc;
+	}
+	for (i = NR_PROBE - 1; i >= 0; i--) {
+		rc = destroy(fd, ids[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- the table's own sanity: names are KTAP names, edits fit ---- */
+
+static size_t kind_size(enum uapi_kind kind);
+
+static const char *case_problem(const struct uapi_case *c)
+{
+	size_t size = kind_size(c->kind);
+	const char *p;
+	unsigned int i;
+
+	if (!c->name || !c->name[0])
+		return "no name";
+	for (p = c->name; *p; p++)
+		if (!(*p == '_' || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+			return "name not [A-Za-z0-9_]";
+	for (i = 0; i < NR_CASES; i++)
+		if (&uapi_cases[i] != c && !strcmp(uapi_cases[i].name, c->name))
+			return "name not unique";
+	if (!size)
+		return "unknown kind";
+	for (i = 0; i < MAX_EDITS; i++)
+		if (c->edit[i].off + c->edit[i].width > size)
+			return "edit outside the argument";
+	if (c->out.off + c->out.width > size)
+		return "out check outside the argument";
+	if (c->place == ARG_PAGE_END && c->trail)
+		return "no tail bytes past the mapping";
+	if (c->size > 2 * size + 64)
+		return "size far past the argument buffer";
+	return NULL;
+}
+
+FIXTURE_SETUP(nest_uapi)
+{
+	const struct uapi_case *c = &variant->c;
+	struct uapi_env *env = &self->env;
+	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
+	uint32_t pad[NR_PAD], auto_id, *id = env->id;
+	static const uint32_t dev_flags[] = {
+		0, MOCK_FLAGS_DEVICE_NO_DIRTY, 0, 0
+	};
+	const char *problem = case_problem(c);
+	int i, rc;
+
+	/* a broken table row is a bug with or without an IOMMU */
+	ASSERT_EQ(NULL, problem) TH_LOG("case %s: %s", c->name, problem);
+	env->fd = open("/dev/iommu", O_RDWR);
+	if (env->fd < 0)
+		SKIP(return, "no /dev/iommu (%s): kernel lacks CONFIG_IOMMUFD",
+		     strerror(errno));
+	rc = mock_probe(env->fd);
+	if (rc)
+		SKIP(return, "no mock devices (%s): kernel lacks CONFIG_IOMMUFD_TEST",
+		     strerror(-rc));
+
+	env->page = sysconf(_SC_PAGESIZE);
+	ASSERT_EQ(PAGE_4K, env->page) TH_LOG("the table assumes 4 KiB pages");
+	env->arena = mmap(NULL, NR_PAGES * env->page, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, env->arena);
+	ASSERT_EQ(0, munmap(arena_page(env, PG_HOLE), env->page));
+	memset(arena_page(env, PG_MAPBUF), 0xa5, 2 * env->page);
+	ASSERT_EQ(0, mprotect(arena_page(env, PG_RO), env->page, PROT_READ));
+
+	/* four devices on one automatic domain, then spread out */
+	ASSERT_EQ(0, ioas_alloc(env->fd, &id[O_IOAS]));
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(0, mock_dev(env->fd, id[O_IOAS], dev_flags[i],
+				      &id[O_STDEV0 + i], &id[O_IDEV0 + i],
+				      &auto_id));
+		if (i)
+			ASSERT_EQ(id[O_AUTO], auto_id);
+		id[O_AUTO] = auto_id;
+	}
+	ASSERT_EQ(0, hwpt_alloc(env->fd, id[O_IDEV0], id[O_IOAS], 0, NULL,
+				&id[O_PLAIN]));
+	ASSERT_EQ(0, hwpt_alloc(env->fd, id[O_IDEV0], id[O_IOAS],
+				IOMMU_HWPT_ALLOC_NEST_PARENT, NULL,
+				&id[O_PARENT]));
+	ASSERT_EQ(0, hwpt_alloc(env->fd, id[O_IDEV0], id[O_IOAS],
+				IOMMU_HWPT_ALLOC_DIRTY_TRACKING, NULL,
+				&id[O_DIRTY]));
+	ASSERT_EQ(0, hwpt_alloc(env->fd, id[O_IDEV0], id[O_PARENT], 0, &data,
+				&id[O_NESTED]));
+	ASSERT_EQ(0, mock_replace(env->fd, id[O_STDEV0], id[O_NESTED]));
+	ASSERT_EQ(0, mock_replace(env->fd, id[O_STDEV1], id[O_PLAIN]));
+	ASSERT_EQ(0, mock_replace(env->fd, id[O_STDEV3], id[O_DIRTY]));
+
+	/*
+	 * Stale ids above a block of freed ones: a case's own allocations
+	 * take the lowest free ids, so they never revive a stale id.
+	 */
+	for (i = 0; i < NR_PAD; i++)
+		ASSERT_EQ(0, ioas_alloc(env->fd, &pad[i]));
+	ASSERT_EQ(0, ioas_alloc(env->fd, &id[O_STALE_IOAS]));
+	ASSERT_EQ(0, hwpt_alloc(env->fd, id[O_IDEV0], id[O_PARENT], 0, &data,
+				&id[O_STALE_NESTED]));
+	ASSERT_EQ(0, destroy(env->fd, id[O_STALE_NESTED]));
+	ASSERT_EQ(0, destroy(env->fd, id[O_STALE_IOAS]));
+	for (i = NR_PAD - 1; i >= 0; i--)
+		ASSERT_EQ(0, destroy(env->fd, pad[i]));
+}
+
+FIXTURE_TEARDOWN(nest_uapi)
+{
+	struct uapi_env *env = &self->env;
+
+	/* closing the file frees whatever a failed case left */
+	if (env->fd >= 0)
+		close(env->fd);
+	if (env->arena)
+		munmap(env->arena, NR_PAGES * env->page);
+}
+
+/* ---- per kind: the valid argument, and undoing its success ---- */
+
+static void base_hwpt(struct uapi_env *env, void *arg, uint32_t flags)
+{
+	struct iommu_hwpt_alloc *cmd = arg;
+
+	cmd->flags = flags;
+	cmd->dev_id = env->id[O_IDEV0];
+	cmd->pt_id = env->id[O_IOAS];
+}
+
+static void build_base(struct uapi_env *env, enum uapi_kind kind,
+		       void *arg)
+{
+	uintptr_t payload = (uintptr_t)arena_page(env, PG_PAYLOAD);
+	struct iommu_hwpt_invalidate *inv = arg;
+	struct iommu_ioas_unmap *unmap_cmd = arg;
+	struct iommu_hwpt_alloc *hwpt = arg;
+	struct iommu_ioas_map *map = arg;
+	struct iommu_test_cmd *tc = arg;
+	struct iommu_hw_info *info = arg;
+	uint32_t *id = env->id;
+
+	switch (kind) {
+	case K_IOAS_ALLOC:
+	case NR_KIND:
+		break;
+	case K_HWPT:
+		base_hwpt(env, arg, 0);
+		break;
+	case K_PARENT:
+		base_hwpt(env, arg, IOMMU_HWPT_ALLOC_NEST_PARENT);
+		break;
+	case K_NESTED:
+		base_hwpt(env, arg, 0);
+		hwpt->pt_id = id[O_PARENT];
+		hwpt->data_type = IOMMU_HWPT_DATA_SELFTEST;
+		hwpt->data_len = sizeof(struct iommu_hwpt_selftest);
+		hwpt->data_uptr = payload;
+		break;
+	case K_HW_INFO:
+		info->dev_id = id[O_IDEV0];
+		info->data_len = sizeof(struct iommu_test_hw_info);
+		info->data_uptr = payload;
+		break;
+	case K_INVALIDATE:
+		inv->hwpt_id = id[O_NESTED];
+		inv->data_uptr = payload;
+		inv->data_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST;
+		inv->entry_len = sizeof(struct iommu_hwpt_invalidate_selftest);
+		inv->entry_num = 1;
+		break;
+	case K_DESTROY:
+		((struct iommu_destroy *)arg)->id = id[O_VICTIM];
+		break;
+	case K_MAP:
+		map->flags = IOMMU_IOAS_MAP_FIXED_IOVA |
+			     IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
+		map->ioas_id = id[O_IOAS];
+		map->user_va = (uintptr_t)arena_page(env, PG_MAPBUF);
+		map->length = env->page;
+		map->iova = MAP_IOVA;
+		break;
+	case K_UNMAP:
+		unmap_cmd->ioas_id = id[O_IOAS];
+		unmap_cmd->iova = PREP_IOVA;
+		unmap_cmd->length = env->page;
+		break;
+	case K_TEST_CMD:
+		/* the reference count of an empty range: touches nothing */
+		tc->op = IOMMU_TEST_OP_MD_CHECK_REFS;
+		break;
+	case K_MOCK_DOMAIN:
+		tc->op = IOMMU_TEST_OP_MOCK_DOMAIN;
+		tc->id = id[O_IOAS];
+		break;
+	case K_MOCK_FLAGS:
+		tc->op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS;
+		tc->id = id[O_IOAS];
+		break;
+	case K_REPLACE:
+		/* onto the HWPT dev1 is on already: a no-op */
+		tc->op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE;
+		tc->id = id[O_STDEV1];
+		tc->mock_domain_replace.pt_id = id[O_PLAIN];
+		break;
+	case K_CHECK_IOTLB:
+		tc->op = IOMMU_TEST_OP_MD_CHECK_IOTLB;
+		tc->id = id[O_NESTED];
+		tc->check_iotlb.id = 0;
+		tc->check_iotlb.iotlb = IOMMU_TEST_IOTLB_DEFAULT;
+		break;
+	}
+}
+
+static const struct {
+	const char *ioctl;
+	unsigned long request;
+	size_t size;
+	unsigned int prep;
+} kinds[NR_KIND] = {
+	[K_IOAS_ALLOC] = { "IOMMU_IOAS_ALLOC", IOMMU_IOAS_ALLOC,
+			   sizeof(struct iommu_ioas_alloc) },
+	[K_HWPT] = { "IOMMU_HWPT_ALLOC", IOMMU_HWPT_ALLOC, sizeof(HWPT_A) },
+	[K_PARENT] = { "IOMMU_HWPT_ALLOC", IOMMU_HWPT_ALLOC, sizeof(HWPT_A) },
+	[K_NESTED] = { "IOMMU_HWPT_ALLOC", IOMMU_HWPT_ALLOC, sizeof(HWPT_A) },
+	[K_HW_INFO] = { "IOMMU_GET_HW_INFO", IOMMU_GET_HW_INFO,
+			sizeof(HW_INFO) },
+	[K_INVALIDATE] = { "IOMMU_HWPT_INVALIDATE", IOMMU_HWPT_INVALIDATE,
+			   sizeof(INV) },
+	[K_DESTROY] = { "IOMMU_DESTROY", IOMMU_DESTROY,
+			sizeof(struct iommu_destroy), PREP_VICTIM },
+	[K_MAP] = { "IOMMU_IOAS_MAP", IOMMU_IOAS_MAP, sizeof(IOAS_MAP) },
+	[K_UNMAP] = { "IOMMU_IOAS_UNMAP", IOMMU_IOAS_UNMAP, sizeof(IOAS_UNMAP),
+		      PREP_MAP },
+	[K_TEST_CMD] = { "IOMMU_TEST_CMD", IOMMU_TEST_CMD, sizeof(TEST_CMD) },
+	[K_MOCK_DOMAIN] = { "IOMMU_TEST_OP_MOCK_DOMAIN", IOMMU_TEST_CMD,
+			    sizeof(TEST_CMD) },
+	[K_MOCK_FLAGS] = { "IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS", IOMMU_TEST_CMD,
+			   sizeof(TEST_CMD) },
+	[K_REPLACE] = { "IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE", IOMMU_TEST_CMD,
+			sizeof(TEST_CMD) },
+	[K_CHECK_IOTLB] = { "IOMMU_TEST_OP_MD_CHECK_IOTLB", IOMMU_TEST_CMD,
+			    sizeof(TEST_CMD) },
+};
+
+static size_t kind_size(enum uapi_kind kind)
+{
+	return kind < NR_KIND ? kinds[kind].size : 0;
+}
+
+/*
+ * Undo what a successful call (or, with UNDO_ON_FAIL, a failed one that
+ * still had its effect) did, proving the effect is there: 0 or -errno.
+ */
+static int undo(struct uapi_env *env, enum uapi_kind kind,
+		const void *arg)
+{
+	const struct iommu_ioas_map *map = arg;
+	const struct iommu_test_cmd *tc = arg;
+	uint64_t gone = 0;
+	int rc;
+
+	switch (kind) {
+	case K_IOAS_ALLOC:
+		return destroy(env->fd,
+			       ((const struct iommu_ioas_alloc *)arg)->out_ioas_id);
+	case K_HWPT:
+	case K_PARENT:
+	case K_NESTED:
+		return destroy(env->fd,
+			       ((const struct iommu_hwpt_alloc *)arg)->out_hwpt_id);
+	case K_DESTROY:
+		/* the victim must be gone */
+		rc = destroy(env->fd, env->id[O_VICTIM]);
+		return rc == -ENOENT ? 0 : rc ? rc : -EEXIST;
+	case K_MAP:
+		rc = unmap(env->fd, env->id[O_IOAS], map->iova, map->length,
+			   &gone);
+		return rc ? rc : gone == map->length ? 0 : -ERANGE;
+	case K_UNMAP:
+		/* the prepared page must be gone */
+		rc = unmap(env->fd, env->id[O_IOAS], PREP_IOVA, env->page,
+			   &gone);
+		return rc == -ENOENT ? 0 : rc ? rc : -EEXIST;
+	case K_MOCK_DOMAIN:
+	case K_MOCK_FLAGS:
+		return destroy(env->fd, tc->mock_domain.out_stdev_id);
+	default:
+		return 0;
+	}
+}
+
+static uint64_t edit_value(struct uapi_env *env,
+			   const struct uapi_edit *e)
+{
+	static const int ptr_page[] = {
+		[P_PAYLOAD] = PG_PAYLOAD,
+		[P_UNMAPPED] = PG_HOLE,
+		[P_RO] = PG_RO,
+		[P_MAPBUF] = PG_MAPBUF,
+	};
+
+	switch (e->kind) {
+	case V_OBJ:
+		return env->id[e->val];
+	case V_PTR:
+		return (uintptr_t)arena_page(env, ptr_page[e->val]);
+	default:
+		return e->val;
+	}
+}
+
+static void put_field(uint8_t *arg, const struct uapi_edit *e, uint64_t v)
+{
+	uint8_t v8 = v;
+	uint16_t v16 = v;
+	uint32_t v32 = v;
+
+	switch (e->width) {
+	case 1:
+		memcpy(arg + e->off, &v8, 1);
+		break;
+	case 2:
+		memcpy(arg + e->off, &v16, 2);
+		break;
+	case 4:
+		memcpy(arg + e->off, &v32, 4);
+		break;
+	case 8:
+		memcpy(arg + e->off, &v, 8);
+		break;
+	}
+}
+
+static uint64_t get_field(const uint8_t *arg, const struct uapi_edit *e)
+{
+	uint8_t v8 = 0;
+	uint16_t v16 = 0;
+	uint32_t v32 = 0;
+	uint64_t v = 0;
+
+	switch (e->width) {
+	case 1:
+		memcpy(&v8, arg + e->off, 1);
+		return v8;
+	case 2:
+		memcpy(&v16, arg + e->off, 2);
+		return v16;
+	case 4:
+		memcpy(&v32, arg + e->off, 4);
+		return v32;
+	default:
+		memcpy(&v, arg + e->off, 8);
+		return v;
+	}
+}
+
+/* ---- after the case: nothing leaked, the fixture as it was ---- */
+
+static int ioas_alive(int fd, uint32_t id)
+{
+	struct iommu_option cmd = {
+		.size = sizeof(cmd),
+		.option_id = IOMMU_OPTION_HUGE_PAGES,
+		.op = IOMMU_OPTION_OP_GET,
+		.object_id = id,
+	};
+
+	return ioctl(fd, IOMMU_OPTION, &cmd) ? -errno : 0;
+}
+
+static int paging_alive(int fd, uint32_t id)
+{
+	/* checking no IOVA of a paging mock domain: only the type counts */
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MD_CHECK_MAP,
+		.id = id,
+	};
+
+	return test_cmd(fd, &cmd);
+}
+
+static int nested_alive(int fd, uint32_t id)
+{
+	struct iommu_hwpt_invalidate cmd = {
+		.size = sizeof(cmd),
+		.hwpt_id = id,
+		.data_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+	};
+
+	return ioctl(fd, IOMMU_HWPT_INVALIDATE, &cmd) ? -errno : 0;
+}
+
+static int device_alive(int fd, uint32_t id)
+{
+	struct iommu_hw_info cmd = { .size = sizeof(cmd), .dev_id = id };
+
+	return ioctl(fd, IOMMU_GET_HW_INFO, &cmd) ? -errno : 0;
+}
+
+/* What every case must leave as it found it. */
+static const struct {
+	enum uapi_obj obj;
+	const char *name;
+	int (*alive)(int fd, uint32_t id);	/* 0: there, of its type */
+} fixture_objs[] = {
+	{ O_IOAS, "IOAS", ioas_alive },
+	{ O_AUTO, "automatic domain", paging_alive },
+	{ O_PLAIN, "plain HWPT", paging_alive },
+	{ O_PARENT, "parent HWPT", paging_alive },
+	{ O_DIRTY, "dirty-tracking HWPT", paging_alive },
+	{ O_NESTED, "nested HWPT", nested_alive },
+	{ O_IDEV0, "device 0", device_alive },
+	{ O_IDEV1, "device 1", device_alive },
+	{ O_IDEV2, "device 2", device_alive },
+	{ O_IDEV3, "device 3", device_alive },
+};
+
+/* Where each device sits. */
+static const struct {
+	enum uapi_obj stdev;
+	enum uapi_obj pt;
+} fixture_devs[] = {
+	{ O_STDEV0, O_NESTED },
+	{ O_STDEV1, O_PLAIN },
+	{ O_STDEV2, O_AUTO },
+	{ O_STDEV3, O_DIRTY },
+};
+
+/* Each object free once the ones before it are gone. */
+static const enum uapi_obj teardown[] = {
+	O_STDEV0, O_NESTED, O_PARENT, O_STDEV1, O_PLAIN, O_STDEV3, O_DIRTY,
+	O_STDEV2, O_IOAS,
+};
+
+TEST_F(nest_uapi, exact_errno)
+{
+	const struct uapi_case *c = &variant->c;
+	struct uapi_env *env = &self->env;
+	size_t size = kinds[c->kind].size;
+	uint32_t after[NR_PROBE], first = 0;
+	unsigned int flags = c->flags | kinds[c->kind].prep;
+	uint8_t *arg, *buf = arena_page(env, PG_ARG);
+	unsigned char vec;
+	uint64_t gone = 0;
+	int i, rc, err;
+
+	ASSERT_EQ(0, probe_ids(env->fd, env->probe));
+	if (flags & PREP_VICTIM)
+		ASSERT_EQ(0, ioas_alloc(env->fd, &env->id[O_VICTIM]));
+	if (flags & PREP_MAP)
+		ASSERT_EQ(0, map_fixed(env->fd, env->id[O_IOAS],
+				       arena_page(env, PG_PREPBUF), env->page,
+				       PREP_IOVA));
+
+	/* the argument: valid, then made wrong */
+	arg = c->place == ARG_PAGE_END ?
+	      arena_page(env, PG_HOLE) - size : buf;
+	memset(buf, 0, env->page);
+	memset(arena_page(env, PG_ARG_END), 0, env->page);
+	memset(arena_page(env, PG_PAYLOAD), 0, env->page);
+	memcpy(arena_page(env, PG_PAYLOAD), c->data, sizeof(c->data));
+	build_base(env, c->kind, arg);
+	*(uint32_t *)arg = c->size ? c->size : size;
+	if (c->trail && c->size > size)
+		arg[c->size - 1] = c->trail;
+	for (i = 0; i < MAX_EDITS && c->edit[i].width; i++)
+		put_field(arg, &c->edit[i], edit_value(env, &c->edit[i]));
+	/* the hole must still be a hole, or EFAULT cases prove nothing */
+	ASSERT_EQ(-1, mincore(arena_page(env, PG_HOLE), env->page, &vec));
+	ASSERT_EQ(ENOMEM, errno);
+
+	if (c->place == ARG_READONLY)
+		ASSERT_EQ(0, mprotect(buf, env->page, PROT_READ));
+	rc = ioctl(env->fd, kinds[c->kind].request,
+		   c->place == ARG_NULL ? NULL : arg);
+	err = rc ? errno : 0;
+	if (c->place == ARG_READONLY)
+		ASSERT_EQ(0, mprotect(buf, env->page, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(rc ? -1 : 0, rc);
+	ASSERT_EQ(c->expect, err)
+		TH_LOG("%s: %s returned %s (%d), expected %s (%d)", c->name,
+		       kinds[c->kind].ioctl, errno_name(err), err,
+		       errno_name(c->expect), c->expect);
+	if (c->out.width)
+		ASSERT_EQ(edit_value(env, &c->out), get_field(arg, &c->out))
+			TH_LOG("%s: field at offset %u after the call",
+			       c->name, c->out.off);
+
+	if (!err || (c->flags & UNDO_ON_FAIL))
+		ASSERT_EQ(0, undo(env, c->kind, arg))
+			TH_LOG("%s: the call's effect is not there to undo",
+			       c->name);
+	if (flags & PREP_MAP) {
+		rc = unmap(env->fd, env->id[O_IOAS], PREP_IOVA, env->page,
+			   &gone);
+		ASSERT_TRUE(rc == 0 || rc == -ENOENT);
+	}
+	if (flags & PREP_VICTIM) {
+		rc = destroy(env->fd, env->id[O_VICTIM]);
+		ASSERT_TRUE(rc == 0 || rc == -ENOENT);
+	}
+
+	/* nothing leaked: the same free ids, and no IOVA left mapped */
+	ASSERT_EQ(0, probe_ids(env->fd, after));
+	ASSERT_EQ(0, memcmp(env->probe, after, sizeof(after)))
+		TH_LOG("%s: the free ids changed (first %u, was %u): an object leaked",
+		       c->name, after[0], env->probe[0]);
+	ASSERT_EQ(0, unmap(env->fd, env->id[O_IOAS], 0, UINT64_MAX, &gone));
+	ASSERT_EQ(0, gone) TH_LOG("%s: %llu bytes of IOVA left mapped",
+				  c->name, (unsigned long long)gone);
+
+	/* every fixture object is there, of its type, and still in use */
+	for (i = 0; i < ARRAY_SIZE(fixture_objs); i++) {
+		uint32_t id = env->id[fixture_objs[i].obj];
+
+		ASSERT_EQ(0, fixture_objs[i].alive(env->fd, id))
+			TH_LOG("%s: the %s (id %u) is gone", c->name,
+			       fixture_objs[i].name, id);
+		ASSERT_EQ(-EBUSY, destroy(env->fd, id))
+			TH_LOG("%s: the %s (id %u) is not in use any more",
+			       c->name, fixture_objs[i].name, id);
+	}
+	/* a replace onto the HWPT a device is on is a no-op */
+	for (i = 0; i < ARRAY_SIZE(fixture_devs); i++)
+		ASSERT_EQ(0, mock_replace(env->fd, env->id[fixture_devs[i].stdev],
+					  env->id[fixture_devs[i].pt]))
+			TH_LOG("%s: device handle %u left HWPT %u", c->name,
+			       env->id[fixture_devs[i].stdev],
+			       env->id[fixture_devs[i].pt]);
+
+	/*
+	 * No reference leaked either: the teardown in dependency order
+	 * succeeds at every step and leaves no object at all.
+	 */
+	for (i = 0; i < ARRAY_SIZE(teardown); i++)
+		ASSERT_EQ(0, destroy(env->fd, env->id[teardown[i]]))
+			TH_LOG("%s: teardown step %d (id %u)", c->name, i,
+			       env->id[teardown[i]]);
+	/* the automatic domain and the devices went with their handles */
+	ASSERT_EQ(-ENOENT, destroy(env->fd, env->id[O_AUTO]));
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(-ENOENT, destroy(env->fd, env->id[O_IDEV0 + i]));
+	ASSERT_EQ(0, ioas_alloc(env->fd, &first));
+	ASSERT_EQ(1, first) TH_LOG("%s: objects outlived the teardown",
+				   c->name);
+	ASSERT_EQ(0, destroy(env->fd, first));
+}
+
+/*
+ * One fixture variant per row of uapi_cases[], registered the way
+ * FIXTURE_VARIANT_ADD() does, so every case is its own KTAP result.
+ */
+static struct __fixture_variant_metadata uapi_variants[NR_CASES];
+
+static void __attribute__((constructor(KSELFTEST_PRIO_TEST)))
+register_uapi_cases(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_CASES; i++) {
+		uapi_variants[i].name = uapi_cases[i].name;
+		uapi_variants[i].data = &uapi_cases[i];
+		__register_fixture_variant(&_nest_uapi_fixture_object,
+					   &uapi_variants[i]);
+	}
+}
+
+TEST_HARNESS_MAIN
