@@ -159,8 +159,13 @@ fuzz: $(addprefix $(OUTPUT)/fuzz/fuzz_,$(FUZZ_TARGETS))
 model-test: $(OUTPUT)/viommu_model_test
 	$(OUTPUT)/viommu_model_test
 
+# The KTAP must also parse with prove, and the JUnit XML with xmllint.
 check:
-	$(SRC)/run_tests.sh --vm --topology all --migrate
+	@mkdir -p $(OUTPUT)
+	bash -c 'set -o pipefail; $(SRC)/run_tests.sh --vm --topology all --migrate \
+		--junit $(OUTPUT)/junit.xml | tee $(OUTPUT)/check.ktap'
+	@prove -e cat $(OUTPUT)/check.ktap >$(OUTPUT)/prove.log 2>&1 || \
+		{ cat $(OUTPUT)/prove.log; echo "error: prove rejects the KTAP"; exit 1; }
 
 CHECKPATCH_FILES := $(wildcard $(SRC)/*.c $(SRC)/*.h $(SRC)/tests/*.c $(SRC)/tests/fuzz/*.c)
 checkpatch: $(KDIR)/Makefile

@@ -40,6 +40,8 @@ $(for t in $TOPOLOGIES; do printf '                      %-14s %s\n' "$t" "$(top
                     config in each topology and load it in every other
                     one (needs two or more topologies); prints the matrix
   --timeout SEC     hard limit for each guest (default 300)
+  --junit FILE      also write the results as JUnit XML to FILE (checked
+                    by parsing it back with xmllint)
   --jobs N          guests to boot at once (default: the number of CPUs)
   --kasan           boot a kernel built with KASAN (cached separately) and
                     with panic_on_warn: any KASAN report or WARN fails
@@ -86,8 +88,13 @@ bench=0
 kdir_b=
 rounds=3
 
+all_args=("$@")
+junit=
 while [ $# -gt 0 ]; do
 	case "$1" in
+	--junit)	[ $# -ge 2 ] || die_usage "--junit needs a FILE"
+			junit=$2; shift ;;
+	--junit=*)	junit=${1#*=} ;;
 	--vm)		mode=vm ;;
 	--host)		mode=host ;;
 	--topology)	[ $# -ge 2 ] || die_usage "--topology needs a NAME"
@@ -126,6 +133,34 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
+
+# --junit: run as usual, keeping the KTAP, then convert and check it.
+if [ -n "$junit" ]; then
+	( : >"$junit" ) 2>/dev/null || die_usage "--junit $junit: cannot write there"
+	rest=()
+	skip=0
+	for a in "${all_args[@]}"; do
+		if [ "$skip" = 1 ]; then
+			skip=0
+		elif [ "$a" = --junit ]; then
+			skip=1
+		elif [ "${a#--junit=}" = "$a" ]; then
+			rest+=("$a")
+		fi
+	done
+	ktap=$(mktemp)
+	trap 'rm -f "$ktap"' EXIT
+	"$0" "${rest[@]}" | tee "$ktap"
+	rc=${PIPESTATUS[0]}
+	"$here/lib/junit.sh" "$ktap" "$junit" || exit 1
+	want=$(sed -n 's/^totals: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$ktap" | awk '{ print $1 + $2 + $3 }')
+	got=$(xmllint --xpath 'count(//testcase)' "$junit" 2>/dev/null) ||
+		{ echo "error: $junit does not parse as XML" >&2; exit 1; }
+	[ "$got" = "${want:-0}" ] ||
+		{ echo "error: $junit has $got testcases, the KTAP totals say ${want:-0}" >&2; exit 1; }
+	say "JUnit XML: $junit ($got testcases)"
+	exit "$rc"
+fi
 
 if [ -n "${IOMMUFD_NEST_BDF:-}" ]; then
 	IFS=, read -r -a env_bdfs <<<"$IOMMUFD_NEST_BDF"

@@ -20,7 +20,7 @@ src_pkg=linux-source-6.12
 src_tar=/usr/src/$src_pkg.tar.xz
 
 # build: compile the tests against a tree; vm: also build and boot a kernel
-build_pkgs="gcc make libc6-dev perl xz-utils bc flex bison $src_pkg"
+build_pkgs="gcc make libc6-dev perl xz-utils bc flex bison libxml2-utils $src_pkg"
 vm_pkgs="$build_pkgs qemu-system-x86 busybox-static libelf-dev libssl-dev
 	 cpio gzip"
 # fuzz: libFuzzer targets of the model (make fuzz)
