@@ -35,6 +35,15 @@ TOOLS := nest_report nest_bind nest_migrate iommufd_nest_bench
 
 all: $(addprefix $(OUTPUT)/,$(TEST_GEN_PROGS) $(UNIT_PROGS) $(TOOLS))
 
+# Programs that need the iommufd nesting uAPI (Linux 6.8+ headers, with
+# IOMMU_HWPT_INVALIDATE).  Against older headers, such as Debian 12's 6.1
+# linux-libc-dev (make KHDR_DIR=/usr/include), each is built from
+# tests/no_uapi.c instead: a test that SKIPs, or a tool that says why,
+# both with exit 4.
+UAPI_PROGS := $(TEST_GEN_PROGS) nest_report nest_migrate iommufd_nest_bench
+NEST_UAPI := $(shell grep -qs IOMMU_HWPT_INVALIDATE $(KHDR_DIR)/linux/iommufd.h && echo yes)
+
+ifeq ($(NEST_UAPI),yes)
 $(OUTPUT)/iommufd_nest_test: iommufd_nest_test.c $(MODEL_SRCS) \
 		$(ENGINE_SRCS) $(HEADERS) $(KTREE_DEPS)
 	@mkdir -p $(OUTPUT)
@@ -59,6 +68,27 @@ $(OUTPUT)/iommufd_nest_cdev_test: iommufd_nest_cdev_test.c $(MODEL_SRCS) \
 		edu.c $(ENGINE_SRCS) $(HEADERS) $(KTREE_DEPS)
 	@mkdir -p $(OUTPUT)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
+
+$(OUTPUT)/nest_report: nest_report.c $(MODEL_SRCS) $(ENGINE_SRCS) \
+		$(HEADERS) $(KTREE_DEPS)
+	@mkdir -p $(OUTPUT)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
+
+$(OUTPUT)/iommufd_nest_bench: iommufd_nest_bench.c $(MODEL_SRCS) \
+		$(ENGINE_SRCS) $(HEADERS) $(KTREE_DEPS)
+	@mkdir -p $(OUTPUT)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
+
+$(OUTPUT)/nest_migrate: nest_migrate.c $(MODEL_SRCS) $(ENGINE_SRCS) \
+		$(HEADERS) $(KTREE_DEPS)
+	@mkdir -p $(OUTPUT)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
+else
+$(addprefix $(OUTPUT)/,$(UAPI_PROGS)): tests/no_uapi.c $(KTREE_DEPS)
+	@mkdir -p $(OUTPUT)
+	$(CC) $(CFLAGS) -DPROG='"$(notdir $@)"' \
+		-DHEADERS='"$(KHDR_DIR)"' -o $@ $< $(LDFLAGS)
+endif
 
 $(OUTPUT)/nest_bind: nest_bind.c pci_sysfs.c $(HEADERS)
 	@mkdir -p $(OUTPUT)
@@ -92,21 +122,6 @@ $(OUTPUT)/san/viommu_migration_test: tests/viommu_migration_test.c \
 	$(CC) -I$(SRC) -I$(KDIR)/tools/testing/selftests $(CFLAGS) $(SAN_FLAGS) \
 		-o $@ $(filter %.c,$^)
 
-$(OUTPUT)/nest_report: nest_report.c $(MODEL_SRCS) $(ENGINE_SRCS) \
-		$(HEADERS) $(KTREE_DEPS)
-	@mkdir -p $(OUTPUT)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
-
-$(OUTPUT)/iommufd_nest_bench: iommufd_nest_bench.c $(MODEL_SRCS) \
-		$(ENGINE_SRCS) $(HEADERS) $(KTREE_DEPS)
-	@mkdir -p $(OUTPUT)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
-
-$(OUTPUT)/nest_migrate: nest_migrate.c $(MODEL_SRCS) $(ENGINE_SRCS) \
-		$(HEADERS) $(KTREE_DEPS)
-	@mkdir -p $(OUTPUT)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
-
 ifeq ($(KDIR),$(DEFAULT_KDIR))
 $(KDIR)/Makefile:
 	$(SRC)/vm/kernel.sh deps build
@@ -117,7 +132,7 @@ $(KDIR)/Makefile:
 	@exit 1
 endif
 
-$(KHDR_DIR)/linux/types.h: $(KDIR)/Makefile
+$(KHDR_DIR)/linux/types.h: | $(KDIR)/Makefile
 	$(SRC)/vm/kernel.sh headers $(KDIR) >/dev/null
 
 # Fuzzing the model's parsers (libFuzzer, clang-14): make fuzz FUZZ_SECONDS=N

@@ -378,7 +378,7 @@ run_unit()
 	nr=$((nr + 1))
 	echo "  KTAP version 1"
 	echo "  # the model and the command lines, no kernel needed"
-	echo "  1..7"
+	echo "  1..8"
 	run_binary 1 viommu_model_test "$dir/unit.out" "$dir/viommu_model_test"
 	run_binary 2 viommu_migration_test "$dir/migration.out" \
 		"$dir/viommu_migration_test"
@@ -392,7 +392,9 @@ run_unit()
 	# shellcheck disable=SC2046
 	run_binary 6 fuzz_corpus_stream.asan_ubsan "$dir/replay-stream.out" \
 		"$dir/san/replay_stream" $(fuzz_inputs stream)
-	run_binary 7 cli_test "$dir/cli.out" \
+	run_binary 7 old_headers_test "$dir/old-headers.out" \
+		"$here/tests/old_headers_test.sh" "$kdir"
+	run_binary 8 cli_test "$dir/cli.out" \
 		"$here/tests/cli_test.sh" "$dir/nest_report" "$dir/nest_migrate"
 	ktap_result "" "$nr" unit "$f0" "$p0"
 }
