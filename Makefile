@@ -4,8 +4,45 @@
 #   make [KDIR=tree] [STATIC=1] [OUTPUT=dir]   build the tests
 #   make check                                 unit tests, then the VM suite
 # KDIR defaults to Debian's linux-source-6.12, unpacked into the cache.
+#
+# In a kernel tree, as tools/testing/selftests/iommufd_nest (add it to
+# TARGETS), this is a kselftest: ../lib.mk builds TEST_GEN_PROGS with the
+# KHDR_INCLUDES and OUTPUT the selftests Makefile passes, and run_tests,
+# install and run_kselftest.sh -c iommufd_nest work as for any target.
 
 SRC := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+INTREE := $(if $(wildcard $(SRC)/../lib.mk),1)
+
+NEST_TESTS := iommufd_nest_test iommufd_nest_cdev_test iommufd_nest_migrate_test \
+	      iommufd_nest_failnth_test iommufd_nest_uapi_test
+# lib.mk rewrites these to full paths; the rules below use NEST_TESTS
+TEST_GEN_PROGS := $(NEST_TESTS)
+# built and installed, not run by run_tests
+TEST_GEN_PROGS_EXTENDED := nest_bind nest_report nest_migrate iommufd_nest_bench
+TOOLS := $(TEST_GEN_PROGS_EXTENDED)
+UNIT_PROGS := viommu_model_test viommu_migration_test
+MODEL_SRCS := viommu_model.c viommu_migration.c
+ENGINE_SRCS := attach_engine.c attach_migrate.c nest_trace.c backend_mock.c \
+	       backend_cdev.c pci_sysfs.c hw_info.c
+HEADERS := $(wildcard $(SRC)/*.h)
+
+CFLAGS ?= -O2 -g
+CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-clobbered -Wno-format-truncation
+# lib.mk defines _GNU_SOURCE itself
+CFLAGS += $(if $(INTREE),,-D_GNU_SOURCE)
+ifeq ($(STATIC),1)
+LDFLAGS += -static
+endif
+
+ifeq ($(INTREE),1)
+override KDIR := $(abspath $(SRC)/../../../..)
+KHDR_INCLUDES ?= -isystem $(KDIR)/usr/include
+KHDR_DIR := $(word 2,$(KHDR_INCLUDES))
+KTREE_DEPS :=
+CPPFLAGS += $(KHDR_INCLUDES) -I$(SRC) -I$(KDIR)/drivers/iommu/iommufd \
+	    -I$(SRC)/..
+include ../lib.mk
+else
 CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/iommufd-nest
 DEFAULT_KDIR := $(CACHE)/linux-source-6.12
 KDIR ?= $(DEFAULT_KDIR)
@@ -13,34 +50,22 @@ override KDIR := $(abspath $(KDIR))
 OUTPUT ?= $(SRC)/build
 KHDR_DIR ?= $(shell $(SRC)/vm/kernel.sh headers-dir $(KDIR))
 KHDR_INCLUDES ?= -isystem $(KHDR_DIR)
-
-CFLAGS ?= -O2 -g
-CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-clobbered -Wno-format-truncation -D_GNU_SOURCE
+KTREE_DEPS := $(KDIR)/Makefile $(KHDR_DIR)/linux/types.h
 CPPFLAGS += $(KHDR_INCLUDES) -I$(SRC) \
 	    -I$(KDIR)/drivers/iommu/iommufd -I$(KDIR)/tools/testing/selftests
-ifeq ($(STATIC),1)
-LDFLAGS += -static
+
+all: $(addprefix $(OUTPUT)/,$(NEST_TESTS) $(UNIT_PROGS) $(TOOLS))
+
+clean:
+	rm -rf $(OUTPUT)
 endif
-
-TEST_GEN_PROGS := iommufd_nest_test iommufd_nest_cdev_test iommufd_nest_migrate_test \
-		  iommufd_nest_failnth_test iommufd_nest_uapi_test
-UNIT_PROGS := viommu_model_test viommu_migration_test
-MODEL_SRCS := viommu_model.c viommu_migration.c
-ENGINE_SRCS := attach_engine.c attach_migrate.c nest_trace.c backend_mock.c \
-	       backend_cdev.c pci_sysfs.c hw_info.c
-HEADERS := $(wildcard $(SRC)/*.h)
-KTREE_DEPS := $(KDIR)/Makefile $(KHDR_DIR)/linux/types.h
-
-TOOLS := nest_report nest_bind nest_migrate iommufd_nest_bench
-
-all: $(addprefix $(OUTPUT)/,$(TEST_GEN_PROGS) $(UNIT_PROGS) $(TOOLS))
 
 # Programs that need the iommufd nesting uAPI (Linux 6.8+ headers, with
 # IOMMU_HWPT_INVALIDATE).  Against older headers, such as Debian 12's 6.1
 # linux-libc-dev (make KHDR_DIR=/usr/include), each is built from
 # tests/no_uapi.c instead: a test that SKIPs, or a tool that says why,
 # both with exit 4.
-UAPI_PROGS := $(TEST_GEN_PROGS) nest_report nest_migrate iommufd_nest_bench
+UAPI_PROGS := $(NEST_TESTS) nest_report nest_migrate iommufd_nest_bench
 NEST_UAPI := $(shell grep -qs IOMMU_HWPT_INVALIDATE $(KHDR_DIR)/linux/iommufd.h && echo yes)
 
 ifeq ($(NEST_UAPI),yes)
@@ -122,6 +147,7 @@ $(OUTPUT)/san/viommu_migration_test: tests/viommu_migration_test.c \
 	$(CC) -I$(SRC) -I$(KDIR)/tools/testing/selftests $(CFLAGS) $(SAN_FLAGS) \
 		-o $@ $(filter %.c,$^)
 
+ifneq ($(INTREE),1)
 ifeq ($(KDIR),$(DEFAULT_KDIR))
 $(KDIR)/Makefile:
 	$(SRC)/vm/kernel.sh deps build
@@ -134,6 +160,7 @@ endif
 
 $(KHDR_DIR)/linux/types.h: | $(KDIR)/Makefile
 	$(SRC)/vm/kernel.sh headers $(KDIR) >/dev/null
+endif
 
 # Fuzzing the model's parsers (libFuzzer, clang-14): make fuzz FUZZ_SECONDS=N
 FUZZ_SECONDS ?= 60
@@ -182,11 +209,12 @@ check:
 	@prove -e cat $(OUTPUT)/check.ktap >$(OUTPUT)/prove.log 2>&1 || \
 		{ cat $(OUTPUT)/prove.log; echo "error: prove rejects the KTAP"; exit 1; }
 
+# The kselftest route on the default (or KDIR) tree; .ci/run runs it too.
+check-intree: $(KDIR)/Makefile
+	$(SRC)/tests/intree_check.sh $(KDIR)
+
 CHECKPATCH_FILES := $(wildcard $(SRC)/*.c $(SRC)/*.h $(SRC)/tests/*.c $(SRC)/tests/fuzz/*.c)
 checkpatch: $(KDIR)/Makefile
 	perl $(KDIR)/scripts/checkpatch.pl --no-tree --quiet -f $(CHECKPATCH_FILES)
 
-clean:
-	rm -rf $(OUTPUT)
-
-.PHONY: all check model-test checkpatch clean fuzz
+.PHONY: all check check-intree model-test checkpatch clean fuzz

@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The kselftest route, checked on a kernel tree: a copy of this project as
+# tools/testing/selftests/iommufd_nest builds with "make -C
+# tools/testing/selftests TARGETS=iommufd_nest", its run_tests prints KTAP
+# that prove accepts, and the installed copy runs through
+# run_kselftest.sh -c iommufd_nest.  The copy and the output are removed
+# afterwards, whatever happens.  Prints TAP.
+#   tests/intree_check.sh KDIR
+
+set -u
+here=$(cd "$(dirname "$0")/.." && pwd)
+kdir=$1
+dest=$kdir/tools/testing/selftests/iommufd_nest
+n=0
+failed=0
+
+step()	# step NAME STATUS [DIAGNOSTIC FILE]
+{
+	n=$((n + 1))
+	if [ "$2" = 0 ]; then
+		echo "ok $n $1"
+		return
+	fi
+	[ -n "${3:-}" ] && tail -n 15 "$3" | sed 's/^/# /'
+	echo "not ok $n $1"
+	failed=$((failed + 1))
+}
+
+echo "TAP version 13"
+echo "1..5"
+[ -f "$kdir/tools/testing/selftests/lib.mk" ] ||
+	{ echo "# $kdir: not a kernel tree with kselftests"; exit 1; }
+if [ -e "$dest" ] && [ ! -f "$dest/.iommufd-nest-copy" ]; then
+	echo "# $dest exists and is not a copy made here: not touching it"
+	exit 1
+fi
+out=$(mktemp -d)
+cleanup() { rm -rf "$dest" "$out"; }
+trap cleanup EXIT INT TERM
+rm -rf "$dest"
+mkdir -p "$dest"
+tar -C "$here" --exclude=./build --exclude=./.git -cf - . | tar -xf - -C "$dest"
+touch "$dest/.iommufd-nest-copy"
+
+make -s -C "$kdir" O="$out/obj" headers >"$out/headers.log" 2>&1
+rc=$?
+make -C "$kdir/tools/testing/selftests" TARGETS=iommufd_nest O="$out/obj" \
+	>"$out/build.log" 2>&1 || rc=1
+step builds_in_tree $rc "$out/build.log"
+
+make -s -C "$kdir/tools/testing/selftests" TARGETS=iommufd_nest \
+	O="$out/obj" run_tests >"$out/run.ktap" 2>&1
+grep -q '^ok [0-9]* selftests: iommufd_nest: iommufd_nest_test' "$out/run.ktap" &&
+	grep -q '^1\.\.5$' "$out/run.ktap"
+step run_tests_prints_ktap $? "$out/run.ktap"
+
+prove -e cat "$out/run.ktap" >"$out/prove.log" 2>&1
+step prove_accepts_run_tests $? "$out/prove.log"
+
+make -s -C "$kdir/tools/testing/selftests" TARGETS=iommufd_nest \
+	O="$out/obj" INSTALL_PATH="$out/install" install >"$out/install.log" 2>&1 &&
+	[ -x "$out/install/iommufd_nest/iommufd_nest_test" ] &&
+	[ -f "$out/install/iommufd_nest/settings" ] &&
+	[ -x "$out/install/iommufd_nest/nest_report" ]
+step installs_with_settings_and_tools $? "$out/install.log"
+
+"$out/install/run_kselftest.sh" -c iommufd_nest >"$out/kselftest.ktap" 2>&1
+grep -q 'selftests: iommufd_nest: iommufd_nest_uapi_test' "$out/kselftest.ktap"
+step run_kselftest_runs_the_collection $? "$out/kselftest.ktap"
+[ "$failed" = 0 ]
