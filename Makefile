@@ -69,43 +69,21 @@ UAPI_PROGS := $(NEST_TESTS) nest_report nest_migrate iommufd_nest_bench
 NEST_UAPI := $(shell grep -qs IOMMU_HWPT_INVALIDATE $(KHDR_DIR)/linux/iommufd.h && echo yes)
 
 ifeq ($(NEST_UAPI),yes)
-$(OUTPUT)/iommufd_nest_test: iommufd_nest_test.c $(MODEL_SRCS) \
+# each of these is its own .c on the model and the attach engine
+ENGINE_PROGS := iommufd_nest_test iommufd_nest_failnth_test \
+		iommufd_nest_migrate_test nest_report nest_migrate iommufd_nest_bench
+$(addprefix $(OUTPUT)/,$(ENGINE_PROGS)): $(OUTPUT)/%: %.c $(MODEL_SRCS) \
 		$(ENGINE_SRCS) $(HEADERS) $(KTREE_DEPS)
 	@mkdir -p $(OUTPUT)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
 
-$(OUTPUT)/iommufd_nest_failnth_test: iommufd_nest_failnth_test.c $(MODEL_SRCS) \
-		$(ENGINE_SRCS) $(HEADERS) $(KTREE_DEPS)
-	@mkdir -p $(OUTPUT)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
-
-$(OUTPUT)/iommufd_nest_migrate_test: iommufd_nest_migrate_test.c $(MODEL_SRCS) \
-		$(ENGINE_SRCS) $(HEADERS) $(KTREE_DEPS)
+$(OUTPUT)/iommufd_nest_cdev_test: iommufd_nest_cdev_test.c edu.c \
+		$(MODEL_SRCS) $(ENGINE_SRCS) $(HEADERS) $(KTREE_DEPS)
 	@mkdir -p $(OUTPUT)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
 
 # The bad-input matrix needs only the uAPI and the harness.
 $(OUTPUT)/iommufd_nest_uapi_test: iommufd_nest_uapi_test.c $(KTREE_DEPS)
-	@mkdir -p $(OUTPUT)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
-
-$(OUTPUT)/iommufd_nest_cdev_test: iommufd_nest_cdev_test.c $(MODEL_SRCS) \
-		edu.c $(ENGINE_SRCS) $(HEADERS) $(KTREE_DEPS)
-	@mkdir -p $(OUTPUT)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
-
-$(OUTPUT)/nest_report: nest_report.c $(MODEL_SRCS) $(ENGINE_SRCS) \
-		$(HEADERS) $(KTREE_DEPS)
-	@mkdir -p $(OUTPUT)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
-
-$(OUTPUT)/iommufd_nest_bench: iommufd_nest_bench.c $(MODEL_SRCS) \
-		$(ENGINE_SRCS) $(HEADERS) $(KTREE_DEPS)
-	@mkdir -p $(OUTPUT)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
-
-$(OUTPUT)/nest_migrate: nest_migrate.c $(MODEL_SRCS) $(ENGINE_SRCS) \
-		$(HEADERS) $(KTREE_DEPS)
 	@mkdir -p $(OUTPUT)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
 else

@@ -5,10 +5,12 @@
  * "detach" moves it back onto the IOAS, which lets its HWPT be destroyed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "backend_mock.h"
 #include "iommufd_test.h"
@@ -34,6 +36,26 @@ int nest_mock_probe(int fd)
 	int err = test_cmd(fd, &cmd);
 
 	return err == -ENOTTY ? -ENOTTY : 0;
+}
+
+int nest_mock_open(char *why, size_t len)
+{
+	int fd = open("/dev/iommu", O_RDWR), err;
+
+	if (fd < 0) {
+		snprintf(why, len, "no /dev/iommu (%s): kernel lacks CONFIG_IOMMUFD",
+			 strerror(errno));
+		return -1;
+	}
+	err = nest_mock_probe(fd);
+	if (err) {
+		close(fd);
+		snprintf(why, len,
+			 "no mock devices (%s): kernel lacks CONFIG_IOMMUFD_TEST",
+			 strerror(-err));
+		return -1;
+	}
+	return fd;
 }
 
 static int mock_bind(struct nest_ctx *ctx, struct nest_dev *dev)

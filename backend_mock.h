@@ -6,6 +6,7 @@
 #ifndef BACKEND_MOCK_H
 #define BACKEND_MOCK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "attach_engine.h"
@@ -19,5 +20,10 @@ uint32_t nest_mock_stdev_id(const struct nest_dev *dev);
  * (-ENOTTY: the kernel was built without CONFIG_IOMMUFD_TEST).
  */
 int nest_mock_probe(int fd);
+/*
+ * Open /dev/iommu and check it has the mock: the fd, or -1 with @why
+ * naming the missing kernel option (a test's SKIP reason).
+ */
+int nest_mock_open(char *why, size_t len);
 
 #endif

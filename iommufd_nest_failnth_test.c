@@ -157,21 +157,16 @@ static void restore_knobs(struct saved_knobs *k)
 
 FIXTURE_SETUP(failnth)
 {
-	char path[64];
+	char path[64], why[VIOMMU_ERR_LEN];
 	unsigned int i;
 	int fd, rc;
 
 	self->run.fd = -1;
 	self->nth_fd = -1;
-	fd = open("/dev/iommu", O_RDWR);
+	fd = nest_mock_open(why, sizeof(why));
 	if (fd < 0)
-		SKIP(return, "no /dev/iommu (%s): kernel lacks CONFIG_IOMMUFD",
-		     strerror(errno));
-	rc = nest_mock_probe(fd);
+		SKIP(return, "%s", why);
 	close(fd);
-	if (rc)
-		SKIP(return, "no mock devices (%s): kernel lacks CONFIG_IOMMUFD_TEST",
-		     strerror(-rc));
 	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth",
 		 (long)syscall(SYS_gettid));
 	self->nth_fd = open(path, O_RDWR);

@@ -92,22 +92,10 @@ static const char *vm_open(struct vm *vm, const struct viommu_config *cfg,
 			   uint32_t dev_flags, const char *name)
 {
 	static char why[96];
-	int rc;
 
-	vm->fd = open("/dev/iommu", O_RDWR);
-	if (vm->fd < 0) {
-		snprintf(why, sizeof(why),
-			 "no /dev/iommu (%s): kernel lacks CONFIG_IOMMUFD",
-			 strerror(errno));
+	vm->fd = nest_mock_open(why, sizeof(why));
+	if (vm->fd < 0)
 		return why;
-	}
-	rc = nest_mock_probe(vm->fd);
-	if (rc) {
-		snprintf(why, sizeof(why),
-			 "no mock devices (%s): kernel lacks CONFIG_IOMMUFD_TEST",
-			 strerror(-rc));
-		return why;
-	}
 	viommu_init(&vm->viommu, cfg);
 	if (nest_ctx_init(&vm->ctx, vm->fd, &vm->viommu))
 		return vm->ctx.err;

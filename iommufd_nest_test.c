@@ -209,14 +209,9 @@ FIXTURE_SETUP(mock_nest)
 	char name[16];
 	int i, rc;
 
-	self->fd = open("/dev/iommu", O_RDWR);
+	self->fd = nest_mock_open(err, sizeof(err));
 	if (self->fd < 0)
-		SKIP(return, "no /dev/iommu (%s): kernel lacks CONFIG_IOMMUFD",
-		     strerror(errno));
-	rc = nest_mock_probe(self->fd);
-	if (rc)
-		SKIP(return, "no mock devices (%s): kernel lacks CONFIG_IOMMUFD_TEST",
-		     strerror(-rc));
+		SKIP(return, "%s", err);
 	rc = viommu_config_parse(variant->cfg->config, &cfg, err, sizeof(err));
 	ASSERT_EQ(0, rc) TH_LOG("%s", err);
 	viommu_init(&self->viommu, &cfg);
@@ -607,16 +602,10 @@ FIXTURE_SETUP(engine_faults)
 {
 	struct viommu_config cfg;
 	char err[VIOMMU_ERR_LEN];
-	int rc;
 
-	self->fd = open("/dev/iommu", O_RDWR);
+	self->fd = nest_mock_open(err, sizeof(err));
 	if (self->fd < 0)
-		SKIP(return, "no /dev/iommu (%s): kernel lacks CONFIG_IOMMUFD",
-		     strerror(errno));
-	rc = nest_mock_probe(self->fd);
-	if (rc)
-		SKIP(return, "no mock devices (%s): kernel lacks CONFIG_IOMMUFD_TEST",
-		     strerror(-rc));
+		SKIP(return, "%s", err);
 	ASSERT_EQ(0, viommu_config_parse("selftest-iommu,nesting=on", &cfg,
 					 err, sizeof(err)));
 	viommu_init(&self->viommu, &cfg);

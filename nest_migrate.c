@@ -55,15 +55,17 @@ struct vm {
 	struct nest_dev *devs[VIOMMU_MAX_DEVICES];
 };
 
+static const char usage_text[] =
+	"usage: nest_migrate save --viommu CONFIG --out FILE [--hex] [--stage1] DEV...\n"
+	"       nest_migrate load [--hex] FILE DEV...\n"
+	"       nest_migrate dump [--hex] FILE\n"
+	"DEV: mock, mock-no-dirty, or a BDF bound to vfio-pci\n";
+
 static int usage(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "error: ");
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr,
-		"\nusage: nest_migrate save --viommu CONFIG --out FILE [--hex] [--stage1] DEV...\n"
-		"       nest_migrate load [--hex] FILE DEV...\n"
-		"       nest_migrate dump [--hex] FILE\n"
-		"DEV: mock, mock-no-dirty, or a BDF bound to vfio-pci\n");
+	fprintf(stderr, "\n%s", usage_text);
 	return EXIT_USAGE;
 }
 
@@ -413,9 +415,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		printf("usage: nest_migrate save --viommu CONFIG --out FILE [--hex] [--stage1] DEV...\n"
-		       "       nest_migrate load [--hex] FILE DEV...\n"
-		       "       nest_migrate dump [--hex] FILE\n");
+		printf("%s", usage_text);
 		return 0;
 	}
 	rc = parse_args(argc, argv, &o);

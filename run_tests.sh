@@ -237,16 +237,15 @@ if [ "$migrate" = 1 ]; then
 	[ "$(echo $selected | wc -w)" -ge 2 ] ||
 		die_usage "--migrate needs two or more topologies, got:$selected"
 fi
-if [ -n "$kdir" ]; then
-	[ -f "$kdir/Makefile" ] && [ -d "$kdir/include/uapi" ] ||
-		die_usage "--kdir $kdir: not a kernel source tree (expected Makefile and include/uapi)"
-	kdir=$(cd "$kdir" && pwd)
-fi
-if [ -n "$kdir_b" ]; then
-	[ -f "$kdir_b/Makefile" ] && [ -d "$kdir_b/include/uapi" ] ||
-		die_usage "--compare-kdir $kdir_b: not a kernel source tree (expected Makefile and include/uapi)"
-	kdir_b=$(cd "$kdir_b" && pwd)
-fi
+# kernel_tree OPTION DIR: DIR made absolute, or a usage error
+kernel_tree()
+{
+	[ -f "$2/Makefile" ] && [ -d "$2/include/uapi" ] ||
+		die_usage "$1 $2: not a kernel source tree (expected Makefile and include/uapi)"
+	cd "$2" && pwd
+}
+[ -z "$kdir" ] || kdir=$(kernel_tree --kdir "$kdir") || exit 2
+[ -z "$kdir_b" ] || kdir_b=$(kernel_tree --compare-kdir "$kdir_b") || exit 2
 if [ -z "$mode" ]; then
 	if [ -c /dev/iommu ]; then
 		mode=host
