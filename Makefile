@@ -3,6 +3,7 @@
 # iommufd-nest.  Standalone:
 #   make [KDIR=tree] [STATIC=1] [OUTPUT=dir]   build the tests
 #   make check                                 unit tests, then the VM suite
+#   make check-next                            the same on Debian's 7.2 tree
 # KDIR defaults to Debian's linux-source-6.12, unpacked into the cache.
 #
 # In a kernel tree, as tools/testing/selftests/iommufd_nest (add it to
@@ -14,7 +15,7 @@ SRC := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 INTREE := $(if $(wildcard $(SRC)/../lib.mk),1)
 
 NEST_TESTS := iommufd_nest_test iommufd_nest_cdev_test iommufd_nest_migrate_test \
-	      iommufd_nest_failnth_test iommufd_nest_uapi_test
+	      iommufd_nest_failnth_test iommufd_nest_viommu_test iommufd_nest_uapi_test
 # lib.mk rewrites these to full paths; the rules below use NEST_TESTS
 TEST_GEN_PROGS := $(NEST_TESTS)
 # built and installed, not run by run_tests
@@ -70,7 +71,7 @@ NEST_UAPI := $(shell grep -qs IOMMU_HWPT_INVALIDATE $(KHDR_DIR)/linux/iommufd.h 
 
 ifeq ($(NEST_UAPI),yes)
 # each of these is its own .c on the model and the attach engine
-ENGINE_PROGS := iommufd_nest_test iommufd_nest_failnth_test \
+ENGINE_PROGS := iommufd_nest_test iommufd_nest_failnth_test iommufd_nest_viommu_test \
 		iommufd_nest_migrate_test nest_report nest_migrate iommufd_nest_bench
 $(addprefix $(OUTPUT)/,$(ENGINE_PROGS)): $(OUTPUT)/%: %.c $(MODEL_SRCS) \
 		$(ENGINE_SRCS) $(HEADERS) $(KTREE_DEPS)
@@ -176,6 +177,10 @@ fuzz: $(addprefix $(OUTPUT)/fuzz/fuzz_,$(FUZZ_TARGETS))
 		grep -E '^#[0-9]+.*DONE|stat::number_of_executed_units|stat::peak_rss' $(OUTPUT)/fuzz/fuzz_$$t.log; \
 	done
 
+# the test programs, for tests/intree_check.sh
+print-tests:
+	@echo $(NEST_TESTS)
+
 model-test: $(OUTPUT)/viommu_model_test
 	$(OUTPUT)/viommu_model_test
 
@@ -187,6 +192,18 @@ check:
 	@prove -e cat $(OUTPUT)/check.ktap >$(OUTPUT)/prove.log 2>&1 || \
 		{ cat $(OUTPUT)/prove.log; echo "error: prove rejects the KTAP"; exit 1; }
 
+# The suite and the kselftest route again on Debian's newer tree
+# (linux-source-7.2 from trixie-backports, downloaded once into the
+# cache), where the vIOMMU object tests run instead of SKIPping.
+check-next:
+	@mkdir -p $(OUTPUT)
+	bash -c 'set -o pipefail; $(SRC)/run_tests.sh --vm --kernel next \
+		--topology all --migrate --junit $(OUTPUT)/junit-next.xml | \
+		tee $(OUTPUT)/check-next.ktap'
+	@prove -e cat $(OUTPUT)/check-next.ktap >$(OUTPUT)/prove-next.log 2>&1 || \
+		{ cat $(OUTPUT)/prove-next.log; echo "error: prove rejects the KTAP"; exit 1; }
+	$(SRC)/tests/intree_check.sh "$$($(SRC)/vm/kernel.sh source next)"
+
 # The kselftest route on the default (or KDIR) tree; .ci/run runs it too.
 check-intree: $(KDIR)/Makefile
 	$(SRC)/tests/intree_check.sh $(KDIR)
@@ -195,4 +212,4 @@ CHECKPATCH_FILES := $(wildcard $(SRC)/*.c $(SRC)/*.h $(SRC)/tests/*.c $(SRC)/tes
 checkpatch: $(KDIR)/Makefile
 	perl $(KDIR)/scripts/checkpatch.pl --no-tree --quiet -f $(CHECKPATCH_FILES)
 
-.PHONY: all check check-intree model-test checkpatch clean fuzz
+.PHONY: all check check-intree check-next model-test checkpatch clean fuzz print-tests

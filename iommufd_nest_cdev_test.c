@@ -659,7 +659,7 @@ static int bind_argsz_small(struct uapi_env *e)
 
 static int bind_flags_unknown(struct uapi_env *e)
 {
-	return raw_bind(e, BIND_SZ, 1, e->iommufd);
+	return raw_bind(e, BIND_SZ, 1U << 31, e->iommufd);
 }
 
 static int bind_iommufd_negative(struct uapi_env *e)
@@ -711,7 +711,7 @@ static int attach_argsz_small(struct uapi_env *e)
 
 static int attach_flags_unknown(struct uapi_env *e)
 {
-	return raw_attach(e, ATTACH_SZ, 1, e->hwpt_id);
+	return raw_attach(e, ATTACH_SZ, 1U << 31, e->hwpt_id);
 }
 
 static int attach_pt_missing(struct uapi_env *e)
@@ -751,7 +751,7 @@ static int detach_argsz_small(struct uapi_env *e)
 
 static int detach_flags_unknown(struct uapi_env *e)
 {
-	return raw_detach(e, DETACH_SZ, 1);
+	return raw_detach(e, DETACH_SZ, 1U << 31);
 }
 
 static int detach_twice(struct uapi_env *e)

@@ -36,6 +36,9 @@ $(for t in $TOPOLOGIES; do printf '                      %-14s %s\n' "$t" "$(top
   --kdir DIR        kernel tree to build the tests against and, with --vm,
                     to build and boot (default: Debian's linux-source-6.12,
                     unpacked into ${XDG_CACHE_HOME:-\$HOME/.cache}/iommufd-nest)
+  --kernel next     instead of --kdir: Debian's newer tree (linux-source-7.2
+                    from trixie-backports, with the vIOMMU object uAPI),
+                    downloaded once into the same cache
   --migrate         with --vm: also save a migration stream per vIOMMU
                     config in each topology and load it in every other
                     one (needs two or more topologies); prints the matrix
@@ -73,6 +76,7 @@ say()
 mode=
 topos=
 kdir=
+kernel_name=stable
 timeout=300
 unit=1
 report=0
@@ -103,6 +107,9 @@ while [ $# -gt 0 ]; do
 	--kdir)		[ $# -ge 2 ] || die_usage "--kdir needs a DIR"
 			kdir=$2; shift ;;
 	--kdir=*)	kdir=${1#*=} ;;
+	--kernel)	[ $# -ge 2 ] || die_usage "--kernel needs stable or next"
+			kernel_name=$2; shift ;;
+	--kernel=*)	kernel_name=${1#*=} ;;
 	--timeout)	[ $# -ge 2 ] || die_usage "--timeout needs seconds"
 			timeout=$2; shift ;;
 	--no-unit)	unit=0 ;;
@@ -180,7 +187,8 @@ done
 host_tool()
 {
 	"$here/vm/kernel.sh" deps build >&2 || exit 1
-	[ -n "$kdir" ] || kdir=$("$here/vm/kernel.sh" source) || exit 1
+	[ -n "$kdir" ] || kdir=$("$here/vm/kernel.sh" source "$kernel_name") ||
+		exit 1
 	make -s -C "$here" KDIR="$kdir" OUTPUT="$here/build/host" \
 		"$here/build/host/$1" >&2 ||
 		{ echo "error: cannot build $1" >&2; exit 1; }
@@ -244,6 +252,12 @@ kernel_tree()
 		die_usage "$1 $2: not a kernel source tree (expected Makefile and include/uapi)"
 	cd "$2" && pwd
 }
+case "$kernel_name" in
+stable|next) ;;
+*)	die_usage "--kernel $kernel_name: expected stable (Debian's 6.12) or next (the newer tree from trixie-backports)" ;;
+esac
+[ -z "$kdir" ] || [ "$kernel_name" = stable ] ||
+	die_usage "--kdir and --kernel both name the tree; give one"
 [ -z "$kdir" ] || kdir=$(kernel_tree --kdir "$kdir") || exit 2
 [ -z "$kdir_b" ] || kdir_b=$(kernel_tree --compare-kdir "$kdir_b") || exit 2
 if [ -z "$mode" ]; then
@@ -267,12 +281,16 @@ fail_setup()
 "$here/vm/kernel.sh" deps "$([ "$mode" = vm ] && echo vm || echo build)" ||
 	fail_setup "cannot install the packages this run needs"
 if [ -z "$kdir" ]; then
-	kdir=$("$here/vm/kernel.sh" source) || fail_setup "no kernel source"
+	kdir=$("$here/vm/kernel.sh" source "$kernel_name") ||
+		fail_setup "no kernel source"
 fi
 # binaries per kernel tree, so switching --kdir never reuses stale ones
 tree_tag=$(echo "$kdir" | sha1sum | cut -c1-8)
 host_dir=$build_dir/host-$tree_tag
 guest_dir=$build_dir/guest-$tree_tag
+# MAJOR.MINOR of the tree, for expectations that changed between kernels
+guest_kver=$(awk '/^VERSION =/ {v = $3} /^PATCHLEVEL =/ {p = $3}
+		  END {print v "." p}' "$kdir/Makefile")
 
 # build_tests OUTPUT [make args...]: the test binaries for one target
 build_tests()
@@ -300,11 +318,12 @@ if [ "$mode" = host ]; then
 		"$host_dir/iommufd_nest_migrate_test" \
 		"$host_dir/iommufd_nest_failnth_test" \
 		"$host_dir/iommufd_nest_uapi_test" \
+		"$host_dir/iommufd_nest_viommu_test" \
 		"$host_dir/iommufd_nest_cdev_test" "$host_dir/nest_bind"
 else
 	guest_bins="iommufd_nest_test iommufd_nest_cdev_test"
 	guest_bins="$guest_bins iommufd_nest_migrate_test iommufd_nest_failnth_test"
-	guest_bins="$guest_bins iommufd_nest_uapi_test"
+	guest_bins="$guest_bins iommufd_nest_uapi_test iommufd_nest_viommu_test"
 	guest_bins="$guest_bins nest_bind nest_report"
 	guest_bins="$guest_bins nest_migrate iommufd_nest_bench"
 	# shellcheck disable=SC2046
@@ -406,7 +425,7 @@ run_host()
 	nr=$((nr + 1))
 	echo "  KTAP version 1"
 	echo "  # host $(uname -r)${devices:+, devices ${devices[*]}}"
-	echo "  1..5"
+	echo "  1..6"
 	run_binary 1 iommufd_nest_test "$dir/iommufd_nest_test.out" \
 		"$dir/iommufd_nest_test"
 	run_binary 2 iommufd_nest_migrate_test "$dir/migrate.out" \
@@ -419,7 +438,9 @@ run_host()
 		say "lending ${devices[*]} to vfio-pci for the run"
 		lend=("$dir/nest_bind" $force run "${device_args[@]}" --)
 	fi
-	run_binary 5 iommufd_nest_cdev_test "$dir/cdev.out" "${lend[@]}" \
+	run_binary 5 iommufd_nest_viommu_test "$dir/viommu.out" \
+		"$dir/iommufd_nest_viommu_test"
+	run_binary 6 iommufd_nest_cdev_test "$dir/cdev.out" "${lend[@]}" \
 		"$dir/iommufd_nest_cdev_test" "${devices[@]}"
 	ktap_result "" "$nr" host "$f0" "$p0"
 }

@@ -50,10 +50,17 @@ make -C "$kdir/tools/testing/selftests" TARGETS=iommufd_nest O="$out/obj" \
 	>"$out/build.log" 2>&1 || rc=1
 step builds_in_tree $rc "$out/build.log"
 
+# every test program of the Makefile's NEST_TESTS, in the plan and run
+tests=$(make -s -C "$here" -f Makefile print-tests)
 make -s -C "$kdir/tools/testing/selftests" TARGETS=iommufd_nest \
 	O="$out/obj" run_tests >"$out/run.ktap" 2>&1
-grep -q '^ok [0-9]* selftests: iommufd_nest: iommufd_nest_test' "$out/run.ktap" &&
-	grep -q '^1\.\.5$' "$out/run.ktap"
+rc=0
+grep -q "^1\.\.$(echo "$tests" | wc -w)\$" "$out/run.ktap" || rc=1
+for t in $tests; do
+	grep -q "^ok [0-9]* selftests: iommufd_nest: $t" "$out/run.ktap" ||
+		rc=1
+done
+[ $rc = 0 ]
 step run_tests_prints_ktap $? "$out/run.ktap"
 
 prove -e cat "$out/run.ktap" >"$out/prove.log" 2>&1

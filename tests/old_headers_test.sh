@@ -11,13 +11,13 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 kdir=$1
 hdr=${2:-/usr/include}
 tests="iommufd_nest_test iommufd_nest_cdev_test iommufd_nest_migrate_test
-       iommufd_nest_failnth_test iommufd_nest_uapi_test"
+       iommufd_nest_failnth_test iommufd_nest_uapi_test iommufd_nest_viommu_test"
 tools="nest_report nest_migrate iommufd_nest_bench"
 n=0
 failed=0
 
 echo "TAP version 13"
-echo "1..9"
+echo "1..10"
 if grep -qs IOMMU_HWPT_INVALIDATE "$hdr/linux/iommufd.h"; then
 	for t in build $tests $tools; do
 		n=$((n + 1))

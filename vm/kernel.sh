@@ -5,7 +5,8 @@
 # Debian's 6.12 source, the uAPI headers of a tree, and a cached bzImage.
 #
 #   vm/kernel.sh deps [build|vm|fuzz]  install missing Debian packages
-#   vm/kernel.sh source             unpack Debian's source, print its path
+#   vm/kernel.sh source [next]      unpack Debian's source, print its path;
+#                                   next: the newer tree from trixie-backports
 #   vm/kernel.sh headers KDIR       install KDIR's uAPI headers, print the dir
 #   vm/kernel.sh headers-dir KDIR   print where they go, building nothing
 #   vm/kernel.sh bzimage KDIR FRAG  build KDIR with the fragments, print bzImage
@@ -25,6 +26,12 @@ vm_pkgs="$build_pkgs qemu-system-x86 busybox-static libelf-dev libssl-dev
 	 cpio gzip"
 # fuzz: libFuzzer targets of the model (make fuzz)
 fuzz_pkgs="clang-14 libfuzzer-14-dev"
+
+# A tree newer than 6.12, with the vIOMMU object uAPI, from Debian's
+# trixie-backports; fetched with a private apt state, not installed.
+next_pkg=${IOMMUFD_NEST_NEXT_SOURCE:-linux-source-7.2}
+next_suite="http://deb.debian.org/debian trixie-backports main"
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 
 say() { echo "[kernel] $*" >&2; }
 die() { echo "error: $*" >&2; exit 1; }
@@ -95,19 +102,86 @@ cmd_source()
 	echo "$dir"
 }
 
+next_apt()
+{
+	local cmd=$1 dir="$cache/apt-next"
+
+	shift
+	"$cmd" -q -o Dir::State="$dir/state" -o Dir::Cache="$dir/cache" \
+		-o Dir::Etc::SourceList="$dir/sources.list" \
+		-o Dir::Etc::SourceParts=/dev/null -o Debug::NoLocking=1 \
+		-o APT::Sandbox::User="$(id -un)" "$@"
+}
+
+# The newest linux-source-X.Y the suite offers, for when $next_pkg left it.
+next_newest()
+{
+	next_apt apt-cache show linux-source 2>/dev/null |
+		sed -n 's/^Depends: \(linux-source-[0-9.]*\).*/\1/p' |
+		sort -V | tail -n 1
+}
+
+cmd_source_next()
+{
+	local dir="$cache/apt-next" pkg=$next_pkg ver tmp tree
+
+	# an unpacked tree is kept: warm runs need no network
+	tree=$(ls -d "$cache/$pkg" 2>/dev/null || true)
+	if [ -n "$tree" ] && [ -f "$tree/.iommufd-nest-source" ]; then
+		echo "$tree"
+		return
+	fi
+	command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null ||
+		die "fetching the next kernel tree needs apt-get and dpkg-deb (Debian); or pass --kdir DIR"
+	[ -f "$keyring" ] ||
+		die "no $keyring (run: apt-get install debian-archive-keyring)"
+	mkdir -p "$dir/state/lists/partial" "$dir/cache/archives/partial" \
+		"$dir/debs"
+	echo "deb [signed-by=$keyring] $next_suite" >"$dir/sources.list"
+	say "reading the package list of trixie-backports"
+	next_apt apt-get update >&2 ||
+		die "cannot read trixie-backports from deb.debian.org; pass --kdir DIR for a tree of your own"
+	ver=$(next_apt apt-cache policy "$pkg" 2>/dev/null |
+		sed -n 's/^ *Candidate: //p')
+	if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then
+		pkg=$(next_newest)
+		[ -n "$pkg" ] || die "trixie-backports offers no linux-source package"
+		say "$next_pkg is gone from trixie-backports; using $pkg"
+		ver=$(next_apt apt-cache policy "$pkg" | sed -n 's/^ *Candidate: //p')
+	fi
+	say "downloading $pkg $ver (about 165 MB)"
+	(cd "$dir/debs" && rm -f ./*.deb && next_apt apt-get download "$pkg" >&2) ||
+		die "downloading $pkg failed"
+	tmp=$(mktemp -d "$cache/.unpack.XXXXXX")
+	trap 'rm -rf "$tmp"' EXIT
+	dpkg-deb -x "$dir/debs/"*.deb "$tmp/deb" ||
+		die "cannot unpack the $pkg package"
+	say "unpacking $pkg $ver into $cache/$pkg"
+	tar -C "$tmp" -xJf "$tmp/deb/usr/src/$pkg.tar.xz" ||
+		die "cannot unpack $pkg.tar.xz"
+	echo "$ver" >"$tmp/$pkg/.iommufd-nest-source"
+	rm -rf "${cache:?}/$pkg"
+	mv "$tmp/$pkg" "$cache/$pkg"
+	rm -rf "$tmp" "$dir/debs"
+	trap - EXIT
+	echo "$cache/$pkg"
+}
+
 check_tree()
 {
 	[ -f "$1/Makefile" ] && [ -d "$1/include/uapi" ] ||
 		die "not a kernel source tree: $1 (expected Makefile and include/uapi)"
 }
 
-# A key naming a tree: Debian's unpacked source by version, others by path.
+# A key naming a tree: Debian's sources unpacked here by package and
+# version, others by path.
 tree_key()
 {
 	local kdir
 	kdir=$(cd "$1" && pwd -P)
-	if [ "$kdir" = "$(cd "$cache/$src_pkg" 2>/dev/null && pwd -P)" ]; then
-		echo "deb-$(cat "$kdir/.iommufd-nest-source")"
+	if [ "${kdir%/*}" = "$(cd "$cache" && pwd -P)" ] &&
+	   [ -f "$kdir/.iommufd-nest-source" ]; then
+		echo "deb-${kdir##*/}-$(cat "$kdir/.iommufd-nest-source")"
 	else
 		echo "tree-$(tree_version "$kdir")-$(echo "$kdir" | sha1sum | cut -c1-8)"
 	fi
@@ -143,6 +217,17 @@ cmd_headers()
 		make -s -C "$kdir" O="$out" headers >&2
 	fi || die "'make headers' failed in $kdir"
 	echo "$out/usr/include"
+}
+
+# Whether a tree's Kconfig knows an option at all: the fragment names
+# options of several kernel versions, and older trees lack the newer ones.
+defines_symbol()
+{
+	local sym=${2%%=*}
+
+	grep -rqsx --include='Kconfig*' "\(menu\)\?config ${sym#CONFIG_}" \
+		"$1/drivers" "$1/arch/x86" "$1/lib" "$1/mm" "$1/init" "$1/kernel" \
+		"$1/fs" "$1/security" "$1/Kconfig" 2>/dev/null
 }
 
 # Print build progress every 15 s until the make process ends.
@@ -186,7 +271,9 @@ cmd_bzimage()
 			die "olddefconfig failed, see $log"
 		for f in "${frags[@]}"; do
 			while read -r opt; do
-				grep -qx "$opt" "$out/.config" || missing="$missing ${opt%%=*}"
+				grep -qx "$opt" "$out/.config" ||
+					! defines_symbol "$kdir" "$opt" ||
+					missing="$missing ${opt%%=*}"
 			done < <(grep -E '^CONFIG_[A-Z0-9_]+=' "$f")
 		done
 		[ -z "$missing" ] ||
@@ -203,11 +290,15 @@ cmd_bzimage()
 
 case "${1:-}" in
 deps)		cmd_deps "${2:-vm}" ;;
-source)		cmd_source ;;
+source)		case "${2:-stable}" in
+		stable)	cmd_source ;;
+		next)	cmd_source_next ;;
+		*)	die "source: unknown tree '$2' (expected stable or next)" ;;
+		esac ;;
 headers)	[ $# -eq 2 ] || die "usage: $0 headers KDIR"; cmd_headers "$2" ;;
 headers-dir)	[ $# -eq 2 ] || die "usage: $0 headers-dir KDIR"
 		echo "$(headers_out "$2")/usr/include" ;;
 bzimage)	[ $# -ge 3 ] || die "usage: $0 bzimage KDIR FRAGMENT..."
 		cmd_bzimage "${@:2}" ;;
-*)		die "usage: $0 deps|source|headers KDIR|bzimage KDIR FRAGMENT..." ;;
+*)		die "usage: $0 deps|source [next]|headers KDIR|bzimage KDIR FRAGMENT..." ;;
 esac

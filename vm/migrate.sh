@@ -14,11 +14,29 @@ migrate_configs()
 }
 
 # migrate_expect HOST NAME: the phrase a refusal must contain, or nothing
-# when the host must accept the config.
+# when the host must accept the config.  A host written HOST@A-B holds
+# for guest kernels A to B (MAJOR.MINOR, either end open); $guest_kver
+# is the booted tree's.
 migrate_expect()
 {
-	awk -F '\t+' -v h="$1" -v c="$2" \
-		'!/^#/ && $1 == h && $2 == c { print $3 }' "$here/vm/migrate_expect"
+	awk -F '\t+' -v h="$1" -v c="$2" -v k="${guest_kver:-0.0}" '
+		function num(v,  p) {
+			split(v, p, ".")
+			return p[1] * 1000 + p[2]
+		}
+		!/^#/ && $2 == c {
+			n = split($1, hv, "@")
+			if (hv[1] != h)
+				next
+			if (n == 2) {
+				split(hv[2], r, "-")
+				if (r[1] != "" && num(k) < num(r[1]))
+					next
+				if (r[2] != "" && num(k) > num(r[2]))
+					next
+			}
+			print $3
+		}' "$here/vm/migrate_expect"
 }
 
 # verdict_problem VERDICT PHRASE: why VERDICT is not what PHRASE expects

@@ -1,0 +1,860 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The vIOMMU object uAPI (Linux 6.13 on), reached the way an accelerated
+ * vIOMMU reaches it: its flags ask for a nesting parent, the engine
+ * attaches the device to a NEST_PARENT HWPT and hands the hiod over, and
+ * on that parent the vIOMMU object, its vDEVICEs, nested HWPTs, vEVENTQs
+ * and HW queues are built.  Runs on the kernel's mock IOMMU.
+ *
+ * Every test exists on every tree so CI history keeps its names.  What a
+ * test needs is checked twice: the headers it was built against (else
+ * SKIP "built against headers without ...") and the running kernel,
+ * probed by the ioctl answering ENOTTY or E2BIG (else SKIP "kernel lacks
+ * ...").  Features and where they came:
+ *
+ *   vIOMMU, vDEVICE, nested HWPT on a vIOMMU    6.13  IOMMU_VIOMMU_ALLOC
+ *   cache invalidation through a vIOMMU         6.14  IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST
+ *   vEVENTQ                                     6.15  IOMMU_VEVENTQ_ALLOC
+ *   HW queue, vIOMMU driver data and mmap       6.17  IOMMU_HW_QUEUE_ALLOC
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "attach_engine.h"
+#include "backend_mock.h"
+#include "iommufd_test.h"
+#include "viommu_model.h"
+
+#define NR_DEVS		2
+#define MAX_OBJS	16
+#define VIRT_ID0	0x51	/* a guest's vSID / vRID; 0 means "none" */
+#define VIRT_ID1	0x52
+#define QUEUE_IOVA	(1ULL << 24)	/* MOCK_APERTURE_START on every tree */
+
+#define HEADERS_LACK(sym, ver) \
+	"built against headers without " sym " (Linux " ver "): rebuild against a newer tree"
+
+#if defined(IOMMU_VIOMMU_ALLOC) && defined(IOMMU_VIOMMU_TYPE_SELFTEST)
+#define HAVE_VIOMMU 1
+#endif
+#if defined(HAVE_VIOMMU) && defined(IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST)
+#define HAVE_VIOMMU_INVALIDATE 1
+#endif
+#if defined(HAVE_VIOMMU) && defined(IOMMU_VEVENTQ_TYPE_SELFTEST)
+#define HAVE_VEVENTQ 1
+#endif
+#if defined(HAVE_VIOMMU) && defined(IOMMU_HW_QUEUE_TYPE_SELFTEST)
+#define HAVE_HW_QUEUE 1
+#endif
+
+/* What the running kernel answers to, from probes that allocate nothing. */
+struct vobj_kernel {
+	bool viommu;
+	bool invalidate;
+	bool veventq;
+	bool hw_queue;
+	bool viommu_data;
+};
+
+/* Objects a test created, destroyed newest first. */
+struct obj_stack {
+	unsigned int nr;
+	uint32_t ids[MAX_OBJS];
+};
+
+FIXTURE(vobj) {
+	int fd;
+	struct viommu viommu;
+	struct nest_ctx ctx;
+	struct nest_dev *dev[NR_DEVS];
+	struct vobj_kernel kernel;
+	uint32_t parent;	/* the NEST_PARENT HWPT the engine attached */
+	struct obj_stack objs;
+};
+
+#ifdef HAVE_VIOMMU
+
+static int viommu_alloc(int fd, uint32_t type, uint32_t flags, uint32_t dev_id,
+			uint32_t hwpt_id, uint32_t *out_id)
+{
+	struct iommu_viommu_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.type = type,
+		.dev_id = dev_id,
+		.hwpt_id = hwpt_id,
+	};
+
+	if (ioctl(fd, IOMMU_VIOMMU_ALLOC, &cmd))
+		return -errno;
+	*out_id = cmd.out_viommu_id;
+	return 0;
+}
+
+static int vdevice_alloc(int fd, uint32_t viommu_id, uint32_t dev_id,
+			 uint64_t virt_id, uint32_t *out_id)
+{
+	struct iommu_vdevice_alloc cmd = {
+		.size = sizeof(cmd),
+		.viommu_id = viommu_id,
+		.dev_id = dev_id,
+		.virt_id = virt_id,
+	};
+
+	if (ioctl(fd, IOMMU_VDEVICE_ALLOC, &cmd))
+		return -errno;
+	*out_id = cmd.out_vdevice_id;
+	return 0;
+}
+
+/* A SELFTEST nested HWPT on @pt_id, a paging HWPT or a vIOMMU. */
+static int nested_alloc(int fd, uint32_t dev_id, uint32_t pt_id,
+			uint32_t *out_id)
+{
+	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.dev_id = dev_id,
+		.pt_id = pt_id,
+		.data_type = IOMMU_HWPT_DATA_SELFTEST,
+		.data_len = sizeof(data),
+		.data_uptr = (uintptr_t)&data,
+	};
+
+	if (ioctl(fd, IOMMU_HWPT_ALLOC, &cmd))
+		return -errno;
+	*out_id = cmd.out_hwpt_id;
+	return 0;
+}
+
+static int paging_alloc(int fd, uint32_t dev_id, uint32_t ioas_id,
+			uint32_t flags, uint32_t *out_id)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = dev_id,
+		.pt_id = ioas_id,
+	};
+
+	if (ioctl(fd, IOMMU_HWPT_ALLOC, &cmd))
+		return -errno;
+	*out_id = cmd.out_hwpt_id;
+	return 0;
+}
+
+static int check_iotlb(int fd, uint32_t nested_id, uint32_t expect)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_MD_CHECK_IOTLB,
+		.id = nested_id,
+		.check_iotlb = { .id = 0, .iotlb = expect },
+	};
+
+	return ioctl(fd, IOMMU_TEST_CMD, &cmd) ? -errno : 0;
+}
+
+/* The lowest free object id: an object leaked by a failed call takes it. */
+static int next_free_id(int fd, uint32_t *id)
+{
+	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
+
+	if (ioctl(fd, IOMMU_IOAS_ALLOC, &cmd))
+		return -errno;
+	*id = cmd.out_ioas_id;
+	return nest_destroy_id(fd, cmd.out_ioas_id);
+}
+
+/* ENOTTY: the kernel predates the ioctl.  An all-zero call creates nothing. */
+static bool kernel_has_ioctl(int fd, unsigned long nr)
+{
+	uint64_t zero[8] = { 0 };
+
+	zero[0] = sizeof(zero);	/* size is the first u32 of every command */
+	return !(ioctl(fd, nr, zero) && errno == ENOTTY);
+}
+
+static void probe_kernel(int fd, struct vobj_kernel *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->viommu = kernel_has_ioctl(fd, IOMMU_VIOMMU_ALLOC);
+#ifdef IOMMU_VEVENTQ_ALLOC
+	k->veventq = kernel_has_ioctl(fd, IOMMU_VEVENTQ_ALLOC);
+#endif
+#ifdef IOMMU_HW_QUEUE_ALLOC
+	k->hw_queue = kernel_has_ioctl(fd, IOMMU_HW_QUEUE_ALLOC);
+#endif
+#ifdef HAVE_HW_QUEUE
+	{
+		/*
+		 * Before 6.17 the command ended at out_viommu_id, so a
+		 * kernel that refuses the longer one with E2BIG takes no
+		 * driver data.  dev_id 0 names nothing: ENOENT otherwise.
+		 */
+		struct iommu_viommu_alloc cmd = {
+			.size = sizeof(cmd),
+			.type = IOMMU_VIOMMU_TYPE_SELFTEST,
+			.data_len = 1,
+		};
+
+		k->viommu_data = k->viommu &&
+				 !(ioctl(fd, IOMMU_VIOMMU_ALLOC, &cmd) &&
+				   errno == E2BIG);
+	}
+#endif
+}
+
+static void push_obj(struct obj_stack *st, uint32_t id)
+{
+	if (st->nr < MAX_OBJS)
+		st->ids[st->nr++] = id;
+}
+
+/* Forget @id once a test destroyed it itself. */
+static void drop_obj(struct obj_stack *st, uint32_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < st->nr; i++)
+		if (st->ids[i] == id)
+			st->ids[i] = 0;
+}
+
+#endif /* HAVE_VIOMMU */
+
+/* Destroy what the test built, newest first: 0 or the first error. */
+static int unwind_objs(int fd, struct obj_stack *st)
+{
+	int first = 0, err;
+
+	while (st->nr) {
+		uint32_t id = st->ids[--st->nr];
+
+		if (!id)
+			continue;
+		err = nest_destroy_id(fd, id);
+		if (err && !first)
+			first = err;
+	}
+	return first;
+}
+
+FIXTURE_SETUP(vobj)
+{
+#ifndef HAVE_VIOMMU
+	self->fd = -1;
+	SKIP(return, HEADERS_LACK("IOMMU_VIOMMU_ALLOC", "6.13"));
+#else
+	struct viommu_config cfg;
+	char err[VIOMMU_ERR_LEN];
+	struct nest_hwpt *hwpt;
+	char name[16];
+	int i, rc;
+
+	self->fd = nest_mock_open(err, sizeof(err));
+	if (self->fd < 0)
+		SKIP(return, "%s", err);
+	probe_kernel(self->fd, &self->kernel);
+	if (!self->kernel.viommu)
+		SKIP(return, "kernel lacks IOMMU_VIOMMU_ALLOC (ENOTTY): Linux 6.13 or later needed");
+
+	/* the accelerated vIOMMU: its flags ask for a nesting parent */
+	rc = viommu_config_parse("selftest-iommu,nesting=on", &cfg, err,
+				 sizeof(err));
+	ASSERT_EQ(0, rc) TH_LOG("%s", err);
+	viommu_init(&self->viommu, &cfg);
+	ASSERT_NE(0, viommu_get_flags(&self->viommu) &
+		  VIOMMU_FLAG_WANT_NESTING_PARENT);
+	rc = nest_ctx_init(&self->ctx, self->fd, &self->viommu);
+	ASSERT_EQ(0, rc) TH_LOG("%s", self->ctx.err);
+	for (i = 0; i < NR_DEVS; i++) {
+		snprintf(name, sizeof(name), "mock%d", i);
+		self->dev[i] = nest_mock_dev_new(name, 0);
+		ASSERT_NE(NULL, self->dev[i]);
+		rc = nest_attach_device(&self->ctx, self->dev[i]);
+		ASSERT_EQ(0, rc) TH_LOG("%s", self->ctx.err);
+		ASSERT_TRUE(self->dev[i]->hiod_set);
+	}
+	/* both devices share the one parent, as QEMU's reuse does */
+	self->parent = self->dev[0]->hwpt_id;
+	ASSERT_EQ(self->parent, self->dev[1]->hwpt_id);
+	hwpt = nest_find_hwpt(&self->ctx, self->parent);
+	ASSERT_NE(NULL, hwpt);
+	ASSERT_NE(0, hwpt->alloc_flags & IOMMU_HWPT_ALLOC_NEST_PARENT);
+#endif
+}
+
+FIXTURE_TEARDOWN(vobj)
+{
+	int i;
+
+	if (self->fd < 0)
+		return;
+	/* a test that stopped half-way may leave a device on a nested HWPT */
+	for (i = 0; i < NR_DEVS; i++)
+		if (self->dev[i] && self->dev[i]->bound)
+			self->dev[i]->ops->attach(&self->ctx, self->dev[i],
+						  self->dev[i]->hwpt_id);
+	unwind_objs(self->fd, &self->objs);
+	for (i = NR_DEVS - 1; i >= 0; i--) {
+		if (self->dev[i])
+			nest_detach_device(&self->ctx, self->dev[i]);
+		nest_dev_free(self->dev[i]);
+	}
+	nest_ctx_fini(&self->ctx);
+	close(self->fd);
+}
+
+/* End of every test: the objects unwind cleanly, then so does the engine. */
+#define ASSERT_CLEAN_UNWIND() do {					\
+	int __i;							\
+	ASSERT_EQ(0, unwind_objs(self->fd, &self->objs));				\
+	for (__i = NR_DEVS - 1; __i >= 0; __i--)			\
+		ASSERT_EQ(0, nest_detach_device(&self->ctx,		\
+						self->dev[__i]))	\
+			TH_LOG("%s", self->ctx.err);			\
+	ASSERT_EQ(1, nest_count_live_ids(&self->ctx))			\
+		TH_LOG("only the IOAS may outlive the devices");	\
+	self->ctx.ioas_id = 0;	/* the count destroyed it, being idle */\
+} while (0)
+
+#ifdef HAVE_VIOMMU
+
+/* A vIOMMU on the fixture's parent, for dev[0]; recorded for unwind. */
+#define VIOMMU_ON_PARENT(out) do {					\
+	ASSERT_EQ(0, viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST,	\
+				  0, self->dev[0]->dev_id,		\
+				  self->parent, &(out)));		\
+	push_obj(&self->objs, out);						\
+} while (0)
+
+#define VDEVICE(viommu_id, i, virt, out) do {				\
+	ASSERT_EQ(0, vdevice_alloc(self->fd, viommu_id,			\
+				   self->dev[i]->dev_id, virt, &(out)));\
+	push_obj(&self->objs, out);						\
+} while (0)
+
+/* dev[i] onto a nested HWPT of the vIOMMU: the guest installed its table */
+#define NESTED_ON_VIOMMU(viommu_id, i, out) do {			\
+	ASSERT_EQ(0, nested_alloc(self->fd, self->dev[i]->dev_id,	\
+				  viommu_id, &(out)));			\
+	push_obj(&self->objs, out);						\
+	ASSERT_EQ(0, self->dev[i]->ops->attach(&self->ctx,		\
+					       self->dev[i], out));	\
+} while (0)
+
+#define BACK_TO_PARENT(i)						\
+	ASSERT_EQ(0, self->dev[i]->ops->attach(&self->ctx, self->dev[i],\
+					       self->parent))
+
+#endif
+
+TEST_F(vobj, viommu_pins_its_nesting_parent)
+{
+#ifdef HAVE_VIOMMU
+	uint32_t spare = 0, viommu_id = 0;
+
+	/* an idle second parent, so only the vIOMMU can keep it busy */
+	ASSERT_EQ(0, paging_alloc(self->fd, self->dev[0]->dev_id,
+				  self->ctx.ioas_id,
+				  IOMMU_HWPT_ALLOC_NEST_PARENT, &spare));
+	push_obj(&self->objs, spare);
+	ASSERT_EQ(0, viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST, 0,
+				  self->dev[0]->dev_id, spare, &viommu_id));
+	push_obj(&self->objs, viommu_id);
+	ASSERT_NE(0, viommu_id);
+	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, spare));
+	ASSERT_EQ(0, nest_destroy_id(self->fd, viommu_id));
+	drop_obj(&self->objs, viommu_id);
+	EXPECT_EQ(0, nest_destroy_id(self->fd, spare));
+	drop_obj(&self->objs, spare);
+	ASSERT_CLEAN_UNWIND();
+#endif
+}
+
+TEST_F(vobj, viommu_refused_without_nesting_parent)
+{
+#ifdef HAVE_VIOMMU
+	uint32_t plain = 0, id = 0, before = 0, after = 0;
+
+	ASSERT_EQ(0, paging_alloc(self->fd, self->dev[0]->dev_id,
+				  self->ctx.ioas_id, 0, &plain));
+	push_obj(&self->objs, plain);
+	ASSERT_EQ(0, next_free_id(self->fd, &before));
+	EXPECT_EQ(-EINVAL, viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST,
+					0, self->dev[0]->dev_id, plain, &id));
+	/* an IOAS is no HWPT at all */
+	EXPECT_EQ(-ENOENT, viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST,
+					0, self->dev[0]->dev_id,
+					self->ctx.ioas_id, &id));
+	ASSERT_EQ(0, next_free_id(self->fd, &after));
+	EXPECT_EQ(before, after) TH_LOG("a refused vIOMMU left an object");
+	ASSERT_CLEAN_UNWIND();
+#endif
+}
+
+TEST_F(vobj, viommu_bad_type_flags_and_device)
+{
+#ifdef HAVE_VIOMMU
+	uint32_t dev_id = self->dev[0]->dev_id, id, before, after;
+
+	ASSERT_EQ(0, next_free_id(self->fd, &before));
+	EXPECT_EQ(-EOPNOTSUPP,
+		  viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_DEFAULT, 0, dev_id,
+			       self->parent, &id));
+	/* a real driver's type on the mock IOMMU */
+	EXPECT_EQ(-EOPNOTSUPP,
+		  viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, 0,
+			       dev_id, self->parent, &id));
+	EXPECT_EQ(-EOPNOTSUPP,
+		  viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST, 1, dev_id,
+			       self->parent, &id));
+	EXPECT_EQ(-ENOENT,
+		  viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST, 0,
+			       self->parent, self->parent, &id));
+	ASSERT_EQ(0, next_free_id(self->fd, &after));
+	EXPECT_EQ(before, after) TH_LOG("a refused vIOMMU left an object");
+	ASSERT_CLEAN_UNWIND();
+#endif
+}
+
+TEST_F(vobj, vdevice_virt_ids_are_unique)
+{
+#ifdef HAVE_VIOMMU
+	uint32_t viommu_id = 0, vdev0 = 0, vdev1 = 0, id = 0, before = 0, after = 0;
+
+	VIOMMU_ON_PARENT(viommu_id);
+	VDEVICE(viommu_id, 0, VIRT_ID0, vdev0);
+	ASSERT_EQ(0, next_free_id(self->fd, &before));
+	/* one vDEVICE per device, one device per virtual id */
+	EXPECT_EQ(-EEXIST, vdevice_alloc(self->fd, viommu_id,
+					 self->dev[0]->dev_id, VIRT_ID1, &id));
+	EXPECT_EQ(-EEXIST, vdevice_alloc(self->fd, viommu_id,
+					 self->dev[1]->dev_id, VIRT_ID0, &id));
+	EXPECT_EQ(-ENOENT, vdevice_alloc(self->fd, self->parent,
+					 self->dev[1]->dev_id, VIRT_ID1, &id));
+	ASSERT_EQ(0, next_free_id(self->fd, &after));
+	EXPECT_EQ(before, after) TH_LOG("a refused vDEVICE left an object");
+	VDEVICE(viommu_id, 1, VIRT_ID1, vdev1);
+	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, viommu_id));
+	ASSERT_CLEAN_UNWIND();
+#endif
+}
+
+TEST_F(vobj, nested_hwpt_on_viommu)
+{
+#ifdef HAVE_VIOMMU
+	uint32_t viommu_id = 0, vdev = 0, nested = 0;
+
+	VIOMMU_ON_PARENT(viommu_id);
+	VDEVICE(viommu_id, 0, VIRT_ID0, vdev);
+	NESTED_ON_VIOMMU(viommu_id, 0, nested);
+	EXPECT_EQ(0, check_iotlb(self->fd, nested, IOMMU_TEST_IOTLB_DEFAULT));
+	/* the vIOMMU and, through it, the parent stay while it is used */
+	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, viommu_id));
+	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, nested));
+	BACK_TO_PARENT(0);
+	ASSERT_CLEAN_UNWIND();
+#endif
+}
+
+TEST_F(vobj, invalidate_device_cache_through_viommu)
+{
+#ifndef HAVE_VIOMMU_INVALIDATE
+	SKIP(return, HEADERS_LACK("IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST", "6.14"));
+#else
+	struct iommu_viommu_invalidate_selftest inv[2] = {
+		{ .vdev_id = VIRT_ID0, .cache_id = 1 },
+		{ .vdev_id = VIRT_ID0, .cache_id = 2 },
+	};
+	struct iommu_hwpt_invalidate cmd = {
+		.size = sizeof(cmd),
+		.data_type = IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
+		.entry_len = sizeof(inv[0]),
+	};
+	struct iommu_test_cmd check = {
+		.size = sizeof(check),
+		.op = IOMMU_TEST_OP_DEV_CHECK_CACHE,
+	};
+	uint32_t viommu_id = 0, vdev = 0, i = 0;
+
+	VIOMMU_ON_PARENT(viommu_id);
+	VDEVICE(viommu_id, 0, VIRT_ID0, vdev);
+	cmd.hwpt_id = viommu_id;
+	/* an empty array only checks its type: 6.13 has no vIOMMU here */
+	if (ioctl(self->fd, IOMMU_HWPT_INVALIDATE, &cmd)) {
+		ASSERT_EQ(ENOENT, errno);
+		ASSERT_FALSE(self->kernel.veventq)
+			TH_LOG("a 6.15+ kernel must invalidate through a vIOMMU");
+		SKIP(return, "kernel does not invalidate through a vIOMMU: Linux 6.14 or later needed");
+	}
+	check.id = self->dev[0]->dev_id;
+	cmd.data_uptr = (uintptr_t)inv;
+	cmd.entry_num = 2;
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_HWPT_INVALIDATE, &cmd));
+	EXPECT_EQ(2, cmd.entry_num);
+	for (i = 0; i < MOCK_DEV_CACHE_NUM; i++) {
+		check.check_dev_cache.id = i;
+		check.check_dev_cache.cache = (i == 1 || i == 2) ?
+			0 : IOMMU_TEST_DEV_CACHE_DEFAULT;
+		EXPECT_EQ(0, ioctl(self->fd, IOMMU_TEST_CMD, &check))
+			TH_LOG("device cache %u", i);
+	}
+	/* the second entry names no vDEVICE: one done, then EINVAL */
+	inv[0].cache_id = 3;
+	inv[1].vdev_id = VIRT_ID1;
+	cmd.entry_num = 2;
+	EXPECT_EQ(-1, ioctl(self->fd, IOMMU_HWPT_INVALIDATE, &cmd));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(1, cmd.entry_num);
+	check.check_dev_cache.id = 3;
+	check.check_dev_cache.cache = 0;
+	EXPECT_EQ(0, ioctl(self->fd, IOMMU_TEST_CMD, &check));
+	/* dev[1] has no vDEVICE, so its cache is untouched */
+	check.id = self->dev[1]->dev_id;
+	check.check_dev_cache.cache = IOMMU_TEST_DEV_CACHE_DEFAULT;
+	EXPECT_EQ(0, ioctl(self->fd, IOMMU_TEST_CMD, &check));
+	ASSERT_CLEAN_UNWIND();
+#endif
+}
+
+#ifdef HAVE_VEVENTQ
+static int veventq_alloc(int fd, uint32_t viommu_id, uint32_t type,
+			 uint32_t depth, uint32_t *out_id, int *out_fd)
+{
+	struct iommu_veventq_alloc cmd = {
+		.size = sizeof(cmd),
+		.viommu_id = viommu_id,
+		.type = type,
+		.veventq_depth = depth,
+	};
+
+	if (ioctl(fd, IOMMU_VEVENTQ_ALLOC, &cmd))
+		return -errno;
+	*out_id = cmd.out_veventq_id;
+	*out_fd = cmd.out_veventq_fd;
+	return 0;
+}
+
+static int trigger_vevent(int fd, uint32_t dev_id)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_TRIGGER_VEVENT,
+		.trigger_vevent = { .dev_id = dev_id },
+	};
+
+	return ioctl(fd, IOMMU_TEST_CMD, &cmd) ? -errno : 0;
+}
+
+/* One record as read(2) returns it: a header, then the mock's event. */
+struct vevent_record {
+	struct iommufd_vevent_header hdr;
+	struct iommu_viommu_event_selftest ev;
+};
+#endif
+
+#define NO_VEVENTQ \
+	"kernel lacks IOMMU_VEVENTQ_ALLOC (ENOTTY): Linux 6.15 or later needed"
+
+TEST_F(vobj, veventq_reports_the_virtual_id)
+{
+#ifndef HAVE_VEVENTQ
+	SKIP(return, HEADERS_LACK("IOMMU_VEVENTQ_ALLOC", "6.15"));
+#else
+	uint32_t viommu_id = 0, vdev = 0, nested = 0, q = 0;
+	struct vevent_record rec[2];
+	int qfd = -1;
+
+	if (!self->kernel.veventq)
+		SKIP(return, NO_VEVENTQ);
+	VIOMMU_ON_PARENT(viommu_id);
+	ASSERT_EQ(0, veventq_alloc(self->fd, viommu_id,
+				   IOMMU_VEVENTQ_TYPE_SELFTEST, 4, &q, &qfd));
+	push_obj(&self->objs, q);
+	/* the vDEVICE first: the nested attach picks its virtual id up */
+	VDEVICE(viommu_id, 0, VIRT_ID0, vdev);
+	NESTED_ON_VIOMMU(viommu_id, 0, nested);
+	/* dev[1] is not behind the vIOMMU: nothing to report */
+	EXPECT_EQ(-ENOENT, trigger_vevent(self->fd, self->dev[1]->dev_id));
+	ASSERT_EQ(0, trigger_vevent(self->fd, self->dev[0]->dev_id));
+	ASSERT_EQ(0, trigger_vevent(self->fd, self->dev[0]->dev_id));
+	/* too small for one record: EINVAL, and the record stays */
+	EXPECT_EQ(-1, read(qfd, rec, sizeof(rec[0].hdr) + 1));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ((ssize_t)sizeof(rec), read(qfd, rec, sizeof(rec)));
+	EXPECT_EQ(0, rec[0].hdr.flags);
+	EXPECT_EQ(0, rec[0].hdr.sequence);
+	EXPECT_EQ(VIRT_ID0, rec[0].ev.virt_id);
+	EXPECT_EQ(0, rec[1].hdr.flags);
+	EXPECT_EQ(1, rec[1].hdr.sequence);
+	EXPECT_EQ(VIRT_ID0, rec[1].ev.virt_id);
+	close(qfd);
+	BACK_TO_PARENT(0);
+	ASSERT_CLEAN_UNWIND();
+#endif
+}
+
+TEST_F(vobj, veventq_overflow_reports_lost_events)
+{
+#ifndef HAVE_VEVENTQ
+	SKIP(return, HEADERS_LACK("IOMMU_VEVENTQ_ALLOC", "6.15"));
+#else
+	struct iommufd_vevent_header lost;
+	uint32_t viommu_id = 0, vdev = 0, nested = 0, q = 0;
+	struct vevent_record rec[2];
+	uint8_t buf[sizeof(rec) + sizeof(lost)];
+	int qfd = -1, i;
+
+	if (!self->kernel.veventq)
+		SKIP(return, NO_VEVENTQ);
+	VIOMMU_ON_PARENT(viommu_id);
+	ASSERT_EQ(0, veventq_alloc(self->fd, viommu_id,
+				   IOMMU_VEVENTQ_TYPE_SELFTEST, 2, &q, &qfd));
+	push_obj(&self->objs, q);
+	VDEVICE(viommu_id, 0, VIRT_ID0, vdev);
+	NESTED_ON_VIOMMU(viommu_id, 0, nested);
+	for (i = 0; i < 5; i++)
+		ASSERT_EQ(0, trigger_vevent(self->fd, self->dev[0]->dev_id));
+	/* two records fit the depth; the loss is one header, no data */
+	ASSERT_EQ((ssize_t)sizeof(buf), read(qfd, buf, sizeof(buf)));
+	memcpy(rec, buf, sizeof(rec));
+	memcpy(&lost, buf + sizeof(rec), sizeof(lost));
+	EXPECT_EQ(0, rec[0].hdr.sequence);
+	EXPECT_EQ(1, rec[1].hdr.sequence);
+	EXPECT_EQ(VIRT_ID0, rec[1].ev.virt_id);
+	EXPECT_EQ(IOMMU_VEVENTQ_FLAG_LOST_EVENTS, lost.flags);
+	/* the loss took sequence 2 and perhaps one per further loss */
+	EXPECT_GE(lost.sequence, 2);
+	EXPECT_LE(lost.sequence, 4);
+	/* drained: a new event is delivered again, in sequence */
+	ASSERT_EQ(0, trigger_vevent(self->fd, self->dev[0]->dev_id));
+	ASSERT_EQ((ssize_t)sizeof(rec[0]), read(qfd, rec, sizeof(rec)));
+	EXPECT_EQ(0, rec[0].hdr.flags);
+	EXPECT_EQ(lost.sequence + 1, rec[0].hdr.sequence);
+	EXPECT_EQ(VIRT_ID0, rec[0].ev.virt_id);
+	close(qfd);
+	BACK_TO_PARENT(0);
+	ASSERT_CLEAN_UNWIND();
+#endif
+}
+
+TEST_F(vobj, veventq_one_per_type)
+{
+#ifndef HAVE_VEVENTQ
+	SKIP(return, HEADERS_LACK("IOMMU_VEVENTQ_ALLOC", "6.15"));
+#else
+	uint32_t viommu_id = 0, q = 0, id = 0, before = 0, after = 0;
+	int qfd = -1, fd2 = -1;
+
+	if (!self->kernel.veventq)
+		SKIP(return, NO_VEVENTQ);
+	VIOMMU_ON_PARENT(viommu_id);
+	ASSERT_EQ(0, veventq_alloc(self->fd, viommu_id,
+				   IOMMU_VEVENTQ_TYPE_SELFTEST, 1, &q, &qfd));
+	push_obj(&self->objs, q);
+	ASSERT_EQ(0, next_free_id(self->fd, &before));
+	EXPECT_EQ(-EEXIST, veventq_alloc(self->fd, viommu_id,
+					 IOMMU_VEVENTQ_TYPE_SELFTEST, 1, &id,
+					 &fd2));
+	EXPECT_EQ(-EINVAL, veventq_alloc(self->fd, viommu_id,
+					 IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 0, &id,
+					 &fd2));
+	EXPECT_EQ(-EOPNOTSUPP, veventq_alloc(self->fd, viommu_id,
+					     IOMMU_VEVENTQ_TYPE_DEFAULT, 1,
+					     &id, &fd2));
+	EXPECT_EQ(-ENOENT, veventq_alloc(self->fd, self->parent,
+					 IOMMU_VEVENTQ_TYPE_SELFTEST, 1, &id,
+					 &fd2));
+	ASSERT_EQ(0, next_free_id(self->fd, &after));
+	EXPECT_EQ(before, after) TH_LOG("a refused vEVENTQ left an object");
+	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, viommu_id));
+	close(qfd);
+	ASSERT_CLEAN_UNWIND();
+#endif
+}
+
+#ifdef HAVE_HW_QUEUE
+static int hw_queue_alloc(int fd, uint32_t viommu_id, uint32_t index,
+			  uint64_t iova, uint64_t len, uint32_t *out_id)
+{
+	struct iommu_hw_queue_alloc cmd = {
+		.size = sizeof(cmd),
+		.viommu_id = viommu_id,
+		.type = IOMMU_HW_QUEUE_TYPE_SELFTEST,
+		.index = index,
+		.nesting_parent_iova = iova,
+		.length = len,
+	};
+
+	if (ioctl(fd, IOMMU_HW_QUEUE_ALLOC, &cmd))
+		return -errno;
+	*out_id = cmd.out_hw_queue_id;
+	return 0;
+}
+
+static int ioas_map_fixed(int fd, uint32_t ioas, void *va, size_t len,
+			  uint64_t iova)
+{
+	struct iommu_ioas_map cmd = {
+		.size = sizeof(cmd),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ioas,
+		.user_va = (uintptr_t)va,
+		.length = len,
+		.iova = iova,
+	};
+
+	return ioctl(fd, IOMMU_IOAS_MAP, &cmd) ? -errno : 0;
+}
+
+static int ioas_unmap(int fd, uint32_t ioas, uint64_t iova, size_t len)
+{
+	struct iommu_ioas_unmap cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas,
+		.iova = iova,
+		.length = len,
+	};
+
+	return ioctl(fd, IOMMU_IOAS_UNMAP, &cmd) ? -errno : 0;
+}
+#endif
+
+TEST_F(vobj, viommu_driver_data_and_mmap)
+{
+#ifndef HAVE_HW_QUEUE
+	SKIP(return, HEADERS_LACK("IOMMU_HW_QUEUE_ALLOC", "6.17"));
+#else
+	struct iommu_viommu_selftest data = { .in_data = 0xfeed5eed };
+	struct iommu_viommu_alloc cmd = {
+		.size = sizeof(cmd),
+		.type = IOMMU_VIOMMU_TYPE_SELFTEST,
+		.data_len = sizeof(data),
+		.data_uptr = (uintptr_t)&data,
+	};
+	uint32_t *page;
+
+	if (!self->kernel.viommu_data) {
+		ASSERT_FALSE(self->kernel.hw_queue)
+			TH_LOG("a kernel with HW queues must take vIOMMU data");
+		SKIP(return, "kernel's IOMMU_VIOMMU_ALLOC takes no driver data (E2BIG): Linux 6.17 or later needed");
+	}
+	cmd.dev_id = self->dev[0]->dev_id;
+	cmd.hwpt_id = self->parent;
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_VIOMMU_ALLOC, &cmd));
+	push_obj(&self->objs, cmd.out_viommu_id);
+	EXPECT_EQ(data.in_data, data.out_data);
+	ASSERT_NE(0, data.out_mmap_length);
+	page = mmap(NULL, data.out_mmap_length, PROT_READ, MAP_SHARED,
+		    self->fd, data.out_mmap_offset);
+	ASSERT_NE(MAP_FAILED, page) TH_LOG("mmap: %s", strerror(errno));
+	/* the driver's page, seen through iommufd: the loopback value */
+	EXPECT_EQ(data.in_data, page[0]);
+	/* only the offset the kernel handed out maps */
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, data.out_mmap_length, PROT_READ,
+				   MAP_SHARED, self->fd,
+				   data.out_mmap_offset + data.out_mmap_length));
+	munmap(page, data.out_mmap_length);
+	ASSERT_CLEAN_UNWIND();
+#endif
+}
+
+TEST_F(vobj, hw_queue_pins_the_guest_queue)
+{
+#ifndef HAVE_HW_QUEUE
+	SKIP(return, HEADERS_LACK("IOMMU_HW_QUEUE_ALLOC", "6.17"));
+#else
+	long psize = sysconf(_SC_PAGESIZE);
+	uint32_t viommu_id = 0, q0 = 0, q1 = 0, id = 0;
+	void *buf;
+
+	if (!self->kernel.hw_queue)
+		SKIP(return, "kernel lacks IOMMU_HW_QUEUE_ALLOC (ENOTTY): Linux 6.17 or later needed");
+	buf = mmap(NULL, psize, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	memset(buf, 0, psize);
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ctx.ioas_id, buf, psize,
+				    QUEUE_IOVA));
+	VIOMMU_ON_PARENT(viommu_id);
+	/* queues come in index order; 1 depends on 0 */
+	EXPECT_EQ(-EIO, hw_queue_alloc(self->fd, viommu_id, 1, QUEUE_IOVA,
+				       psize, &id));
+	ASSERT_EQ(0, hw_queue_alloc(self->fd, viommu_id, 0, QUEUE_IOVA, psize,
+				    &q0));
+	push_obj(&self->objs, q0);
+	EXPECT_EQ(-EEXIST, hw_queue_alloc(self->fd, viommu_id, 0, QUEUE_IOVA,
+					  psize, &id));
+	EXPECT_EQ(-EINVAL, hw_queue_alloc(self->fd, viommu_id, 0, QUEUE_IOVA,
+					  0, &id));
+	ASSERT_EQ(0, hw_queue_alloc(self->fd, viommu_id, 1, QUEUE_IOVA, psize,
+				    &q1));
+	push_obj(&self->objs, q1);
+	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, q0));
+	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, viommu_id));
+	/* the hardware reads the queue: its memory cannot be unmapped */
+	EXPECT_EQ(-EBUSY, ioas_unmap(self->fd, self->ctx.ioas_id, QUEUE_IOVA,
+				     psize));
+	ASSERT_EQ(0, unwind_objs(self->fd, &self->objs));
+	EXPECT_EQ(0, ioas_unmap(self->fd, self->ctx.ioas_id, QUEUE_IOVA,
+				psize));
+	munmap(buf, psize);
+	ASSERT_CLEAN_UNWIND();
+#endif
+}
+
+/*
+ * The point of asking the vIOMMU first: without the nesting-parent flag
+ * the engine builds a plain HWPT, and no vIOMMU object can stand on it.
+ */
+TEST(flags_without_nesting_parent_cannot_back_a_viommu)
+{
+#ifndef HAVE_VIOMMU
+	SKIP(return, HEADERS_LACK("IOMMU_VIOMMU_ALLOC", "6.13"));
+#else
+	struct viommu_config cfg;
+	struct vobj_kernel kernel;
+	char err[VIOMMU_ERR_LEN];
+	struct nest_dev *dev;
+	struct nest_ctx ctx;
+	struct viommu v;
+	uint32_t id = 0;
+	int fd;
+
+	fd = nest_mock_open(err, sizeof(err));
+	if (fd < 0)
+		SKIP(return, "%s", err);
+	probe_kernel(fd, &kernel);
+	if (!kernel.viommu) {
+		close(fd);
+		SKIP(return, "kernel lacks IOMMU_VIOMMU_ALLOC (ENOTTY): Linux 6.13 or later needed");
+	}
+	ASSERT_EQ(0, viommu_config_parse("selftest-iommu,nesting=off", &cfg,
+					 err, sizeof(err)));
+	viommu_init(&v, &cfg);
+	ASSERT_EQ(0, viommu_get_flags(&v) & VIOMMU_FLAG_WANT_NESTING_PARENT);
+	ASSERT_EQ(0, nest_ctx_init(&ctx, fd, &v));
+	dev = nest_mock_dev_new("mock0", 0);
+	ASSERT_NE(NULL, dev);
+	ASSERT_EQ(0, nest_attach_device(&ctx, dev)) TH_LOG("%s", ctx.err);
+	EXPECT_EQ(-EINVAL, viommu_alloc(fd, IOMMU_VIOMMU_TYPE_SELFTEST, 0,
+					dev->dev_id, dev->hwpt_id, &id));
+	EXPECT_EQ(0, nest_detach_device(&ctx, dev)) TH_LOG("%s", ctx.err);
+	nest_dev_free(dev);
+	/* the IOAS alone is left, and the count destroys it */
+	EXPECT_EQ(1, nest_count_live_ids(&ctx));
+	close(fd);
+#endif
+}
+
+TEST_HARNESS_MAIN
