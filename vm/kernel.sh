@@ -125,12 +125,14 @@ cmd_source_next()
 {
 	local dir="$cache/apt-next" pkg=$next_pkg ver tmp tree
 
-	# an unpacked tree is kept: warm runs need no network
-	tree=$(ls -d "$cache/$pkg" 2>/dev/null || true)
-	if [ -n "$tree" ] && [ -f "$tree/.iommufd-nest-source" ]; then
-		echo "$tree"
-		return
-	fi
+	# an unpacked tree is kept, as is the fallback chosen for a package
+	# the suite dropped: warm runs need no network
+	for tree in "$cache/$pkg" "$cache/$(cat "$dir/fallback-for-$pkg" 2>/dev/null)"; do
+		if [ -f "$tree/.iommufd-nest-source" ]; then
+			echo "$tree"
+			return
+		fi
+	done
 	command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null ||
 		die "fetching the next kernel tree needs apt-get and dpkg-deb (Debian); or pass --kdir DIR"
 	[ -f "$keyring" ] ||
@@ -147,6 +149,7 @@ cmd_source_next()
 		pkg=$(next_newest)
 		[ -n "$pkg" ] || die "trixie-backports offers no linux-source package"
 		say "$next_pkg is gone from trixie-backports; using $pkg"
+		echo "$pkg" >"$dir/fallback-for-$next_pkg"
 		ver=$(next_apt apt-cache policy "$pkg" | sed -n 's/^ *Candidate: //p')
 	fi
 	say "downloading $pkg $ver (about 165 MB)"
