@@ -422,7 +422,7 @@ int nest_enable_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
 	case VIOMMU_STAGE1_SELFTEST:
 		type = IOMMU_HWPT_DATA_SELFTEST;
 		data = &selftest;
-		len = sizeof(selftest);
+		len = NEST_SELFTEST_DATA_LEN;
 		break;
 	case VIOMMU_STAGE1_VTD:
 		type = IOMMU_HWPT_DATA_VTD_S1;

@@ -103,6 +103,14 @@ void nest_ctx_note_id(struct nest_ctx *ctx, uint32_t id);
 
 /* Steps 1-9: bind, flags, reuse or allocate, attach, hiod, set. */
 int nest_attach_device(struct nest_ctx *ctx, struct nest_dev *dev);
+/*
+ * data_len of SELFTEST stage-1 data that every kernel takes: the struct
+ * grew after 6.12 (pagetable_type), and 6.12 refuses any length past
+ * iotlb, while later kernels take one that ends there.
+ */
+#define NEST_SELFTEST_DATA_LEN \
+	(offsetof(struct iommu_hwpt_selftest, iotlb) + sizeof(uint32_t))
+
 /* Step 10: the vIOMMU's stage-1, a nested HWPT on hiod.hwpt_id. */
 int nest_enable_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
 		       uint64_t vtd_s1_pgtbl);

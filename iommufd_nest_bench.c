@@ -213,7 +213,8 @@ static int bench_hwpts(struct bench *b)
 			"a vendor stage-1 needs a guest page table");
 	} else {
 		err = bench_hwpt_kind(b, "hwpt_alloc_nested", parent, 0,
-				      IOMMU_HWPT_DATA_SELFTEST, &st, sizeof(st));
+				      IOMMU_HWPT_DATA_SELFTEST, &st,
+				      NEST_SELFTEST_DATA_LEN);
 		nest_destroy_id(b->fd, parent);
 		if (err)
 			return err;

@@ -81,7 +81,7 @@ static int alloc_selftest_nested(int fd, uint32_t dev_id, uint32_t parent,
 		.dev_id = dev_id,
 		.pt_id = parent,
 		.data_type = IOMMU_HWPT_DATA_SELFTEST,
-		.data_len = sizeof(data),
+		.data_len = NEST_SELFTEST_DATA_LEN,
 		.data_uptr = (uintptr_t)&data,
 	};
 

@@ -57,7 +57,12 @@
 #define TAIL		0x5a	/* a non-zero byte past the kernel's struct */
 #define SENTINEL	0x5a5a5a5a5a5a5a5aULL
 
-/* nested driver data one word longer than the tree's struct */
+/*
+ * Nested driver data: up to iotlb is what every kernel takes (6.12 has
+ * nothing more, later trees add pagetable_type); one word longer than
+ * the tree's struct is too long everywhere.
+ */
+#define SELFTEST_MIN	OFFSETOFEND(struct iommu_hwpt_selftest, iotlb)
 #define SELFTEST_WORDS	(sizeof(struct iommu_hwpt_selftest) / 4)
 #define SELFTEST_LONG	(sizeof(struct iommu_hwpt_selftest) + 4)
 
@@ -754,7 +759,7 @@ static int hwpt_alloc(int fd, uint32_t dev_id, uint32_t pt_id, uint32_t flags,
 
 	if (data) {
 		cmd.data_type = IOMMU_HWPT_DATA_SELFTEST;
-		cmd.data_len = sizeof(*data);
+		cmd.data_len = SELFTEST_MIN;
 		cmd.data_uptr = (uintptr_t)data;
 	}
 	if (ioctl(fd, IOMMU_HWPT_ALLOC, &cmd))
@@ -1049,7 +1054,7 @@ static void build_base(struct uapi_env *env, enum uapi_kind kind,
 		base_hwpt(env, arg, 0);
 		hwpt->pt_id = id[O_PARENT];
 		hwpt->data_type = IOMMU_HWPT_DATA_SELFTEST;
-		hwpt->data_len = sizeof(struct iommu_hwpt_selftest);
+		hwpt->data_len = SELFTEST_MIN;
 		hwpt->data_uptr = payload;
 		break;
 	case K_HW_INFO:

@@ -124,7 +124,7 @@ static int nested_alloc(int fd, uint32_t dev_id, uint32_t pt_id,
 		.dev_id = dev_id,
 		.pt_id = pt_id,
 		.data_type = IOMMU_HWPT_DATA_SELFTEST,
-		.data_len = sizeof(data),
+		.data_len = NEST_SELFTEST_DATA_LEN,
 		.data_uptr = (uintptr_t)&data,
 	};
 

@@ -39,6 +39,9 @@ $(for t in $TOPOLOGIES; do printf '                      %-14s %s\n' "$t" "$(top
   --kernel next     instead of --kdir: Debian's newer tree (linux-source-7.2
                     from trixie-backports, with the vIOMMU object uAPI),
                     downloaded once into the same cache
+  --boot-kdir DIR    with --vm: boot a kernel built from DIR while the
+                    tests build against --kdir's headers (newer headers
+                    on an older kernel: what it lacks must SKIP)
   --migrate         with --vm: also save a migration stream per vIOMMU
                     config in each topology and load it in every other
                     one (needs two or more topologies); prints the matrix
@@ -90,6 +93,7 @@ timings=0
 kasan=0
 bench=0
 kdir_b=
+boot_kdir=
 rounds=3
 
 all_args=("$@")
@@ -117,6 +121,9 @@ while [ $# -gt 0 ]; do
 	--timings)	timings=1 ;;
 	--kasan)	kasan=1 ;;
 	--bench)	bench=1 ;;
+	--boot-kdir)	[ $# -ge 2 ] || die_usage "--boot-kdir needs a DIR"
+			boot_kdir=$2; shift ;;
+	--boot-kdir=*)	boot_kdir=${1#*=} ;;
 	--compare-kdir)	[ $# -ge 2 ] || die_usage "--compare-kdir needs a DIR"
 			kdir_b=$2; shift ;;
 	--compare-kdir=*) kdir_b=${1#*=} ;;
@@ -260,6 +267,8 @@ esac
 	die_usage "--kdir and --kernel both name the tree; give one"
 [ -z "$kdir" ] || kdir=$(kernel_tree --kdir "$kdir") || exit 2
 [ -z "$kdir_b" ] || kdir_b=$(kernel_tree --compare-kdir "$kdir_b") || exit 2
+[ -z "$boot_kdir" ] || boot_kdir=$(kernel_tree --boot-kdir "$boot_kdir") ||
+	exit 2
 if [ -z "$mode" ]; then
 	if [ -c /dev/iommu ]; then
 		mode=host
@@ -268,6 +277,8 @@ if [ -z "$mode" ]; then
 		mode=vm
 	fi
 fi
+[ -n "$boot_kdir" ] && [ "$mode" != vm ] &&
+	die_usage "--boot-kdir goes with --vm"
 [ "$mode" = host ] && [ ! -c /dev/iommu ] &&
 	die_usage "there is no /dev/iommu on this host (kernel without CONFIG_IOMMUFD): --host and --device need one; use --vm"
 
@@ -290,7 +301,7 @@ host_dir=$build_dir/host-$tree_tag
 guest_dir=$build_dir/guest-$tree_tag
 # MAJOR.MINOR of the tree, for expectations that changed between kernels
 guest_kver=$(awk '/^VERSION =/ {v = $3} /^PATCHLEVEL =/ {p = $3}
-		  END {print v "." p}' "$kdir/Makefile")
+		  END {print v "." p}' "${boot_kdir:-$kdir}/Makefile")
 
 # build_tests OUTPUT [make args...]: the test binaries for one target
 build_tests()
@@ -334,8 +345,8 @@ else
 		frags+=("$here/vm/kasan.config")
 		GUEST_CMDLINE_EXTRA="panic_on_warn=1 kasan.fault=panic"
 	fi
-	kernel=$("$here/vm/kernel.sh" bzimage "$kdir" "${frags[@]}") ||
-		fail_setup "no guest kernel"
+	kernel=$("$here/vm/kernel.sh" bzimage "${boot_kdir:-$kdir}" \
+		 "${frags[@]}") || fail_setup "no guest kernel"
 	initrd=$guest_dir/initramfs.cpio
 	# shellcheck disable=SC2046
 	"$here/vm/initramfs.sh" "$initrd" \
