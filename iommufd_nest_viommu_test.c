@@ -57,7 +57,6 @@
 /* What the running kernel answers to, from probes that allocate nothing. */
 struct vobj_kernel {
 	bool viommu;
-	bool invalidate;
 	bool veventq;
 	bool hw_queue;
 	bool viommu_data;

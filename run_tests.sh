@@ -299,9 +299,9 @@ fi
 tree_tag=$(echo "$kdir" | sha1sum | cut -c1-8)
 host_dir=$build_dir/host-$tree_tag
 guest_dir=$build_dir/guest-$tree_tag
-# MAJOR.MINOR of the tree, for expectations that changed between kernels
-guest_kver=$(awk '/^VERSION =/ {v = $3} /^PATCHLEVEL =/ {p = $3}
-		  END {print v "." p}' "${boot_kdir:-$kdir}/Makefile")
+# the booted tree's version, for expectations that changed between kernels
+guest_kver=$("$here/vm/kernel.sh" version "${boot_kdir:-$kdir}") ||
+	fail_setup "cannot read the version of ${boot_kdir:-$kdir}"
 
 # build_tests OUTPUT [make args...]: the test binaries for one target
 build_tests()

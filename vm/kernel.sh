@@ -7,6 +7,7 @@
 #   vm/kernel.sh deps [build|vm|fuzz]  install missing Debian packages
 #   vm/kernel.sh source [next]      unpack Debian's source, print its path;
 #                                   next: the newer tree from trixie-backports
+#   vm/kernel.sh version KDIR       the tree's version, e.g. 6.12.117
 #   vm/kernel.sh headers KDIR       install KDIR's uAPI headers, print the dir
 #   vm/kernel.sh headers-dir KDIR   print where they go, building nothing
 #   vm/kernel.sh bzimage KDIR FRAG  build KDIR with the fragments, print bzImage
@@ -113,6 +114,13 @@ next_apt()
 		-o APT::Sandbox::User="$(id -un)" "$@"
 }
 
+# The version apt would fetch of a package, empty when there is none.
+next_candidate()
+{
+	next_apt apt-cache policy "$1" 2>/dev/null |
+		sed -n 's/^ *Candidate: //p' | grep -vx '(none)' || true
+}
+
 # The newest linux-source-X.Y the suite offers, for when $next_pkg left it.
 next_newest()
 {
@@ -143,14 +151,13 @@ cmd_source_next()
 	say "reading the package list of trixie-backports"
 	next_apt apt-get update >&2 ||
 		die "cannot read trixie-backports from deb.debian.org; pass --kdir DIR for a tree of your own"
-	ver=$(next_apt apt-cache policy "$pkg" 2>/dev/null |
-		sed -n 's/^ *Candidate: //p')
-	if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then
+	ver=$(next_candidate "$pkg")
+	if [ -z "$ver" ]; then
 		pkg=$(next_newest)
 		[ -n "$pkg" ] || die "trixie-backports offers no linux-source package"
 		say "$next_pkg is gone from trixie-backports; using $pkg"
 		echo "$pkg" >"$dir/fallback-for-$next_pkg"
-		ver=$(next_apt apt-cache policy "$pkg" | sed -n 's/^ *Candidate: //p')
+		ver=$(next_candidate "$pkg")
 	fi
 	say "downloading $pkg $ver (about 165 MB)"
 	(cd "$dir/debs" && rm -f ./*.deb && next_apt apt-get download "$pkg" >&2) ||
@@ -298,6 +305,8 @@ source)		case "${2:-stable}" in
 		next)	cmd_source_next ;;
 		*)	die "source: unknown tree '$2' (expected stable or next)" ;;
 		esac ;;
+version)	[ $# -eq 2 ] || die "usage: $0 version KDIR"; check_tree "$2"
+		tree_version "$2" ;;
 headers)	[ $# -eq 2 ] || die "usage: $0 headers KDIR"; cmd_headers "$2" ;;
 headers-dir)	[ $# -eq 2 ] || die "usage: $0 headers-dir KDIR"
 		echo "$(headers_out "$2")/usr/include" ;;

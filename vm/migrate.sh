@@ -16,7 +16,7 @@ migrate_configs()
 # migrate_expect HOST NAME: the phrase a refusal must contain, or nothing
 # when the host must accept the config.  A host written HOST@A-B holds
 # for guest kernels A to B (MAJOR.MINOR, either end open); $guest_kver
-# is the booted tree's.
+# is the booted tree's version (its SUBLEVEL is ignored).
 migrate_expect()
 {
 	awk -F '\t+' -v h="$1" -v c="$2" -v k="${guest_kver:-0.0}" '
