@@ -25,6 +25,26 @@ _Static_assert(VIOMMU_HW_CAP_DIRTY_TRACKING == IOMMU_HW_CAP_DIRTY_TRACKING,
 _Static_assert(sizeof(struct iommu_hw_info_vtd) == VTD_INFO_LEN,
 	       "struct iommu_hw_info_vtd changed size");
 
+/*
+ * Once the trace has dropped events, ctx->err says so whatever else it
+ * says: the overflow note goes after the message, cutting it if need be.
+ */
+static void note_trace_overflow(struct nest_ctx *ctx)
+{
+	char note[64];
+	size_t used, len;
+
+	if (!ctx->trace_overflow || strstr(ctx->err, NEST_TRACE_OVERFLOW))
+		return;
+	len = snprintf(note, sizeof(note), "%s past %d", NEST_TRACE_OVERFLOW,
+		       NEST_TRACE_MAX);
+	used = strlen(ctx->err);
+	if (used + len + 2 >= sizeof(ctx->err))
+		used = sizeof(ctx->err) - len - 3;
+	snprintf(ctx->err + used, sizeof(ctx->err) - used, "%s%s",
+		 used ? "; " : "", note);
+}
+
 static void set_err(struct nest_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
@@ -32,24 +52,37 @@ static void set_err(struct nest_ctx *ctx, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
 	va_end(ap);
+	note_trace_overflow(ctx);
 }
 
-/* @ret is the step's return: 0 or a negative errno. */
-static struct nest_event *trace(struct nest_ctx *ctx,
-				enum nest_event_type type, uint32_t id,
-				uint64_t arg, int ret)
+/*
+ * Append an event whose step created @new_id (0: none).  @ret is the
+ * step's return: 0 or a negative errno.  A full trace counts the event
+ * as dropped rather than lose it silently.
+ */
+static void trace_new(struct nest_ctx *ctx, enum nest_event_type type,
+		      uint32_t id, uint64_t arg, int ret, uint32_t new_id)
 {
-	static struct nest_event overflow;
-	struct nest_event *ev = &overflow;
+	struct nest_event *ev;
 
-	if (ctx->nr_events < NEST_TRACE_MAX)
-		ev = &ctx->trace[ctx->nr_events++];
+	if (ctx->nr_events >= NEST_TRACE_MAX) {
+		ctx->trace_overflow++;
+		note_trace_overflow(ctx);
+		return;
+	}
+	ev = &ctx->trace[ctx->nr_events++];
 	memset(ev, 0, sizeof(*ev));
 	ev->type = type;
 	ev->id = id;
+	ev->new_id = new_id;
 	ev->arg = arg;
 	ev->err = -ret;
-	return ev;
+}
+
+static void trace(struct nest_ctx *ctx, enum nest_event_type type,
+		  uint32_t id, uint64_t arg, int ret)
+{
+	trace_new(ctx, type, id, arg, ret, 0);
 }
 
 void nest_ctx_note_id(struct nest_ctx *ctx, uint32_t id)
@@ -266,7 +299,7 @@ static int attach_fresh(struct nest_ctx *ctx, struct nest_dev *dev,
 
 	err = hwpt_alloc(ctx, dev, ctx->ioas_id, flags, IOMMU_HWPT_DATA_NONE,
 			 NULL, 0, &id);
-	trace(ctx, NEST_EV_HWPT_ALLOC, ctx->ioas_id, flags, err)->new_id = id;
+	trace_new(ctx, NEST_EV_HWPT_ALLOC, ctx->ioas_id, flags, err, id);
 	if (err) {
 		/* Step 6: no fallback to a plain HWPT. */
 		set_err(ctx, "%s: IOMMU_HWPT_ALLOC flags 0x%x failed: %s",
@@ -435,7 +468,8 @@ int nest_enable_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
 		return -EOPNOTSUPP;
 	}
 	err = hwpt_alloc(ctx, dev, dev->hiod.hwpt_id, 0, type, data, len, &id);
-	trace(ctx, NEST_EV_NESTED_ALLOC, dev->hiod.hwpt_id, type, err)->new_id = id;
+	trace_new(ctx, NEST_EV_NESTED_ALLOC, dev->hiod.hwpt_id, type, err,
+		  id);
 	if (err) {
 		set_err(ctx, "%s: nested HWPT on parent %u failed: %s",
 			dev->name, dev->hiod.hwpt_id, strerror(-err));

@@ -18,6 +18,8 @@
 #define NEST_TRACE_MAX	256
 #define NEST_MAX_IDS	128
 #define NEST_ERR_LEN	256
+/* What ctx->err holds (or ends with) once the trace has overflowed. */
+#define NEST_TRACE_OVERFLOW	"trace overflow: events dropped"
 
 struct nest_ctx;
 struct nest_dev;
@@ -89,6 +91,12 @@ struct nest_ctx {
 	struct nest_hwpt hwpts[NEST_MAX_HWPTS];
 	unsigned int nr_events;
 	struct nest_event trace[NEST_TRACE_MAX];
+	/*
+	 * Events dropped because the trace was full.  Non-zero makes the
+	 * formatters fail with -EOVERFLOW and puts NEST_TRACE_OVERFLOW in
+	 * err; the steps themselves still return what the kernel said.
+	 */
+	unsigned int trace_overflow;
 	/* every object id ever created here, for leak checks */
 	unsigned int nr_ids;
 	uint32_t ids[NEST_MAX_IDS];
@@ -130,7 +138,8 @@ unsigned int nest_count_live_ids(struct nest_ctx *ctx);
 /*
  * Print trace events from @from on, with object ids renamed in order of
  * appearance (devices D1.., HWPTs H1..) so traces compare across runs
- * and hosts.
+ * and hosts.  0, -ENOSPC when @buf is too short, or -EOVERFLOW when the
+ * trace dropped events (what it kept is printed all the same).
  */
 int nest_trace_format(const struct nest_ctx *ctx, unsigned int from,
 		      char *buf, size_t len);

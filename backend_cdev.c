@@ -17,7 +17,6 @@
 #include "pci_sysfs.h"
 
 struct cdev_priv {
-	char bdf[BDF_LEN];
 	char path[64];
 	int fd;
 };
@@ -113,7 +112,6 @@ struct nest_dev *nest_cdev_dev_new(const char *bdf, char *err, size_t len)
 			 norm, strerror(-rc));
 		goto fail;
 	}
-	memcpy(p->bdf, norm, sizeof(norm));
 	p->fd = -1;
 	dev->ops = &cdev_ops;
 	dev->priv = p;
@@ -131,11 +129,4 @@ int nest_cdev_fd(const struct nest_dev *dev)
 	const struct cdev_priv *p = dev->priv;
 
 	return p->fd;
-}
-
-const char *nest_cdev_bdf(const struct nest_dev *dev)
-{
-	const struct cdev_priv *p = dev->priv;
-
-	return p->bdf;
 }

@@ -14,6 +14,5 @@
 struct nest_dev *nest_cdev_dev_new(const char *bdf, char *err, size_t len);
 /* The open cdev of a bound device, -1 before bind. */
 int nest_cdev_fd(const struct nest_dev *dev);
-const char *nest_cdev_bdf(const struct nest_dev *dev);
 
 #endif

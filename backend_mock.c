@@ -134,10 +134,3 @@ struct nest_dev *nest_mock_dev_new(const char *name, uint32_t dev_flags)
 	snprintf(dev->name, sizeof(dev->name), "%s", name);
 	return dev;
 }
-
-uint32_t nest_mock_stdev_id(const struct nest_dev *dev)
-{
-	const struct mock_priv *p = dev->priv;
-
-	return p->stdev_id;
-}

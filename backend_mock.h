@@ -13,8 +13,6 @@
 
 /* A mock device with MOCK_FLAGS_DEVICE_* @dev_flags, not yet bound. */
 struct nest_dev *nest_mock_dev_new(const char *name, uint32_t dev_flags);
-/* Selftest device id, the handle IOMMU_TEST_CMD ops take. */
-uint32_t nest_mock_stdev_id(const struct nest_dev *dev);
 /*
  * 0 when @fd answers the mock's test ops; otherwise a negative errno
  * (-ENOTTY: the kernel was built without CONFIG_IOMMUFD_TEST).

@@ -490,6 +490,7 @@ static int engine_sequence(struct bench *b, struct nest_ctx *ctx,
 	nest_detach_device(ctx, dev);
 	/* a long run must not fill the trace */
 	ctx->nr_events = 0;
+	ctx->trace_overflow = 0;
 	ctx->nr_hwpts = 0;
 	ctx->nr_ids = 1;	/* the IOAS */
 	ctx->viommu->nr_records = 0;

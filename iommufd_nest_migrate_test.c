@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "nest_kselftest.h"
 
 #include "attach_migrate.h"
 #include "backend_mock.h"
@@ -215,6 +216,8 @@ TEST_F(migrate, replay_has_the_source_trace_shape)
 	while (++i < (int)self->src.ctx.nr_events)
 		if (self->src.ctx.trace[i].type == NEST_EV_HWPT_ALLOC)
 			break;
+	ASSERT_GT((int)self->src.ctx.nr_events, i)
+		TH_LOG("the source trace has no HWPT_ALLOC: %s", src);
 	ASSERT_TRUE(self->src.ctx.trace[i].arg & IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
 	ASSERT_TRUE(res.src_dirty[0] == !variant->e.refusal);
 	ASSERT_FALSE(res.dst_dirty[0]);
@@ -222,6 +225,8 @@ TEST_F(migrate, replay_has_the_source_trace_shape)
 	while (++i < (int)self->dst.ctx.nr_events)
 		if (self->dst.ctx.trace[i].type == NEST_EV_HWPT_ALLOC)
 			break;
+	ASSERT_GT((int)self->dst.ctx.nr_events, i)
+		TH_LOG("the target trace has no HWPT_ALLOC: %s", dst);
 	ASSERT_FALSE(self->dst.ctx.trace[i].arg & IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
 }
 

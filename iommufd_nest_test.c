@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "nest_kselftest.h"
 
 #include "attach_engine.h"
 #include "backend_mock.h"
@@ -517,15 +518,58 @@ TEST_F(mock_nest, destroy_busy)
 	ASSERT_EQ(-ENOENT, nest_destroy_id(self->fd, parent));
 }
 
+/* Is @id an object of @fd?  IOMMU_DESTROY on an attached one is EBUSY. */
+static bool hwpt_busy(int fd, uint32_t id)
+{
+	return nest_destroy_id(fd, id) == -EBUSY;
+}
+
 TEST_F(mock_nest, reverse_teardown_leaves_nothing)
 {
-	unsigned int i, mark;
+	uint32_t made[2 * NR_DEVS], caps_type;
+	unsigned int i, mark, nr_made = 0;
 	const char *expect;
+	uint64_t caps;
+	int ev;
 
 	attach_as_expected(0);
 	attach_as_expected(1);
 	if (variant->cfg->stage1)
 		ASSERT_EQ(0, nest_enable_stage1(&self->ctx, self->dev[1], 0));
+	/*
+	 * Something must have been made for "nothing left" to mean
+	 * anything: the HWPTs the attaches allocated.  A refused attach
+	 * made one too, and its rollback is then what is checked.
+	 */
+	for (ev = find_event(&self->ctx, 0, NEST_EV_HWPT_ALLOC); ev >= 0;
+	     ev = find_event(&self->ctx, ev + 1, NEST_EV_HWPT_ALLOC)) {
+		ASSERT_EQ(0, self->ctx.trace[ev].err);
+		ASSERT_GT(ARRAY_SIZE(made), nr_made);
+		made[nr_made++] = self->ctx.trace[ev].new_id;
+	}
+	ASSERT_LT(0, nr_made) TH_LOG("the attaches allocated no HWPT");
+	if (variant->cfg->refusal) {
+		ASSERT_EQ(0, self->ctx.nr_hwpts);
+		ASSERT_LE(0, find_event(&self->ctx, 0, NEST_EV_DESTROY))
+			TH_LOG("the refused attach destroyed nothing");
+	} else {
+		ASSERT_EQ(1, self->ctx.nr_hwpts);
+		for (i = 0; i < 2; i++) {
+			struct nest_dev *dev = self->dev[i];
+
+			ASSERT_TRUE(dev->bound && dev->hiod_set);
+			ASSERT_EQ(self->ctx.hwpts[0].id, dev->hwpt_id);
+			ASSERT_EQ(0, hw_info_caps(self->fd, dev->dev_id, &caps,
+						  &caps_type));
+			made[nr_made++] = dev->dev_id;
+		}
+		ASSERT_TRUE(hwpt_busy(self->fd, self->dev[0]->hwpt_id));
+		if (variant->cfg->stage1) {
+			ASSERT_NE(0, self->dev[1]->nested_id);
+			ASSERT_TRUE(hwpt_busy(self->fd, self->dev[1]->nested_id));
+			made[nr_made++] = self->dev[1]->nested_id;
+		}
+	}
 	ASSERT_EQ(0, nest_detach_device(&self->ctx, self->dev[0]));
 	mark = self->ctx.nr_events;
 	ASSERT_EQ(0, nest_detach_device(&self->ctx, self->dev[1]));
@@ -545,6 +589,10 @@ TEST_F(mock_nest, reverse_teardown_leaves_nothing)
 		EXPECT_EQ(-ENOENT, nest_destroy_id(self->fd, self->ctx.ids[i]))
 			TH_LOG("object %u outlived the teardown",
 			       self->ctx.ids[i]);
+	for (i = 0; i < nr_made; i++)
+		EXPECT_EQ(-ENOENT, nest_destroy_id(self->fd, made[i]))
+			TH_LOG("object %u, made by the attaches, outlived the teardown",
+			       made[i]);
 }
 
 TEST_F(mock_nest, flags_unchanged_by_set_iommu_device)
@@ -729,6 +777,57 @@ TEST_F(engine_faults, stage1_replace_failure_destroys_nested)
 	ASSERT_EQ(0, self->dev[0]->nested_id);
 	/* the device still works on its parent */
 	ASSERT_EQ(-EBUSY, nest_destroy_id(self->fd, self->dev[0]->hwpt_id));
+}
+
+/*
+ * A full trace must not lose events silently: attach-detach rounds fill
+ * it, and the events of the round that goes past NEST_TRACE_MAX are
+ * counted, named in ctx.err and make both formatters fail.
+ */
+TEST_F(engine_faults, trace_overflow_is_reported)
+{
+	char full[NEST_TRACE_MAX * 64];
+	unsigned int rounds = 0, per_round = 0, mark;
+
+	do {
+		mark = self->ctx.nr_events;
+		ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev[0]))
+			TH_LOG("round %u: %s", rounds, self->ctx.err);
+		ASSERT_EQ(0, nest_detach_device(&self->ctx, self->dev[0]));
+		if (!rounds++)
+			per_round = self->ctx.nr_events - mark;
+		ASSERT_EQ(per_round, self->ctx.nr_events - mark);
+	} while (self->ctx.nr_events + per_round <= NEST_TRACE_MAX);
+	/* a trace that is merely full is no error */
+	ASSERT_LT(0, per_round);
+	ASSERT_LT(NEST_TRACE_MAX - per_round, self->ctx.nr_events);
+	ASSERT_EQ(0, self->ctx.trace_overflow);
+	ASSERT_EQ(0, nest_trace_format(&self->ctx, 0, full, sizeof(full)));
+
+	/* the round that does not fit */
+	mark = self->ctx.nr_events;
+	ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev[0]))
+		TH_LOG("%s", self->ctx.err);
+	ASSERT_EQ(0, nest_detach_device(&self->ctx, self->dev[0]));
+	ASSERT_EQ(NEST_TRACE_MAX, self->ctx.nr_events);
+	ASSERT_EQ(mark + per_round - NEST_TRACE_MAX, self->ctx.trace_overflow);
+	ASSERT_NE(NULL, strstr(self->ctx.err, NEST_TRACE_OVERFLOW))
+		TH_LOG("ctx.err after the overflow: '%s'", self->ctx.err);
+	ASSERT_EQ(-EOVERFLOW, nest_trace_format(&self->ctx, 0, full,
+						sizeof(full)));
+	ASSERT_EQ(-EOVERFLOW, nest_trace_shape(&self->ctx, 0, full,
+					       sizeof(full)));
+	ASSERT_EQ(-EOVERFLOW, nest_trace_format(&self->ctx, mark, self->trace,
+						sizeof(self->trace)));
+	TH_LOG("%u rounds of %u events; %u dropped; ctx.err: %s", rounds + 1,
+	       per_round, self->ctx.trace_overflow, self->ctx.err);
+
+	/* a later error, with no event to trace, keeps the overflow note */
+	ASSERT_EQ(-EINVAL, nest_enable_stage1(&self->ctx, self->dev[1], 0));
+	ASSERT_NE(NULL, strstr(self->ctx.err, "no host IOMMU device set"))
+		TH_LOG("%s", self->ctx.err);
+	ASSERT_NE(NULL, strstr(self->ctx.err, NEST_TRACE_OVERFLOW))
+		TH_LOG("%s", self->ctx.err);
 }
 
 TEST_HARNESS_MAIN

@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "nest_kselftest.h"
 
 #include "iommufd_test.h"
 

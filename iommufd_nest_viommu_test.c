@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "nest_kselftest.h"
 
 #include "attach_engine.h"
 #include "backend_mock.h"

@@ -4,6 +4,7 @@
  * reused, so they print as names given in order of creation: devices
  * D1, D2..., HWPTs H1, H2...; the IOAS prints as IOAS.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -146,7 +147,10 @@ static int format_trace(const struct nest_ctx *ctx, unsigned int from,
 		used += snprintf(buf + used, len - used, "%s%s%s",
 				 i == from ? "" : " ", call, result);
 	}
-	return used < len ? 0 : -1;
+	if (used >= len)
+		return -ENOSPC;
+	/* an incomplete trace is no trace to compare */
+	return ctx->trace_overflow ? -EOVERFLOW : 0;
 }
 
 int nest_trace_format(const struct nest_ctx *ctx, unsigned int from,
