@@ -66,65 +66,58 @@ endif
 # linux-libc-dev (make KHDR_DIR=/usr/include), each is built from
 # tests/no_uapi.c instead: a test that SKIPs, or a tool that says why,
 # both with exit 4.
+#
+# Which one is decided when the program is built, after its headers are
+# installed, never when this file is read: a fresh checkout has no
+# headers yet.  $(UAPI_STAMP) names the headers and what they hold; it is
+# rewritten only when that changes, and every such program depends on it.
 UAPI_PROGS := $(NEST_TESTS) nest_report nest_migrate iommufd_nest_bench
-NEST_UAPI := $(shell grep -qs IOMMU_HWPT_INVALIDATE $(KHDR_DIR)/linux/iommufd.h && echo yes)
+UAPI_STAMP := $(OUTPUT)/.uapi-headers
+UAPI_HDRS := $(wildcard $(KHDR_DIR)/linux/iommufd.h $(KHDR_DIR)/linux/vfio.h)
 
-ifeq ($(NEST_UAPI),yes)
+$(UAPI_STAMP): nest-always $(KTREE_DEPS)
+	@mkdir -p $(OUTPUT)
+	@v="$(KHDR_DIR) $$(grep -qs IOMMU_HWPT_INVALIDATE \
+		$(KHDR_DIR)/linux/iommufd.h && echo nesting || echo old)"; \
+	[ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" >$@
+
+# $(call uapi_cc,SOURCES): build $@ from SOURCES, or from tests/no_uapi.c
+# when the stamp says the headers are too old.
+define uapi_cc
+@mkdir -p $(OUTPUT)
+if [ "$$(cat $(UAPI_STAMP))" = "$(KHDR_DIR) nesting" ]; then \
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(1) $(LDFLAGS); \
+else \
+	$(CC) $(CFLAGS) -DPROG='"$(notdir $@)"' -DHEADERS='"$(KHDR_DIR)"' \
+		-o $@ tests/no_uapi.c $(LDFLAGS); \
+fi
+endef
+UAPI_DEPS := tests/no_uapi.c $(HEADERS) $(UAPI_STAMP) $(UAPI_HDRS)
+
 # each of these is its own .c on the model and the attach engine
 ENGINE_PROGS := iommufd_nest_test iommufd_nest_failnth_test iommufd_nest_viommu_test \
 		iommufd_nest_migrate_test nest_report nest_migrate iommufd_nest_bench
 $(addprefix $(OUTPUT)/,$(ENGINE_PROGS)): $(OUTPUT)/%: %.c $(MODEL_SRCS) \
-		$(ENGINE_SRCS) $(HEADERS) $(KTREE_DEPS)
-	@mkdir -p $(OUTPUT)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
+		$(ENGINE_SRCS) $(UAPI_DEPS)
+	$(call uapi_cc,$(filter-out tests/no_uapi.c,$(filter %.c,$^)))
 
 $(OUTPUT)/iommufd_nest_cdev_test: iommufd_nest_cdev_test.c edu.c \
-		$(MODEL_SRCS) $(ENGINE_SRCS) $(HEADERS) $(KTREE_DEPS)
-	@mkdir -p $(OUTPUT)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
+		$(MODEL_SRCS) $(ENGINE_SRCS) $(UAPI_DEPS)
+	$(call uapi_cc,$(filter-out tests/no_uapi.c,$(filter %.c,$^)))
 
 # The bad-input matrix needs only the uAPI and the harness.
-$(OUTPUT)/iommufd_nest_uapi_test: iommufd_nest_uapi_test.c $(KTREE_DEPS)
-	@mkdir -p $(OUTPUT)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
-else
-$(addprefix $(OUTPUT)/,$(UAPI_PROGS)): tests/no_uapi.c $(KTREE_DEPS)
-	@mkdir -p $(OUTPUT)
-	$(CC) $(CFLAGS) -DPROG='"$(notdir $@)"' \
-		-DHEADERS='"$(KHDR_DIR)"' -o $@ $< $(LDFLAGS)
-endif
+$(OUTPUT)/iommufd_nest_uapi_test: iommufd_nest_uapi_test.c $(UAPI_DEPS)
+	$(call uapi_cc,iommufd_nest_uapi_test.c)
 
 $(OUTPUT)/nest_bind: nest_bind.c pci_sysfs.c $(HEADERS)
 	@mkdir -p $(OUTPUT)
 	$(CC) -I$(SRC) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
 
-# The model's unit tests need no kernel headers, only the harness.
-$(OUTPUT)/viommu_model_test: tests/viommu_model_test.c viommu_model.c hw_info.c \
-		$(HEADERS) $(KDIR)/Makefile
-	@mkdir -p $(OUTPUT)
-	$(CC) -I$(SRC) -I$(KDIR)/tools/testing/selftests $(CFLAGS) \
-		-o $@ $(filter %.c,$^) $(LDFLAGS)
-
-$(OUTPUT)/viommu_migration_test: tests/viommu_migration_test.c $(MODEL_SRCS) \
-		$(HEADERS) $(KDIR)/Makefile
-	@mkdir -p $(OUTPUT)
-	$(CC) -I$(SRC) -I$(KDIR)/tools/testing/selftests $(CFLAGS) \
-		-o $@ $(filter %.c,$^) $(LDFLAGS)
-
-# The same unit tests under ASan and UBSan: any report fails the test.
+# ASan and UBSan for the unit tests and the fuzz corpus: any report fails.
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	     -fno-omit-frame-pointer
-$(OUTPUT)/san/viommu_model_test: tests/viommu_model_test.c viommu_model.c \
-		hw_info.c $(HEADERS) $(KDIR)/Makefile
-	@mkdir -p $(OUTPUT)/san
-	$(CC) -I$(SRC) -I$(KDIR)/tools/testing/selftests $(CFLAGS) $(SAN_FLAGS) \
-		-o $@ $(filter %.c,$^)
 
-$(OUTPUT)/san/viommu_migration_test: tests/viommu_migration_test.c \
-		$(MODEL_SRCS) $(HEADERS) $(KDIR)/Makefile
-	@mkdir -p $(OUTPUT)/san
-	$(CC) -I$(SRC) -I$(KDIR)/tools/testing/selftests $(CFLAGS) $(SAN_FLAGS) \
-		-o $@ $(filter %.c,$^)
+include $(SRC)/tests/unit.mk
 
 ifneq ($(INTREE),1)
 ifeq ($(KDIR),$(DEFAULT_KDIR))
@@ -138,7 +131,7 @@ $(KDIR)/Makefile:
 endif
 
 $(KHDR_DIR)/linux/types.h: | $(KDIR)/Makefile
-	$(SRC)/vm/kernel.sh headers $(KDIR) >/dev/null
+	$(SRC)/vm/kernel.sh headers $(KDIR) $(KHDR_DIR) >/dev/null
 endif
 
 # Fuzzing the model's parsers (libFuzzer, clang-14): make fuzz FUZZ_SECONDS=N
@@ -181,9 +174,6 @@ fuzz: $(addprefix $(OUTPUT)/fuzz/fuzz_,$(FUZZ_TARGETS))
 print-tests:
 	@echo $(NEST_TESTS)
 
-model-test: $(OUTPUT)/viommu_model_test
-	$(OUTPUT)/viommu_model_test
-
 # The KTAP must also parse with prove, and the JUnit XML with xmllint.
 check:
 	@mkdir -p $(OUTPUT)
@@ -213,10 +203,11 @@ check-next:
 
 # The kselftest route on the default (or KDIR) tree; .ci/run runs it too.
 check-intree: $(KDIR)/Makefile
+	$(SRC)/vm/kernel.sh deps build
 	$(SRC)/tests/intree_check.sh $(KDIR)
 
-CHECKPATCH_FILES := $(wildcard $(SRC)/*.c $(SRC)/*.h $(SRC)/tests/*.c $(SRC)/tests/fuzz/*.c)
+CHECKPATCH_FILES := $(wildcard $(SRC)/*.c $(SRC)/*.h $(SRC)/tests/*.[ch] $(SRC)/tests/fuzz/*.c)
 checkpatch: $(KDIR)/Makefile
 	perl $(KDIR)/scripts/checkpatch.pl --no-tree --quiet -f $(CHECKPATCH_FILES)
 
-.PHONY: all check check-intree check-next model-test checkpatch clean fuzz print-tests
+.PHONY: nest-always all check check-intree check-next model-test checkpatch clean fuzz print-tests

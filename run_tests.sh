@@ -288,6 +288,9 @@ fail_setup()
 	echo "error: $*" >&2
 	exit 1
 }
+# the kselftest programs, as the Makefile lists them
+NEST_TESTS=$(make -s -C "$here" print-tests) ||
+	fail_setup "cannot list the test programs (make print-tests)"
 
 "$here/vm/kernel.sh" deps "$([ "$mode" = vm ] && echo vm || echo build)" ||
 	fail_setup "cannot install the packages this run needs"
@@ -322,7 +325,8 @@ if [ "$unit" = 1 ]; then
 		"$host_dir/san/viommu_model_test" \
 		"$host_dir/san/viommu_migration_test" \
 		"$host_dir/san/replay_config" "$host_dir/san/replay_stream" \
-		"$host_dir/nest_migrate"
+		"$host_dir/nest_migrate" \
+		$(for t in $NEST_TESTS; do echo "$host_dir/$t"; done)
 fi
 if [ "$mode" = host ]; then
 	build_tests "$host_dir" "$host_dir/iommufd_nest_test" \
@@ -351,7 +355,8 @@ else
 	# shellcheck disable=SC2046
 	"$here/vm/initramfs.sh" "$initrd" \
 		$(for b in $guest_bins; do echo "$guest_dir/$b"; done) \
-		"$here"/vm/guest/* || fail_setup "cannot pack the initramfs"
+		"$here"/vm/guest/* "$here/lib/tap.sh" ||
+		fail_setup "cannot pack the initramfs"
 fi
 if [ -n "$kdir_b" ]; then
 	kernel_b=$("$here/vm/kernel.sh" bzimage "$kdir_b" "${frags[@]}") ||
@@ -407,7 +412,7 @@ run_unit()
 	nr=$((nr + 1))
 	echo "  KTAP version 1"
 	echo "  # the model and the command lines, no kernel needed"
-	echo "  1..8"
+	echo "  1..11"
 	run_binary 1 viommu_model_test "$dir/unit.out" "$dir/viommu_model_test"
 	run_binary 2 viommu_migration_test "$dir/migration.out" \
 		"$dir/viommu_migration_test"
@@ -425,6 +430,12 @@ run_unit()
 		"$here/tests/old_headers_test.sh" "$kdir"
 	run_binary 8 cli_test "$dir/cli.out" \
 		"$here/tests/cli_test.sh" "$dir/nest_report" "$dir/nest_migrate"
+	run_binary 9 fresh_build_test "$dir/fresh-build.out" \
+		"$here/tests/fresh_build_test.sh" "$kdir"
+	# shellcheck disable=SC2086
+	run_binary 10 exit_codes_test "$dir/exit-codes.out" \
+		"$here/tests/exit_codes_test.sh" "$dir" $NEST_TESTS
+	run_binary 11 mirror_test "$dir/mirror.out" "$here/tests/mirror_test.sh"
 	ktap_result "" "$nr" unit "$f0" "$p0"
 }
 

@@ -33,6 +33,15 @@ ktap_binary()
 			print ind "# exited with status " rc
 			f = 1
 		}
+		# kselftest: 4 when nothing ran, 0 when something passed
+		if (rc == 0 && f == 0 && p == 0 && s > 0) {
+			print ind "# exited 0, but all " s " results were skips: kselftest wants 4"
+			f = 1
+		}
+		if (rc == 4 && p > 0) {
+			print ind "# exited 4 (skipped), but " p " results passed: kselftest wants 0"
+			f = 1
+		}
 		print p + 0, f + 0, s + 0 > counts
 	}' "$file"
 	read -r p f s <"$counts"

@@ -13,20 +13,8 @@ set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 kdir=$1
 dest=$kdir/tools/testing/selftests/iommufd_nest
-n=0
-failed=0
-
-step()	# step NAME STATUS [DIAGNOSTIC FILE]
-{
-	n=$((n + 1))
-	if [ "$2" = 0 ]; then
-		echo "ok $n $1"
-		return
-	fi
-	[ -n "${3:-}" ] && tail -n 15 "$3" | sed 's/^/# /'
-	echo "not ok $n $1"
-	failed=$((failed + 1))
-}
+# shellcheck source=lib/tap.sh
+. "$here/lib/tap.sh"
 
 echo "TAP version 13"
 echo "1..6"
@@ -36,6 +24,8 @@ if [ -e "$dest" ] && [ ! -f "$dest/.iommufd-nest-copy" ]; then
 	echo "# $dest exists and is not a copy made here: not touching it"
 	exit 1
 fi
+command -v rsync >/dev/null ||
+	echo "# rsync is missing (apt-get install rsync, or vm/kernel.sh deps build): the kselftest install needs it"
 out=$(mktemp -d)
 cleanup() { rm -rf "$dest" "$out"; }
 trap cleanup EXIT INT TERM
@@ -48,7 +38,7 @@ make -s -C "$kdir" O="$out/obj" headers >"$out/headers.log" 2>&1
 rc=$?
 make -C "$kdir/tools/testing/selftests" TARGETS=iommufd_nest O="$out/obj" \
 	>"$out/build.log" 2>&1 || rc=1
-step builds_in_tree $rc "$out/build.log"
+tap_step builds_in_tree $rc "$out/build.log"
 
 # every test program of the Makefile's NEST_TESTS has its result line
 tests=$(make -s -C "$here" -f Makefile print-tests)
@@ -72,14 +62,13 @@ rc=0
 all_results "$out/run.ktap" || rc=1
 [ $header = 0 ] || grep -q "^1\.\.$(echo "$tests" | wc -w)\$" "$out/run.ktap" ||
 	rc=1
-step run_tests_prints_ktap $rc "$out/run.ktap"
+tap_step run_tests_prints_ktap $rc "$out/run.ktap"
 
 if [ $header = 1 ]; then
 	prove -e cat "$out/run.ktap" >"$out/prove.log" 2>&1
-	step prove_accepts_run_tests $? "$out/prove.log"
+	tap_step prove_accepts_run_tests $? "$out/prove.log"
 else
-	n=$((n + 1))
-	echo "ok $n prove_accepts_run_tests # SKIP this tree's make run_tests prints no TAP header or plan; run_kselftest.sh's output is proved instead"
+	tap_skip prove_accepts_run_tests "this tree's make run_tests prints no TAP header or plan; run_kselftest.sh's output is proved instead"
 fi
 
 make -s -C "$kdir/tools/testing/selftests" TARGETS=iommufd_nest \
@@ -87,12 +76,12 @@ make -s -C "$kdir/tools/testing/selftests" TARGETS=iommufd_nest \
 	[ -x "$out/install/iommufd_nest/iommufd_nest_test" ] &&
 	[ -f "$out/install/iommufd_nest/settings" ] &&
 	[ -x "$out/install/iommufd_nest/nest_report" ]
-step installs_with_settings_and_tools $? "$out/install.log"
+tap_step installs_with_settings_and_tools $? "$out/install.log"
 
 "$out/install/run_kselftest.sh" -c iommufd_nest >"$out/kselftest.ktap" 2>&1
 all_results "$out/kselftest.ktap"
-step run_kselftest_runs_the_collection $? "$out/kselftest.ktap"
+tap_step run_kselftest_runs_the_collection $? "$out/kselftest.ktap"
 
 prove -e cat "$out/kselftest.ktap" >"$out/prove-ksft.log" 2>&1
-step prove_accepts_run_kselftest $? "$out/prove-ksft.log"
-[ "$failed" = 0 ]
+tap_step prove_accepts_run_kselftest $? "$out/prove-ksft.log"
+tap_exit

@@ -1,15 +1,100 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unit tests of the vIOMMU model: config keys and errors, the flags table,
- * migration safety, host quirks and set_iommu_device() checks on
- * synthetic hw_info.  No kernel needed.
+ * migration safety, host quirks, set_iommu_device() checks on synthetic
+ * hw_info, and flags that never depend on the host.  No kernel needed:
+ * gcc and cmocka.
+ *
+ *   viommu_model_test [PATTERN]   TAP on stdout; PATTERN (* and ? globs)
+ *                                 picks tests by name
  */
+#include <dirent.h>
 #include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-#include "kselftest_harness.h"
+#include <cmocka.h>
 
+#include "unit_tap.h"
+
+#include "hw_info.h"
 #include "viommu_model.h"
+
+/* ---- diagnostics: TAP comments on stdout, ordered with the results ---- */
+
+static void vnote(const char *file, int line, const char *what,
+		  const char *fmt, va_list ap)
+{
+	if (file)
+		printf("# %s:%d: %s: ", file, line, what);
+	else
+		printf("# ");
+	vprintf(fmt, ap);
+	putchar('\n');
+}
+
+static void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vnote(NULL, 0, NULL, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * A miss is noted and counted, and the test goes on, so that one run
+ * names every bad row of a table; the test fails at its end, on
+ * assert_int_equal(0, misses).
+ */
+static void expect_int_at(unsigned int *misses, const char *file, int line,
+			  const char *expr, intmax_t want, intmax_t got,
+			  const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+
+	if (want == got)
+		return;
+	(*misses)++;
+	snprintf(what, sizeof(what), "%s is %jd, expected %jd", expr, got,
+		 want);
+	va_start(ap, fmt);
+	vnote(file, line, what, fmt, ap);
+	va_end(ap);
+}
+
+static void expect_str_at(unsigned int *misses, const char *file, int line,
+			  const char *expr, const char *want, const char *got,
+			  const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	if (want && got && !strcmp(want, got))
+		return;
+	(*misses)++;
+	snprintf(what, sizeof(what), "%s is \"%s\", expected \"%s\"", expr,
+		 got ? got : "(null)", want ? want : "(null)");
+	va_start(ap, fmt);
+	vnote(file, line, what, fmt, ap);
+	va_end(ap);
+}
+
+#define expect_int(misses, want, got, ...) \
+	expect_int_at(&(misses), __FILE__, __LINE__, #got, (want), (got), \
+		      __VA_ARGS__)
+#define expect_str(misses, want, got, ...) \
+	expect_str_at(&(misses), __FILE__, __LINE__, #got, (want), (got), \
+		      __VA_ARGS__)
 
 static int parse(const char *str, struct viommu_config *cfg, char *err)
 {
@@ -18,83 +103,84 @@ static int parse(const char *str, struct viommu_config *cfg, char *err)
 
 /* ---- config parsing: every key and its default ---- */
 
-TEST(defaults_of_every_kind)
+static void defaults_of_every_kind(void **state)
 {
 	struct viommu_config c;
 	char err[VIOMMU_ERR_LEN];
 
-	ASSERT_EQ(0, parse("intel-iommu", &c, err));
-	ASSERT_EQ(VIOMMU_KIND_INTEL, c.kind);
-	ASSERT_FALSE(c.scalable_mode);
-	ASSERT_FALSE(c.flts);
-	ASSERT_EQ(48, c.aw_bits);
-	ASSERT_TRUE(c.fs1gp);
-	ASSERT_EQ(0, parse("arm-smmuv3", &c, err));
-	ASSERT_EQ(VIOMMU_KIND_SMMUV3, c.kind);
-	ASSERT_FALSE(c.accel);
-	ASSERT_EQ(0, c.ssidsize);
-	ASSERT_EQ(44, c.oas);
-	ASSERT_TRUE(c.ril);
-	ASSERT_FALSE(c.ats);
-	ASSERT_EQ(0, parse("selftest-iommu", &c, err));
-	ASSERT_FALSE(c.nesting);
-	ASSERT_EQ(0, parse("virtio-iommu", &c, err));
-	ASSERT_EQ(VIOMMU_KIND_VIRTIO, c.kind);
-	ASSERT_EQ(0, parse("none", &c, err));
-	ASSERT_EQ(VIOMMU_KIND_NONE, c.kind);
+	assert_int_equal(0, parse("intel-iommu", &c, err));
+	assert_int_equal(VIOMMU_KIND_INTEL, c.kind);
+	assert_false(c.scalable_mode);
+	assert_false(c.flts);
+	assert_int_equal(48, c.aw_bits);
+	assert_true(c.fs1gp);
+	assert_int_equal(0, parse("arm-smmuv3", &c, err));
+	assert_int_equal(VIOMMU_KIND_SMMUV3, c.kind);
+	assert_false(c.accel);
+	assert_int_equal(0, c.ssidsize);
+	assert_int_equal(44, c.oas);
+	assert_true(c.ril);
+	assert_false(c.ats);
+	assert_int_equal(0, parse("selftest-iommu", &c, err));
+	assert_false(c.nesting);
+	assert_int_equal(0, parse("virtio-iommu", &c, err));
+	assert_int_equal(VIOMMU_KIND_VIRTIO, c.kind);
+	assert_int_equal(0, parse("none", &c, err));
+	assert_int_equal(VIOMMU_KIND_NONE, c.kind);
 }
 
-TEST(intel_keys)
+static void intel_keys(void **state)
 {
 	struct viommu_config c;
 	char err[VIOMMU_ERR_LEN];
 
-	ASSERT_EQ(0, parse("intel-iommu,x-scalable-mode=on,x-flts=on,aw-bits=48,fs1gp=on",
-			   &c, err)) TH_LOG("%s", err);
-	ASSERT_TRUE(c.scalable_mode);
-	ASSERT_TRUE(c.flts);
-	ASSERT_EQ(48, c.aw_bits);
-	ASSERT_TRUE(c.fs1gp);
-	ASSERT_EQ(0, parse("intel-iommu,aw-bits=39,fs1gp=off,x-scalable-mode=true",
-			   &c, err));
-	ASSERT_EQ(39, c.aw_bits);
-	ASSERT_FALSE(c.fs1gp);
-	ASSERT_TRUE(c.scalable_mode);
+	assert_int_why(0, parse("intel-iommu,x-scalable-mode=on,x-flts=on,aw-bits=48,fs1gp=on",
+				&c, err), "%s", err);
+	assert_true(c.scalable_mode);
+	assert_true(c.flts);
+	assert_int_equal(48, c.aw_bits);
+	assert_true(c.fs1gp);
+	assert_int_equal(0, parse("intel-iommu,aw-bits=39,fs1gp=off,x-scalable-mode=true",
+				  &c, err));
+	assert_int_equal(39, c.aw_bits);
+	assert_false(c.fs1gp);
+	assert_true(c.scalable_mode);
 }
 
-TEST(smmuv3_keys)
+static void smmuv3_keys(void **state)
 {
 	struct viommu_config c;
 	char err[VIOMMU_ERR_LEN];
 
-	ASSERT_EQ(0, parse("arm-smmuv3,accel=on,ssidsize=20,oas=48,ril=off,ats=on",
-			   &c, err)) TH_LOG("%s", err);
-	ASSERT_TRUE(c.accel);
-	ASSERT_EQ(20, c.ssidsize);
-	ASSERT_EQ(48, c.oas);
-	ASSERT_FALSE(c.ril);
-	ASSERT_TRUE(c.ats);
-	ASSERT_EQ(0, parse("arm-smmuv3,accel=on,ssidsize=auto", &c, err));
-	ASSERT_EQ(VIOMMU_SSIDSIZE_AUTO, c.ssidsize);
-	ASSERT_EQ(0, parse("arm-smmuv3,accel=on,ssidsize=0", &c, err));
-	ASSERT_EQ(0, c.ssidsize);
+	assert_int_why(0, parse("arm-smmuv3,accel=on,ssidsize=20,oas=48,ril=off,ats=on",
+				&c, err), "%s", err);
+	assert_true(c.accel);
+	assert_int_equal(20, c.ssidsize);
+	assert_int_equal(48, c.oas);
+	assert_false(c.ril);
+	assert_true(c.ats);
+	assert_int_equal(0, parse("arm-smmuv3,accel=on,ssidsize=auto", &c,
+				  err));
+	assert_int_equal(VIOMMU_SSIDSIZE_AUTO, c.ssidsize);
+	assert_int_equal(0, parse("arm-smmuv3,accel=on,ssidsize=0", &c, err));
+	assert_int_equal(0, c.ssidsize);
 }
 
-TEST(selftest_keys)
+static void selftest_keys(void **state)
 {
 	struct viommu_config c;
 	char err[VIOMMU_ERR_LEN];
 
-	ASSERT_EQ(0, parse("selftest-iommu,nesting=on", &c, err));
-	ASSERT_TRUE(c.nesting);
-	ASSERT_EQ(0, parse("selftest-iommu,nesting=off", &c, err));
-	ASSERT_FALSE(c.nesting);
-	ASSERT_EQ(0, c.aw_bits);
-	ASSERT_EQ(0, parse("selftest-iommu,aw-bits=30", &c, err));
-	ASSERT_EQ(30, c.aw_bits);
+	assert_int_equal(0, parse("selftest-iommu,nesting=on", &c, err));
+	assert_true(c.nesting);
+	assert_int_equal(0, parse("selftest-iommu,nesting=off", &c, err));
+	assert_false(c.nesting);
+	assert_int_equal(0, c.aw_bits);
+	assert_int_equal(0, parse("selftest-iommu,aw-bits=30", &c, err));
+	assert_int_equal(30, c.aw_bits);
 }
 
-TEST(every_bool_spelling)
+static void every_bool_spelling(void **state)
 {
 	static const char *const on[] = { "on", "yes", "true", "y" };
 	static const char *const off[] = { "off", "no", "false", "n" };
@@ -104,11 +190,11 @@ TEST(every_bool_spelling)
 
 	for (i = 0; i < ARRAY_SIZE(on); i++) {
 		snprintf(str, sizeof(str), "selftest-iommu,nesting=%s", on[i]);
-		ASSERT_EQ(0, parse(str, &c, err));
-		ASSERT_TRUE(c.nesting);
+		assert_int_equal(0, parse(str, &c, err));
+		assert_true(c.nesting);
 		snprintf(str, sizeof(str), "selftest-iommu,nesting=%s", off[i]);
-		ASSERT_EQ(0, parse(str, &c, err));
-		ASSERT_FALSE(c.nesting);
+		assert_int_equal(0, parse(str, &c, err));
+		assert_false(c.nesting);
 	}
 }
 
@@ -151,50 +237,54 @@ static const struct bad_config bad_configs[] = {
 	  "bad option 'x-scalable-mode=onnnnnnnnnnnnnnn': key empty, or key or value longer than 32" },
 };
 
-TEST(every_config_error)
+static void every_config_error(void **state)
 {
 	struct viommu_config c;
 	char err[VIOMMU_ERR_LEN];
-	unsigned int i;
+	unsigned int i, misses = 0;
 
 	for (i = 0; i < ARRAY_SIZE(bad_configs); i++) {
 		err[0] = 0;
-		EXPECT_EQ(-EINVAL, parse(bad_configs[i].str, &c, err))
-			TH_LOG("accepted '%s'", bad_configs[i].str);
-		EXPECT_STREQ(bad_configs[i].msg, err)
-			TH_LOG("for '%s'", bad_configs[i].str);
+		expect_int(misses, -EINVAL, parse(bad_configs[i].str, &c, err),
+			   "accepted '%s'", bad_configs[i].str);
+		expect_str(misses, bad_configs[i].msg, err, "for '%s'",
+			   bad_configs[i].str);
 	}
+	assert_int_equal(0, misses);
 }
 
-TEST(null_config_and_tiny_error_buffer)
+static void null_config_and_tiny_error_buffer(void **state)
 {
 	struct viommu_config c;
 	char err[8];
 
-	ASSERT_EQ(-EINVAL, viommu_config_parse(NULL, &c, err, sizeof(err)));
-	ASSERT_EQ(7, strlen(err));
-	ASSERT_EQ(-EINVAL, viommu_config_parse("bogus", &c, NULL, 0));
+	assert_int_equal(-EINVAL,
+			 viommu_config_parse(NULL, &c, err, sizeof(err)));
+	assert_int_equal(7, strlen(err));
+	assert_int_equal(-EINVAL, viommu_config_parse("bogus", &c, NULL, 0));
 }
 
-TEST(format_round_trips)
+static const char *const round_trip_configs[] = {
+	"none", "virtio-iommu",
+	"intel-iommu,x-scalable-mode=on,x-flts=on,aw-bits=39,fs1gp=off",
+	"arm-smmuv3,accel=on,ssidsize=auto,oas=48,ril=off,ats=on",
+	"arm-smmuv3,accel=off", "selftest-iommu,nesting=on",
+	"selftest-iommu,nesting=off,aw-bits=30",
+};
+
+static void format_round_trips(void **state)
 {
-	static const char *const strs[] = {
-		"none", "virtio-iommu",
-		"intel-iommu,x-scalable-mode=on,x-flts=on,aw-bits=39,fs1gp=off",
-		"arm-smmuv3,accel=on,ssidsize=auto,oas=48,ril=off,ats=on",
-		"arm-smmuv3,accel=off", "selftest-iommu,nesting=on",
-		"selftest-iommu,nesting=off,aw-bits=30",
-	};
+	const char *const *strs = round_trip_configs;
 	struct viommu_config a, b;
 	char err[VIOMMU_ERR_LEN], buf[128];
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(strs); i++) {
-		ASSERT_EQ(0, parse(strs[i], &a, err)) TH_LOG("%s", err);
+	for (i = 0; i < ARRAY_SIZE(round_trip_configs); i++) {
+		assert_int_why(0, parse(strs[i], &a, err), "%s", err);
 		viommu_config_format(&a, buf, sizeof(buf));
-		ASSERT_STREQ(strs[i], buf);
-		ASSERT_EQ(0, parse(buf, &b, err));
-		ASSERT_EQ(0, memcmp(&a, &b, sizeof(a)));
+		assert_string_equal(strs[i], buf);
+		assert_int_equal(0, parse(buf, &b, err));
+		assert_memory_equal(&a, &b, sizeof(a));
 	}
 }
 
@@ -227,39 +317,49 @@ static const struct flags_row flag_rows[] = {
 	{ "selftest-iommu,nesting=on", 0x1, VIOMMU_STAGE1_SELFTEST },
 };
 
-TEST(flags_table)
+static void flags_table(void **state)
 {
 	struct viommu_config c;
 	char err[VIOMMU_ERR_LEN];
-	unsigned int i;
+	unsigned int i, misses = 0;
 
 	for (i = 0; i < ARRAY_SIZE(flag_rows); i++) {
-		ASSERT_EQ(0, parse(flag_rows[i].config, &c, err));
-		EXPECT_EQ(flag_rows[i].flags, viommu_config_flags(&c))
-			TH_LOG("flags of %s", flag_rows[i].config);
-		EXPECT_EQ(flag_rows[i].stage1, viommu_config_stage1(&c))
-			TH_LOG("stage-1 of %s", flag_rows[i].config);
-		EXPECT_EQ(0, viommu_config_flags(&c) & ~VIOMMU_FLAGS_KNOWN);
+		assert_int_equal(0, parse(flag_rows[i].config, &c, err));
+		expect_int(misses, flag_rows[i].flags, viommu_config_flags(&c),
+			   "flags of %s", flag_rows[i].config);
+		expect_int(misses, flag_rows[i].stage1,
+			   viommu_config_stage1(&c), "stage-1 of %s",
+			   flag_rows[i].config);
+		expect_int(misses, 0,
+			   viommu_config_flags(&c) & ~VIOMMU_FLAGS_KNOWN,
+			   "unknown flags of %s", flag_rows[i].config);
 	}
+	assert_int_equal(0, misses);
 }
 
-TEST(only_ssidsize_auto_is_migration_unsafe)
+static void only_ssidsize_auto_is_migration_unsafe(void **state)
 {
 	struct viommu_config c;
 	char err[VIOMMU_ERR_LEN];
 	const char *why = "unset";
-	unsigned int i;
+	unsigned int i, misses = 0;
 
 	for (i = 0; i < ARRAY_SIZE(flag_rows); i++) {
 		bool unsafe = strstr(flag_rows[i].config, "ssidsize=auto");
 
-		ASSERT_EQ(0, parse(flag_rows[i].config, &c, err));
-		EXPECT_EQ(!unsafe, viommu_config_migration_safe(&c, &why))
-			TH_LOG("%s", flag_rows[i].config);
-		EXPECT_EQ(unsafe, why != NULL);
+		assert_int_equal(0, parse(flag_rows[i].config, &c, err));
+		expect_int(misses, !unsafe,
+			   viommu_config_migration_safe(&c, &why), "%s",
+			   flag_rows[i].config);
+		expect_int(misses, unsafe, why != NULL, "%s",
+			   flag_rows[i].config);
 		if (unsafe)
-			EXPECT_NE(NULL, strstr(why, "from the host"));
+			expect_int(misses, true,
+				   why && strstr(why, "from the host"),
+				   "%s: why is '%s'", flag_rows[i].config,
+				   why ? why : "(null)");
 	}
+	assert_int_equal(0, misses);
 }
 
 /* ---- the model's record of what it was shown ---- */
@@ -294,91 +394,84 @@ static struct viommu_hiod vtd_hiod(uint64_t cap, unsigned int aw,
 	return h;
 }
 
-TEST(records_flags_before_host_info)
+static void records_flags_before_host_info(void **state)
 {
 	struct viommu_config c;
 	struct viommu v;
 	struct viommu_hiod h = vtd_hiod(VTD_CAP_FS1GP, 48, false);
 	char err[VIOMMU_ERR_LEN];
 
-	ASSERT_EQ(0, parse("intel-iommu,x-scalable-mode=on,x-flts=on", &c, err));
+	assert_int_equal(0, parse("intel-iommu,x-scalable-mode=on,x-flts=on",
+				  &c, err));
 	viommu_init(&v, &c);
-	ASSERT_EQ(VIOMMU_FLAG_WANT_NESTING_PARENT, viommu_get_flags(&v));
-	ASSERT_EQ(HOST_IOMMU_QUIRK_NESTING_PARENT_BYPASS_RO,
-		  viommu_get_host_quirks(&v, h.hw_info_type, h.data,
-					 h.data_len));
-	ASSERT_EQ(0, viommu_set_iommu_device(&v, &h, err, sizeof(err)));
-	ASSERT_EQ(VIOMMU_FLAG_WANT_NESTING_PARENT, viommu_get_flags(&v));
+	assert_int_equal(VIOMMU_FLAG_WANT_NESTING_PARENT, viommu_get_flags(&v));
+	assert_int_equal(HOST_IOMMU_QUIRK_NESTING_PARENT_BYPASS_RO,
+			 viommu_get_host_quirks(&v, h.hw_info_type, h.data,
+						h.data_len));
+	assert_int_equal(0, viommu_set_iommu_device(&v, &h, err, sizeof(err)));
+	assert_int_equal(VIOMMU_FLAG_WANT_NESTING_PARENT, viommu_get_flags(&v));
 	viommu_unset_iommu_device(&v, h.dev_id);
 
-	ASSERT_EQ(5, v.nr_records);
-	ASSERT_EQ(VIOMMU_EV_GET_FLAGS, v.log[0].event);
-	ASSERT_FALSE(v.log[0].host_info_known);
-	ASSERT_EQ(VIOMMU_EV_GET_HOST_QUIRKS, v.log[1].event);
-	ASSERT_TRUE(v.log[1].host_info_known);
-	ASSERT_EQ(VIOMMU_EV_SET_IOMMU_DEVICE, v.log[2].event);
-	ASSERT_TRUE(v.log[2].host_info_known);
-	ASSERT_EQ(1, v.log[2].answer);
-	ASSERT_EQ(7, v.log[2].dev_id);
+	assert_int_equal(5, v.nr_records);
+	assert_int_equal(VIOMMU_EV_GET_FLAGS, v.log[0].event);
+	assert_false(v.log[0].host_info_known);
+	assert_int_equal(VIOMMU_EV_GET_HOST_QUIRKS, v.log[1].event);
+	assert_true(v.log[1].host_info_known);
+	assert_int_equal(VIOMMU_EV_SET_IOMMU_DEVICE, v.log[2].event);
+	assert_true(v.log[2].host_info_known);
+	assert_int_equal(1, v.log[2].answer);
+	assert_int_equal(7, v.log[2].dev_id);
 	/* the same answer once the host is known */
-	ASSERT_EQ(VIOMMU_EV_GET_FLAGS, v.log[3].event);
-	ASSERT_TRUE(v.log[3].host_info_known);
-	ASSERT_EQ(v.log[0].answer, v.log[3].answer);
-	ASSERT_EQ(VIOMMU_EV_UNSET_IOMMU_DEVICE, v.log[4].event);
-	ASSERT_EQ(NULL, viommu_find_hiod(&v, 7));
+	assert_int_equal(VIOMMU_EV_GET_FLAGS, v.log[3].event);
+	assert_true(v.log[3].host_info_known);
+	assert_int_equal(v.log[0].answer, v.log[3].answer);
+	assert_int_equal(VIOMMU_EV_UNSET_IOMMU_DEVICE, v.log[4].event);
+	assert_null(viommu_find_hiod(&v, 7));
 }
 
-TEST(log_is_bounded)
+static void log_is_bounded(void **state)
 {
 	struct viommu_config c;
 	struct viommu v;
 	char err[VIOMMU_ERR_LEN];
 	int i;
 
-	ASSERT_EQ(0, parse("none", &c, err));
+	assert_int_equal(0, parse("none", &c, err));
 	viommu_init(&v, &c);
 	for (i = 0; i < VIOMMU_LOG_MAX + 10; i++)
 		viommu_get_flags(&v);
-	ASSERT_EQ(VIOMMU_LOG_MAX, v.nr_records);
+	assert_int_equal(VIOMMU_LOG_MAX, v.nr_records);
 }
 
 /* ---- host quirks ---- */
 
-TEST(quirks_from_vtd_errata_only)
+static void quirks_from_vtd_errata_only(void **state)
 {
 	struct viommu_config c;
 	struct viommu v;
+	const uint32_t vtd = VIOMMU_HW_INFO_TYPE_INTEL_VTD;
 	uint8_t d[VTD_INFO_LEN];
 	char err[VIOMMU_ERR_LEN];
 
-	ASSERT_EQ(0, parse("intel-iommu", &c, err));
+	assert_int_equal(0, parse("intel-iommu", &c, err));
 	viommu_init(&v, &c);
 	vtd_info(d, VTD_INFO_ERRATA_772415_SPR17, 0, 0);
-	ASSERT_EQ(HOST_IOMMU_QUIRK_NESTING_PARENT_BYPASS_RO,
-		  viommu_get_host_quirks(&v, VIOMMU_HW_INFO_TYPE_INTEL_VTD, d,
-					 sizeof(d)));
+	assert_int_equal(HOST_IOMMU_QUIRK_NESTING_PARENT_BYPASS_RO,
+			 viommu_get_host_quirks(&v, vtd, d, sizeof(d)));
 	vtd_info(d, 0, ~0ULL, ~0ULL);
-	ASSERT_EQ(0, viommu_get_host_quirks(&v, VIOMMU_HW_INFO_TYPE_INTEL_VTD,
-					    d, sizeof(d)));
+	assert_int_equal(0, viommu_get_host_quirks(&v, vtd, d, sizeof(d)));
 	/* the same bit means nothing for another vendor */
 	vtd_info(d, VTD_INFO_ERRATA_772415_SPR17, 0, 0);
-	ASSERT_EQ(0, viommu_get_host_quirks(&v, VIOMMU_HW_INFO_TYPE_SELFTEST,
-					    d, sizeof(d)));
-	ASSERT_EQ(0, viommu_get_host_quirks(&v, VIOMMU_HW_INFO_TYPE_INTEL_VTD,
-					    d, 3));
-	ASSERT_EQ(0, viommu_get_host_quirks(&v, VIOMMU_HW_INFO_TYPE_INTEL_VTD,
-					    NULL, 0));
+	assert_int_equal(0, viommu_get_host_quirks(&v,
+						   VIOMMU_HW_INFO_TYPE_SELFTEST,
+						   d, sizeof(d)));
+	assert_int_equal(0, viommu_get_host_quirks(&v, vtd, d, 3));
+	assert_int_equal(0, viommu_get_host_quirks(&v, vtd, NULL, 0));
 	/* quirks never change flags */
-	ASSERT_EQ(0, viommu_get_flags(&v));
+	assert_int_equal(0, viommu_get_flags(&v));
 }
 
 /* ---- set_iommu_device checks, on synthetic hw_info ---- */
-
-struct hiod_case {
-	const char *config;
-	struct viommu_hiod hiod;
-	const char *refusal;	/* NULL: accepted */
-};
 
 static int check(const char *config, const struct viommu_hiod *h, char *why)
 {
@@ -393,46 +486,52 @@ static int check(const char *config, const struct viommu_hiod *h, char *why)
 
 #define FLTS "intel-iommu,x-scalable-mode=on,x-flts=on"
 
-TEST(vtd_checks)
+static void vtd_checks(void **state)
 {
 	struct viommu_hiod h;
 	char why[VIOMMU_ERR_LEN];
 
 	h = vtd_hiod(VTD_CAP_FS1GP, 48, false);
-	ASSERT_EQ(0, check(FLTS, &h, why)) TH_LOG("%s", why);
-	ASSERT_EQ(0, check("intel-iommu", &h, why));
+	assert_int_why(0, check(FLTS, &h, why), "%s", why);
+	assert_int_equal(0, check("intel-iommu", &h, why));
 
 	h = vtd_hiod(VTD_CAP_FS1GP, 39, false);
-	ASSERT_EQ(-EINVAL, check("intel-iommu", &h, why));
-	ASSERT_STREQ("aw-bits=48 exceeds the host address width of 39 bits", why);
-	ASSERT_EQ(0, check("intel-iommu,aw-bits=39", &h, why));
-	ASSERT_EQ(-EINVAL, check(FLTS, &h, why));
-	ASSERT_STREQ("aw-bits=48 exceeds the host address width of 39 bits", why);
+	assert_int_equal(-EINVAL, check("intel-iommu", &h, why));
+	assert_string_equal("aw-bits=48 exceeds the host address width of 39 bits",
+			    why);
+	assert_int_equal(0, check("intel-iommu,aw-bits=39", &h, why));
+	assert_int_equal(-EINVAL, check(FLTS, &h, why));
+	assert_string_equal("aw-bits=48 exceeds the host address width of 39 bits",
+			    why);
 
 	h = vtd_hiod(0, 48, false);
-	ASSERT_EQ(-EINVAL, check(FLTS, &h, why));
-	ASSERT_STREQ("fs1gp=on but the host cap_reg 0x0 lacks FS1GP (bit 56)", why);
-	ASSERT_EQ(0, check(FLTS ",fs1gp=off", &h, why));
+	assert_int_equal(-EINVAL, check(FLTS, &h, why));
+	assert_string_equal("fs1gp=on but the host cap_reg 0x0 lacks FS1GP (bit 56)",
+			    why);
+	assert_int_equal(0, check(FLTS ",fs1gp=off", &h, why));
 	/* x-flts=off checks nothing but the width */
-	ASSERT_EQ(0, check("intel-iommu,x-scalable-mode=on", &h, why));
+	assert_int_equal(0, check("intel-iommu,x-scalable-mode=on", &h, why));
 
 	h = vtd_hiod(VTD_CAP_FS1GP, 48, true);
-	ASSERT_EQ(-EINVAL, check(FLTS, &h, why));
-	ASSERT_STREQ("x-flts=on cannot use a host device behind a PCI bridge", why);
-	ASSERT_EQ(0, check("intel-iommu,x-scalable-mode=on,x-flts=off", &h, why));
+	assert_int_equal(-EINVAL, check(FLTS, &h, why));
+	assert_string_equal("x-flts=on cannot use a host device behind a PCI bridge",
+			    why);
+	assert_int_equal(0, check("intel-iommu,x-scalable-mode=on,x-flts=off",
+				  &h, why));
 
 	h = vtd_hiod(VTD_CAP_FS1GP, 48, false);
 	h.hw_info_type = VIOMMU_HW_INFO_TYPE_SELFTEST;
-	ASSERT_EQ(-EINVAL, check(FLTS, &h, why));
-	ASSERT_STREQ("x-flts=on needs a host VT-d IOMMU: hw_info type is 0xfeedbeef, expected INTEL_VTD (0x1)",
-		     why);
+	assert_int_equal(-EINVAL, check(FLTS, &h, why));
+	assert_string_equal("x-flts=on needs a host VT-d IOMMU: hw_info type is 0xfeedbeef, expected INTEL_VTD (0x1)",
+			    why);
 	/* without x-flts the vendor does not matter */
-	ASSERT_EQ(0, check("intel-iommu", &h, why));
+	assert_int_equal(0, check("intel-iommu", &h, why));
 
 	h = vtd_hiod(VTD_CAP_FS1GP, 48, false);
 	h.data_len = 16;
-	ASSERT_EQ(-EINVAL, check(FLTS, &h, why));
-	ASSERT_STREQ("VT-d hw_info too short: 16 bytes, expected 24", why);
+	assert_int_equal(-EINVAL, check(FLTS, &h, why));
+	assert_string_equal("VT-d hw_info too short: 16 bytes, expected 24",
+			    why);
 }
 
 /* IDRs of a capable host SMMUv3: S1P, S2P, AArch64, LE, ATS, 16-bit SIDs,
@@ -475,7 +574,7 @@ static uint32_t get_idr(const struct viommu_hiod *h, int i)
 
 #define ACCEL "arm-smmuv3,accel=on"
 
-TEST(smmuv3_checks)
+static void smmuv3_checks(void **state)
 {
 	static const struct {
 		int idr;
@@ -497,62 +596,67 @@ TEST(smmuv3_checks)
 	};
 	struct viommu_hiod h = smmu_hiod();
 	char why[VIOMMU_ERR_LEN];
-	unsigned int i;
+	unsigned int i, misses = 0;
 
-	ASSERT_EQ(0, check(ACCEL ",ssidsize=20,oas=48,ats=on", &h, why))
-		TH_LOG("%s", why);
+	assert_int_why(0, check(ACCEL ",ssidsize=20,oas=48,ats=on", &h, why),
+		       "%s", why);
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		h = smmu_hiod();
 		set_idr(&h, cases[i].idr,
 			(get_idr(&h, cases[i].idr) & ~cases[i].clear) |
 			cases[i].set);
-		EXPECT_EQ(-EINVAL, check(cases[i].config, &h, why))
-			TH_LOG("case %u accepted", i);
-		EXPECT_STREQ(cases[i].why, why);
+		expect_int(misses, -EINVAL, check(cases[i].config, &h, why),
+			   "case %u accepted", i);
+		expect_str(misses, cases[i].why, why, "case %u", i);
 	}
+	assert_int_equal(0, misses);
 	/* the same weak host is fine for the features it was not asked for */
 	h = smmu_hiod();
 	set_idr(&h, 3, 0);
-	ASSERT_EQ(0, check(ACCEL ",ril=off", &h, why));
-	ASSERT_EQ(0, check("arm-smmuv3", &h, why));
+	assert_int_equal(0, check(ACCEL ",ril=off", &h, why));
+	assert_int_equal(0, check("arm-smmuv3", &h, why));
 
 	h = smmu_hiod();
 	h.hw_info_type = VIOMMU_HW_INFO_TYPE_INTEL_VTD;
-	ASSERT_EQ(-EINVAL, check(ACCEL, &h, why));
-	ASSERT_STREQ("accel=on needs a host SMMUv3: hw_info type is 0x1, expected ARM_SMMUV3 (0x2)",
-		     why);
-	ASSERT_EQ(0, check("arm-smmuv3,accel=off", &h, why));
+	assert_int_equal(-EINVAL, check(ACCEL, &h, why));
+	assert_string_equal("accel=on needs a host SMMUv3: hw_info type is 0x1, expected ARM_SMMUV3 (0x2)",
+			    why);
+	assert_int_equal(0, check("arm-smmuv3,accel=off", &h, why));
 	h = smmu_hiod();
 	h.data_len = 39;
-	ASSERT_EQ(-EINVAL, check(ACCEL, &h, why));
-	ASSERT_STREQ("SMMUv3 hw_info too short: 39 bytes, expected 40", why);
+	assert_int_equal(-EINVAL, check(ACCEL, &h, why));
+	assert_string_equal("SMMUv3 hw_info too short: 39 bytes, expected 40",
+			    why);
 }
 
-TEST(selftest_virtio_none_checks)
+static void selftest_virtio_none_checks(void **state)
 {
 	struct viommu_hiod h = smmu_hiod();
 	char why[VIOMMU_ERR_LEN];
 
-	ASSERT_EQ(-EINVAL, check("selftest-iommu,nesting=on", &h, why));
-	ASSERT_STREQ("nesting=on needs the mock IOMMU: hw_info type is 0x2, expected SELFTEST (0xfeedbeef)",
-		     why);
-	ASSERT_EQ(0, check("selftest-iommu,nesting=off", &h, why));
+	assert_int_equal(-EINVAL, check("selftest-iommu,nesting=on", &h, why));
+	assert_string_equal("nesting=on needs the mock IOMMU: hw_info type is 0x2, expected SELFTEST (0xfeedbeef)",
+			    why);
+	assert_int_equal(0, check("selftest-iommu,nesting=off", &h, why));
 	h.hw_info_type = VIOMMU_HW_INFO_TYPE_SELFTEST;
 	h.data_len = 0;
-	ASSERT_EQ(0, check("selftest-iommu,nesting=on", &h, why));
+	assert_int_equal(0, check("selftest-iommu,nesting=on", &h, why));
 	/* aw-bits, when given, is checked as intel-iommu's is */
 	h.host_aw_bits = 31;
-	ASSERT_EQ(0, check("selftest-iommu,nesting=on,aw-bits=31", &h, why));
-	ASSERT_EQ(-EINVAL, check("selftest-iommu,nesting=on,aw-bits=32", &h, why));
-	ASSERT_STREQ("aw-bits=32 exceeds the host address width of 31 bits", why);
+	assert_int_equal(0, check("selftest-iommu,nesting=on,aw-bits=31", &h,
+				  why));
+	assert_int_equal(-EINVAL, check("selftest-iommu,nesting=on,aw-bits=32",
+					&h, why));
+	assert_string_equal("aw-bits=32 exceeds the host address width of 31 bits",
+			    why);
 	/* no refusal whatever the host */
 	h.host_aw_bits = 1;
 	h.behind_bridge = true;
-	ASSERT_EQ(0, check("virtio-iommu", &h, why));
-	ASSERT_EQ(0, check("none", &h, why));
+	assert_int_equal(0, check("virtio-iommu", &h, why));
+	assert_int_equal(0, check("none", &h, why));
 }
 
-TEST(set_iommu_device_bookkeeping)
+static void set_iommu_device_bookkeeping(void **state)
 {
 	struct viommu_config c;
 	struct viommu v;
@@ -560,45 +664,340 @@ TEST(set_iommu_device_bookkeeping)
 	char err[VIOMMU_ERR_LEN];
 	int i;
 
-	ASSERT_EQ(0, parse(FLTS, &c, err));
+	assert_int_equal(0, parse(FLTS, &c, err));
 	viommu_init(&v, &c);
-	ASSERT_EQ(0, viommu_set_iommu_device(&v, &h, err, sizeof(err)));
-	ASSERT_EQ(-1, viommu_set_iommu_device(&v, &h, err, sizeof(err)));
-	ASSERT_STREQ("device 7 already has a host IOMMU device", err);
-	ASSERT_EQ(9, viommu_find_hiod(&v, 7)->hwpt_id);
+	assert_int_equal(0, viommu_set_iommu_device(&v, &h, err, sizeof(err)));
+	assert_int_equal(-1, viommu_set_iommu_device(&v, &h, err, sizeof(err)));
+	assert_string_equal("device 7 already has a host IOMMU device", err);
+	assert_int_equal(9, viommu_find_hiod(&v, 7)->hwpt_id);
 	/* a refusal stores nothing */
 	h.dev_id = 8;
 	h.behind_bridge = true;
-	ASSERT_EQ(-1, viommu_set_iommu_device(&v, &h, err, sizeof(err)));
-	ASSERT_EQ(NULL, viommu_find_hiod(&v, 8));
-	ASSERT_EQ(0, v.log[v.nr_records - 1].answer);
+	assert_int_equal(-1, viommu_set_iommu_device(&v, &h, err, sizeof(err)));
+	assert_null(viommu_find_hiod(&v, 8));
+	assert_int_equal(0, v.log[v.nr_records - 1].answer);
 	h.behind_bridge = false;
 	for (i = 1; i < VIOMMU_MAX_DEVICES; i++) {
 		h.dev_id = 100 + i;
-		ASSERT_EQ(0, viommu_set_iommu_device(&v, &h, err, sizeof(err)));
+		assert_int_equal(0, viommu_set_iommu_device(&v, &h, err,
+							    sizeof(err)));
 	}
 	h.dev_id = 500;
-	ASSERT_EQ(-1, viommu_set_iommu_device(&v, &h, err, sizeof(err)));
-	ASSERT_STREQ("more than 16 devices", err);
+	assert_int_equal(-1, viommu_set_iommu_device(&v, &h, err, sizeof(err)));
+	assert_string_equal("more than 16 devices", err);
 	viommu_unset_iommu_device(&v, 101);
-	ASSERT_EQ(VIOMMU_MAX_DEVICES - 1, v.nr_hiods);
-	ASSERT_EQ(0, viommu_set_iommu_device(&v, &h, err, sizeof(err)));
+	assert_int_equal(VIOMMU_MAX_DEVICES - 1, v.nr_hiods);
+	assert_int_equal(0, viommu_set_iommu_device(&v, &h, err, sizeof(err)));
 }
 
-TEST(aw_bits_from_iova_range)
+static void aw_bits_from_iova_range(void **state)
 {
-	ASSERT_EQ(0, viommu_aw_bits_from_last(0));
-	ASSERT_EQ(31, viommu_aw_bits_from_last((1ULL << 31) - 1));
-	ASSERT_EQ(39, viommu_aw_bits_from_last((1ULL << 39) - 1));
-	ASSERT_EQ(48, viommu_aw_bits_from_last((1ULL << 48) - 1));
-	ASSERT_EQ(64, viommu_aw_bits_from_last(~0ULL));
+	assert_int_equal(0, viommu_aw_bits_from_last(0));
+	assert_int_equal(31, viommu_aw_bits_from_last((1ULL << 31) - 1));
+	assert_int_equal(39, viommu_aw_bits_from_last((1ULL << 39) - 1));
+	assert_int_equal(48, viommu_aw_bits_from_last((1ULL << 48) - 1));
+	assert_int_equal(64, viommu_aw_bits_from_last(~0ULL));
 }
 
-TEST(kind_names)
+static void kind_names(void **state)
 {
-	ASSERT_STREQ("intel-iommu", viommu_kind_name(VIOMMU_KIND_INTEL));
-	ASSERT_STREQ("selftest-iommu", viommu_kind_name(VIOMMU_KIND_SELFTEST));
-	ASSERT_STREQ("?", viommu_kind_name((enum viommu_kind)99));
+	assert_string_equal("intel-iommu", viommu_kind_name(VIOMMU_KIND_INTEL));
+	assert_string_equal("selftest-iommu",
+			    viommu_kind_name(VIOMMU_KIND_SELFTEST));
+	assert_string_equal("?", viommu_kind_name((enum viommu_kind)99));
 }
 
-TEST_HARNESS_MAIN
+/*
+ * ---- flags never depend on the host ----
+ *
+ * get_viommu_flags() answers from the vIOMMU's configuration alone: for
+ * every config we know (the tables above and the fuzzer's config corpus)
+ * and every synthetic host, the stateful vIOMMU's answer equals
+ * viommu_config_flags() before any host information, after the host's
+ * quirks, after one host IOMMU device and after two, whether
+ * set_iommu_device() accepted them or not.
+ */
+
+#ifndef UNIT_CONFIG_CORPUS
+#define UNIT_CONFIG_CORPUS "tests/fuzz/corpus/config"
+#endif
+/* fewer configs than this from the corpus: it was not read */
+#define CORPUS_MIN		5
+#define CONFIG_FILE_MAX		4096
+#define CHECKS_PER_PAIR		4
+#define MISSES_SHOWN		10
+
+/* configs the hiod checks above use */
+static const char *const check_configs[] = {
+	FLTS ",fs1gp=off", "intel-iommu,aw-bits=39",
+	ACCEL ",ssidsize=20,oas=48,ats=on", ACCEL ",ril=off",
+	ACCEL ",oas=48", ACCEL ",ats=on",
+	"selftest-iommu,nesting=on,aw-bits=31",
+};
+
+enum host {
+	HOST_VTD_NEST,
+	HOST_VTD_NO_NEST,
+	HOST_SMMU_SSID0,
+	HOST_SMMU_SSID20,
+	HOST_SELFTEST,
+	HOST_NONE,
+	NR_HOSTS,
+};
+
+static const char *const host_names[NR_HOSTS] = {
+	[HOST_VTD_NEST] = "VT-d ecap.NEST=1",
+	[HOST_VTD_NO_NEST] = "VT-d ecap.NEST=0",
+	[HOST_SMMU_SSID0] = "SMMUv3 IDR1.SSIDSIZE=0",
+	[HOST_SMMU_SSID20] = "SMMUv3 IDR1.SSIDSIZE=20",
+	[HOST_SELFTEST] = "SELFTEST",
+	[HOST_NONE] = "NONE",
+};
+
+/* IDR1.SSIDSIZE, bits 10:6 */
+static unsigned int ssidsize(const struct viommu_hiod *h)
+{
+	return (get_idr(h, 1) >> 6) & 0x1f;
+}
+
+static void synthetic_hosts(struct viommu_hiod *h)
+{
+	struct viommu_hiod *st = &h[HOST_SELFTEST];
+	uint32_t idr1;
+	int i;
+
+	h[HOST_VTD_NEST] = vtd_hiod(VTD_CAP_FS1GP, 48, false);
+	h[HOST_VTD_NO_NEST] = vtd_hiod(VTD_CAP_FS1GP, 48, false);
+	vtd_info(h[HOST_VTD_NO_NEST].data, 0, VTD_CAP_FS1GP, VTD_ECAP_SMTS);
+	h[HOST_SMMU_SSID20] = smmu_hiod();
+	h[HOST_SMMU_SSID0] = smmu_hiod();
+	idr1 = get_idr(&h[HOST_SMMU_SSID0], 1);
+	set_idr(&h[HOST_SMMU_SSID0], 1, idr1 & ~(0x1fu << 6));
+	/* struct iommu_test_hw_info: flags, then test_reg */
+	memset(st, 0, sizeof(*st));
+	st->hw_info_type = VIOMMU_HW_INFO_TYPE_SELFTEST;
+	st->data_len = 8;
+	for (i = 0; i < 4; i++)
+		st->data[4 + i] = 0xdeadbeefu >> (8 * i);
+	st->host_aw_bits = 48;
+	memset(&h[HOST_NONE], 0, sizeof(h[HOST_NONE]));
+	h[HOST_NONE].hw_info_type = VIOMMU_HW_INFO_TYPE_NONE;
+	h[HOST_NONE].host_aw_bits = 48;
+}
+
+struct host_stats {
+	unsigned int configs;
+	unsigned int checks;
+	unsigned int misses;
+	unsigned int refused;
+	unsigned int stored[NR_HOSTS];
+};
+
+/* What the vIOMMU has been shown so far, for a miss's note. */
+struct shown {
+	const char *config;
+	enum host host[2];
+	int accepted[2];
+	unsigned int hiods;	/* 0, 1 or 2 */
+	bool quirks;
+};
+
+static void same_flags(struct host_stats *st, struct viommu *v,
+		       uint64_t want, const struct shown *s)
+{
+	uint64_t got = viommu_get_flags(v);
+	char after[256];
+	unsigned int i;
+	int n = 0;
+
+	st->checks++;
+	if (got == want)
+		return;
+	if (++st->misses > MISSES_SHOWN)
+		return;
+	after[0] = 0;
+	if (!s->quirks)
+		snprintf(after, sizeof(after), " before any host information");
+	else if (!s->hiods)
+		snprintf(after, sizeof(after), " after the quirks of %s",
+			 host_names[s->host[0]]);
+	for (i = 0; i < s->hiods && n >= 0 && n < (int)sizeof(after); i++)
+		n += snprintf(after + n, sizeof(after) - n,
+			      "%s hiod %u (%s, %s)", i ? " and" : " after",
+			      i + 1, host_names[s->host[i]],
+			      s->accepted[i] ? "accepted" : "refused");
+	note("'%s'%s: get_viommu_flags 0x%llx, its config alone 0x%llx",
+	     s->config, after, (unsigned long long)got,
+	     (unsigned long long)want);
+}
+
+static void hand_hiod(struct host_stats *st, struct viommu *v,
+		      const struct viommu_hiod *hosts, struct shown *s)
+{
+	struct viommu_hiod h = hosts[s->host[s->hiods]];
+	char why[VIOMMU_ERR_LEN];
+
+	h.dev_id = s->hiods + 1;
+	s->accepted[s->hiods] = !viommu_set_iommu_device(v, &h, why,
+							 sizeof(why));
+	if (s->accepted[s->hiods])
+		st->stored[s->host[s->hiods]]++;
+	else
+		st->refused++;
+	s->hiods++;
+}
+
+/* Every pair of hosts against one config; false if it does not parse. */
+static bool flags_against_hosts(struct host_stats *st, const char *config,
+				const struct viommu_hiod *hosts)
+{
+	struct viommu_config cfg;
+	struct viommu v;
+	unsigned int a, b;
+	uint64_t want;
+
+	if (viommu_config_parse(config, &cfg, NULL, 0))
+		return false;
+	want = viommu_config_flags(&cfg);
+	st->configs++;
+	for (a = 0; a < NR_HOSTS; a++) {
+		for (b = 0; b < NR_HOSTS; b++) {
+			struct shown s = {
+				.config = config, .host = { a, b },
+			};
+			const struct viommu_hiod *h = &hosts[a];
+
+			viommu_init(&v, &cfg);
+			same_flags(st, &v, want, &s);
+			viommu_get_host_quirks(&v, h->hw_info_type, h->data,
+					       h->data_len);
+			s.quirks = true;
+			same_flags(st, &v, want, &s);
+			hand_hiod(st, &v, hosts, &s);
+			same_flags(st, &v, want, &s);
+			hand_hiod(st, &v, hosts, &s);
+			same_flags(st, &v, want, &s);
+		}
+	}
+	return true;
+}
+
+/* Every file of @dir that parses: how many did, or -errno. */
+static int corpus_against_hosts(struct host_stats *st, const char *dir,
+				const struct viommu_hiod *hosts)
+{
+	static char buf[CONFIG_FILE_MAX + 1];
+	char path[4096];
+	struct dirent *e;
+	int parsed = 0;
+	size_t n;
+	FILE *f;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		f = fopen(path, "rb");
+		if (!f)
+			continue;
+		/* as the fuzz target reads it: the bytes, up to a NUL */
+		n = fread(buf, 1, CONFIG_FILE_MAX, f);
+		fclose(f);
+		buf[n] = 0;
+		parsed += flags_against_hosts(st, buf, hosts);
+	}
+	closedir(d);
+	return parsed;
+}
+
+static void flags_ignore_the_host(void **state)
+{
+	unsigned int i, builtin = 0, floor;
+	struct viommu_hiod hosts[NR_HOSTS];
+	struct host_stats st = { 0 };
+	char why[96];
+	int corpus;
+
+	synthetic_hosts(hosts);
+	/* the hosts are what their names say */
+	assert_int_equal(HW_NESTING_YES,
+			 hw_info_nesting(VIOMMU_HW_INFO_TYPE_INTEL_VTD,
+					 hosts[HOST_VTD_NEST].data,
+					 VTD_INFO_LEN, why, sizeof(why)));
+	assert_int_equal(HW_NESTING_NO,
+			 hw_info_nesting(VIOMMU_HW_INFO_TYPE_INTEL_VTD,
+					 hosts[HOST_VTD_NO_NEST].data,
+					 VTD_INFO_LEN, why, sizeof(why)));
+	assert_int_equal(0, ssidsize(&hosts[HOST_SMMU_SSID0]));
+	assert_int_equal(20, ssidsize(&hosts[HOST_SMMU_SSID20]));
+
+	for (i = 0; i < ARRAY_SIZE(flag_rows); i++, builtin++)
+		assert_true(flags_against_hosts(&st, flag_rows[i].config,
+						hosts));
+	for (i = 0; i < ARRAY_SIZE(round_trip_configs); i++, builtin++)
+		assert_true(flags_against_hosts(&st, round_trip_configs[i],
+						hosts));
+	for (i = 0; i < ARRAY_SIZE(check_configs); i++, builtin++)
+		assert_true(flags_against_hosts(&st, check_configs[i], hosts));
+	corpus = corpus_against_hosts(&st, UNIT_CONFIG_CORPUS, hosts);
+
+	note("%u configs (%d from %s), %d hosts, %u checks, %u hiods refused",
+	     st.configs, corpus < 0 ? 0 : corpus, UNIT_CONFIG_CORPUS,
+	     NR_HOSTS, st.checks, st.refused);
+	if (st.misses > MISSES_SHOWN)
+		note("... and %u more", st.misses - MISSES_SHOWN);
+	assert_int_why(0, st.misses, "%u of %u checks saw host-dependent flags",
+		       st.misses, st.checks);
+	assert_true_why(corpus >= 0, "cannot read %s: %s", UNIT_CONFIG_CORPUS,
+			strerror(-corpus));
+	assert_true_why(corpus >= CORPUS_MIN,
+			"%s: %d configs that parse, expected %d or more",
+			UNIT_CONFIG_CORPUS, corpus, CORPUS_MIN);
+	floor = (builtin + CORPUS_MIN) * NR_HOSTS * NR_HOSTS * CHECKS_PER_PAIR;
+	assert_true_why(st.checks >= floor, "%u checks, expected %u or more",
+			st.checks, floor);
+	/* every host reached the vIOMMU's state, and some were refused */
+	for (i = 0; i < NR_HOSTS; i++)
+		assert_true_why(st.stored[i] > 0, "no config accepted %s",
+				host_names[i]);
+	assert_true(st.refused > 0);
+}
+
+/* kselftest's harness named these tests global.NAME: CI knows them so */
+#define UNIT_TEST(f) { "global." #f, f, NULL, NULL, NULL }
+
+int main(int argc, char **argv)
+{
+	static const struct CMUnitTest tests[] = {
+		UNIT_TEST(defaults_of_every_kind),
+		UNIT_TEST(intel_keys),
+		UNIT_TEST(smmuv3_keys),
+		UNIT_TEST(selftest_keys),
+		UNIT_TEST(every_bool_spelling),
+		UNIT_TEST(every_config_error),
+		UNIT_TEST(null_config_and_tiny_error_buffer),
+		UNIT_TEST(format_round_trips),
+		UNIT_TEST(flags_table),
+		UNIT_TEST(only_ssidsize_auto_is_migration_unsafe),
+		UNIT_TEST(records_flags_before_host_info),
+		UNIT_TEST(log_is_bounded),
+		UNIT_TEST(quirks_from_vtd_errata_only),
+		UNIT_TEST(vtd_checks),
+		UNIT_TEST(smmuv3_checks),
+		UNIT_TEST(selftest_virtio_none_checks),
+		UNIT_TEST(set_iommu_device_bookkeeping),
+		UNIT_TEST(aw_bits_from_iova_range),
+		UNIT_TEST(kind_names),
+		UNIT_TEST(flags_ignore_the_host),
+	};
+	int status;
+
+	if (unit_tap_parent(&status))
+		return status;
+	unit_tap_child(argc, argv);
+	return cmocka_run_group_tests_name("global", tests, NULL, NULL) ? 1 : 0;
+}

@@ -8,7 +8,8 @@
 #   vm/kernel.sh source [next]      unpack Debian's source, print its path;
 #                                   next: the newer tree from trixie-backports
 #   vm/kernel.sh version KDIR       the tree's version, e.g. 6.12.117
-#   vm/kernel.sh headers KDIR       install KDIR's uAPI headers, print the dir
+#   vm/kernel.sh headers KDIR [DIR] install KDIR's uAPI headers (into DIR,
+#                                   which ends in /usr/include), print the dir
 #   vm/kernel.sh headers-dir KDIR   print where they go, building nothing
 #   vm/kernel.sh bzimage KDIR FRAG  build KDIR with the fragments, print bzImage
 #
@@ -22,7 +23,9 @@ src_pkg=linux-source-6.12
 src_tar=/usr/src/$src_pkg.tar.xz
 
 # build: compile the tests against a tree; vm: also build and boot a kernel
-build_pkgs="gcc make libc6-dev perl xz-utils bc flex bison libxml2-utils $src_pkg"
+# (perl: prove; libxml2-utils: xmllint; rsync: the kselftest install)
+build_pkgs="gcc make libc6-dev perl xz-utils bc flex bison libxml2-utils
+	    rsync libcmocka-dev $src_pkg"
 vm_pkgs="$build_pkgs qemu-system-x86 busybox-static libelf-dev libssl-dev
 	 cpio gzip"
 # fuzz: libFuzzer targets of the model (make fuzz)
@@ -31,7 +34,7 @@ fuzz_pkgs="clang-14 libfuzzer-14-dev"
 # A tree newer than 6.12, with the vIOMMU object uAPI, from Debian's
 # trixie-backports; fetched with a private apt state, not installed.
 next_pkg=${IOMMUFD_NEST_NEXT_SOURCE:-linux-source-7.2}
-next_suite="http://deb.debian.org/debian trixie-backports main"
+next_suite="trixie-backports main"
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 
 say() { echo "[kernel] $*" >&2; }
@@ -131,7 +134,7 @@ next_newest()
 
 cmd_source_next()
 {
-	local dir="$cache/apt-next" pkg=$next_pkg ver tmp tree
+	local dir="$cache/apt-next" pkg=$next_pkg ver tmp tree mirror
 
 	# an unpacked tree is kept, as is the fallback chosen for a package
 	# the suite dropped: warm runs need no network
@@ -147,10 +150,11 @@ cmd_source_next()
 		die "no $keyring (run: apt-get install debian-archive-keyring)"
 	mkdir -p "$dir/state/lists/partial" "$dir/cache/archives/partial" \
 		"$dir/debs"
-	echo "deb [signed-by=$keyring] $next_suite" >"$dir/sources.list"
-	say "reading the package list of trixie-backports"
+	mirror=$("$here/vm/debian_mirror.sh") || exit 1
+	echo "deb [signed-by=$keyring] $mirror $next_suite" >"$dir/sources.list"
+	say "reading the package list of trixie-backports from $mirror"
 	next_apt apt-get update >&2 ||
-		die "cannot read trixie-backports from deb.debian.org; pass --kdir DIR for a tree of your own"
+		die "cannot read trixie-backports from $mirror (the system's apt mirror); pass --kdir DIR for a tree of your own"
 	ver=$(next_candidate "$pkg")
 	if [ -z "$ver" ]; then
 		pkg=$(next_newest)
@@ -214,12 +218,23 @@ headers_out()
 	fi
 }
 
+# cmd_headers KDIR [DIR]: DIR, if given, is where the headers end up and
+# must end in /usr/include (make headers O=X installs into X/usr/include).
 cmd_headers()
 {
-	local kdir=$1 out
+	local kdir=$1 want=${2:-} out
 
 	check_tree "$kdir"
 	out=$(headers_out "$kdir")
+	if [ -n "$want" ] && [ "$want" != "$out/usr/include" ]; then
+		[ "${want%/usr/include}" != "$want" ] ||
+			die "cannot install headers into $want: expected a directory ending in /usr/include"
+		[ "$out" != "$kdir" ] ||
+			die "$kdir is configured in place: its headers go to $kdir/usr/include, not $want"
+		out=${want%/usr/include}
+		mkdir -p "$out"
+		out=$(cd "$out" && pwd)
+	fi
 	say "installing uAPI headers of $kdir"
 	if [ "$out" = "$kdir" ]; then
 		make -s -C "$kdir" headers >&2
@@ -307,7 +322,9 @@ source)		case "${2:-stable}" in
 		esac ;;
 version)	[ $# -eq 2 ] || die "usage: $0 version KDIR"; check_tree "$2"
 		tree_version "$2" ;;
-headers)	[ $# -eq 2 ] || die "usage: $0 headers KDIR"; cmd_headers "$2" ;;
+headers)	[ $# -ge 2 ] && [ $# -le 3 ] ||
+			die "usage: $0 headers KDIR [DIR/usr/include]"
+		cmd_headers "${@:2}" ;;
 headers-dir)	[ $# -eq 2 ] || die "usage: $0 headers-dir KDIR"
 		echo "$(headers_out "$2")/usr/include" ;;
 bzimage)	[ $# -ge 3 ] || die "usage: $0 bzimage KDIR FRAGMENT..."

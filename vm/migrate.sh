@@ -84,7 +84,7 @@ migrate_targets()
 # print "source verdict|flags|target verdict|problem"
 migrate_cell()
 {
-	local s=$1 t=$2 c=$3 src tgt flags verdict problem at_source
+	local s=$1 t=$2 c=$3 src tgt flags fsrc= fdst= verdict problem at_source
 
 	src=$build_dir/vm/$s/save.$c.out
 	tgt=$build_dir/vm/$t/migrate/mig.$s.$c
@@ -98,11 +98,16 @@ migrate_cell()
 	elif [ -s "$build_dir/vm/$t/migrate/problem" ]; then
 		problem="target $t: $(cat "$build_dir/vm/$t/migrate/problem")"
 	fi
-	flags=$(sed -n 's/^flags: source \(0x[0-9a-f]*\) target \(0x[0-9a-f]*\) .*/\1=\2/p' "$tgt.out" 2>/dev/null)
+	read -r fsrc fdst < <(sed -n 's/^flags: source \(0x[0-9a-f]*\) target \(0x[0-9a-f]*\) .*/\1 \2/p' "$tgt.out" 2>/dev/null)
+	# equal flags once; unequal ones as source->target
+	flags=$fsrc
+	[ "$fsrc" = "$fdst" ] || flags="$fsrc->$fdst"
 	verdict=$(sed -n 's/^verdict: //p' "$tgt.out" 2>/dev/null)
 	if [ -z "$problem" ]; then
-		if [ "${flags%=*}" != "${flags#*=}" ] || [ -z "$flags" ]; then
-			problem="flags differ: ${flags:-none printed}"
+		if [ -z "$fsrc" ] || [ -z "$fdst" ]; then
+			problem="no flags printed by the target"
+		elif [ "$fsrc" != "$fdst" ]; then
+			problem="flags differ: $flags"
 		elif [ "$(cat "$tgt.rc")" != 0 ]; then
 			problem="nest_migrate load exited $(cat "$tgt.rc"): $(grep -m1 '^error' "$tgt.out")"
 		else
@@ -137,7 +142,7 @@ migrate_report()
 	echo "  KTAP version 1"
 	echo "  # migration: each topology's stream, loaded in every other one"
 	echo "  1..$cells"
-	printf '%-19s %-23s %-13s %-9s %s\n' config "source (its verdict)" \
+	printf '%-19s %-23s %-13s %-11s %s\n' config "source (its verdict)" \
 		target flags "target verdict" >"$table"
 	while read -r c cfg; do
 		for s in "$@"; do
@@ -146,7 +151,7 @@ migrate_report()
 				i=$((i + 1))
 				IFS='|' read -r at_source flags verdict problem \
 					< <(migrate_cell "$s" "$t" "$c")
-				printf '%-19s %-23s %-13s %-9s %s\n' "$c" \
+				printf '%-19s %-23s %-13s %-11s %s\n' "$c" \
 					"$s ($at_source)" "$t" "$flags" \
 					"$(short_verdict "$verdict" "$t" "$c")" \
 					>>"$table"
