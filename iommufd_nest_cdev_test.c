@@ -19,7 +19,7 @@
 #include "kselftest_harness.h"
 #include "nest_kselftest.h"
 
-#include "attach_engine.h"
+#include "nest_engine.h"
 #include "backend_cdev.h"
 #include "edu.h"
 #include "hw_info.h"

@@ -17,10 +17,10 @@
 #include "kselftest_harness.h"
 #include "nest_kselftest.h"
 
-#include "attach_migrate.h"
+#include "mig_replay.h"
 #include "backend_mock.h"
 #include "iommufd_test.h"
-#include "viommu_migration.h"
+#include "mig_stream.h"
 #include "viommu_model.h"
 
 #define TRACE_LEN	2048

@@ -28,7 +28,7 @@
 #include "kselftest_harness.h"
 #include "nest_kselftest.h"
 
-#include "attach_engine.h"
+#include "nest_engine.h"
 #include "backend_mock.h"
 #include "iommufd_test.h"
 #include "viommu_model.h"

@@ -8,8 +8,8 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=lib/ktap.sh
-. "$here/lib/ktap.sh"
+# shellcheck source=vm/ktap.sh
+. "$here/vm/ktap.sh"
 # shellcheck source=vm/topologies.sh
 . "$here/vm/topologies.sh"
 # shellcheck source=vm/boot.sh
@@ -51,7 +51,7 @@ $(for t in $TOPOLOGIES; do printf '                      %-14s %s\n' "$t" "$(top
   --jobs N          guests to boot at once (default: the number of CPUs)
   --kasan           boot a kernel built with KASAN (cached separately) and
                     with panic_on_warn: any KASAN report or WARN fails
-  --bench           run iommufd_nest_bench in guests (default topologies:
+  --bench           run nest_bench in guests (default topologies:
                     mock and vtd), one at a time; exit 1 if engine/bare
                     is above $BENCH_LIMIT
   --compare-kdir B  with --bench: also boot a kernel built from tree B and
@@ -166,7 +166,7 @@ if [ -n "$junit" ]; then
 	trap 'rm -f "$ktap"' EXIT
 	"$0" "${rest[@]}" | tee "$ktap"
 	rc=${PIPESTATUS[0]}
-	"$here/lib/junit.sh" "$ktap" "$junit" || exit 1
+	"$here/vm/junit.sh" "$ktap" "$junit" || exit 1
 	want=$(sed -n 's/^totals: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$ktap" | awk '{ print $1 + $2 + $3 }')
 	got=$(xmllint --xpath 'count(//testcase)' "$junit" 2>/dev/null) ||
 		{ echo "error: $junit does not parse as XML" >&2; exit 1; }
@@ -340,7 +340,7 @@ else
 	guest_bins="$guest_bins iommufd_nest_migrate_test iommufd_nest_failnth_test"
 	guest_bins="$guest_bins iommufd_nest_uapi_test iommufd_nest_viommu_test"
 	guest_bins="$guest_bins nest_bind nest_report"
-	guest_bins="$guest_bins nest_migrate iommufd_nest_bench"
+	guest_bins="$guest_bins nest_migrate nest_bench"
 	# shellcheck disable=SC2046
 	build_tests "$guest_dir" STATIC=1 \
 		$(for b in $guest_bins; do echo "$guest_dir/$b"; done)
@@ -355,7 +355,7 @@ else
 	# shellcheck disable=SC2046
 	"$here/vm/initramfs.sh" "$initrd" \
 		$(for b in $guest_bins; do echo "$guest_dir/$b"; done) \
-		"$here"/vm/guest/* "$here/lib/tap.sh" ||
+		"$here"/vm/guest/* "$here/vm/tap.sh" ||
 		fail_setup "cannot pack the initramfs"
 fi
 if [ -n "$kdir_b" ]; then

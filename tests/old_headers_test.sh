@@ -12,7 +12,7 @@ kdir=$1
 hdr=${2:-/usr/include}
 tests="iommufd_nest_test iommufd_nest_cdev_test iommufd_nest_migrate_test
        iommufd_nest_failnth_test iommufd_nest_uapi_test iommufd_nest_viommu_test"
-tools="nest_report nest_migrate iommufd_nest_bench"
+tools="nest_report nest_migrate nest_bench"
 n=0
 failed=0
 

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# run_tests.sh --bench: iommufd_nest_bench in QEMU guests, one guest at a
+# run_tests.sh --bench: nest_bench in QEMU guests, one guest at a
 # time so they do not disturb each other; with --compare-kdir, the same
 # bench on a second kernel, interleaved with the first.  Sourced after
 # vm/boot.sh.
@@ -23,7 +23,7 @@ bench_problem()
 	if [ -s "$dir/problem" ]; then
 		cat "$dir/problem"
 	elif [ "$(cat "$dir/bench.rc" 2>/dev/null)" != 0 ]; then
-		echo "iommufd_nest_bench exited $(cat "$dir/bench.rc" 2>/dev/null || echo '?'): $(grep -m1 '^error' "$dir/bench.out")"
+		echo "nest_bench exited $(cat "$dir/bench.rc" 2>/dev/null || echo '?'): $(grep -m1 '^error' "$dir/bench.out")"
 	elif ! grep -q '^json: ' "$dir/bench.out"; then
 		echo "no JSON in the bench output"
 	fi

@@ -5,7 +5,7 @@
 # "save.CONFIG" blocks); here every other topology's guest loads them
 # (vm/guest/migrate_load) and each source x target x config becomes a
 # KTAP result, judged against vm/migrate_expect.  Sourced after
-# vm/boot.sh and lib/ktap.sh.
+# vm/boot.sh and vm/ktap.sh.
 
 # NAME CONFIG, one pair per line
 migrate_configs()

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Helpers for the guest scripts (busybox sh): the edu devices, their
 # drivers, the device a migration test uses.  TAP comes from /tests/tap.sh
-# (lib/tap.sh).
+# (vm/tap.sh).
 
 # Every edu device (1234:11e8), by BDF.
 edu_bdfs()

@@ -5,7 +5,7 @@
  * sequence through the engine against the same ioctls written out by
  * hand.  The engine/bare ratio says what the model and the trace cost.
  *
- *   iommufd_nest_bench [--iterations N] [--viommu CONFIG] [--json]
+ *   nest_bench [--iterations N] [--viommu CONFIG] [--json]
  *                      [--json-out FILE] [DEV]
  *
  * DEV is "mock" (default: the kernel's mock IOMMU) or the BDF of a device
@@ -27,7 +27,7 @@
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
 
-#include "attach_engine.h"
+#include "nest_engine.h"
 #include "backend_cdev.h"
 #include "backend_mock.h"
 #include "iommufd_test.h"
@@ -563,7 +563,7 @@ static void print_table(const struct bench *b, const char *host)
 {
 	unsigned int i;
 
-	printf("iommufd_nest_bench on %s, kernel %s, %u iterations, sequence under %s\n",
+	printf("nest_bench on %s, kernel %s, %u iterations, sequence under %s\n",
 	       b->mock ? "mock" : b->bdf, host, b->iters, b->config);
 	printf("%-24s %11s %11s  %s\n", "operation", "median", "p99", "");
 	for (i = 0; i < b->nr_ops; i++) {
@@ -615,7 +615,7 @@ static int usage(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "error: ");
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nusage: iommufd_nest_bench [--iterations N] [--viommu CONFIG] [--json] [--json-out FILE] [mock | BDF]\n");
+	fprintf(stderr, "\nusage: nest_bench [--iterations N] [--viommu CONFIG] [--json] [--json-out FILE] [mock | BDF]\n");
 	return 2;
 }
 

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "attach_engine.h"
+#include "nest_engine.h"
 #include "backend_cdev.h"
 #include "hw_info.h"
 #include "pci_sysfs.h"

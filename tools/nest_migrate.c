@@ -25,12 +25,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "attach_migrate.h"
+#include "mig_replay.h"
 #include "backend_cdev.h"
 #include "backend_mock.h"
 #include "iommufd_test.h"
 #include "pci_sysfs.h"
-#include "viommu_migration.h"
+#include "mig_stream.h"
 
 #define FILE_MAX	(2 * VIOMMU_MIG_STREAM_MAX + 64)
 #define TRACE_LEN	4096

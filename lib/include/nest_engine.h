@@ -5,8 +5,8 @@
  * every step appended to a trace.  Devices sit behind an ops table so the
  * mock and the VFIO cdev backends share one engine.
  */
-#ifndef ATTACH_ENGINE_H
-#define ATTACH_ENGINE_H
+#ifndef NEST_ENGINE_H
+#define NEST_ENGINE_H
 
 #include <stdbool.h>
 #include <stddef.h>

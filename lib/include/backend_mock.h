@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "attach_engine.h"
+#include "nest_engine.h"
 
 /* A mock device with MOCK_FLAGS_DEVICE_* @dev_flags, not yet bound. */
 struct nest_dev *nest_mock_dev_new(const char *name, uint32_t dev_flags);

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "viommu_migration.h"
+#include "mig_stream.h"
 
 #define REC_HDR_LEN	4
 #define DEV_FIXED_LEN	8

@@ -12,7 +12,7 @@
 
 #include <linux/iommufd.h>
 
-#include "attach_engine.h"
+#include "nest_engine.h"
 #include "hw_info.h"
 #include "iommufd_test.h"
 
