@@ -369,9 +369,11 @@ if [ "$bench" = 1 ]; then
 	trap on_interrupt INT TERM
 	# shellcheck disable=SC2086
 	if [ -n "$kdir_b" ]; then
-		bench_compare "$rounds" "$kernel_b" $selected
+		bench_compare "$build_dir/bench" "$rounds" "$initrd" "$timeout" \
+			"$kernel" "$kdir" "$kernel_b" "$kdir_b" $selected
 	else
-		bench_run $selected
+		bench_run "$build_dir/bench" "$kernel" "$initrd" "$timeout" \
+			$selected
 	fi
 	exit
 fi
@@ -538,8 +540,8 @@ if [ "$mode" = host ]; then
 else
 	# the guests boot while the unit tests run here
 	for topo in $selected; do
-		echo "$topo $initrd $build_dir/vm/$topo $(guest_tests "$topo" | tr ' ' ,)"
-	done | boot_all "$jobs_max" &
+		echo "$topo $kernel $initrd $build_dir/vm/$topo $(guest_tests "$topo" | tr ' ' ,)"
+	done | boot_all "$jobs_max" "$timeout" &
 	boots=$!
 	unit_start=$SECONDS
 	[ "$unit" = 1 ] && run_unit
@@ -550,9 +552,11 @@ else
 	done
 	if [ "$migrate" = 1 ]; then
 		# shellcheck disable=SC2086
-		migrate_targets $selected
+		migrate_targets "$build_dir/vm" "$kernel" "$initrd" "$jobs_max" \
+			"$timeout" $selected
+		nr=$((nr + 1))
 		# shellcheck disable=SC2086
-		migrate_report $selected
+		migrate_report "$nr" "$build_dir/vm" "$guest_kver" $selected
 	fi
 fi
 [ "$timings" = 1 ] && [ "$mode" = vm ] && print_timings
