@@ -24,6 +24,7 @@ TOOLS := $(TEST_GEN_PROGS_EXTENDED)
 UNIT_PROGS := viommu_model_test viommu_migration_test
 
 include $(SRC)/lib/libnest.mk
+VIOMMU_SRCS := $(LIBNEST_VIOMMU_SRCS)
 MODEL_SRCS := $(LIBNEST_MODEL_SRCS)
 ENGINE_SRCS := $(filter-out $(MODEL_SRCS),$(LIBNEST_SRCS))
 HEADERS := $(LIBNEST_HEADERS)
@@ -143,7 +144,7 @@ FUZZ_CC ?= clang-14
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	      -fno-sanitize-recover=all -D_GNU_SOURCE $(LIBNEST_CPPFLAGS)
 FUZZ_TARGETS := config stream
-FUZZ_SRCS_config := $(SRC)/tests/fuzz/fuzz_config.c $(SRC)/viommu_model.c
+FUZZ_SRCS_config := $(SRC)/tests/fuzz/fuzz_config.c $(VIOMMU_SRCS)
 FUZZ_SRCS_stream := $(SRC)/tests/fuzz/fuzz_stream.c $(MODEL_SRCS)
 
 $(OUTPUT)/fuzz/fuzz_%: $(HEADERS) tests/fuzz/fuzz_%.c $(MODEL_SRCS)
@@ -209,8 +210,9 @@ check-intree: $(KDIR)/Makefile
 	$(SRC)/vm/kernel.sh deps build
 	$(SRC)/tests/intree_check.sh $(KDIR)
 
-CHECKPATCH_FILES := $(wildcard $(SRC)/*.[ch] $(SRC)/lib/*.c $(SRC)/lib/include/*.h \
-	$(SRC)/tools/*.c $(SRC)/tests/*.[ch] $(SRC)/tests/fuzz/*.c)
+CHECKPATCH_FILES := $(wildcard $(SRC)/*.[ch] $(SRC)/kinds/*.[ch] $(SRC)/lib/*.c \
+	$(SRC)/lib/include/*.h $(SRC)/tools/*.c $(SRC)/tests/*.[ch] \
+	$(SRC)/tests/fuzz/*.c)
 checkpatch: $(KDIR)/Makefile
 	perl $(KDIR)/scripts/checkpatch.pl --no-tree --quiet -f $(CHECKPATCH_FILES)
 

@@ -3,8 +3,8 @@
 # The VMM side of iommufd-nest as a library: the attach engine and its
 # trace, migration capture/replay and the stream, hw_info decoding, PCI
 # sysfs, the device backends (mock, VFIO cdev) and the edu DMA driver.
-# It rests on the vIOMMU model (../viommu_model.c).  Another selftest
-# includes this file and adds to its build:
+# It rests on the vIOMMU model (../viommu_model.c and ../kinds/).
+# Another selftest includes this file and adds to its build:
 #
 #   include path/to/iommufd_nest/lib/libnest.mk
 #   $(OUTPUT)/prog: prog.c $(LIBNEST_SRCS) $(LIBNEST_HEADERS)
@@ -16,10 +16,14 @@
 LIBNEST_DIR := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 LIBNEST_TOP := $(abspath $(LIBNEST_DIR)/..)
 
-# pure C, no kernel headers: the model and the migration stream
-LIBNEST_MODEL_SRCS := $(LIBNEST_TOP)/viommu_model.c $(LIBNEST_DIR)/mig_stream.c
+# pure C, no kernel headers: the model with its kinds (one file each),
+# and the migration stream
+LIBNEST_VIOMMU_SRCS := $(LIBNEST_TOP)/viommu_model.c \
+	$(sort $(wildcard $(LIBNEST_TOP)/kinds/*.c))
+LIBNEST_MODEL_SRCS := $(LIBNEST_VIOMMU_SRCS) $(LIBNEST_DIR)/mig_stream.c
 LIBNEST_SRCS := $(LIBNEST_MODEL_SRCS) \
 	$(addprefix $(LIBNEST_DIR)/,engine.c trace.c mig_replay.c hw_info.c \
 		pci_sysfs.c backend_mock.c backend_cdev.c edu.c)
-LIBNEST_HEADERS := $(wildcard $(LIBNEST_TOP)/*.h $(LIBNEST_DIR)/include/*.h)
+LIBNEST_HEADERS := $(wildcard $(LIBNEST_TOP)/*.h $(LIBNEST_TOP)/kinds/*.h \
+	$(LIBNEST_DIR)/include/*.h)
 LIBNEST_CPPFLAGS := -I$(LIBNEST_TOP) -I$(LIBNEST_DIR)/include

@@ -27,7 +27,7 @@ define unit_need_cmocka
 @rm -f $@.cmocka-probe
 endef
 
-$(OUTPUT)/viommu_model_test: tests/viommu_model_test.c tests/unit_tap.c viommu_model.c \
+$(OUTPUT)/viommu_model_test: tests/viommu_model_test.c tests/unit_tap.c $(VIOMMU_SRCS) \
 		$(LIBNEST_DIR)/hw_info.c $(HEADERS) tests/unit_tap.h
 	$(unit_need_cmocka)
 	$(CC) $(UNIT_CFLAGS) $(UNIT_CORPUS) -o $@ $(filter %.c,$^) \
@@ -40,7 +40,7 @@ $(OUTPUT)/viommu_migration_test: tests/viommu_migration_test.c tests/unit_tap.c 
 		$(CMOCKA_LDLIBS)
 
 # The same unit tests under ASan and UBSan: any report fails the test.
-$(OUTPUT)/san/viommu_model_test: tests/viommu_model_test.c tests/unit_tap.c viommu_model.c \
+$(OUTPUT)/san/viommu_model_test: tests/viommu_model_test.c tests/unit_tap.c $(VIOMMU_SRCS) \
 		$(LIBNEST_DIR)/hw_info.c $(HEADERS) tests/unit_tap.h
 	$(unit_need_cmocka)
 	$(CC) $(UNIT_CFLAGS) $(UNIT_CORPUS) $(SAN_FLAGS) -o $@ \
