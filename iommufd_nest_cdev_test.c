@@ -20,6 +20,7 @@
 #include "nest_kselftest.h"
 
 #include "nest_engine.h"
+#include "nest_ioctl.h"
 #include "backend_cdev.h"
 #include "edu.h"
 #include "hw_info.h"
@@ -399,7 +400,7 @@ TEST_F(cdev_nest, reverse_teardown_leaves_nothing)
 			/* on a HWPT of this context that the kernel holds */
 			ASSERT_TRUE(dev->bound && dev->hiod_set);
 			ASSERT_NE(NULL, nest_find_hwpt(&self->e.ctx, dev->hwpt_id));
-			ASSERT_EQ(-EBUSY, nest_destroy_id(self->e.fd, dev->hwpt_id))
+			ASSERT_EQ(-EBUSY, nest_destroy(self->e.fd, dev->hwpt_id))
 				TH_LOG("%s: HWPT %u is not attached", bdfs[i],
 				       dev->hwpt_id);
 			attached++;
@@ -425,7 +426,7 @@ TEST_F(cdev_nest, reverse_teardown_leaves_nothing)
 	/* the IOAS and at least one device were made */
 	ASSERT_LE(2, self->e.ctx.nr_ids);
 	for (i = 0; i < (int)self->e.ctx.nr_ids; i++) {
-		rc = nest_destroy_id(self->e.fd, self->e.ctx.ids[i]);
+		rc = nest_destroy(self->e.fd, self->e.ctx.ids[i]);
 		if (rc != -ENOENT) {
 			TH_LOG("object %u outlived the teardown (IOMMU_DESTROY: %s)",
 			       self->e.ctx.ids[i], rc ? nest_errno_name(-rc) : "ok");
@@ -835,17 +836,17 @@ static int detach_twice(struct uapi_env *e)
 
 static int destroy_attached_hwpt(struct uapi_env *e)
 {
-	return nest_destroy_id(e->iommufd, e->hwpt_id);
+	return nest_destroy(e->iommufd, e->hwpt_id);
 }
 
 static int destroy_ioas_in_use(struct uapi_env *e)
 {
-	return nest_destroy_id(e->iommufd, e->ioas_id);
+	return nest_destroy(e->iommufd, e->ioas_id);
 }
 
 static int destroy_bound_device(struct uapi_env *e)
 {
-	return nest_destroy_id(e->iommufd, e->dev_id);
+	return nest_destroy(e->iommufd, e->dev_id);
 }
 
 FIXTURE(cdev_uapi) {
@@ -905,7 +906,7 @@ static int probe_next_id(struct uapi_env *e, uint32_t *id)
 	if (rc)
 		return rc;
 	*id = cmd.out_ioas_id;
-	return nest_destroy_id(e->iommufd, *id);
+	return nest_destroy(e->iommufd, *id);
 }
 
 FIXTURE_SETUP(cdev_uapi)
@@ -932,7 +933,7 @@ FIXTURE_SETUP(cdev_uapi)
 		ASSERT_EQ(0, alloc_paging(e, &e->hwpt_id));
 		ASSERT_EQ(0, alloc_paging(e, &e->hwpt2_id));
 		ASSERT_EQ(0, alloc_paging(e, &e->dead_id));
-		ASSERT_EQ(0, nest_destroy_id(e->iommufd, e->dead_id));
+		ASSERT_EQ(0, nest_destroy(e->iommufd, e->dead_id));
 		ASSERT_EQ(0, raw_attach(e, ATTACH_SZ, 0, e->hwpt_id));
 	}
 	ASSERT_EQ(0, probe_next_id(e, &e->probe_id));
@@ -963,8 +964,8 @@ TEST_F(cdev_uapi, exact_errno)
 	ASSERT_EQ(0, raw_attach(e, ATTACH_SZ, 0, e->hwpt2_id));
 	ASSERT_EQ(0, raw_attach(e, ATTACH_SZ, 0, e->hwpt_id));
 	ASSERT_EQ(0, raw_detach(e, DETACH_SZ, 0));
-	ASSERT_EQ(0, nest_destroy_id(e->iommufd, e->hwpt_id));
-	ASSERT_EQ(0, nest_destroy_id(e->iommufd, e->hwpt2_id));
+	ASSERT_EQ(0, nest_destroy(e->iommufd, e->hwpt_id));
+	ASSERT_EQ(0, nest_destroy(e->iommufd, e->hwpt2_id));
 }
 
 int main(int argc, char **argv)

@@ -18,8 +18,8 @@
 #include "nest_kselftest.h"
 
 #include "mig_replay.h"
+#include "nest_ioctl.h"
 #include "backend_mock.h"
-#include "iommufd_test.h"
 #include "mig_stream.h"
 #include "viommu_model.h"
 
@@ -336,8 +336,8 @@ TEST(refusing_target_leaves_source_untouched)
 	info.dev_id = src.dev->dev_id;
 	ASSERT_EQ(0, ioctl(src.fd, IOMMU_GET_HW_INFO, &info));
 	ASSERT_NE(0, src.dev->nested_id);
-	ASSERT_EQ(-EBUSY, nest_destroy_id(src.fd, src.dev->nested_id));
-	ASSERT_EQ(-EBUSY, nest_destroy_id(src.fd, src.dev->hwpt_id));
+	ASSERT_EQ(-EBUSY, nest_destroy(src.fd, src.dev->nested_id));
+	ASSERT_EQ(-EBUSY, nest_destroy(src.fd, src.dev->hwpt_id));
 	ASSERT_EQ(1, src.viommu.nr_hiods);
 	vm_close(&dst);
 	/* and still tears down to nothing */

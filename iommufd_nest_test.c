@@ -16,8 +16,8 @@
 #include "nest_kselftest.h"
 
 #include "nest_engine.h"
+#include "nest_ioctl.h"
 #include "backend_mock.h"
-#include "iommufd_test.h"
 #include "viommu_model.h"
 
 #define TRACE_LEN	2048
@@ -58,7 +58,7 @@ static int mock_caps(int fd, uint32_t ioas_id, uint32_t dev_flags,
 	if (ioctl(fd, IOMMU_TEST_CMD, &cmd))
 		return -errno;
 	err = hw_info_caps(fd, cmd.mock_domain_flags.out_idev_id, caps, &type);
-	nest_destroy_id(fd, cmd.mock_domain_flags.out_stdev_id);
+	nest_destroy(fd, cmd.mock_domain_flags.out_stdev_id);
 	return err;
 }
 
@@ -341,7 +341,7 @@ TEST_F(mock_nest, nest_parent_iff_wanted)
 				   &nested);
 	ASSERT_EQ(want ? 0 : -EINVAL, rc);
 	if (!rc)
-		ASSERT_EQ(0, nest_destroy_id(self->fd, nested));
+		ASSERT_EQ(0, nest_destroy(self->fd, nested));
 }
 
 TEST_F(mock_nest, dirty_tracking_iff_caps)
@@ -504,24 +504,24 @@ TEST_F(mock_nest, destroy_busy)
 		SKIP(return, "refused on the mock host: %s", variant->cfg->refusal);
 	attach_as_expected(0);
 	/* an attached HWPT cannot go */
-	ASSERT_EQ(-EBUSY, nest_destroy_id(self->fd, dev->hwpt_id));
+	ASSERT_EQ(-EBUSY, nest_destroy(self->fd, dev->hwpt_id));
 	if (!variant->cfg->stage1)
 		return;
 	ASSERT_EQ(0, nest_enable_stage1(&self->ctx, dev, 0));
 	/* the device left the parent for the nested HWPT: only it holds it */
-	ASSERT_EQ(-EBUSY, nest_destroy_id(self->fd, dev->hwpt_id));
-	ASSERT_EQ(-EBUSY, nest_destroy_id(self->fd, dev->nested_id));
+	ASSERT_EQ(-EBUSY, nest_destroy(self->fd, dev->hwpt_id));
+	ASSERT_EQ(-EBUSY, nest_destroy(self->fd, dev->nested_id));
 	parent = dev->hwpt_id;
 	nested = dev->nested_id;
 	ASSERT_EQ(0, nest_detach_device(&self->ctx, dev));
-	ASSERT_EQ(-ENOENT, nest_destroy_id(self->fd, nested));
-	ASSERT_EQ(-ENOENT, nest_destroy_id(self->fd, parent));
+	ASSERT_EQ(-ENOENT, nest_destroy(self->fd, nested));
+	ASSERT_EQ(-ENOENT, nest_destroy(self->fd, parent));
 }
 
 /* Is @id an object of @fd?  IOMMU_DESTROY on an attached one is EBUSY. */
 static bool hwpt_busy(int fd, uint32_t id)
 {
-	return nest_destroy_id(fd, id) == -EBUSY;
+	return nest_destroy(fd, id) == -EBUSY;
 }
 
 TEST_F(mock_nest, reverse_teardown_leaves_nothing)
@@ -586,11 +586,11 @@ TEST_F(mock_nest, reverse_teardown_leaves_nothing)
 	ASSERT_EQ(0, nest_ctx_fini(&self->ctx));
 	ASSERT_LE(3, self->ctx.nr_ids);
 	for (i = 0; i < self->ctx.nr_ids; i++)
-		EXPECT_EQ(-ENOENT, nest_destroy_id(self->fd, self->ctx.ids[i]))
+		EXPECT_EQ(-ENOENT, nest_destroy(self->fd, self->ctx.ids[i]))
 			TH_LOG("object %u outlived the teardown",
 			       self->ctx.ids[i]);
 	for (i = 0; i < nr_made; i++)
-		EXPECT_EQ(-ENOENT, nest_destroy_id(self->fd, made[i]))
+		EXPECT_EQ(-ENOENT, nest_destroy(self->fd, made[i]))
 			TH_LOG("object %u, made by the attaches, outlived the teardown",
 			       made[i]);
 }
@@ -776,7 +776,7 @@ TEST_F(engine_faults, stage1_replace_failure_destroys_nested)
 		     self->trace);
 	ASSERT_EQ(0, self->dev[0]->nested_id);
 	/* the device still works on its parent */
-	ASSERT_EQ(-EBUSY, nest_destroy_id(self->fd, self->dev[0]->hwpt_id));
+	ASSERT_EQ(-EBUSY, nest_destroy(self->fd, self->dev[0]->hwpt_id));
 }
 
 /*

@@ -29,8 +29,8 @@
 #include "nest_kselftest.h"
 
 #include "nest_engine.h"
+#include "nest_ioctl.h"
 #include "backend_mock.h"
-#include "iommufd_test.h"
 #include "viommu_model.h"
 
 #define NR_DEVS		2
@@ -170,7 +170,7 @@ static int next_free_id(int fd, uint32_t *id)
 	if (ioctl(fd, IOMMU_IOAS_ALLOC, &cmd))
 		return -errno;
 	*id = cmd.out_ioas_id;
-	return nest_destroy_id(fd, cmd.out_ioas_id);
+	return nest_destroy(fd, cmd.out_ioas_id);
 }
 
 /* ENOTTY: the kernel predates the ioctl.  An all-zero call creates nothing. */
@@ -240,7 +240,7 @@ static int unwind_objs(int fd, struct obj_stack *st)
 
 		if (!id)
 			continue;
-		err = nest_destroy_id(fd, id);
+		err = nest_destroy(fd, id);
 		if (err && !first)
 			first = err;
 	}
@@ -371,10 +371,10 @@ TEST_F(vobj, viommu_pins_its_nesting_parent)
 				  self->dev[0]->dev_id, spare, &viommu_id));
 	push_obj(&self->objs, viommu_id);
 	ASSERT_NE(0, viommu_id);
-	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, spare));
-	ASSERT_EQ(0, nest_destroy_id(self->fd, viommu_id));
+	EXPECT_EQ(-EBUSY, nest_destroy(self->fd, spare));
+	ASSERT_EQ(0, nest_destroy(self->fd, viommu_id));
 	drop_obj(&self->objs, viommu_id);
-	EXPECT_EQ(0, nest_destroy_id(self->fd, spare));
+	EXPECT_EQ(0, nest_destroy(self->fd, spare));
 	drop_obj(&self->objs, spare);
 	ASSERT_CLEAN_UNWIND();
 #endif
@@ -444,7 +444,7 @@ TEST_F(vobj, vdevice_virt_ids_are_unique)
 	ASSERT_EQ(0, next_free_id(self->fd, &after));
 	EXPECT_EQ(before, after) TH_LOG("a refused vDEVICE left an object");
 	VDEVICE(viommu_id, 1, VIRT_ID1, vdev1);
-	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, viommu_id));
+	EXPECT_EQ(-EBUSY, nest_destroy(self->fd, viommu_id));
 	ASSERT_CLEAN_UNWIND();
 #endif
 }
@@ -459,8 +459,8 @@ TEST_F(vobj, nested_hwpt_on_viommu)
 	NESTED_ON_VIOMMU(viommu_id, 0, nested);
 	EXPECT_EQ(0, check_iotlb(self->fd, nested, IOMMU_TEST_IOTLB_DEFAULT));
 	/* the vIOMMU and, through it, the parent stay while it is used */
-	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, viommu_id));
-	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, nested));
+	EXPECT_EQ(-EBUSY, nest_destroy(self->fd, viommu_id));
+	EXPECT_EQ(-EBUSY, nest_destroy(self->fd, nested));
 	BACK_TO_PARENT(0);
 	ASSERT_CLEAN_UNWIND();
 #endif
@@ -676,7 +676,7 @@ TEST_F(vobj, veventq_one_per_type)
 					 &fd2));
 	ASSERT_EQ(0, next_free_id(self->fd, &after));
 	EXPECT_EQ(before, after) TH_LOG("a refused vEVENTQ left an object");
-	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, viommu_id));
+	EXPECT_EQ(-EBUSY, nest_destroy(self->fd, viommu_id));
 	close(qfd);
 	ASSERT_CLEAN_UNWIND();
 #endif
@@ -800,8 +800,8 @@ TEST_F(vobj, hw_queue_pins_the_guest_queue)
 	ASSERT_EQ(0, hw_queue_alloc(self->fd, viommu_id, 1, QUEUE_IOVA, psize,
 				    &q1));
 	push_obj(&self->objs, q1);
-	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, q0));
-	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, viommu_id));
+	EXPECT_EQ(-EBUSY, nest_destroy(self->fd, q0));
+	EXPECT_EQ(-EBUSY, nest_destroy(self->fd, viommu_id));
 	/* the hardware reads the queue: its memory cannot be unmapped */
 	EXPECT_EQ(-EBUSY, ioas_unmap(self->fd, self->ctx.ioas_id, QUEUE_IOVA,
 				     psize));

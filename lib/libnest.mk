@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# The VMM side of iommufd-nest as a library: the attach engine and its
-# trace, migration capture/replay and the stream, hw_info decoding, PCI
-# sysfs, the device backends (mock, VFIO cdev) and the edu DMA driver.
+# The VMM side of iommufd-nest as a library: the ioctl layer (one
+# wrapper per ioctl), the attach engine and its trace, migration
+# capture/replay and the stream, hw_info decoding, PCI sysfs, the device
+# backends (mock, VFIO cdev) and the edu DMA driver.
 # It rests on the vIOMMU model (../viommu_model.c).  Another selftest
 # includes this file and adds to its build:
 #
@@ -19,7 +20,7 @@ LIBNEST_TOP := $(abspath $(LIBNEST_DIR)/..)
 # pure C, no kernel headers: the model and the migration stream
 LIBNEST_MODEL_SRCS := $(LIBNEST_TOP)/viommu_model.c $(LIBNEST_DIR)/mig_stream.c
 LIBNEST_SRCS := $(LIBNEST_MODEL_SRCS) \
-	$(addprefix $(LIBNEST_DIR)/,engine.c trace.c mig_replay.c hw_info.c \
+	$(addprefix $(LIBNEST_DIR)/,ioctl.c engine.c trace.c mig_replay.c hw_info.c \
 		pci_sysfs.c backend_mock.c backend_cdev.c edu.c)
 LIBNEST_HEADERS := $(wildcard $(LIBNEST_TOP)/*.h $(LIBNEST_DIR)/include/*.h)
 LIBNEST_CPPFLAGS := -I$(LIBNEST_TOP) -I$(LIBNEST_DIR)/include

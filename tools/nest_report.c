@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "nest_engine.h"
+#include "nest_ioctl.h"
 #include "backend_cdev.h"
 #include "hw_info.h"
 #include "pci_sysfs.h"

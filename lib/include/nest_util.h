@@ -12,6 +12,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 /* The @bytes (1 to 8) little-endian bytes at @p. */
 static inline uint64_t nest_get_le(const void *p, unsigned int bytes)
 {
