@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The VMM side of iommufd-nest as a library: the ioctl layer (one
-# wrapper per ioctl), the attach engine and its trace, migration
-# capture/replay and the stream, hw_info decoding, PCI sysfs, the device
-# backends (mock, VFIO cdev) and the edu DMA driver.
+# wrapper per ioctl, and their kselftest forms), the attach engine and its
+# trace, migration capture/replay and the stream, hw_info decoding, PCI
+# sysfs, the device backends (mock, VFIO cdev) and the edu DMA driver.
 # It rests on the vIOMMU model (../viommu_model.c).  Another selftest
 # includes this file and adds to its build:
 #
