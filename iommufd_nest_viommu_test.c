@@ -229,7 +229,6 @@ FIXTURE_TEARDOWN(vobj)
 			TH_LOG("%s", self->ctx.err);			\
 	ASSERT_EQ(1, nest_count_live_ids(&self->ctx))			\
 		TH_LOG("only the IOAS may outlive the devices");	\
-	self->ctx.ioas_id = 0;	/* the count destroyed it, being idle */\
 } while (0)
 
 #ifdef HAVE_VIOMMU
@@ -709,8 +708,9 @@ TEST(flags_without_nesting_parent_cannot_back_a_viommu)
 					dev->dev_id, dev->hwpt_id, &id));
 	EXPECT_EQ(0, nest_detach_device(&ctx, dev)) TH_LOG("%s", ctx.err);
 	nest_dev_free(dev);
-	/* the IOAS alone is left, and the count destroys it */
+	/* the IOAS alone is left */
 	EXPECT_EQ(1, nest_count_live_ids(&ctx));
+	nest_ctx_fini(&ctx);
 	close(fd);
 #endif
 }

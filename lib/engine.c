@@ -93,12 +93,39 @@ void nest_ctx_note_id(struct nest_ctx *ctx, uint32_t id)
 		ctx->ids[ctx->nr_ids++] = id;
 }
 
-unsigned int nest_count_live_ids(struct nest_ctx *ctx)
+/* ENOENT: no object of the probe's type; ENOTTY: no such ioctl. */
+static bool probe_found(int ret)
+{
+	return ret != -ENOENT && ret != -ENOTTY;
+}
+
+/*
+ * Is @id a live object of @fd, of any type the engine makes?  Each probe
+ * looks it up as one type and, once found, fails on an argument or does
+ * nothing: an IOAS has options, a device hw_info, a paging HWPT a dirty
+ * bitmap (of no length), a nested one an empty invalidation, and a mock
+ * device handle cannot be replaced onto itself.
+ */
+static bool id_alive(int fd, uint32_t id)
+{
+	uint32_t none = 0;
+	uint64_t val = 0;
+
+	return probe_found(nest_option(fd, IOMMU_OPTION_HUGE_PAGES,
+				       IOMMU_OPTION_OP_GET, id, &val)) ||
+	       probe_found(nest_get_hw_info(fd, id, NULL, NULL, NULL, NULL)) ||
+	       probe_found(nest_hwpt_get_dirty_bitmap(fd, id, 0, 0, 0, 0,
+						      NULL)) ||
+	       probe_found(nest_hwpt_invalidate(fd, id, 0, NULL, 0, &none)) ||
+	       probe_found(nest_test_mock_domain_replace(fd, id, id));
+}
+
+unsigned int nest_count_live_ids(const struct nest_ctx *ctx)
 {
 	unsigned int i, live = 0;
 
 	for (i = 0; i < ctx->nr_ids; i++)
-		if (nest_destroy(ctx->fd, ctx->ids[i]) != -ENOENT)
+		if (id_alive(ctx->fd, ctx->ids[i]))
 			live++;
 	return live;
 }

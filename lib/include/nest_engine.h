@@ -120,10 +120,10 @@ void nest_dev_free(struct nest_dev *dev);
 
 struct nest_hwpt *nest_find_hwpt(struct nest_ctx *ctx, uint32_t id);
 /*
- * Count of ids from ctx->ids still alive (IOMMU_DESTROY not ENOENT).  It
- * destroys whatever is idle, so it is a leak check for after teardown.
+ * How many ids of ctx->ids are still alive, asked without destroying
+ * anything: a leak check for after teardown.
  */
-unsigned int nest_count_live_ids(struct nest_ctx *ctx);
+unsigned int nest_count_live_ids(const struct nest_ctx *ctx);
 
 /*
  * Print trace events from @from on, with object ids renamed in order of
