@@ -583,8 +583,7 @@ struct faulty_priv {
 static int faulty_attach(struct nest_ctx *ctx, struct nest_dev *dev,
 			 uint32_t pt_id)
 {
-	/* ops is the first member: the ops pointer is the whole wrapper */
-	struct faulty_priv *f = (struct faulty_priv *)dev->ops;
+	struct faulty_priv *f = container_of(dev->ops, struct faulty_priv, ops);
 
 	if (++f->attaches == f->fail_attach_nr)
 		return f->fail_errno;

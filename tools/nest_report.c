@@ -89,7 +89,7 @@ static int try_config(const char *bdf, const struct viommu_config *cfg,
 		const struct nest_event *ev = &ctx.trace[i];
 
 		if (ev->type != NEST_EV_HWPT_ALLOC ||
-		    !(ev->arg & 1 /* IOMMU_HWPT_ALLOC_NEST_PARENT */))
+		    !(ev->arg & IOMMU_HWPT_ALLOC_NEST_PARENT))
 			continue;
 		a->nest_parent = ev->err ? "refused" : "granted";
 		a->alloc_err = ev->err;

@@ -21,6 +21,12 @@
 /* What ctx->err holds (or ends with) once the trace has overflowed. */
 #define NEST_TRACE_OVERFLOW	"trace overflow: events dropped"
 
+/* From a member to its struct: a backend that wraps another's ops. */
+#ifndef container_of
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+#endif
+
 struct nest_ctx;
 struct nest_dev;
 
