@@ -30,9 +30,9 @@
 #define NEST_SELFTEST_DATA_LEN \
 	(offsetof(struct iommu_hwpt_selftest, iotlb) + sizeof(uint32_t))
 
-/* Any ioctl: -errno when it fails, else what it returned (0 here). */
+/* Any ioctl: -errno when it fails, else what it returned (0 for these). */
 int nest_ioctl(int fd, unsigned long request, void *arg);
-/* "EINVAL" for 22, "0" for 0, "E<n>" for the rest. */
+/* An errno's name ("EINVAL"); "0" for 0, "E<n>" for one it does not know. */
 const char *nest_errno_name(int err);
 
 /* ---- iommufd ---- */
