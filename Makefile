@@ -97,21 +97,14 @@ endef
 UAPI_DEPS := tests/no_uapi.c $(HEADERS) $(UAPI_STAMP) $(UAPI_HDRS)
 
 # the test programs and the tools, each its own .c on the library
-ENGINE_TESTS := iommufd_nest_test iommufd_nest_failnth_test \
-		iommufd_nest_viommu_test iommufd_nest_migrate_test \
-		iommufd_nest_cdev_test
 ENGINE_TOOLS := nest_report nest_migrate nest_bench
-$(addprefix $(OUTPUT)/,$(ENGINE_TESTS)): $(OUTPUT)/%: %.c $(LIBNEST_SRCS) \
+$(addprefix $(OUTPUT)/,$(NEST_TESTS)): $(OUTPUT)/%: %.c $(LIBNEST_SRCS) \
 		$(UAPI_DEPS)
 	$(call uapi_cc,$(filter-out tests/no_uapi.c,$(filter %.c,$^)))
 
 $(addprefix $(OUTPUT)/,$(ENGINE_TOOLS)): $(OUTPUT)/%: tools/%.c \
 		$(LIBNEST_SRCS) $(UAPI_DEPS)
 	$(call uapi_cc,$(filter-out tests/no_uapi.c,$(filter %.c,$^)))
-
-# The bad-input matrix needs only the uAPI and the harness.
-$(OUTPUT)/iommufd_nest_uapi_test: iommufd_nest_uapi_test.c $(UAPI_DEPS)
-	$(call uapi_cc,iommufd_nest_uapi_test.c)
 
 $(OUTPUT)/nest_bind: tools/nest_bind.c $(LIBNEST_DIR)/pci_sysfs.c $(HEADERS)
 	@mkdir -p $(OUTPUT)

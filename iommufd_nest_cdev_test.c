@@ -10,16 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
-
-#include <linux/iommufd.h>
-#include <linux/vfio.h>
 
 #include "kselftest_harness.h"
 #include "nest_kselftest.h"
 
 #include "nest_engine.h"
+#include "nest_ioctl_test.h"
 #include "backend_cdev.h"
 #include "edu.h"
 #include "hw_info.h"
@@ -50,34 +47,28 @@ struct hw_facts {
 
 static int probe_hw(const char *bdf, struct hw_facts *f)
 {
-	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
-	struct iommu_hw_info info = {
-		.size = sizeof(info),
-		.data_len = sizeof(f->data),
-		.data_uptr = (uintptr_t)f->data,
-	};
 	unsigned int vendor = 0, device = 0;
+	uint32_t dev_id = 0, len = sizeof(f->data);
 	char path[64];
-	int iommufd, fd, rc = 0;
+	int iommufd, fd, rc;
 
 	memset(f, 0, sizeof(*f));
 	if (pci_vfio_cdev(bdf, path, sizeof(path)))
 		return -ENODEV;
 	iommufd = open("/dev/iommu", O_RDWR);
 	fd = open(path, O_RDWR);
-	bind.iommufd = iommufd;
-	if (iommufd < 0 || fd < 0 || ioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, &bind))
+	if (iommufd < 0 || fd < 0)
 		rc = -errno;
-	info.dev_id = bind.out_devid;
-	if (!rc && ioctl(iommufd, IOMMU_GET_HW_INFO, &info))
-		rc = -errno;
+	else
+		rc = nest_vfio_bind_iommufd(fd, iommufd, &dev_id);
+	if (!rc)
+		rc = nest_get_hw_info(iommufd, dev_id, f->data, &len, &f->type,
+				      &f->caps);
 	close(fd);
 	close(iommufd);
 	if (rc)
 		return rc;
-	f->type = info.out_data_type;
-	f->caps = info.out_capabilities;
-	f->len = info.data_len < sizeof(f->data) ? info.data_len : sizeof(f->data);
+	f->len = len < sizeof(f->data) ? len : sizeof(f->data);
 	f->nesting = hw_info_nesting(f->type, f->data, f->len, f->why,
 				     sizeof(f->why));
 	f->bridged = pci_behind_bridge(bdf);
@@ -98,16 +89,11 @@ static uint64_t vtd_cap(const struct hw_facts *f)
 static int iova_ranges(int fd, uint32_t ioas, struct iommu_iova_range *r,
 		       unsigned int max)
 {
-	struct iommu_ioas_iova_ranges cmd = {
-		.size = sizeof(cmd),
-		.ioas_id = ioas,
-		.num_iovas = max,
-		.allowed_iovas = (uintptr_t)r,
-	};
+	uint32_t n = max;
 
-	if (ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &cmd))
+	if (nest_ioas_iova_ranges(fd, ioas, r, &n, NULL))
 		return -1;
-	return cmd.num_iovas < max ? cmd.num_iovas : max;
+	return n < max ? n : max;
 }
 
 /* Bits of the last usable IOVA of @ioas. */
@@ -125,31 +111,12 @@ static unsigned int ioas_aw_bits(int fd, uint32_t ioas)
 	return bits;
 }
 
+/* One page at a fixed @iova, with @flags for its access. */
 static int ioas_map(int fd, uint32_t ioas, void *buf, uint64_t iova,
 		    uint32_t flags)
 {
-	struct iommu_ioas_map cmd = {
-		.size = sizeof(cmd),
-		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | flags,
-		.ioas_id = ioas,
-		.user_va = (uintptr_t)buf,
-		.length = PAGE,
-		.iova = iova,
-	};
-
-	return ioctl(fd, IOMMU_IOAS_MAP, &cmd) ? -errno : 0;
-}
-
-static int ioas_unmap(int fd, uint32_t ioas, uint64_t iova)
-{
-	struct iommu_ioas_unmap cmd = {
-		.size = sizeof(cmd),
-		.ioas_id = ioas,
-		.iova = iova,
-		.length = PAGE,
-	};
-
-	return ioctl(fd, IOMMU_IOAS_UNMAP, &cmd) ? -errno : 0;
+	return nest_ioas_map(fd, ioas, IOMMU_IOAS_MAP_FIXED_IOVA | flags, buf,
+			     PAGE, &iova);
 }
 
 /* ---- every vIOMMU config on every given device ---- */
@@ -399,7 +366,7 @@ TEST_F(cdev_nest, reverse_teardown_leaves_nothing)
 			/* on a HWPT of this context that the kernel holds */
 			ASSERT_TRUE(dev->bound && dev->hiod_set);
 			ASSERT_NE(NULL, nest_find_hwpt(&self->e.ctx, dev->hwpt_id));
-			ASSERT_EQ(-EBUSY, nest_destroy_id(self->e.fd, dev->hwpt_id))
+			test_err_destroy(EBUSY, self->e.fd, dev->hwpt_id)
 				TH_LOG("%s: HWPT %u is not attached", bdfs[i],
 				       dev->hwpt_id);
 			attached++;
@@ -425,7 +392,7 @@ TEST_F(cdev_nest, reverse_teardown_leaves_nothing)
 	/* the IOAS and at least one device were made */
 	ASSERT_LE(2, self->e.ctx.nr_ids);
 	for (i = 0; i < (int)self->e.ctx.nr_ids; i++) {
-		rc = nest_destroy_id(self->e.fd, self->e.ctx.ids[i]);
+		rc = nest_destroy(self->e.fd, self->e.ctx.ids[i]);
 		if (rc != -ENOENT) {
 			TH_LOG("object %u outlived the teardown (IOMMU_DESTROY: %s)",
 			       self->e.ctx.ids[i], rc ? nest_errno_name(-rc) : "ok");
@@ -582,7 +549,7 @@ TEST_F(cdev_dma, unmapped_iova_never_reaches_memory)
 	ASSERT_EQ(0, edu_dma(self->edu, IOVA_C, DMA_LEN, true));
 	ASSERT_EQ(0, memcmp(a, c, DMA_LEN));
 	memset(c, 0x5a, PAGE);
-	ASSERT_EQ(0, ioas_unmap(self->fd, self->ctx.ioas_id, IOVA_C));
+	test_cmd_ioas_unmap(self->fd, self->ctx.ioas_id, IOVA_C, PAGE);
 	/* unmapped: the same DMA must not land */
 	ASSERT_EQ(0, edu_dma(self->edu, IOVA_C, DMA_LEN, true));
 	for (i = 0; i < PAGE; i++)
@@ -592,14 +559,8 @@ TEST_F(cdev_dma, unmapped_iova_never_reaches_memory)
 /* Read-only mappings on a nesting parent follow the errata quirk. */
 TEST(ro_mapping_on_nest_parent)
 {
-	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
-	struct iommu_hwpt_alloc hwpt = {
-		.size = sizeof(hwpt),
-		.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
-	};
-	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
-	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
 	struct viommu_config cfg = { .kind = VIOMMU_KIND_INTEL };
+	uint32_t dev_id, ioas_id, hwpt_id;
 	struct viommu v;
 	struct hw_facts hw;
 	uint64_t quirks;
@@ -621,20 +582,16 @@ TEST(ro_mapping_on_nest_parent)
 	devfd = open(path, O_RDWR);
 	ASSERT_LE(0, fd);
 	ASSERT_LE(0, devfd);
-	bind.iommufd = fd;
-	ASSERT_EQ(0, ioctl(devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
-	ASSERT_EQ(0, ioctl(fd, IOMMU_IOAS_ALLOC, &ioas));
-	hwpt.dev_id = bind.out_devid;
-	hwpt.pt_id = ioas.out_ioas_id;
-	ASSERT_EQ(0, ioctl(fd, IOMMU_HWPT_ALLOC, &hwpt));
-	attach.pt_id = hwpt.out_hwpt_id;
-	ASSERT_EQ(0, ioctl(devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach));
+	test_cmd_vfio_bind_iommufd(devfd, fd, &dev_id);
+	test_cmd_ioas_alloc(fd, &ioas_id);
+	test_cmd_hwpt_alloc(fd, dev_id, ioas_id, IOMMU_HWPT_ALLOC_NEST_PARENT,
+			    &hwpt_id);
+	test_cmd_vfio_attach_pt(devfd, hwpt_id);
 	ASSERT_EQ(0, posix_memalign(&buf, PAGE, PAGE));
 	/* with the quirk the kernel refuses read-only maps on the parent */
 	ASSERT_EQ(quirks & HOST_IOMMU_QUIRK_NESTING_PARENT_BYPASS_RO ?
 		  -EINVAL : 0,
-		  ioas_map(fd, ioas.out_ioas_id, buf, IOVA_A,
-			   IOMMU_IOAS_MAP_READABLE));
+		  ioas_map(fd, ioas_id, buf, IOVA_A, IOMMU_IOAS_MAP_READABLE));
 	close(devfd);
 	close(fd);
 	free(buf);
@@ -683,18 +640,13 @@ struct uapi_case {
 	bool bound;		/* start bound and attached to a HWPT */
 };
 
-static int ioctl_err(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) ? -errno : 0;
-}
-
 static int raw_bind(struct uapi_env *e, uint32_t argsz, uint32_t flags,
 		    int iommufd)
 {
 	struct vfio_device_bind_iommufd b = {
 		.argsz = argsz, .flags = flags, .iommufd = iommufd,
 	};
-	int rc = ioctl_err(e->cdev, VFIO_DEVICE_BIND_IOMMUFD, &b);
+	int rc = nest_vfio_bind_iommufd_raw(e->cdev, &b);
 
 	if (!rc)
 		e->dev_id = b.out_devid;
@@ -708,7 +660,7 @@ static int raw_attach(struct uapi_env *e, uint32_t argsz, uint32_t flags,
 		.argsz = argsz, .flags = flags, .pt_id = pt_id,
 	};
 
-	return ioctl_err(e->cdev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a);
+	return nest_vfio_attach_pt_raw(e->cdev, &a);
 }
 
 static int raw_detach(struct uapi_env *e, uint32_t argsz, uint32_t flags)
@@ -717,7 +669,7 @@ static int raw_detach(struct uapi_env *e, uint32_t argsz, uint32_t flags)
 		.argsz = argsz, .flags = flags,
 	};
 
-	return ioctl_err(e->cdev, VFIO_DEVICE_DETACH_IOMMUFD_PT, &d);
+	return nest_vfio_detach_pt_raw(e->cdev, &d);
 }
 
 #define BIND_SZ		sizeof(struct vfio_device_bind_iommufd)
@@ -758,7 +710,7 @@ static int bind_iommufd_not_iommufd(struct uapi_env *e)
 
 static int bind_arg_null(struct uapi_env *e)
 {
-	return ioctl_err(e->cdev, VFIO_DEVICE_BIND_IOMMUFD, NULL);
+	return nest_vfio_bind_iommufd_raw(e->cdev, NULL);
 }
 
 static int bind_twice(struct uapi_env *e)
@@ -808,7 +760,7 @@ static int attach_pt_device_id(struct uapi_env *e)
 
 static int attach_arg_null(struct uapi_env *e)
 {
-	return ioctl_err(e->cdev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, NULL);
+	return nest_vfio_attach_pt_raw(e->cdev, NULL);
 }
 
 static int attach_replace_to_hwpt(struct uapi_env *e)
@@ -835,17 +787,17 @@ static int detach_twice(struct uapi_env *e)
 
 static int destroy_attached_hwpt(struct uapi_env *e)
 {
-	return nest_destroy_id(e->iommufd, e->hwpt_id);
+	return nest_destroy(e->iommufd, e->hwpt_id);
 }
 
 static int destroy_ioas_in_use(struct uapi_env *e)
 {
-	return nest_destroy_id(e->iommufd, e->ioas_id);
+	return nest_destroy(e->iommufd, e->ioas_id);
 }
 
 static int destroy_bound_device(struct uapi_env *e)
 {
-	return nest_destroy_id(e->iommufd, e->dev_id);
+	return nest_destroy(e->iommufd, e->dev_id);
 }
 
 FIXTURE(cdev_uapi) {
@@ -886,31 +838,11 @@ FIXTURE_VARIANT_ADD(cdev_uapi, destroy_bound_device) { { destroy_bound_device, -
 
 static int alloc_paging(struct uapi_env *e, uint32_t *id)
 {
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd), .dev_id = e->dev_id, .pt_id = e->ioas_id,
-	};
-	int rc = ioctl_err(e->iommufd, IOMMU_HWPT_ALLOC, &cmd);
-
-	if (!rc)
-		*id = cmd.out_hwpt_id;
-	return rc;
-}
-
-/* The id the next object gets: the lowest free one. */
-static int probe_next_id(struct uapi_env *e, uint32_t *id)
-{
-	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
-	int rc = ioctl_err(e->iommufd, IOMMU_IOAS_ALLOC, &cmd);
-
-	if (rc)
-		return rc;
-	*id = cmd.out_ioas_id;
-	return nest_destroy_id(e->iommufd, *id);
+	return _test_cmd_hwpt_alloc(e->iommufd, e->dev_id, e->ioas_id, 0, id);
 }
 
 FIXTURE_SETUP(cdev_uapi)
 {
-	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
 	struct uapi_env *e = &self->e;
 	char path[64];
 
@@ -924,18 +856,17 @@ FIXTURE_SETUP(cdev_uapi)
 	ASSERT_LE(0, e->iommufd);
 	e->cdev = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, e->cdev) TH_LOG("%s: %s", path, strerror(errno));
-	ASSERT_EQ(0, ioctl_err(e->iommufd, IOMMU_IOAS_ALLOC, &ioas));
-	e->ioas_id = ioas.out_ioas_id;
+	test_cmd_ioas_alloc(e->iommufd, &e->ioas_id);
 	if (variant->c.bound) {
 		/* on a HWPT of its own: no automatic domain comes or goes */
 		ASSERT_EQ(0, raw_bind(e, BIND_SZ, 0, e->iommufd));
 		ASSERT_EQ(0, alloc_paging(e, &e->hwpt_id));
 		ASSERT_EQ(0, alloc_paging(e, &e->hwpt2_id));
 		ASSERT_EQ(0, alloc_paging(e, &e->dead_id));
-		ASSERT_EQ(0, nest_destroy_id(e->iommufd, e->dead_id));
+		test_cmd_destroy(e->iommufd, e->dead_id);
 		ASSERT_EQ(0, raw_attach(e, ATTACH_SZ, 0, e->hwpt_id));
 	}
-	ASSERT_EQ(0, probe_next_id(e, &e->probe_id));
+	ASSERT_EQ(0, nest_test_next_free_id(e->iommufd, &e->probe_id));
 }
 
 FIXTURE_TEARDOWN(cdev_uapi)
@@ -955,7 +886,7 @@ TEST_F(cdev_uapi, exact_errno)
 	rc = variant->c.run(e);
 	ASSERT_EQ(variant->c.expect, rc) TH_LOG("got %s", strerror(-rc));
 	/* nothing new is left in the iommufd */
-	ASSERT_EQ(0, probe_next_id(e, &next));
+	ASSERT_EQ(0, nest_test_next_free_id(e->iommufd, &next));
 	ASSERT_EQ(e->probe_id, next);
 	if (!variant->c.bound)
 		return;
@@ -963,8 +894,8 @@ TEST_F(cdev_uapi, exact_errno)
 	ASSERT_EQ(0, raw_attach(e, ATTACH_SZ, 0, e->hwpt2_id));
 	ASSERT_EQ(0, raw_attach(e, ATTACH_SZ, 0, e->hwpt_id));
 	ASSERT_EQ(0, raw_detach(e, DETACH_SZ, 0));
-	ASSERT_EQ(0, nest_destroy_id(e->iommufd, e->hwpt_id));
-	ASSERT_EQ(0, nest_destroy_id(e->iommufd, e->hwpt2_id));
+	test_cmd_destroy(e->iommufd, e->hwpt_id);
+	test_cmd_destroy(e->iommufd, e->hwpt2_id);
 }
 
 int main(int argc, char **argv)

@@ -21,8 +21,8 @@
 #include "nest_kselftest.h"
 
 #include "nest_engine.h"
+#include "nest_ioctl.h"
 #include "backend_mock.h"
-#include "iommufd_test.h"
 #include "viommu_model.h"
 
 #define DEBUGFS		"/sys/kernel/debug/"
@@ -265,13 +265,13 @@ static unsigned int live_ids(struct run *r, uint32_t keep, char *buf,
 	for (i = 0; i < r->ctx.nr_ids; i++) {
 		id = r->ctx.ids[i];
 		if (id >= SCAN_IDS && id != keep &&
-		    nest_destroy_id(r->fd, id) != -ENOENT) {
+		    nest_destroy(r->fd, id) != -ENOENT) {
 			list_id(buf, len, id);
 			live++;
 		}
 	}
 	for (id = 1; id < SCAN_IDS; id++) {
-		if (id != keep && nest_destroy_id(r->fd, id) != -ENOENT) {
+		if (id != keep && nest_destroy(r->fd, id) != -ENOENT) {
 			list_id(buf, len, id);
 			live++;
 		}

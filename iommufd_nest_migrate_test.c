@@ -11,15 +11,14 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "nest_kselftest.h"
 
 #include "mig_replay.h"
+#include "nest_ioctl_test.h"
 #include "backend_mock.h"
-#include "iommufd_test.h"
 #include "mig_stream.h"
 #include "viommu_model.h"
 
@@ -278,13 +277,12 @@ static int reserve_iova(int fd, uint32_t ioas_id, uint64_t start,
 			uint64_t length)
 {
 	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
 		.op = IOMMU_TEST_OP_ADD_RESERVED,
 		.id = ioas_id,
 		.add_reserved = { .start = start, .length = length },
 	};
 
-	return ioctl(fd, IOMMU_TEST_CMD, &cmd) ? -errno : 0;
+	return nest_test_cmd(fd, &cmd);
 }
 
 TEST(refusing_target_leaves_source_untouched)
@@ -294,7 +292,6 @@ TEST(refusing_target_leaves_source_untouched)
 	uint8_t stream[VIOMMU_MIG_STREAM_MAX];
 	struct nest_mig_result res;
 	struct viommu_config cfg;
-	struct iommu_hw_info info;
 	char err[VIOMMU_ERR_LEN];
 	const char *skip;
 	int len;
@@ -331,13 +328,10 @@ TEST(refusing_target_leaves_source_untouched)
 	 * The source runs on: its device is bound and on its stage-1, which
 	 * sits on the parent (both busy, so IOMMU_DESTROY leaves them).
 	 */
-	memset(&info, 0, sizeof(info));
-	info.size = sizeof(info);
-	info.dev_id = src.dev->dev_id;
-	ASSERT_EQ(0, ioctl(src.fd, IOMMU_GET_HW_INFO, &info));
+	test_cmd_get_hw_info(src.fd, src.dev->dev_id, NULL, NULL);
 	ASSERT_NE(0, src.dev->nested_id);
-	ASSERT_EQ(-EBUSY, nest_destroy_id(src.fd, src.dev->nested_id));
-	ASSERT_EQ(-EBUSY, nest_destroy_id(src.fd, src.dev->hwpt_id));
+	test_err_destroy(EBUSY, src.fd, src.dev->nested_id);
+	test_err_destroy(EBUSY, src.fd, src.dev->hwpt_id);
 	ASSERT_EQ(1, src.viommu.nr_hiods);
 	vm_close(&dst);
 	/* and still tears down to nothing */

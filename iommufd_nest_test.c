@@ -9,34 +9,21 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "nest_kselftest.h"
 
 #include "nest_engine.h"
+#include "nest_ioctl_test.h"
 #include "backend_mock.h"
-#include "iommufd_test.h"
 #include "viommu_model.h"
 
 #define TRACE_LEN	2048
 #define NR_DEVS		3
 #define MOCK_HOST_AW	31	/* MOCK_APERTURE_LAST is 2^31 - 1 */
 
-/* ---- raw uAPI calls, independent of the engine under test ---- */
-
-static int hw_info_caps(int fd, uint32_t dev_id, uint64_t *caps,
-			uint32_t *type)
-{
-	struct iommu_hw_info cmd = { .size = sizeof(cmd), .dev_id = dev_id };
-
-	if (ioctl(fd, IOMMU_GET_HW_INFO, &cmd))
-		return -errno;
-	*caps = cmd.out_capabilities;
-	*type = cmd.out_data_type;
-	return 0;
-}
+/* ---- uAPI calls, independent of the engine under test ---- */
 
 /*
  * GET_HW_INFO's caps for a fresh mock device of @dev_flags, asked without
@@ -46,65 +33,19 @@ static int hw_info_caps(int fd, uint32_t dev_id, uint64_t *caps,
 static int mock_caps(int fd, uint32_t ioas_id, uint32_t dev_flags,
 		     uint64_t *caps)
 {
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
-		.id = ioas_id,
-		.mock_domain_flags = { .dev_flags = dev_flags },
-	};
-	uint32_t type;
+	uint32_t stdev, idev, hwpt;
 	int err;
 
-	if (ioctl(fd, IOMMU_TEST_CMD, &cmd))
-		return -errno;
-	err = hw_info_caps(fd, cmd.mock_domain_flags.out_idev_id, caps, &type);
-	nest_destroy_id(fd, cmd.mock_domain_flags.out_stdev_id);
+	err = nest_test_mock_domain_flags(fd, ioas_id, dev_flags, &stdev, &idev,
+					  &hwpt);
+	if (err)
+		return err;
+	err = _test_cmd_get_hw_info(fd, idev, NULL, caps);
+	nest_destroy(fd, stdev);
 	return err;
 }
 
-static int set_dirty_tracking(int fd, uint32_t hwpt_id, bool enable)
-{
-	struct iommu_hwpt_set_dirty_tracking cmd = {
-		.size = sizeof(cmd),
-		.flags = enable ? IOMMU_HWPT_DIRTY_TRACKING_ENABLE : 0,
-		.hwpt_id = hwpt_id,
-	};
-
-	return ioctl(fd, IOMMU_HWPT_SET_DIRTY_TRACKING, &cmd) ? -errno : 0;
-}
-
-static int alloc_selftest_nested(int fd, uint32_t dev_id, uint32_t parent,
-				 uint32_t *out_id)
-{
-	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.dev_id = dev_id,
-		.pt_id = parent,
-		.data_type = IOMMU_HWPT_DATA_SELFTEST,
-		.data_len = NEST_SELFTEST_DATA_LEN,
-		.data_uptr = (uintptr_t)&data,
-	};
-
-	if (ioctl(fd, IOMMU_HWPT_ALLOC, &cmd))
-		return -errno;
-	*out_id = cmd.out_hwpt_id;
-	return 0;
-}
-
-static int check_iotlb(int fd, uint32_t nested_id, uint32_t idx,
-		       uint32_t expect)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_MD_CHECK_IOTLB,
-		.id = nested_id,
-		.check_iotlb = { .id = idx, .iotlb = expect },
-	};
-
-	return ioctl(fd, IOMMU_TEST_CMD, &cmd) ? -errno : 0;
-}
-
+/* One SELFTEST invalidation entry; @done: how many the kernel took. */
 static int invalidate_selftest(int fd, uint32_t hwpt_id, uint32_t flags,
 			       uint32_t iotlb_id, uint32_t *done)
 {
@@ -112,18 +53,11 @@ static int invalidate_selftest(int fd, uint32_t hwpt_id, uint32_t flags,
 		.flags = flags,
 		.iotlb_id = iotlb_id,
 	};
-	struct iommu_hwpt_invalidate cmd = {
-		.size = sizeof(cmd),
-		.hwpt_id = hwpt_id,
-		.data_uptr = (uintptr_t)&inv,
-		.data_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
-		.entry_len = sizeof(inv),
-		.entry_num = 1,
-	};
-	int rc = ioctl(fd, IOMMU_HWPT_INVALIDATE, &cmd) ? -errno : 0;
 
-	*done = cmd.entry_num;
-	return rc;
+	*done = 1;
+	return nest_hwpt_invalidate(fd, hwpt_id,
+				    IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, &inv,
+				    sizeof(inv), done);
 }
 
 /* Index of the first trace event of @type from @from on, or -1. */
@@ -337,11 +271,11 @@ TEST_F(mock_nest, nest_parent_iff_wanted)
 	if (variant->cfg->refusal)
 		return;
 	/* The kernel's view: only a nesting parent takes a nested child. */
-	rc = alloc_selftest_nested(self->fd, dev->dev_id, dev->hwpt_id,
-				   &nested);
+	rc = _test_cmd_hwpt_alloc_nested(self->fd, dev->dev_id, dev->hwpt_id,
+					 &nested);
 	ASSERT_EQ(want ? 0 : -EINVAL, rc);
 	if (!rc)
-		ASSERT_EQ(0, nest_destroy_id(self->fd, nested));
+		test_cmd_destroy(self->fd, nested);
 }
 
 TEST_F(mock_nest, dirty_tracking_iff_caps)
@@ -350,7 +284,7 @@ TEST_F(mock_nest, dirty_tracking_iff_caps)
 	uint32_t type = 0;
 	uint64_t caps = 0;
 	bool dirty;
-	int ev;
+	int ev, rc;
 
 	attach_as_expected(0);
 	if (variant->cfg->refusal) {
@@ -360,7 +294,7 @@ TEST_F(mock_nest, dirty_tracking_iff_caps)
 			     IOMMU_HWPT_ALLOC_DIRTY_TRACKING));
 		return;
 	}
-	ASSERT_EQ(0, hw_info_caps(self->fd, dev->dev_id, &caps, &type));
+	test_cmd_get_hw_info(self->fd, dev->dev_id, &type, &caps);
 	dirty = caps & IOMMU_HW_CAP_DIRTY_TRACKING;
 	ASSERT_EQ(dirty_dev(variant->dev_flags), dirty);
 	ASSERT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, type);
@@ -368,10 +302,12 @@ TEST_F(mock_nest, dirty_tracking_iff_caps)
 	ASSERT_EQ(dirty, !!(nest_find_hwpt(&self->ctx, dev->hwpt_id)->alloc_flags &
 			    IOMMU_HWPT_ALLOC_DIRTY_TRACKING));
 	/* The kernel's view: only a dirty-tracking HWPT can start tracking. */
-	ASSERT_EQ(dirty ? 0 : -EOPNOTSUPP,
-		  set_dirty_tracking(self->fd, dev->hwpt_id, true));
+	rc = nest_hwpt_set_dirty_tracking(self->fd, dev->hwpt_id,
+					  IOMMU_HWPT_DIRTY_TRACKING_ENABLE);
+	ASSERT_EQ(dirty ? 0 : -EOPNOTSUPP, rc);
 	if (dirty)
-		ASSERT_EQ(0, set_dirty_tracking(self->fd, dev->hwpt_id, false));
+		ASSERT_EQ(0, nest_hwpt_set_dirty_tracking(self->fd,
+							  dev->hwpt_id, 0));
 }
 
 TEST_F(mock_nest, second_device_reuses_hwpt)
@@ -460,10 +396,10 @@ TEST_F(mock_nest, nested_hwpt_replace)
 	nested = dev->nested_id;
 	ASSERT_NE(0, nested);
 	/* a fresh SELFTEST nested domain holds the default IOTLB value */
-	ASSERT_EQ(0, check_iotlb(self->fd, nested, 0, IOMMU_TEST_IOTLB_DEFAULT));
+	test_cmd_md_check_iotlb(self->fd, nested, 0, IOMMU_TEST_IOTLB_DEFAULT);
 	/* nested-on-nested is not a thing */
-	ASSERT_EQ(-EINVAL, alloc_selftest_nested(self->fd, dev->dev_id, nested,
-						&nested));
+	test_err_hwpt_alloc_nested(EINVAL, self->fd, dev->dev_id, nested,
+				   &nested);
 }
 
 TEST_F(mock_nest, iotlb_invalidation)
@@ -478,18 +414,18 @@ TEST_F(mock_nest, iotlb_invalidation)
 	ASSERT_EQ(0, nest_enable_stage1(&self->ctx, self->dev[0], 0));
 	nested = self->dev[0]->nested_id;
 	for (i = 0; i < MOCK_NESTED_DOMAIN_IOTLB_NUM; i++)
-		ASSERT_EQ(0, check_iotlb(self->fd, nested, i,
-					 IOMMU_TEST_IOTLB_DEFAULT));
+		test_cmd_md_check_iotlb(self->fd, nested, i,
+					IOMMU_TEST_IOTLB_DEFAULT);
 	ASSERT_EQ(0, invalidate_selftest(self->fd, nested, 0, 1, &done));
 	ASSERT_EQ(1, done);
 	for (i = 0; i < MOCK_NESTED_DOMAIN_IOTLB_NUM; i++)
-		ASSERT_EQ(0, check_iotlb(self->fd, nested, i,
-					 i == 1 ? 0 : IOMMU_TEST_IOTLB_DEFAULT));
+		test_cmd_md_check_iotlb(self->fd, nested, i,
+					i == 1 ? 0 : IOMMU_TEST_IOTLB_DEFAULT);
 	ASSERT_EQ(0, invalidate_selftest(self->fd, nested,
 					 IOMMU_TEST_INVALIDATE_FLAG_ALL, 0,
 					 &done));
 	for (i = 0; i < MOCK_NESTED_DOMAIN_IOTLB_NUM; i++)
-		ASSERT_EQ(0, check_iotlb(self->fd, nested, i, 0));
+		test_cmd_md_check_iotlb(self->fd, nested, i, 0);
 	/* the parent is not a stage-1: it takes no SELFTEST invalidation */
 	ASSERT_NE(0, invalidate_selftest(self->fd, self->dev[0]->hwpt_id, 0, 0,
 					 &done));
@@ -504,24 +440,24 @@ TEST_F(mock_nest, destroy_busy)
 		SKIP(return, "refused on the mock host: %s", variant->cfg->refusal);
 	attach_as_expected(0);
 	/* an attached HWPT cannot go */
-	ASSERT_EQ(-EBUSY, nest_destroy_id(self->fd, dev->hwpt_id));
+	test_err_destroy(EBUSY, self->fd, dev->hwpt_id);
 	if (!variant->cfg->stage1)
 		return;
 	ASSERT_EQ(0, nest_enable_stage1(&self->ctx, dev, 0));
 	/* the device left the parent for the nested HWPT: only it holds it */
-	ASSERT_EQ(-EBUSY, nest_destroy_id(self->fd, dev->hwpt_id));
-	ASSERT_EQ(-EBUSY, nest_destroy_id(self->fd, dev->nested_id));
+	test_err_destroy(EBUSY, self->fd, dev->hwpt_id);
+	test_err_destroy(EBUSY, self->fd, dev->nested_id);
 	parent = dev->hwpt_id;
 	nested = dev->nested_id;
 	ASSERT_EQ(0, nest_detach_device(&self->ctx, dev));
-	ASSERT_EQ(-ENOENT, nest_destroy_id(self->fd, nested));
-	ASSERT_EQ(-ENOENT, nest_destroy_id(self->fd, parent));
+	test_err_destroy(ENOENT, self->fd, nested);
+	test_err_destroy(ENOENT, self->fd, parent);
 }
 
 /* Is @id an object of @fd?  IOMMU_DESTROY on an attached one is EBUSY. */
 static bool hwpt_busy(int fd, uint32_t id)
 {
-	return nest_destroy_id(fd, id) == -EBUSY;
+	return nest_destroy(fd, id) == -EBUSY;
 }
 
 TEST_F(mock_nest, reverse_teardown_leaves_nothing)
@@ -559,8 +495,8 @@ TEST_F(mock_nest, reverse_teardown_leaves_nothing)
 
 			ASSERT_TRUE(dev->bound && dev->hiod_set);
 			ASSERT_EQ(self->ctx.hwpts[0].id, dev->hwpt_id);
-			ASSERT_EQ(0, hw_info_caps(self->fd, dev->dev_id, &caps,
-						  &caps_type));
+			test_cmd_get_hw_info(self->fd, dev->dev_id, &caps_type,
+					     &caps);
 			made[nr_made++] = dev->dev_id;
 		}
 		ASSERT_TRUE(hwpt_busy(self->fd, self->dev[0]->hwpt_id));
@@ -586,11 +522,11 @@ TEST_F(mock_nest, reverse_teardown_leaves_nothing)
 	ASSERT_EQ(0, nest_ctx_fini(&self->ctx));
 	ASSERT_LE(3, self->ctx.nr_ids);
 	for (i = 0; i < self->ctx.nr_ids; i++)
-		EXPECT_EQ(-ENOENT, nest_destroy_id(self->fd, self->ctx.ids[i]))
+		EXPECT_EQ(-ENOENT, nest_destroy(self->fd, self->ctx.ids[i]))
 			TH_LOG("object %u outlived the teardown",
 			       self->ctx.ids[i]);
 	for (i = 0; i < nr_made; i++)
-		EXPECT_EQ(-ENOENT, nest_destroy_id(self->fd, made[i]))
+		EXPECT_EQ(-ENOENT, nest_destroy(self->fd, made[i]))
 			TH_LOG("object %u, made by the attaches, outlived the teardown",
 			       made[i]);
 }
@@ -647,8 +583,7 @@ struct faulty_priv {
 static int faulty_attach(struct nest_ctx *ctx, struct nest_dev *dev,
 			 uint32_t pt_id)
 {
-	/* ops is the first member: the ops pointer is the whole wrapper */
-	struct faulty_priv *f = (struct faulty_priv *)dev->ops;
+	struct faulty_priv *f = container_of(dev->ops, struct faulty_priv, ops);
 
 	if (++f->attaches == f->fail_attach_nr)
 		return f->fail_errno;
@@ -776,7 +711,7 @@ TEST_F(engine_faults, stage1_replace_failure_destroys_nested)
 		     self->trace);
 	ASSERT_EQ(0, self->dev[0]->nested_id);
 	/* the device still works on its parent */
-	ASSERT_EQ(-EBUSY, nest_destroy_id(self->fd, self->dev[0]->hwpt_id));
+	test_err_destroy(EBUSY, self->fd, self->dev[0]->hwpt_id);
 }
 
 /*

@@ -40,7 +40,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -48,7 +47,8 @@
 #include "kselftest_harness.h"
 #include "nest_kselftest.h"
 
-#include "iommufd_test.h"
+#include "nest_ioctl_test.h"
+#include "backend_mock.h"
 
 #define OFFSETOFEND(type, m)	(offsetof(type, m) + sizeof(((type *)0)->m))
 
@@ -712,132 +712,6 @@ static uint8_t *arena_page(struct uapi_env *env, int pg)
 	return env->arena + pg * env->page;
 }
 
-static const char *errno_name(int err)
-{
-	static const struct { int err; const char *name; } names[] = {
-		{ 0, "0" }, { EINVAL, "EINVAL" }, { ENOENT, "ENOENT" },
-		{ EOPNOTSUPP, "EOPNOTSUPP" }, { E2BIG, "E2BIG" },
-		{ EFAULT, "EFAULT" }, { EBUSY, "EBUSY" },
-		{ EOVERFLOW, "EOVERFLOW" }, { EEXIST, "EEXIST" },
-		{ ENOTTY, "ENOTTY" }, { EPERM, "EPERM" }, { ENOSPC, "ENOSPC" },
-	};
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(names); i++)
-		if (names[i].err == err)
-			return names[i].name;
-	return "other";
-}
-
-/* ---- raw calls; each returns 0 or a negative errno ---- */
-
-static int ioas_alloc(int fd, uint32_t *id)
-{
-	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
-
-	if (ioctl(fd, IOMMU_IOAS_ALLOC, &cmd))
-		return -errno;
-	*id = cmd.out_ioas_id;
-	return 0;
-}
-
-static int destroy(int fd, uint32_t id)
-{
-	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
-
-	return ioctl(fd, IOMMU_DESTROY, &cmd) ? -errno : 0;
-}
-
-static int hwpt_alloc(int fd, uint32_t dev_id, uint32_t pt_id, uint32_t flags,
-		      const struct iommu_hwpt_selftest *data, uint32_t *id)
-{
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dev_id = dev_id,
-		.pt_id = pt_id,
-	};
-
-	if (data) {
-		cmd.data_type = IOMMU_HWPT_DATA_SELFTEST;
-		cmd.data_len = SELFTEST_MIN;
-		cmd.data_uptr = (uintptr_t)data;
-	}
-	if (ioctl(fd, IOMMU_HWPT_ALLOC, &cmd))
-		return -errno;
-	*id = cmd.out_hwpt_id;
-	return 0;
-}
-
-static int test_cmd(int fd, struct iommu_test_cmd *cmd)
-{
-	cmd->size = sizeof(*cmd);
-	return ioctl(fd, IOMMU_TEST_CMD, cmd) ? -errno : 0;
-}
-
-static int mock_dev(int fd, uint32_t pt_id, uint32_t dev_flags,
-		    uint32_t *stdev, uint32_t *idev, uint32_t *hwpt)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
-		.id = pt_id,
-		.mock_domain_flags = { .dev_flags = dev_flags },
-	};
-	int rc = test_cmd(fd, &cmd);
-
-	if (rc)
-		return rc;
-	*stdev = cmd.mock_domain_flags.out_stdev_id;
-	*idev = cmd.mock_domain_flags.out_idev_id;
-	*hwpt = cmd.mock_domain_flags.out_hwpt_id;
-	return 0;
-}
-
-static int mock_replace(int fd, uint32_t stdev, uint32_t pt_id)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
-		.id = stdev,
-		.mock_domain_replace = { .pt_id = pt_id },
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-static int map_fixed(int fd, uint32_t ioas, void *va, uint64_t len,
-		     uint64_t iova)
-{
-	struct iommu_ioas_map cmd = {
-		.size = sizeof(cmd),
-		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-			 IOMMU_IOAS_MAP_WRITEABLE,
-		.ioas_id = ioas,
-		.user_va = (uintptr_t)va,
-		.length = len,
-		.iova = iova,
-	};
-
-	return ioctl(fd, IOMMU_IOAS_MAP, &cmd) ? -errno : 0;
-}
-
-/* On success *unmapped is the number of bytes that went away. */
-static int unmap(int fd, uint32_t ioas, uint64_t iova, uint64_t len,
-		 uint64_t *unmapped)
-{
-	struct iommu_ioas_unmap cmd = {
-		.size = sizeof(cmd),
-		.ioas_id = ioas,
-		.iova = iova,
-		.length = len,
-	};
-
-	if (ioctl(fd, IOMMU_IOAS_UNMAP, &cmd))
-		return -errno;
-	*unmapped = cmd.length;
-	return 0;
-}
-
-/* The mock answers its test ops only with CONFIG_IOMMUFD_TEST. */
 /*
  * The running kernel, for rows whose answer changed after 6.12: 6.12 and
  * older give .expect, 7.2 and newer .later, and the releases between,
@@ -874,13 +748,6 @@ static int expected_errno(const struct uapi_case *c, int got)
 	return c->expect;
 }
 
-static int mock_probe(int fd)
-{
-	struct iommu_test_cmd cmd = { .op = IOMMU_TEST_OP_MD_CHECK_REFS };
-
-	return test_cmd(fd, &cmd) == -ENOTTY ? -ENOTTY : 0;
-}
-
 /*
  * iommufd hands out object ids with xa_alloc(): always the lowest free
  * one.  The ids NR_PROBE fresh IOASes get are a fingerprint of the low
@@ -891,12 +758,12 @@ static int probe_ids(int fd, uint32_t *ids)
 	int i, rc;
 
 	for (i = 0; i < NR_PROBE; i++) {
-		rc = ioas_alloc(fd, &ids[i]);
+		rc = nest_ioas_alloc(fd, &ids[i]);
 		if (rc)
 			return rc;
 	}
 	for (i = NR_PROBE - 1; i >= 0; i--) {
-		rc = destroy(fd, ids[i]);
+		rc = nest_destroy(fd, ids[i]);
 		if (rc)
 			return rc;
 	}
@@ -940,24 +807,19 @@ FIXTURE_SETUP(nest_uapi)
 {
 	const struct uapi_case *c = &variant->c;
 	struct uapi_env *env = &self->env;
-	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
 	uint32_t pad[NR_PAD], auto_id, *id = env->id;
 	static const uint32_t dev_flags[] = {
 		0, MOCK_FLAGS_DEVICE_NO_DIRTY, 0, 0
 	};
 	const char *problem = case_problem(c);
-	int i, rc;
+	char why[96];
+	int i;
 
 	/* a broken table row is a bug with or without an IOMMU */
 	ASSERT_EQ(NULL, problem) TH_LOG("case %s: %s", c->name, problem);
-	env->fd = open("/dev/iommu", O_RDWR);
+	env->fd = nest_mock_open(why, sizeof(why));
 	if (env->fd < 0)
-		SKIP(return, "no /dev/iommu (%s): kernel lacks CONFIG_IOMMUFD",
-		     strerror(errno));
-	rc = mock_probe(env->fd);
-	if (rc)
-		SKIP(return, "no mock devices (%s): kernel lacks CONFIG_IOMMUFD_TEST",
-		     strerror(-rc));
+		SKIP(return, "%s", why);
 
 	env->page = sysconf(_SC_PAGESIZE);
 	ASSERT_EQ(PAGE_4K, env->page) TH_LOG("the table assumes 4 KiB pages");
@@ -969,42 +831,41 @@ FIXTURE_SETUP(nest_uapi)
 	ASSERT_EQ(0, mprotect(arena_page(env, PG_RO), env->page, PROT_READ));
 
 	/* four devices on one automatic domain, then spread out */
-	ASSERT_EQ(0, ioas_alloc(env->fd, &id[O_IOAS]));
+	test_cmd_ioas_alloc(env->fd, &id[O_IOAS]);
 	for (i = 0; i < 4; i++) {
-		ASSERT_EQ(0, mock_dev(env->fd, id[O_IOAS], dev_flags[i],
-				      &id[O_STDEV0 + i], &id[O_IDEV0 + i],
-				      &auto_id));
+		ASSERT_EQ(0, nest_test_mock_domain_flags(env->fd, id[O_IOAS],
+							 dev_flags[i],
+							 &id[O_STDEV0 + i],
+							 &id[O_IDEV0 + i],
+							 &auto_id));
 		if (i)
 			ASSERT_EQ(id[O_AUTO], auto_id);
 		id[O_AUTO] = auto_id;
 	}
-	ASSERT_EQ(0, hwpt_alloc(env->fd, id[O_IDEV0], id[O_IOAS], 0, NULL,
-				&id[O_PLAIN]));
-	ASSERT_EQ(0, hwpt_alloc(env->fd, id[O_IDEV0], id[O_IOAS],
-				IOMMU_HWPT_ALLOC_NEST_PARENT, NULL,
-				&id[O_PARENT]));
-	ASSERT_EQ(0, hwpt_alloc(env->fd, id[O_IDEV0], id[O_IOAS],
-				IOMMU_HWPT_ALLOC_DIRTY_TRACKING, NULL,
-				&id[O_DIRTY]));
-	ASSERT_EQ(0, hwpt_alloc(env->fd, id[O_IDEV0], id[O_PARENT], 0, &data,
-				&id[O_NESTED]));
-	ASSERT_EQ(0, mock_replace(env->fd, id[O_STDEV0], id[O_NESTED]));
-	ASSERT_EQ(0, mock_replace(env->fd, id[O_STDEV1], id[O_PLAIN]));
-	ASSERT_EQ(0, mock_replace(env->fd, id[O_STDEV3], id[O_DIRTY]));
+	test_cmd_hwpt_alloc(env->fd, id[O_IDEV0], id[O_IOAS], 0, &id[O_PLAIN]);
+	test_cmd_hwpt_alloc(env->fd, id[O_IDEV0], id[O_IOAS],
+			    IOMMU_HWPT_ALLOC_NEST_PARENT, &id[O_PARENT]);
+	test_cmd_hwpt_alloc(env->fd, id[O_IDEV0], id[O_IOAS],
+			    IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &id[O_DIRTY]);
+	test_cmd_hwpt_alloc_nested(env->fd, id[O_IDEV0], id[O_PARENT],
+				   &id[O_NESTED]);
+	test_cmd_mock_domain_replace(env->fd, id[O_STDEV0], id[O_NESTED]);
+	test_cmd_mock_domain_replace(env->fd, id[O_STDEV1], id[O_PLAIN]);
+	test_cmd_mock_domain_replace(env->fd, id[O_STDEV3], id[O_DIRTY]);
 
 	/*
 	 * Stale ids above a block of freed ones: a case's own allocations
 	 * take the lowest free ids, so they never revive a stale id.
 	 */
 	for (i = 0; i < NR_PAD; i++)
-		ASSERT_EQ(0, ioas_alloc(env->fd, &pad[i]));
-	ASSERT_EQ(0, ioas_alloc(env->fd, &id[O_STALE_IOAS]));
-	ASSERT_EQ(0, hwpt_alloc(env->fd, id[O_IDEV0], id[O_PARENT], 0, &data,
-				&id[O_STALE_NESTED]));
-	ASSERT_EQ(0, destroy(env->fd, id[O_STALE_NESTED]));
-	ASSERT_EQ(0, destroy(env->fd, id[O_STALE_IOAS]));
+		test_cmd_ioas_alloc(env->fd, &pad[i]);
+	test_cmd_ioas_alloc(env->fd, &id[O_STALE_IOAS]);
+	test_cmd_hwpt_alloc_nested(env->fd, id[O_IDEV0], id[O_PARENT],
+				   &id[O_STALE_NESTED]);
+	test_cmd_destroy(env->fd, id[O_STALE_NESTED]);
+	test_cmd_destroy(env->fd, id[O_STALE_IOAS]);
 	for (i = NR_PAD - 1; i >= 0; i--)
-		ASSERT_EQ(0, destroy(env->fd, pad[i]));
+		test_cmd_destroy(env->fd, pad[i]);
 }
 
 FIXTURE_TEARDOWN(nest_uapi)
@@ -1163,29 +1024,29 @@ static int undo(struct uapi_env *env, enum uapi_kind kind,
 
 	switch (kind) {
 	case K_IOAS_ALLOC:
-		return destroy(env->fd,
-			       ((const struct iommu_ioas_alloc *)arg)->out_ioas_id);
+		return nest_destroy(env->fd,
+				    ((const struct iommu_ioas_alloc *)arg)->out_ioas_id);
 	case K_HWPT:
 	case K_PARENT:
 	case K_NESTED:
-		return destroy(env->fd,
-			       ((const struct iommu_hwpt_alloc *)arg)->out_hwpt_id);
+		return nest_destroy(env->fd,
+				    ((const struct iommu_hwpt_alloc *)arg)->out_hwpt_id);
 	case K_DESTROY:
 		/* the victim must be gone */
-		rc = destroy(env->fd, env->id[O_VICTIM]);
+		rc = nest_destroy(env->fd, env->id[O_VICTIM]);
 		return rc == -ENOENT ? 0 : rc ? rc : -EEXIST;
 	case K_MAP:
-		rc = unmap(env->fd, env->id[O_IOAS], map->iova, map->length,
-			   &gone);
+		rc = nest_ioas_unmap(env->fd, env->id[O_IOAS], map->iova,
+				     map->length, &gone);
 		return rc ? rc : gone == map->length ? 0 : -ERANGE;
 	case K_UNMAP:
 		/* the prepared page must be gone */
-		rc = unmap(env->fd, env->id[O_IOAS], PREP_IOVA, env->page,
-			   &gone);
+		rc = nest_ioas_unmap(env->fd, env->id[O_IOAS], PREP_IOVA,
+				     env->page, &gone);
 		return rc == -ENOENT ? 0 : rc ? rc : -EEXIST;
 	case K_MOCK_DOMAIN:
 	case K_MOCK_FLAGS:
-		return destroy(env->fd, tc->mock_domain.out_stdev_id);
+		return nest_destroy(env->fd, tc->mock_domain.out_stdev_id);
 	default:
 		return 0;
 	}
@@ -1260,14 +1121,10 @@ static uint64_t get_field(const uint8_t *arg, const struct uapi_edit *e)
 
 static int ioas_alive(int fd, uint32_t id)
 {
-	struct iommu_option cmd = {
-		.size = sizeof(cmd),
-		.option_id = IOMMU_OPTION_HUGE_PAGES,
-		.op = IOMMU_OPTION_OP_GET,
-		.object_id = id,
-	};
+	uint64_t huge = 0;
 
-	return ioctl(fd, IOMMU_OPTION, &cmd) ? -errno : 0;
+	return nest_option(fd, IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_GET, id,
+			   &huge);
 }
 
 static int paging_alive(int fd, uint32_t id)
@@ -1278,25 +1135,20 @@ static int paging_alive(int fd, uint32_t id)
 		.id = id,
 	};
 
-	return test_cmd(fd, &cmd);
+	return nest_test_cmd(fd, &cmd);
 }
 
 static int nested_alive(int fd, uint32_t id)
 {
-	struct iommu_hwpt_invalidate cmd = {
-		.size = sizeof(cmd),
-		.hwpt_id = id,
-		.data_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
-	};
+	uint32_t none = 0;
 
-	return ioctl(fd, IOMMU_HWPT_INVALIDATE, &cmd) ? -errno : 0;
+	return nest_hwpt_invalidate(fd, id, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+				    NULL, 0, &none);
 }
 
 static int device_alive(int fd, uint32_t id)
 {
-	struct iommu_hw_info cmd = { .size = sizeof(cmd), .dev_id = id };
-
-	return ioctl(fd, IOMMU_GET_HW_INFO, &cmd) ? -errno : 0;
+	return _test_cmd_get_hw_info(fd, id, NULL, NULL);
 }
 
 /* What every case must leave as it found it. */
@@ -1348,11 +1200,11 @@ TEST_F(nest_uapi, exact_errno)
 
 	ASSERT_EQ(0, probe_ids(env->fd, env->probe));
 	if (flags & PREP_VICTIM)
-		ASSERT_EQ(0, ioas_alloc(env->fd, &env->id[O_VICTIM]));
+		test_cmd_ioas_alloc(env->fd, &env->id[O_VICTIM]);
 	if (flags & PREP_MAP)
-		ASSERT_EQ(0, map_fixed(env->fd, env->id[O_IOAS],
-				       arena_page(env, PG_PREPBUF), env->page,
-				       PREP_IOVA));
+		test_cmd_ioas_map_fixed(env->fd, env->id[O_IOAS],
+					arena_page(env, PG_PREPBUF), env->page,
+					PREP_IOVA);
 
 	/* the argument: valid, then made wrong */
 	arg = c->place == ARG_PAGE_END ?
@@ -1373,17 +1225,18 @@ TEST_F(nest_uapi, exact_errno)
 
 	if (c->place == ARG_READONLY)
 		ASSERT_EQ(0, mprotect(buf, env->page, PROT_READ));
-	rc = ioctl(env->fd, kinds[c->kind].request,
-		   c->place == ARG_NULL ? NULL : arg);
-	err = rc ? errno : 0;
+	/* the argument as built, past the typed wrappers */
+	rc = nest_ioctl(env->fd, kinds[c->kind].request,
+			c->place == ARG_NULL ? NULL : arg);
+	err = rc < 0 ? -rc : 0;
 	if (c->place == ARG_READONLY)
 		ASSERT_EQ(0, mprotect(buf, env->page, PROT_READ | PROT_WRITE));
-	ASSERT_EQ(rc ? -1 : 0, rc);
+	ASSERT_GE(0, rc);
 	want = expected_errno(c, err);
 	ASSERT_EQ(want, err)
 		TH_LOG("%s: %s returned %s (%d), expected %s (%d) on %s",
-		       c->name, kinds[c->kind].ioctl, errno_name(err), err,
-		       errno_name(want), want, uapi_kernel.release);
+		       c->name, kinds[c->kind].ioctl, nest_errno_name(err), err,
+		       nest_errno_name(want), want, uapi_kernel.release);
 	if (c->out.width)
 		ASSERT_EQ(edit_value(env, &c->out), get_field(arg, &c->out))
 			TH_LOG("%s: field at offset %u after the call",
@@ -1394,12 +1247,12 @@ TEST_F(nest_uapi, exact_errno)
 			TH_LOG("%s: the call's effect is not there to undo",
 			       c->name);
 	if (flags & PREP_MAP) {
-		rc = unmap(env->fd, env->id[O_IOAS], PREP_IOVA, env->page,
-			   &gone);
+		rc = nest_ioas_unmap(env->fd, env->id[O_IOAS], PREP_IOVA,
+				     env->page, &gone);
 		ASSERT_TRUE(rc == 0 || rc == -ENOENT);
 	}
 	if (flags & PREP_VICTIM) {
-		rc = destroy(env->fd, env->id[O_VICTIM]);
+		rc = nest_destroy(env->fd, env->id[O_VICTIM]);
 		ASSERT_TRUE(rc == 0 || rc == -ENOENT);
 	}
 
@@ -1408,7 +1261,8 @@ TEST_F(nest_uapi, exact_errno)
 	ASSERT_EQ(0, memcmp(env->probe, after, sizeof(after)))
 		TH_LOG("%s: the free ids changed (first %u, was %u): an object leaked",
 		       c->name, after[0], env->probe[0]);
-	ASSERT_EQ(0, unmap(env->fd, env->id[O_IOAS], 0, UINT64_MAX, &gone));
+	ASSERT_EQ(0, nest_ioas_unmap(env->fd, env->id[O_IOAS], 0, UINT64_MAX,
+				     &gone));
 	ASSERT_EQ(0, gone) TH_LOG("%s: %llu bytes of IOVA left mapped",
 				  c->name, (unsigned long long)gone);
 
@@ -1419,14 +1273,15 @@ TEST_F(nest_uapi, exact_errno)
 		ASSERT_EQ(0, fixture_objs[i].alive(env->fd, id))
 			TH_LOG("%s: the %s (id %u) is gone", c->name,
 			       fixture_objs[i].name, id);
-		ASSERT_EQ(-EBUSY, destroy(env->fd, id))
+		test_err_destroy(EBUSY, env->fd, id)
 			TH_LOG("%s: the %s (id %u) is not in use any more",
 			       c->name, fixture_objs[i].name, id);
 	}
 	/* a replace onto the HWPT a device is on is a no-op */
 	for (i = 0; i < ARRAY_SIZE(fixture_devs); i++)
-		ASSERT_EQ(0, mock_replace(env->fd, env->id[fixture_devs[i].stdev],
-					  env->id[fixture_devs[i].pt]))
+		test_cmd_mock_domain_replace(env->fd,
+					     env->id[fixture_devs[i].stdev],
+					     env->id[fixture_devs[i].pt])
 			TH_LOG("%s: device handle %u left HWPT %u", c->name,
 			       env->id[fixture_devs[i].stdev],
 			       env->id[fixture_devs[i].pt]);
@@ -1436,17 +1291,17 @@ TEST_F(nest_uapi, exact_errno)
 	 * succeeds at every step and leaves no object at all.
 	 */
 	for (i = 0; i < ARRAY_SIZE(teardown); i++)
-		ASSERT_EQ(0, destroy(env->fd, env->id[teardown[i]]))
+		test_cmd_destroy(env->fd, env->id[teardown[i]])
 			TH_LOG("%s: teardown step %d (id %u)", c->name, i,
 			       env->id[teardown[i]]);
 	/* the automatic domain and the devices went with their handles */
-	ASSERT_EQ(-ENOENT, destroy(env->fd, env->id[O_AUTO]));
+	test_err_destroy(ENOENT, env->fd, env->id[O_AUTO]);
 	for (i = 0; i < 4; i++)
-		ASSERT_EQ(-ENOENT, destroy(env->fd, env->id[O_IDEV0 + i]));
-	ASSERT_EQ(0, ioas_alloc(env->fd, &first));
+		test_err_destroy(ENOENT, env->fd, env->id[O_IDEV0 + i]);
+	test_cmd_ioas_alloc(env->fd, &first);
 	ASSERT_EQ(1, first) TH_LOG("%s: objects outlived the teardown",
 				   c->name);
-	ASSERT_EQ(0, destroy(env->fd, first));
+	test_cmd_destroy(env->fd, first);
 }
 
 /*

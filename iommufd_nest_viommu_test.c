@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -29,8 +28,8 @@
 #include "nest_kselftest.h"
 
 #include "nest_engine.h"
+#include "nest_ioctl_test.h"
 #include "backend_mock.h"
-#include "iommufd_test.h"
 #include "viommu_model.h"
 
 #define NR_DEVS		2
@@ -81,105 +80,13 @@ FIXTURE(vobj) {
 
 #ifdef HAVE_VIOMMU
 
-static int viommu_alloc(int fd, uint32_t type, uint32_t flags, uint32_t dev_id,
-			uint32_t hwpt_id, uint32_t *out_id)
-{
-	struct iommu_viommu_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.type = type,
-		.dev_id = dev_id,
-		.hwpt_id = hwpt_id,
-	};
-
-	if (ioctl(fd, IOMMU_VIOMMU_ALLOC, &cmd))
-		return -errno;
-	*out_id = cmd.out_viommu_id;
-	return 0;
-}
-
-static int vdevice_alloc(int fd, uint32_t viommu_id, uint32_t dev_id,
-			 uint64_t virt_id, uint32_t *out_id)
-{
-	struct iommu_vdevice_alloc cmd = {
-		.size = sizeof(cmd),
-		.viommu_id = viommu_id,
-		.dev_id = dev_id,
-		.virt_id = virt_id,
-	};
-
-	if (ioctl(fd, IOMMU_VDEVICE_ALLOC, &cmd))
-		return -errno;
-	*out_id = cmd.out_vdevice_id;
-	return 0;
-}
-
-/* A SELFTEST nested HWPT on @pt_id, a paging HWPT or a vIOMMU. */
-static int nested_alloc(int fd, uint32_t dev_id, uint32_t pt_id,
-			uint32_t *out_id)
-{
-	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.dev_id = dev_id,
-		.pt_id = pt_id,
-		.data_type = IOMMU_HWPT_DATA_SELFTEST,
-		.data_len = NEST_SELFTEST_DATA_LEN,
-		.data_uptr = (uintptr_t)&data,
-	};
-
-	if (ioctl(fd, IOMMU_HWPT_ALLOC, &cmd))
-		return -errno;
-	*out_id = cmd.out_hwpt_id;
-	return 0;
-}
-
-static int paging_alloc(int fd, uint32_t dev_id, uint32_t ioas_id,
-			uint32_t flags, uint32_t *out_id)
-{
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dev_id = dev_id,
-		.pt_id = ioas_id,
-	};
-
-	if (ioctl(fd, IOMMU_HWPT_ALLOC, &cmd))
-		return -errno;
-	*out_id = cmd.out_hwpt_id;
-	return 0;
-}
-
-static int check_iotlb(int fd, uint32_t nested_id, uint32_t expect)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_MD_CHECK_IOTLB,
-		.id = nested_id,
-		.check_iotlb = { .id = 0, .iotlb = expect },
-	};
-
-	return ioctl(fd, IOMMU_TEST_CMD, &cmd) ? -errno : 0;
-}
-
-/* The lowest free object id: an object leaked by a failed call takes it. */
-static int next_free_id(int fd, uint32_t *id)
-{
-	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
-
-	if (ioctl(fd, IOMMU_IOAS_ALLOC, &cmd))
-		return -errno;
-	*id = cmd.out_ioas_id;
-	return nest_destroy_id(fd, cmd.out_ioas_id);
-}
-
 /* ENOTTY: the kernel predates the ioctl.  An all-zero call creates nothing. */
 static bool kernel_has_ioctl(int fd, unsigned long nr)
 {
 	uint64_t zero[8] = { 0 };
 
 	zero[0] = sizeof(zero);	/* size is the first u32 of every command */
-	return !(ioctl(fd, nr, zero) && errno == ENOTTY);
+	return nest_ioctl(fd, nr, zero) != -ENOTTY;
 }
 
 static void probe_kernel(int fd, struct vobj_kernel *k)
@@ -206,8 +113,7 @@ static void probe_kernel(int fd, struct vobj_kernel *k)
 		};
 
 		k->viommu_data = k->viommu &&
-				 !(ioctl(fd, IOMMU_VIOMMU_ALLOC, &cmd) &&
-				   errno == E2BIG);
+				 nest_viommu_alloc_raw(fd, &cmd) != -E2BIG;
 	}
 #endif
 }
@@ -240,7 +146,7 @@ static int unwind_objs(int fd, struct obj_stack *st)
 
 		if (!id)
 			continue;
-		err = nest_destroy_id(fd, id);
+		err = nest_destroy(fd, id);
 		if (err && !first)
 			first = err;
 	}
@@ -316,37 +222,35 @@ FIXTURE_TEARDOWN(vobj)
 /* End of every test: the objects unwind cleanly, then so does the engine. */
 #define ASSERT_CLEAN_UNWIND() do {					\
 	int __i;							\
-	ASSERT_EQ(0, unwind_objs(self->fd, &self->objs));				\
+	ASSERT_EQ(0, unwind_objs(self->fd, &self->objs));	\
 	for (__i = NR_DEVS - 1; __i >= 0; __i--)			\
 		ASSERT_EQ(0, nest_detach_device(&self->ctx,		\
 						self->dev[__i]))	\
 			TH_LOG("%s", self->ctx.err);			\
 	ASSERT_EQ(1, nest_count_live_ids(&self->ctx))			\
 		TH_LOG("only the IOAS may outlive the devices");	\
-	self->ctx.ioas_id = 0;	/* the count destroyed it, being idle */\
 } while (0)
 
 #ifdef HAVE_VIOMMU
 
 /* A vIOMMU on the fixture's parent, for dev[0]; recorded for unwind. */
 #define VIOMMU_ON_PARENT(out) do {					\
-	ASSERT_EQ(0, viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST,	\
-				  0, self->dev[0]->dev_id,		\
-				  self->parent, &(out)));		\
-	push_obj(&self->objs, out);						\
+	test_cmd_viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST, 0,	\
+			      self->dev[0]->dev_id, self->parent, &(out)); \
+	push_obj(&self->objs, out);					\
 } while (0)
 
 #define VDEVICE(viommu_id, i, virt, out) do {				\
-	ASSERT_EQ(0, vdevice_alloc(self->fd, viommu_id,			\
-				   self->dev[i]->dev_id, virt, &(out)));\
-	push_obj(&self->objs, out);						\
+	test_cmd_vdevice_alloc(self->fd, viommu_id,			\
+			       self->dev[i]->dev_id, virt, &(out));	\
+	push_obj(&self->objs, out);					\
 } while (0)
 
 /* dev[i] onto a nested HWPT of the vIOMMU: the guest installed its table */
 #define NESTED_ON_VIOMMU(viommu_id, i, out) do {			\
-	ASSERT_EQ(0, nested_alloc(self->fd, self->dev[i]->dev_id,	\
-				  viommu_id, &(out)));			\
-	push_obj(&self->objs, out);						\
+	test_cmd_hwpt_alloc_nested(self->fd, self->dev[i]->dev_id,	\
+				   viommu_id, &(out));			\
+	push_obj(&self->objs, out);					\
 	ASSERT_EQ(0, self->dev[i]->ops->attach(&self->ctx,		\
 					       self->dev[i], out));	\
 } while (0)
@@ -363,18 +267,17 @@ TEST_F(vobj, viommu_pins_its_nesting_parent)
 	uint32_t spare = 0, viommu_id = 0;
 
 	/* an idle second parent, so only the vIOMMU can keep it busy */
-	ASSERT_EQ(0, paging_alloc(self->fd, self->dev[0]->dev_id,
-				  self->ctx.ioas_id,
-				  IOMMU_HWPT_ALLOC_NEST_PARENT, &spare));
+	test_cmd_hwpt_alloc(self->fd, self->dev[0]->dev_id, self->ctx.ioas_id,
+			    IOMMU_HWPT_ALLOC_NEST_PARENT, &spare);
 	push_obj(&self->objs, spare);
-	ASSERT_EQ(0, viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST, 0,
-				  self->dev[0]->dev_id, spare, &viommu_id));
+	test_cmd_viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST, 0,
+			      self->dev[0]->dev_id, spare, &viommu_id);
 	push_obj(&self->objs, viommu_id);
 	ASSERT_NE(0, viommu_id);
-	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, spare));
-	ASSERT_EQ(0, nest_destroy_id(self->fd, viommu_id));
+	EXPECT_EQ(-EBUSY, nest_destroy(self->fd, spare));
+	test_cmd_destroy(self->fd, viommu_id);
 	drop_obj(&self->objs, viommu_id);
-	EXPECT_EQ(0, nest_destroy_id(self->fd, spare));
+	EXPECT_EQ(0, nest_destroy(self->fd, spare));
 	drop_obj(&self->objs, spare);
 	ASSERT_CLEAN_UNWIND();
 #endif
@@ -385,17 +288,19 @@ TEST_F(vobj, viommu_refused_without_nesting_parent)
 #ifdef HAVE_VIOMMU
 	uint32_t plain = 0, id = 0, before = 0, after = 0;
 
-	ASSERT_EQ(0, paging_alloc(self->fd, self->dev[0]->dev_id,
-				  self->ctx.ioas_id, 0, &plain));
+	test_cmd_hwpt_alloc(self->fd, self->dev[0]->dev_id, self->ctx.ioas_id, 0,
+			    &plain);
 	push_obj(&self->objs, plain);
-	ASSERT_EQ(0, next_free_id(self->fd, &before));
-	EXPECT_EQ(-EINVAL, viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST,
-					0, self->dev[0]->dev_id, plain, &id));
+	ASSERT_EQ(0, nest_test_next_free_id(self->fd, &before));
+	EXPECT_EQ(-EINVAL,
+		  _test_cmd_viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST, 0,
+					 self->dev[0]->dev_id, plain, &id));
 	/* an IOAS is no HWPT at all */
-	EXPECT_EQ(-ENOENT, viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST,
-					0, self->dev[0]->dev_id,
-					self->ctx.ioas_id, &id));
-	ASSERT_EQ(0, next_free_id(self->fd, &after));
+	EXPECT_EQ(-ENOENT,
+		  _test_cmd_viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST, 0,
+					 self->dev[0]->dev_id,
+					 self->ctx.ioas_id, &id));
+	ASSERT_EQ(0, nest_test_next_free_id(self->fd, &after));
 	EXPECT_EQ(before, after) TH_LOG("a refused vIOMMU left an object");
 	ASSERT_CLEAN_UNWIND();
 #endif
@@ -406,21 +311,21 @@ TEST_F(vobj, viommu_bad_type_flags_and_device)
 #ifdef HAVE_VIOMMU
 	uint32_t dev_id = self->dev[0]->dev_id, id, before, after;
 
-	ASSERT_EQ(0, next_free_id(self->fd, &before));
+	ASSERT_EQ(0, nest_test_next_free_id(self->fd, &before));
 	EXPECT_EQ(-EOPNOTSUPP,
-		  viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_DEFAULT, 0, dev_id,
-			       self->parent, &id));
+		  _test_cmd_viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_DEFAULT, 0,
+					 dev_id, self->parent, &id));
 	/* a real driver's type on the mock IOMMU */
 	EXPECT_EQ(-EOPNOTSUPP,
-		  viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, 0,
-			       dev_id, self->parent, &id));
+		  _test_cmd_viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, 0,
+					 dev_id, self->parent, &id));
 	EXPECT_EQ(-EOPNOTSUPP,
-		  viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST, 1, dev_id,
-			       self->parent, &id));
+		  _test_cmd_viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST, 1,
+					 dev_id, self->parent, &id));
 	EXPECT_EQ(-ENOENT,
-		  viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST, 0,
-			       self->parent, self->parent, &id));
-	ASSERT_EQ(0, next_free_id(self->fd, &after));
+		  _test_cmd_viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST, 0,
+					 self->parent, self->parent, &id));
+	ASSERT_EQ(0, nest_test_next_free_id(self->fd, &after));
 	EXPECT_EQ(before, after) TH_LOG("a refused vIOMMU left an object");
 	ASSERT_CLEAN_UNWIND();
 #endif
@@ -433,18 +338,21 @@ TEST_F(vobj, vdevice_virt_ids_are_unique)
 
 	VIOMMU_ON_PARENT(viommu_id);
 	VDEVICE(viommu_id, 0, VIRT_ID0, vdev0);
-	ASSERT_EQ(0, next_free_id(self->fd, &before));
+	ASSERT_EQ(0, nest_test_next_free_id(self->fd, &before));
 	/* one vDEVICE per device, one device per virtual id */
-	EXPECT_EQ(-EEXIST, vdevice_alloc(self->fd, viommu_id,
-					 self->dev[0]->dev_id, VIRT_ID1, &id));
-	EXPECT_EQ(-EEXIST, vdevice_alloc(self->fd, viommu_id,
-					 self->dev[1]->dev_id, VIRT_ID0, &id));
-	EXPECT_EQ(-ENOENT, vdevice_alloc(self->fd, self->parent,
-					 self->dev[1]->dev_id, VIRT_ID1, &id));
-	ASSERT_EQ(0, next_free_id(self->fd, &after));
+	EXPECT_EQ(-EEXIST, _test_cmd_vdevice_alloc(self->fd, viommu_id,
+						   self->dev[0]->dev_id,
+						   VIRT_ID1, &id));
+	EXPECT_EQ(-EEXIST, _test_cmd_vdevice_alloc(self->fd, viommu_id,
+						   self->dev[1]->dev_id,
+						   VIRT_ID0, &id));
+	EXPECT_EQ(-ENOENT, _test_cmd_vdevice_alloc(self->fd, self->parent,
+						   self->dev[1]->dev_id,
+						   VIRT_ID1, &id));
+	ASSERT_EQ(0, nest_test_next_free_id(self->fd, &after));
 	EXPECT_EQ(before, after) TH_LOG("a refused vDEVICE left an object");
 	VDEVICE(viommu_id, 1, VIRT_ID1, vdev1);
-	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, viommu_id));
+	EXPECT_EQ(-EBUSY, nest_destroy(self->fd, viommu_id));
 	ASSERT_CLEAN_UNWIND();
 #endif
 }
@@ -457,14 +365,27 @@ TEST_F(vobj, nested_hwpt_on_viommu)
 	VIOMMU_ON_PARENT(viommu_id);
 	VDEVICE(viommu_id, 0, VIRT_ID0, vdev);
 	NESTED_ON_VIOMMU(viommu_id, 0, nested);
-	EXPECT_EQ(0, check_iotlb(self->fd, nested, IOMMU_TEST_IOTLB_DEFAULT));
+	EXPECT_EQ(0, _test_cmd_md_check_iotlb(self->fd, nested, 0,
+					      IOMMU_TEST_IOTLB_DEFAULT));
 	/* the vIOMMU and, through it, the parent stay while it is used */
-	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, viommu_id));
-	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, nested));
+	EXPECT_EQ(-EBUSY, nest_destroy(self->fd, viommu_id));
+	EXPECT_EQ(-EBUSY, nest_destroy(self->fd, nested));
 	BACK_TO_PARENT(0);
 	ASSERT_CLEAN_UNWIND();
 #endif
 }
+
+#ifdef HAVE_VIOMMU_INVALIDATE
+/* @num entries of @inv to the vIOMMU; @num is left at how many were done. */
+static int invalidate_caches(int fd, uint32_t viommu_id,
+			     const struct iommu_viommu_invalidate_selftest *inv,
+			     uint32_t *num)
+{
+	return nest_hwpt_invalidate(fd, viommu_id,
+				    IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST, inv,
+				    sizeof(*inv), num);
+}
+#endif
 
 TEST_F(vobj, invalidate_device_cache_through_viommu)
 {
@@ -475,84 +396,59 @@ TEST_F(vobj, invalidate_device_cache_through_viommu)
 		{ .vdev_id = VIRT_ID0, .cache_id = 1 },
 		{ .vdev_id = VIRT_ID0, .cache_id = 2 },
 	};
-	struct iommu_hwpt_invalidate cmd = {
-		.size = sizeof(cmd),
-		.data_type = IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
-		.entry_len = sizeof(inv[0]),
-	};
 	struct iommu_test_cmd check = {
-		.size = sizeof(check),
 		.op = IOMMU_TEST_OP_DEV_CHECK_CACHE,
 	};
-	uint32_t viommu_id = 0, vdev = 0, i = 0;
+	uint32_t viommu_id = 0, vdev = 0, i = 0, num = 0;
+	int rc;
 
 	VIOMMU_ON_PARENT(viommu_id);
 	VDEVICE(viommu_id, 0, VIRT_ID0, vdev);
-	cmd.hwpt_id = viommu_id;
 	/* an empty array only checks its type: 6.13 has no vIOMMU here */
-	if (ioctl(self->fd, IOMMU_HWPT_INVALIDATE, &cmd)) {
-		ASSERT_EQ(ENOENT, errno);
+	rc = invalidate_caches(self->fd, viommu_id, NULL, &num);
+	if (rc) {
+		ASSERT_EQ(-ENOENT, rc);
 		ASSERT_FALSE(self->kernel.veventq)
 			TH_LOG("a 6.15+ kernel must invalidate through a vIOMMU");
 		SKIP(return, "kernel does not invalidate through a vIOMMU: Linux 6.14 or later needed");
 	}
 	check.id = self->dev[0]->dev_id;
-	cmd.data_uptr = (uintptr_t)inv;
-	cmd.entry_num = 2;
-	ASSERT_EQ(0, ioctl(self->fd, IOMMU_HWPT_INVALIDATE, &cmd));
-	EXPECT_EQ(2, cmd.entry_num);
+	num = 2;
+	ASSERT_EQ(0, invalidate_caches(self->fd, viommu_id, inv, &num));
+	EXPECT_EQ(2, num);
 	for (i = 0; i < MOCK_DEV_CACHE_NUM; i++) {
 		check.check_dev_cache.id = i;
 		check.check_dev_cache.cache = (i == 1 || i == 2) ?
 			0 : IOMMU_TEST_DEV_CACHE_DEFAULT;
-		EXPECT_EQ(0, ioctl(self->fd, IOMMU_TEST_CMD, &check))
+		EXPECT_EQ(0, nest_test_cmd(self->fd, &check))
 			TH_LOG("device cache %u", i);
 	}
 	/* the second entry names no vDEVICE: one done, then EINVAL */
 	inv[0].cache_id = 3;
 	inv[1].vdev_id = VIRT_ID1;
-	cmd.entry_num = 2;
-	EXPECT_EQ(-1, ioctl(self->fd, IOMMU_HWPT_INVALIDATE, &cmd));
-	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(1, cmd.entry_num);
+	num = 2;
+	EXPECT_EQ(-EINVAL, invalidate_caches(self->fd, viommu_id, inv, &num));
+	EXPECT_EQ(1, num);
 	check.check_dev_cache.id = 3;
 	check.check_dev_cache.cache = 0;
-	EXPECT_EQ(0, ioctl(self->fd, IOMMU_TEST_CMD, &check));
+	EXPECT_EQ(0, nest_test_cmd(self->fd, &check));
 	/* dev[1] has no vDEVICE, so its cache is untouched */
 	check.id = self->dev[1]->dev_id;
 	check.check_dev_cache.cache = IOMMU_TEST_DEV_CACHE_DEFAULT;
-	EXPECT_EQ(0, ioctl(self->fd, IOMMU_TEST_CMD, &check));
+	EXPECT_EQ(0, nest_test_cmd(self->fd, &check));
 	ASSERT_CLEAN_UNWIND();
 #endif
 }
 
 #ifdef HAVE_VEVENTQ
-static int veventq_alloc(int fd, uint32_t viommu_id, uint32_t type,
-			 uint32_t depth, uint32_t *out_id, int *out_fd)
-{
-	struct iommu_veventq_alloc cmd = {
-		.size = sizeof(cmd),
-		.viommu_id = viommu_id,
-		.type = type,
-		.veventq_depth = depth,
-	};
-
-	if (ioctl(fd, IOMMU_VEVENTQ_ALLOC, &cmd))
-		return -errno;
-	*out_id = cmd.out_veventq_id;
-	*out_fd = cmd.out_veventq_fd;
-	return 0;
-}
-
 static int trigger_vevent(int fd, uint32_t dev_id)
 {
 	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
 		.op = IOMMU_TEST_OP_TRIGGER_VEVENT,
 		.trigger_vevent = { .dev_id = dev_id },
 	};
 
-	return ioctl(fd, IOMMU_TEST_CMD, &cmd) ? -errno : 0;
+	return nest_test_cmd(fd, &cmd);
 }
 
 /* One record as read(2) returns it: a header, then the mock's event. */
@@ -577,8 +473,8 @@ TEST_F(vobj, veventq_reports_the_virtual_id)
 	if (!self->kernel.veventq)
 		SKIP(return, NO_VEVENTQ);
 	VIOMMU_ON_PARENT(viommu_id);
-	ASSERT_EQ(0, veventq_alloc(self->fd, viommu_id,
-				   IOMMU_VEVENTQ_TYPE_SELFTEST, 4, &q, &qfd));
+	ASSERT_EQ(0, nest_veventq_alloc(self->fd, viommu_id,
+					IOMMU_VEVENTQ_TYPE_SELFTEST, 4, &q, &qfd));
 	push_obj(&self->objs, q);
 	/* the vDEVICE first: the nested attach picks its virtual id up */
 	VDEVICE(viommu_id, 0, VIRT_ID0, vdev);
@@ -617,8 +513,8 @@ TEST_F(vobj, veventq_overflow_reports_lost_events)
 	if (!self->kernel.veventq)
 		SKIP(return, NO_VEVENTQ);
 	VIOMMU_ON_PARENT(viommu_id);
-	ASSERT_EQ(0, veventq_alloc(self->fd, viommu_id,
-				   IOMMU_VEVENTQ_TYPE_SELFTEST, 2, &q, &qfd));
+	ASSERT_EQ(0, nest_veventq_alloc(self->fd, viommu_id,
+					IOMMU_VEVENTQ_TYPE_SELFTEST, 2, &q, &qfd));
 	push_obj(&self->objs, q);
 	VDEVICE(viommu_id, 0, VIRT_ID0, vdev);
 	NESTED_ON_VIOMMU(viommu_id, 0, nested);
@@ -658,25 +554,25 @@ TEST_F(vobj, veventq_one_per_type)
 	if (!self->kernel.veventq)
 		SKIP(return, NO_VEVENTQ);
 	VIOMMU_ON_PARENT(viommu_id);
-	ASSERT_EQ(0, veventq_alloc(self->fd, viommu_id,
-				   IOMMU_VEVENTQ_TYPE_SELFTEST, 1, &q, &qfd));
+	ASSERT_EQ(0, nest_veventq_alloc(self->fd, viommu_id,
+					IOMMU_VEVENTQ_TYPE_SELFTEST, 1, &q, &qfd));
 	push_obj(&self->objs, q);
-	ASSERT_EQ(0, next_free_id(self->fd, &before));
-	EXPECT_EQ(-EEXIST, veventq_alloc(self->fd, viommu_id,
-					 IOMMU_VEVENTQ_TYPE_SELFTEST, 1, &id,
-					 &fd2));
-	EXPECT_EQ(-EINVAL, veventq_alloc(self->fd, viommu_id,
-					 IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 0, &id,
-					 &fd2));
-	EXPECT_EQ(-EOPNOTSUPP, veventq_alloc(self->fd, viommu_id,
-					     IOMMU_VEVENTQ_TYPE_DEFAULT, 1,
-					     &id, &fd2));
-	EXPECT_EQ(-ENOENT, veventq_alloc(self->fd, self->parent,
-					 IOMMU_VEVENTQ_TYPE_SELFTEST, 1, &id,
-					 &fd2));
-	ASSERT_EQ(0, next_free_id(self->fd, &after));
+	ASSERT_EQ(0, nest_test_next_free_id(self->fd, &before));
+	EXPECT_EQ(-EEXIST, nest_veventq_alloc(self->fd, viommu_id,
+					      IOMMU_VEVENTQ_TYPE_SELFTEST, 1, &id,
+					      &fd2));
+	EXPECT_EQ(-EINVAL, nest_veventq_alloc(self->fd, viommu_id,
+					      IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 0, &id,
+					      &fd2));
+	EXPECT_EQ(-EOPNOTSUPP, nest_veventq_alloc(self->fd, viommu_id,
+						  IOMMU_VEVENTQ_TYPE_DEFAULT, 1,
+						  &id, &fd2));
+	EXPECT_EQ(-ENOENT, nest_veventq_alloc(self->fd, self->parent,
+					      IOMMU_VEVENTQ_TYPE_SELFTEST, 1, &id,
+					      &fd2));
+	ASSERT_EQ(0, nest_test_next_free_id(self->fd, &after));
 	EXPECT_EQ(before, after) TH_LOG("a refused vEVENTQ left an object");
-	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, viommu_id));
+	EXPECT_EQ(-EBUSY, nest_destroy(self->fd, viommu_id));
 	close(qfd);
 	ASSERT_CLEAN_UNWIND();
 #endif
@@ -686,47 +582,8 @@ TEST_F(vobj, veventq_one_per_type)
 static int hw_queue_alloc(int fd, uint32_t viommu_id, uint32_t index,
 			  uint64_t iova, uint64_t len, uint32_t *out_id)
 {
-	struct iommu_hw_queue_alloc cmd = {
-		.size = sizeof(cmd),
-		.viommu_id = viommu_id,
-		.type = IOMMU_HW_QUEUE_TYPE_SELFTEST,
-		.index = index,
-		.nesting_parent_iova = iova,
-		.length = len,
-	};
-
-	if (ioctl(fd, IOMMU_HW_QUEUE_ALLOC, &cmd))
-		return -errno;
-	*out_id = cmd.out_hw_queue_id;
-	return 0;
-}
-
-static int ioas_map_fixed(int fd, uint32_t ioas, void *va, size_t len,
-			  uint64_t iova)
-{
-	struct iommu_ioas_map cmd = {
-		.size = sizeof(cmd),
-		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-			 IOMMU_IOAS_MAP_WRITEABLE,
-		.ioas_id = ioas,
-		.user_va = (uintptr_t)va,
-		.length = len,
-		.iova = iova,
-	};
-
-	return ioctl(fd, IOMMU_IOAS_MAP, &cmd) ? -errno : 0;
-}
-
-static int ioas_unmap(int fd, uint32_t ioas, uint64_t iova, size_t len)
-{
-	struct iommu_ioas_unmap cmd = {
-		.size = sizeof(cmd),
-		.ioas_id = ioas,
-		.iova = iova,
-		.length = len,
-	};
-
-	return ioctl(fd, IOMMU_IOAS_UNMAP, &cmd) ? -errno : 0;
+	return nest_hw_queue_alloc(fd, viommu_id, IOMMU_HW_QUEUE_TYPE_SELFTEST,
+				   index, iova, len, out_id);
 }
 #endif
 
@@ -751,7 +608,7 @@ TEST_F(vobj, viommu_driver_data_and_mmap)
 	}
 	cmd.dev_id = self->dev[0]->dev_id;
 	cmd.hwpt_id = self->parent;
-	ASSERT_EQ(0, ioctl(self->fd, IOMMU_VIOMMU_ALLOC, &cmd));
+	ASSERT_EQ(0, nest_viommu_alloc_raw(self->fd, &cmd));
 	push_obj(&self->objs, cmd.out_viommu_id);
 	EXPECT_EQ(data.in_data, data.out_data);
 	ASSERT_NE(0, data.out_mmap_length);
@@ -784,8 +641,8 @@ TEST_F(vobj, hw_queue_pins_the_guest_queue)
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, buf);
 	memset(buf, 0, psize);
-	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ctx.ioas_id, buf, psize,
-				    QUEUE_IOVA));
+	test_cmd_ioas_map_fixed(self->fd, self->ctx.ioas_id, buf, psize,
+				QUEUE_IOVA);
 	VIOMMU_ON_PARENT(viommu_id);
 	/* queues come in index order; 1 depends on 0 */
 	EXPECT_EQ(-EIO, hw_queue_alloc(self->fd, viommu_id, 1, QUEUE_IOVA,
@@ -800,14 +657,14 @@ TEST_F(vobj, hw_queue_pins_the_guest_queue)
 	ASSERT_EQ(0, hw_queue_alloc(self->fd, viommu_id, 1, QUEUE_IOVA, psize,
 				    &q1));
 	push_obj(&self->objs, q1);
-	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, q0));
-	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, viommu_id));
+	EXPECT_EQ(-EBUSY, nest_destroy(self->fd, q0));
+	EXPECT_EQ(-EBUSY, nest_destroy(self->fd, viommu_id));
 	/* the hardware reads the queue: its memory cannot be unmapped */
-	EXPECT_EQ(-EBUSY, ioas_unmap(self->fd, self->ctx.ioas_id, QUEUE_IOVA,
-				     psize));
+	EXPECT_EQ(-EBUSY, _test_cmd_ioas_unmap(self->fd, self->ctx.ioas_id,
+					       QUEUE_IOVA, psize));
 	ASSERT_EQ(0, unwind_objs(self->fd, &self->objs));
-	EXPECT_EQ(0, ioas_unmap(self->fd, self->ctx.ioas_id, QUEUE_IOVA,
-				psize));
+	EXPECT_EQ(0, _test_cmd_ioas_unmap(self->fd, self->ctx.ioas_id,
+					  QUEUE_IOVA, psize));
 	munmap(buf, psize);
 	ASSERT_CLEAN_UNWIND();
 #endif
@@ -847,12 +704,13 @@ TEST(flags_without_nesting_parent_cannot_back_a_viommu)
 	dev = nest_mock_dev_new("mock0", 0);
 	ASSERT_NE(NULL, dev);
 	ASSERT_EQ(0, nest_attach_device(&ctx, dev)) TH_LOG("%s", ctx.err);
-	EXPECT_EQ(-EINVAL, viommu_alloc(fd, IOMMU_VIOMMU_TYPE_SELFTEST, 0,
+	EXPECT_EQ(-EINVAL, _test_cmd_viommu_alloc(fd, IOMMU_VIOMMU_TYPE_SELFTEST, 0,
 					dev->dev_id, dev->hwpt_id, &id));
 	EXPECT_EQ(0, nest_detach_device(&ctx, dev)) TH_LOG("%s", ctx.err);
 	nest_dev_free(dev);
-	/* the IOAS alone is left, and the count destroys it */
+	/* the IOAS alone is left */
 	EXPECT_EQ(1, nest_count_live_ids(&ctx));
+	nest_ctx_fini(&ctx);
 	close(fd);
 #endif
 }

@@ -9,22 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "backend_mock.h"
-#include "iommufd_test.h"
+#include "nest_ioctl.h"
 
 struct mock_priv {
 	uint32_t dev_flags;
 	uint32_t stdev_id;
 };
-
-static int test_cmd(int fd, struct iommu_test_cmd *cmd)
-{
-	cmd->size = sizeof(*cmd);
-	return ioctl(fd, IOMMU_TEST_CMD, cmd) ? -errno : 0;
-}
 
 int nest_mock_probe(int fd)
 {
@@ -33,7 +26,7 @@ int nest_mock_probe(int fd)
 		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
 		.check_refs = { .length = 0, .uptr = 0, .refs = 0 },
 	};
-	int err = test_cmd(fd, &cmd);
+	int err = nest_test_cmd(fd, &cmd);
 
 	return err == -ENOTTY ? -ENOTTY : 0;
 }
@@ -61,20 +54,16 @@ int nest_mock_open(char *why, size_t len)
 static int mock_bind(struct nest_ctx *ctx, struct nest_dev *dev)
 {
 	struct mock_priv *p = dev->priv;
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
-		.id = ctx->ioas_id,
-		.mock_domain_flags = { .dev_flags = p->dev_flags },
-	};
-	int err = test_cmd(ctx->fd, &cmd);
+	uint32_t auto_id;
+	int err;
 
+	err = nest_test_mock_domain_flags(ctx->fd, ctx->ioas_id, p->dev_flags,
+					  &p->stdev_id, &dev->dev_id, &auto_id);
 	if (err)
 		return err;
-	p->stdev_id = cmd.mock_domain_flags.out_stdev_id;
-	dev->dev_id = cmd.mock_domain_flags.out_idev_id;
 	nest_ctx_note_id(ctx, p->stdev_id);
 	/* the automatic domain must be gone once the device is */
-	nest_ctx_note_id(ctx, cmd.mock_domain_flags.out_hwpt_id);
+	nest_ctx_note_id(ctx, auto_id);
 	return 0;
 }
 
@@ -82,13 +71,8 @@ static int mock_replace(struct nest_ctx *ctx, struct nest_dev *dev,
 			uint32_t pt_id)
 {
 	struct mock_priv *p = dev->priv;
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
-		.id = p->stdev_id,
-		.mock_domain_replace = { .pt_id = pt_id },
-	};
 
-	return test_cmd(ctx->fd, &cmd);
+	return nest_test_mock_domain_replace(ctx->fd, p->stdev_id, pt_id);
 }
 
 static int mock_detach(struct nest_ctx *ctx, struct nest_dev *dev)
@@ -100,7 +84,7 @@ static void mock_unbind(struct nest_ctx *ctx, struct nest_dev *dev)
 {
 	struct mock_priv *p = dev->priv;
 
-	nest_destroy_id(ctx->fd, p->stdev_id);
+	nest_destroy(ctx->fd, p->stdev_id);
 	p->stdev_id = 0;
 }
 

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# The VMM side of iommufd-nest as a library: the attach engine and its
+# The VMM side of iommufd-nest as a library: the ioctl layer (one
+# wrapper per ioctl, and their kselftest forms), the attach engine and its
 # trace, migration capture/replay and the stream, hw_info decoding, PCI
 # sysfs, the device backends (mock, VFIO cdev) and the edu DMA driver.
 # It rests on the vIOMMU model (../viommu_model.c and ../kinds/).
@@ -22,7 +23,7 @@ LIBNEST_VIOMMU_SRCS := $(LIBNEST_TOP)/viommu_model.c \
 	$(sort $(wildcard $(LIBNEST_TOP)/kinds/*.c))
 LIBNEST_MODEL_SRCS := $(LIBNEST_VIOMMU_SRCS) $(LIBNEST_DIR)/mig_stream.c
 LIBNEST_SRCS := $(LIBNEST_MODEL_SRCS) \
-	$(addprefix $(LIBNEST_DIR)/,engine.c trace.c mig_replay.c hw_info.c \
+	$(addprefix $(LIBNEST_DIR)/,ioctl.c engine.c trace.c mig_replay.c hw_info.c \
 		pci_sysfs.c backend_mock.c backend_cdev.c edu.c)
 LIBNEST_HEADERS := $(wildcard $(LIBNEST_TOP)/*.h $(LIBNEST_TOP)/kinds/*.h \
 	$(LIBNEST_DIR)/include/*.h)

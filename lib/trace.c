@@ -11,6 +11,7 @@
 #include <linux/iommufd.h>
 
 #include "nest_engine.h"
+#include "nest_ioctl.h"
 
 struct trace_names {
 	unsigned int nr, nr_dev, nr_hwpt;

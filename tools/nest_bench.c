@@ -28,9 +28,9 @@
 #include <linux/vfio.h>
 
 #include "nest_engine.h"
+#include "nest_ioctl.h"
 #include "backend_cdev.h"
 #include "backend_mock.h"
-#include "iommufd_test.h"
 #include "pci_sysfs.h"
 
 #define MAX_OPS		32
@@ -105,33 +105,11 @@ static int fail(const char *what, int err)
 	return 1;
 }
 
-static int ioas_alloc(int fd, uint32_t *id)
-{
-	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
-
-	if (ioctl(fd, IOMMU_IOAS_ALLOC, &cmd))
-		return -errno;
-	*id = cmd.out_ioas_id;
-	return 0;
-}
-
 static int hwpt_alloc(struct bench *b, uint32_t pt_id, uint32_t flags,
 		      uint32_t type, void *data, uint32_t len, uint32_t *id)
 {
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dev_id = b->dev->dev_id,
-		.pt_id = pt_id,
-		.data_type = type,
-		.data_len = len,
-		.data_uptr = (uintptr_t)data,
-	};
-
-	if (ioctl(b->fd, IOMMU_HWPT_ALLOC, &cmd))
-		return -errno;
-	*id = cmd.out_hwpt_id;
-	return 0;
+	return nest_hwpt_alloc(b->fd, b->dev->dev_id, pt_id, flags, type, data,
+			       len, id);
 }
 
 static int bench_ioas(struct bench *b)
@@ -144,12 +122,12 @@ static int bench_ioas(struct bench *b)
 
 	for (i = 0; destroy && !err && i < b->iters; i++) {
 		t = now_ns();
-		err = ioas_alloc(b->fd, &id);
+		err = nest_ioas_alloc(b->fd, &id);
 		b->samples[i] = now_ns() - t;
 		if (err)
 			break;
 		t = now_ns();
-		err = nest_destroy_id(b->fd, id);
+		err = nest_destroy(b->fd, id);
 		destroy[i] = now_ns() - t;
 	}
 	if (!destroy || err) {
@@ -183,7 +161,7 @@ static int bench_hwpt_kind(struct bench *b, const char *name, uint32_t pt_id,
 		}
 		if (err)
 			return fail(name, err);
-		nest_destroy_id(b->fd, id);
+		nest_destroy(b->fd, id);
 	}
 	record(b, name, b->iters);
 	return 0;
@@ -208,14 +186,14 @@ static int bench_hwpts(struct bench *b)
 		       IOMMU_HWPT_DATA_NONE, NULL, 0, &parent)) {
 		skipped(b, "hwpt_alloc_nested", "no nesting parent on this host");
 	} else if (!b->mock) {
-		nest_destroy_id(b->fd, parent);
+		nest_destroy(b->fd, parent);
 		skipped(b, "hwpt_alloc_nested",
 			"a vendor stage-1 needs a guest page table");
 	} else {
 		err = bench_hwpt_kind(b, "hwpt_alloc_nested", parent, 0,
 				      IOMMU_HWPT_DATA_SELFTEST, &st,
 				      NEST_SELFTEST_DATA_LEN);
-		nest_destroy_id(b->fd, parent);
+		nest_destroy(b->fd, parent);
 		if (err)
 			return err;
 	}
@@ -225,7 +203,7 @@ static int bench_hwpts(struct bench *b)
 		if (err)
 			return fail("hwpt_alloc", err);
 		t = now_ns();
-		err = nest_destroy_id(b->fd, id);
+		err = nest_destroy(b->fd, id);
 		b->samples[i] = now_ns() - t;
 		if (err)
 			return fail("hwpt_destroy", err);
@@ -267,27 +245,26 @@ static int bench_attach(struct bench *b)
 		record(b, "attach", b->iters);
 	/* back onto the IOAS, so the HWPTs can go */
 	b->dev->ops->attach(&b->ctx, b->dev, b->ioas_id);
-	nest_destroy_id(b->fd, hwpt[0]);
-	nest_destroy_id(b->fd, hwpt[1]);
+	nest_destroy(b->fd, hwpt[0]);
+	nest_destroy(b->fd, hwpt[1]);
 	return err ? fail("attach/replace", err) : 0;
 }
 
 static int bench_hw_info(struct bench *b)
 {
 	uint8_t data[64];
-	struct iommu_hw_info cmd;
 	unsigned int i;
+	uint32_t len;
 	uint64_t t;
+	int err;
 
 	for (i = 0; i < b->iters; i++) {
-		memset(&cmd, 0, sizeof(cmd));
-		cmd.size = sizeof(cmd);
-		cmd.dev_id = b->dev->dev_id;
-		cmd.data_len = sizeof(data);
-		cmd.data_uptr = (uintptr_t)data;
+		len = sizeof(data);
 		t = now_ns();
-		if (ioctl(b->fd, IOMMU_GET_HW_INFO, &cmd))
-			return fail("GET_HW_INFO", -errno);
+		err = nest_get_hw_info(b->fd, b->dev->dev_id, data, &len, NULL,
+				       NULL);
+		if (err)
+			return fail("GET_HW_INFO", err);
 		b->samples[i] = now_ns() - t;
 	}
 	record(b, "get_hw_info", b->iters);
@@ -297,38 +274,29 @@ static int bench_hw_info(struct bench *b)
 static int bench_map_size(struct bench *b, void *buf, uint64_t size,
 			  const char *map_name, const char *unmap_name)
 {
+	const uint32_t flags = IOMMU_IOAS_MAP_FIXED_IOVA |
+			       IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
 	uint64_t *unmap = calloc(b->iters, sizeof(*unmap));
-	struct iommu_ioas_map map = {
-		.size = sizeof(map),
-		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-			 IOMMU_IOAS_MAP_WRITEABLE,
-		.ioas_id = b->ioas_id,
-		.user_va = (uintptr_t)buf,
-		.length = size,
-		.iova = MAP_IOVA,
-	};
-	struct iommu_ioas_unmap um = {
-		.size = sizeof(um),
-		.ioas_id = b->ioas_id,
-		.iova = MAP_IOVA,
-		.length = size,
-	};
+	uint64_t t, iova;
 	unsigned int i;
-	uint64_t t;
+	int err;
 
 	if (!unmap)
 		return fail(map_name, -ENOMEM);
 	for (i = 0; i < b->iters; i++) {
+		iova = MAP_IOVA;
 		t = now_ns();
-		if (ioctl(b->fd, IOMMU_IOAS_MAP, &map)) {
+		err = nest_ioas_map(b->fd, b->ioas_id, flags, buf, size, &iova);
+		if (err) {
 			free(unmap);
-			return fail(map_name, -errno);
+			return fail(map_name, err);
 		}
 		b->samples[i] = now_ns() - t;
 		t = now_ns();
-		if (ioctl(b->fd, IOMMU_IOAS_UNMAP, &um)) {
+		err = nest_ioas_unmap(b->fd, b->ioas_id, MAP_IOVA, size, NULL);
+		if (err) {
 			free(unmap);
-			return fail(unmap_name, -errno);
+			return fail(unmap_name, err);
 		}
 		unmap[i] = now_ns() - t;
 	}
@@ -354,7 +322,12 @@ static int bench_maps(struct bench *b)
 	return err;
 }
 
-/* ---- the attach-then-hiod sequence: engine, and the same by hand ---- */
+/*
+ * ---- the attach-then-hiod sequence: engine, and the same by hand ----
+ *
+ * The hand-written side issues its ioctls raw, past the ioctl layer: it
+ * is the baseline the engine's cost is measured against.
+ */
 
 static struct nest_dev *new_dev(struct bench *b, char *err, size_t len)
 {
@@ -474,9 +447,9 @@ static int bare_sequence(struct bench *b, int fd, uint32_t ioas_id,
 	else
 		ioctl(d.cdev_fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &det);
 	if (ha.out_hwpt_id)
-		nest_destroy_id(fd, ha.out_hwpt_id);
+		nest_destroy(fd, ha.out_hwpt_id);
 	if (b->mock)
-		nest_destroy_id(fd, d.stdev_id);
+		nest_destroy(fd, d.stdev_id);
 	else
 		close(d.cdev_fd);
 	return err;

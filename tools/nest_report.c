@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "nest_engine.h"
+#include "nest_ioctl.h"
 #include "backend_cdev.h"
 #include "hw_info.h"
 #include "pci_sysfs.h"
@@ -88,7 +89,7 @@ static int try_config(const char *bdf, const struct viommu_config *cfg,
 		const struct nest_event *ev = &ctx.trace[i];
 
 		if (ev->type != NEST_EV_HWPT_ALLOC ||
-		    !(ev->arg & 1 /* IOMMU_HWPT_ALLOC_NEST_PARENT */))
+		    !(ev->arg & IOMMU_HWPT_ALLOC_NEST_PARENT))
 			continue;
 		a->nest_parent = ev->err ? "refused" : "granted";
 		a->alloc_err = ev->err;

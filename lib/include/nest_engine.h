@@ -21,6 +21,12 @@
 /* What ctx->err holds (or ends with) once the trace has overflowed. */
 #define NEST_TRACE_OVERFLOW	"trace overflow: events dropped"
 
+/* From a member to its struct: a backend that wraps another's ops. */
+#ifndef container_of
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+#endif
+
 struct nest_ctx;
 struct nest_dev;
 
@@ -111,14 +117,6 @@ void nest_ctx_note_id(struct nest_ctx *ctx, uint32_t id);
 
 /* Steps 1-9: bind, flags, reuse or allocate, attach, hiod, set. */
 int nest_attach_device(struct nest_ctx *ctx, struct nest_dev *dev);
-/*
- * data_len of SELFTEST stage-1 data that every kernel takes: the struct
- * grew after 6.12 (pagetable_type), and 6.12 refuses any length past
- * iotlb, while later kernels take one that ends there.
- */
-#define NEST_SELFTEST_DATA_LEN \
-	(offsetof(struct iommu_hwpt_selftest, iotlb) + sizeof(uint32_t))
-
 /* Step 10: the vIOMMU's stage-1, a nested HWPT on hiod.hwpt_id. */
 int nest_enable_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
 		       uint64_t vtd_s1_pgtbl);
@@ -127,13 +125,11 @@ int nest_detach_device(struct nest_ctx *ctx, struct nest_dev *dev);
 void nest_dev_free(struct nest_dev *dev);
 
 struct nest_hwpt *nest_find_hwpt(struct nest_ctx *ctx, uint32_t id);
-/* IOMMU_DESTROY on @id: 0 or a negative errno. */
-int nest_destroy_id(int fd, uint32_t id);
 /*
- * Count of ids from ctx->ids still alive (IOMMU_DESTROY not ENOENT).  It
- * destroys whatever is idle, so it is a leak check for after teardown.
+ * How many ids of ctx->ids are still alive, asked without destroying
+ * anything: a leak check for after teardown.
  */
-unsigned int nest_count_live_ids(struct nest_ctx *ctx);
+unsigned int nest_count_live_ids(const struct nest_ctx *ctx);
 
 /*
  * Print trace events from @from on, with object ids renamed in order of
@@ -150,6 +146,5 @@ int nest_trace_format(const struct nest_ctx *ctx, unsigned int from,
  */
 int nest_trace_shape(const struct nest_ctx *ctx, unsigned int from,
 		     char *buf, size_t len);
-const char *nest_errno_name(int err);
 
 #endif
