@@ -5,7 +5,6 @@
  * differs between vIOMMU kinds is asked of the kind (kinds/kinds.h).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,18 +27,6 @@ static const struct viommu_kind_ops *kind_ops(enum viommu_kind kind)
 const char *viommu_kind_name(enum viommu_kind kind)
 {
 	return kind_ops(kind)->name;
-}
-
-int viommu_fail(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && len) {
-		va_start(ap, fmt);
-		vsnprintf(err, len, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
 }
 
 int viommu_bad_value(const char *key, const char *val, const char *allowed,
@@ -311,7 +298,7 @@ uint64_t viommu_get_host_quirks(struct viommu *v, uint32_t type,
 
 	v->host_info_known = true;
 	if (type == VIOMMU_HW_INFO_TYPE_INTEL_VTD && data && len >= 4 &&
-	    viommu_le32(data) & VTD_INFO_ERRATA_772415_SPR17)
+	    nest_get_le32(data) & VTD_INFO_ERRATA_772415_SPR17)
 		quirks |= HOST_IOMMU_QUIRK_NESTING_PARENT_BYPASS_RO;
 	record(v, VIOMMU_EV_GET_HOST_QUIRKS, 0, quirks);
 	return quirks;

@@ -178,7 +178,7 @@ static int smmuv3_check_hiod(const struct viommu_config *cfg,
 				   "SMMUv3 hw_info too short: %u bytes, expected %d",
 				   h->data_len, SMMUV3_INFO_LEN);
 	for (i = 0; i < SMMUV3_IDR_MAX; i++)
-		idr[i] = viommu_le32(h->data + 8 + 4 * i);
+		idr[i] = nest_get_le32(h->data + 8 + 4 * i);
 	return check_idrs(cfg, idr, why, len);
 }
 

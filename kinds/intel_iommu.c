@@ -78,7 +78,7 @@ static int intel_check_hiod(const struct viommu_config *cfg,
 		return viommu_fail(why, len,
 				   "VT-d hw_info too short: %u bytes, expected %d",
 				   h->data_len, VTD_INFO_LEN);
-	cap = viommu_le64(h->data + 8);
+	cap = nest_get_le64(h->data + 8);
 	if (cfg->fs1gp && !(cap & VTD_CAP_FS1GP))
 		return viommu_fail(why, len,
 				   "fs1gp=on but the host cap_reg 0x%llx lacks FS1GP (bit 56)",

@@ -9,10 +9,12 @@
 #ifndef VIOMMU_KINDS_H
 #define VIOMMU_KINDS_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nest_util.h"
 #include "viommu_model.h"
 
 /*
@@ -67,7 +69,7 @@ extern const struct viommu_kind_ops viommu_kind_selftest;
 
 /* What the model lends a kind (viommu_model.c). */
 /* -EINVAL, and the message in @err unless it is NULL */
-int viommu_fail(char *err, size_t len, const char *fmt, ...);
+#define viommu_fail(err, len, ...) nest_fail(err, len, -EINVAL, __VA_ARGS__)
 /* "KEY: bad value 'VAL': expected ALLOWED" */
 int viommu_bad_value(const char *key, const char *val, const char *allowed,
 		     char *err, size_t len);
@@ -82,16 +84,5 @@ const char *viommu_on_off(bool b);
 /* set_iommu_device(): the guest's @aw_bits fit in the host's */
 int viommu_check_aw_bits(unsigned int aw_bits, const struct viommu_hiod *h,
 			 char *why, size_t len);
-
-static inline uint32_t viommu_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static inline uint64_t viommu_le64(const uint8_t *p)
-{
-	return viommu_le32(p) | (uint64_t)viommu_le32(p + 4) << 32;
-}
 
 #endif
