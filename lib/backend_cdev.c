@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "backend_cdev.h"
+#include "nest_backend.h"
 #include "nest_ioctl.h"
 #include "pci_sysfs.h"
 
@@ -113,3 +114,25 @@ int nest_cdev_fd(const struct nest_dev *dev)
 
 	return p->fd;
 }
+
+static bool cdev_probe_spec(const char *spec)
+{
+	char bdf[BDF_LEN];
+
+	return !pci_bdf_parse(spec, bdf, NULL, 0);
+}
+
+static int cdev_open_spec(int iommufd, const char *spec, unsigned int index,
+			  struct nest_dev **out, char *err, size_t len)
+{
+	*out = nest_cdev_dev_new(spec, err, len);
+	return *out ? 0 : -ENODEV;
+}
+
+const struct nest_backend nest_backend_cdev = {
+	.name = "vfio-cdev",
+	.specs = "a PCI BDF " PCI_BDF_FORM,
+	.viommu = "none",
+	.probe = cdev_probe_spec,
+	.open = cdev_open_spec,
+};

@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "backend_mock.h"
+#include "nest_backend.h"
 #include "nest_ioctl.h"
+#include "nest_util.h"
 
 struct mock_priv {
 	uint32_t dev_flags;
@@ -31,6 +33,18 @@ int nest_mock_probe(int fd)
 	return err == -ENOTTY ? -ENOTTY : 0;
 }
 
+/* nest_mock_probe(), with the kernel option a refusal names in @why. */
+static int mock_check(int fd, char *why, size_t len)
+{
+	int err = nest_mock_probe(fd);
+
+	if (!err)
+		return 0;
+	return nest_fail(why, len, err,
+			 "no mock devices (%s): kernel lacks CONFIG_IOMMUFD_TEST",
+			 strerror(-err));
+}
+
 int nest_mock_open(char *why, size_t len)
 {
 	int fd = open("/dev/iommu", O_RDWR), err;
@@ -40,12 +54,9 @@ int nest_mock_open(char *why, size_t len)
 			 strerror(errno));
 		return -1;
 	}
-	err = nest_mock_probe(fd);
+	err = mock_check(fd, why, len);
 	if (err) {
 		close(fd);
-		snprintf(why, len,
-			 "no mock devices (%s): kernel lacks CONFIG_IOMMUFD_TEST",
-			 strerror(-err));
 		return -1;
 	}
 	return fd;
@@ -95,6 +106,7 @@ static void mock_free(struct nest_dev *dev)
 
 static const struct nest_dev_ops mock_ops = {
 	.name = "mock",
+	.bind_attaches = true,
 	.bind = mock_bind,
 	.attach = mock_replace,
 	.detach = mock_detach,
@@ -118,3 +130,56 @@ struct nest_dev *nest_mock_dev_new(const char *name, uint32_t dev_flags)
 	snprintf(dev->name, sizeof(dev->name), "%s", name);
 	return dev;
 }
+
+uint32_t nest_mock_dev_flags(const struct nest_dev *dev)
+{
+	const struct mock_priv *p = dev->priv;
+
+	return p->dev_flags;
+}
+
+/* The specs this backend takes: variants of one mock device. */
+static const struct {
+	const char *spec;
+	uint32_t dev_flags;
+} mock_specs[] = {
+	{ "mock", 0 },
+	{ "mock-no-dirty", MOCK_FLAGS_DEVICE_NO_DIRTY },
+};
+
+static int mock_spec(const char *spec)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(mock_specs); i++)
+		if (!strcmp(spec, mock_specs[i].spec))
+			return i;
+	return -1;
+}
+
+static bool mock_probe_spec(const char *spec)
+{
+	return mock_spec(spec) >= 0;
+}
+
+static int mock_open_spec(int iommufd, const char *spec, unsigned int index,
+			  struct nest_dev **out, char *err, size_t len)
+{
+	int i = mock_spec(spec), rc;
+	char name[NEST_NAME_LEN];
+
+	rc = mock_check(iommufd, err, len);
+	if (rc)
+		return rc;
+	snprintf(name, sizeof(name), "mock%u", index);
+	*out = nest_mock_dev_new(name, mock_specs[i].dev_flags);
+	return *out ? 0 : nest_fail(err, len, -ENOMEM, "out of memory");
+}
+
+const struct nest_backend nest_backend_mock = {
+	.name = "mock",
+	.specs = "mock, mock-no-dirty",
+	.viommu = "selftest-iommu,nesting=on",
+	.probe = mock_probe_spec,
+	.open = mock_open_spec,
+};

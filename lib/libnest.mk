@@ -3,7 +3,8 @@
 # The VMM side of iommufd-nest as a library: the ioctl layer (one
 # wrapper per ioctl, and their kselftest forms), the attach engine and its
 # trace, migration capture/replay and the stream, hw_info decoding, PCI
-# sysfs, the device backends (mock, VFIO cdev) and the edu DMA driver.
+# sysfs, the device backends (mock, VFIO cdev) with their registry, and
+# the edu DMA driver.
 # It rests on the vIOMMU model (../viommu_model.c and ../kinds/).
 # Another selftest includes this file and adds to its build:
 #
@@ -22,9 +23,12 @@ LIBNEST_TOP := $(abspath $(LIBNEST_DIR)/..)
 LIBNEST_VIOMMU_SRCS := $(LIBNEST_TOP)/viommu_model.c \
 	$(sort $(wildcard $(LIBNEST_TOP)/kinds/*.c))
 LIBNEST_MODEL_SRCS := $(LIBNEST_VIOMMU_SRCS) $(LIBNEST_DIR)/mig_stream.c
+# the device backends, one file each, and their registry
+LIBNEST_BACKEND_SRCS := $(LIBNEST_DIR)/backends.c \
+	$(sort $(wildcard $(LIBNEST_DIR)/backend_*.c))
 LIBNEST_SRCS := $(LIBNEST_MODEL_SRCS) \
 	$(addprefix $(LIBNEST_DIR)/,ioctl.c engine.c trace.c mig_replay.c hw_info.c \
-		pci_sysfs.c backend_mock.c backend_cdev.c edu.c)
+		pci_sysfs.c edu.c) $(LIBNEST_BACKEND_SRCS)
 LIBNEST_HEADERS := $(wildcard $(LIBNEST_TOP)/*.h $(LIBNEST_TOP)/kinds/*.h \
 	$(LIBNEST_DIR)/include/*.h)
 LIBNEST_CPPFLAGS := -I$(LIBNEST_TOP) -I$(LIBNEST_DIR)/include

@@ -18,6 +18,7 @@
 #define NEST_TRACE_MAX	256
 #define NEST_MAX_IDS	128
 #define NEST_ERR_LEN	256
+#define NEST_NAME_LEN	32
 /* What ctx->err holds (or ends with) once the trace has overflowed. */
 #define NEST_TRACE_OVERFLOW	"trace overflow: events dropped"
 
@@ -33,6 +34,8 @@ struct nest_dev;
 /* Every op returns 0 or a negative errno. */
 struct nest_dev_ops {
 	const char *name;
+	/* bind attaches it to the IOAS too, so every attach is a replace */
+	bool bind_attaches;
 	/* Bind to ctx->fd and set dev->dev_id; may attach to the IOAS. */
 	int (*bind)(struct nest_ctx *ctx, struct nest_dev *dev);
 	/* Attach to @pt_id, or replace the current attachment with it. */
@@ -53,7 +56,7 @@ struct nest_hwpt {
 struct nest_dev {
 	const struct nest_dev_ops *ops;
 	void *priv;
-	char name[32];
+	char name[NEST_NAME_LEN];
 	bool behind_bridge;
 	bool bound;
 	uint32_t dev_id;
