@@ -8,10 +8,12 @@
  *   nest_bench [--iterations N] [--viommu CONFIG] [--json]
  *                      [--json-out FILE] [DEV]
  *
- * DEV is "mock" (default: the kernel's mock IOMMU) or the BDF of a device
- * bound to vfio-pci.  --json prints JSON instead of the table; --json-out
- * writes it to FILE as well as printing the table.  Exit status: 0, 1 when an operation that must work
- * failed, 2 for bad usage, 4 without iommufd (or the mock, for "mock").
+ * DEV is a device spec, as the backends' registry takes them: "mock"
+ * (default: the kernel's mock IOMMU), "mock-no-dirty" or the BDF of a
+ * device bound to vfio-pci.  --json prints JSON instead of the table;
+ * --json-out writes it to FILE as well as printing the table.  Exit
+ * status: 0, 1 when an operation that must work failed, 2 for bad usage,
+ * 4 without iommufd (or what DEV's backend needs, such as the mock).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,9 +29,8 @@
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
 
-#include "nest_engine.h"
+#include "nest_backend.h"
 #include "nest_ioctl.h"
-#include "backend_cdev.h"
 #include "backend_mock.h"
 #include "pci_sysfs.h"
 
@@ -44,11 +45,18 @@ struct op_stats {
 	uint64_t bytes;		/* mapped per call, for throughput */
 };
 
+/* The hand-written baseline knows these backends' ioctls. */
+enum bare_kind { BARE_NONE, BARE_MOCK, BARE_CDEV };
+
 struct bench {
 	int fd;
-	bool mock;
-	const char *bdf;
+	const char *spec;	/* DEV, as given */
+	const struct nest_backend *backend;
+	enum bare_kind bare;
+	uint32_t bare_mock_flags;
 	char cdev[64];
+	bool selftest_iommu;	/* takes IOMMU_HWPT_DATA_SELFTEST stage-1s */
+	char attach_skip[64];
 	unsigned int iters;
 	const char *config;
 	uint32_t ioas_id;
@@ -185,7 +193,7 @@ static int bench_hwpts(struct bench *b)
 	if (hwpt_alloc(b, b->ioas_id, IOMMU_HWPT_ALLOC_NEST_PARENT,
 		       IOMMU_HWPT_DATA_NONE, NULL, 0, &parent)) {
 		skipped(b, "hwpt_alloc_nested", "no nesting parent on this host");
-	} else if (!b->mock) {
+	} else if (!b->selftest_iommu) {
 		nest_destroy(b->fd, parent);
 		skipped(b, "hwpt_alloc_nested",
 			"a vendor stage-1 needs a guest page table");
@@ -212,7 +220,10 @@ static int bench_hwpts(struct bench *b)
 	return 0;
 }
 
-/* Replace between two HWPTs; on a cdev also detach, then time attach. */
+/*
+ * Replace between two HWPTs; where bind does not attach (a cdev) also
+ * detach, then time attach.
+ */
 static int bench_attach(struct bench *b)
 {
 	uint32_t hwpt[2];
@@ -233,14 +244,16 @@ static int bench_attach(struct bench *b)
 	}
 	if (!err)
 		record(b, "replace", b->iters);
-	for (i = 0; !err && !b->mock && i < b->iters; i++) {
+	for (i = 0; !err && !b->dev->ops->bind_attaches && i < b->iters; i++) {
 		err = b->dev->ops->detach(&b->ctx, b->dev);
 		t = now_ns();
 		err = err ?: b->dev->ops->attach(&b->ctx, b->dev, hwpt[0]);
 		b->samples[i] = now_ns() - t;
 	}
-	if (!err && b->mock)
-		skipped(b, "attach", "mock devices are born attached: see replace");
+	snprintf(b->attach_skip, sizeof(b->attach_skip),
+		 "%s devices are born attached: see replace", b->dev->ops->name);
+	if (!err && b->dev->ops->bind_attaches)
+		skipped(b, "attach", b->attach_skip);
 	else if (!err)
 		record(b, "attach", b->iters);
 	/* back onto the IOAS, so the HWPTs can go */
@@ -329,13 +342,6 @@ static int bench_maps(struct bench *b)
  * is the baseline the engine's cost is measured against.
  */
 
-static struct nest_dev *new_dev(struct bench *b, char *err, size_t len)
-{
-	if (b->mock)
-		return nest_mock_dev_new("mock", 0);
-	return nest_cdev_dev_new(b->bdf, err, len);
-}
-
 /* The device's fd while bound by hand: the cdev, or the mock stdev id. */
 struct bare_dev {
 	int cdev_fd;
@@ -352,9 +358,10 @@ static int bare_bind(struct bench *b, int fd, uint32_t ioas_id,
 		.size = sizeof(mock),
 		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
 		.id = ioas_id,
+		.mock_domain_flags = { .dev_flags = b->bare_mock_flags },
 	};
 
-	if (b->mock) {
+	if (b->bare == BARE_MOCK) {
 		if (ioctl(fd, IOMMU_TEST_CMD, &mock))
 			return -errno;
 		d->stdev_id = mock.mock_domain_flags.out_stdev_id;
@@ -385,7 +392,7 @@ static int bare_attach(struct bench *b, int fd, struct bare_dev *d,
 		.mock_domain_replace = { .pt_id = pt_id },
 	};
 
-	if (b->mock)
+	if (b->bare == BARE_MOCK)
 		return ioctl(fd, IOMMU_TEST_CMD, &mock) ? -errno : 0;
 	return ioctl(d->cdev_fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at) ?
 	       -errno : 0;
@@ -442,13 +449,13 @@ static int bare_sequence(struct bench *b, int fd, uint32_t ioas_id,
 	err = err ?: bare_hw_info(fd, d.dev_id, data, &caps);
 	if (!err && ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &rq))
 		err = -errno;
-	if (b->mock)
+	if (b->bare == BARE_MOCK)
 		bare_attach(b, fd, &d, ioas_id);
 	else
 		ioctl(d.cdev_fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &det);
 	if (ha.out_hwpt_id)
 		nest_destroy(fd, ha.out_hwpt_id);
-	if (b->mock)
+	if (b->bare == BARE_MOCK)
 		nest_destroy(fd, d.stdev_id);
 	else
 		close(d.cdev_fd);
@@ -488,7 +495,7 @@ static int bench_sequence(struct bench *b)
 	uint64_t t;
 	int err;
 
-	dev = new_dev(b, err_msg, sizeof(err_msg));
+	nest_dev_open_spec(b->fd, b->spec, 0, &dev, err_msg, sizeof(err_msg));
 	if (!bare || !dev || nest_ctx_init(&ctx, b->fd, &v)) {
 		free(bare);
 		nest_dev_free(dev);
@@ -499,18 +506,21 @@ static int bench_sequence(struct bench *b)
 	for (i = 0; !err && i < b->iters; i++) {
 		for (k = 0; !err && k < 2; k++) {
 			t = now_ns();
-			if ((i + k) & 1) {
-				err = bare_sequence(b, b->fd, ctx.ioas_id, want);
-				bare[i] = now_ns() - t;
-			} else {
+			if (!((i + k) & 1)) {
 				err = engine_sequence(b, &ctx, dev);
 				b->samples[i] = now_ns() - t;
+			} else if (b->bare) {
+				err = bare_sequence(b, b->fd, ctx.ioas_id, want);
+				bare[i] = now_ns() - t;
 			}
 		}
 	}
 	if (err) {
 		fprintf(stderr, "error: attach-then-hiod sequence under %s: %s\n",
 			b->config, ctx.err[0] ? ctx.err : strerror(-err));
+	} else if (!b->bare) {
+		record(b, "sequence_engine", b->iters);
+		skipped(b, "sequence_bare", "no hand-written baseline for this backend");
 	} else {
 		b->ratio = (double)record(b, "sequence_engine", b->iters)->median;
 		memcpy(b->samples, bare, b->iters * sizeof(*bare));
@@ -537,7 +547,7 @@ static void print_table(const struct bench *b, const char *host)
 	unsigned int i;
 
 	printf("nest_bench on %s, kernel %s, %u iterations, sequence under %s\n",
-	       b->mock ? "mock" : b->bdf, host, b->iters, b->config);
+	       b->spec, host, b->iters, b->config);
 	printf("%-24s %11s %11s  %s\n", "operation", "median", "p99", "");
 	for (i = 0; i < b->nr_ops; i++) {
 		const struct op_stats *op = &b->ops[i];
@@ -554,7 +564,10 @@ static void print_table(const struct bench *b, const char *host)
 			       1e9 / (1 << 30));
 		printf("\n");
 	}
-	printf("engine/bare: %.3f\n", b->ratio);
+	if (b->ratio)
+		printf("engine/bare: %.3f\n", b->ratio);
+	else
+		printf("engine/bare: -\n");
 }
 
 static void print_json(FILE *f, const struct bench *b, const char *host)
@@ -562,7 +575,7 @@ static void print_json(FILE *f, const struct bench *b, const char *host)
 	unsigned int i;
 
 	fprintf(f, "{\"device\": \"%s\", \"kernel\": \"%s\", \"iterations\": %u, \"config\": \"%s\", \"engine_bare\": %.4f, \"ops\": {",
-	       b->mock ? "mock" : b->bdf, host, b->iters, b->config, b->ratio);
+	       b->spec, host, b->iters, b->config, b->ratio);
 	for (i = 0; i < b->nr_ops; i++) {
 		const struct op_stats *op = &b->ops[i];
 
@@ -586,16 +599,20 @@ static void print_json(FILE *f, const struct bench *b, const char *host)
 
 static int usage(const char *fmt, const char *arg)
 {
+	char specs[256];
+
+	nest_backend_specs(specs, sizeof(specs));
 	fprintf(stderr, "error: ");
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nusage: nest_bench [--iterations N] [--viommu CONFIG] [--json] [--json-out FILE] [mock | BDF]\n");
+	fprintf(stderr, "\nusage: nest_bench [--iterations N] [--viommu CONFIG] [--json] [--json-out FILE] [DEV]\nDEV: %s\n",
+		specs);
 	return 2;
 }
 
 static int parse_args(int argc, char **argv, struct bench *b, bool *json,
 		      const char **json_out)
 {
-	char err[VIOMMU_ERR_LEN], bdf[BDF_LEN];
+	char err[NEST_ERR_LEN];
 	struct viommu_config cfg;
 	char *end;
 	int i;
@@ -612,17 +629,17 @@ static int parse_args(int argc, char **argv, struct bench *b, bool *json,
 			*json_out = argv[++i];
 		} else if (!strcmp(argv[i], "--viommu") && i + 1 < argc) {
 			b->config = argv[++i];
-		} else if (argv[i][0] == '-') {
+		} else if (argv[i][0] != '-') {
+			b->spec = argv[i];
+		} else {
 			return usage("unknown option '%s'", argv[i]);
-		} else if (strcmp(argv[i], "mock")) {
-			if (pci_bdf_parse(argv[i], bdf, err, sizeof(err)))
-				return usage("device: %s", err);
-			b->bdf = argv[i];
-			b->mock = false;
 		}
 	}
+	b->backend = nest_backend_find(b->spec, err, sizeof(err));
+	if (!b->backend)
+		return usage("%s", err);
 	if (!b->config)
-		b->config = b->mock ? "selftest-iommu,nesting=on" : "none";
+		b->config = b->backend->viommu;
 	if (viommu_config_parse(b->config, &cfg, err, sizeof(err))) {
 		fprintf(stderr, "error: --viommu '%s': %s\n", b->config, err);
 		return 2;
@@ -631,9 +648,23 @@ static int parse_args(int argc, char **argv, struct bench *b, bool *json,
 	return 0;
 }
 
+/* The baseline's device: the mock's flags, or the cdev to open by hand. */
+static void bare_setup(struct bench *b)
+{
+	if (b->backend == &nest_backend_mock) {
+		b->bare = BARE_MOCK;
+		b->bare_mock_flags = nest_mock_dev_flags(b->dev);
+	} else if (b->backend == &nest_backend_cdev &&
+		   !pci_vfio_cdev(b->dev->name, b->cdev, sizeof(b->cdev))) {
+		b->bare = BARE_CDEV;
+	}
+}
+
 static int setup(struct bench *b)
 {
 	char err[NEST_ERR_LEN] = "";
+	uint32_t len, type = 0;
+	uint8_t data[64];
 	int rc;
 
 	b->fd = open("/dev/iommu", O_RDWR);
@@ -642,28 +673,27 @@ static int setup(struct bench *b)
 			strerror(errno));
 		return 4;
 	}
-	if (b->mock && nest_mock_probe(b->fd)) {
-		fprintf(stderr, "error: no mock devices: kernel lacks CONFIG_IOMMUFD_TEST\n");
-		return 4;
-	}
-	if (!b->mock && pci_vfio_cdev(b->bdf, b->cdev, sizeof(b->cdev))) {
-		fprintf(stderr, "error: %s has no VFIO cdev: bind it to vfio-pci\n",
-			b->bdf);
-		return 1;
+	rc = nest_dev_open_spec(b->fd, b->spec, 0, &b->dev, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "error: %s\n", err);
+		return rc == -ENOTTY ? 4 : 1;
 	}
 	b->samples = calloc(b->iters, sizeof(*b->samples));
-	b->dev = new_dev(b, err, sizeof(err));
-	rc = b->samples && b->dev ? nest_ctx_init(&b->ctx, b->fd, &b->viommu) : -ENOMEM;
+	rc = b->samples ? nest_ctx_init(&b->ctx, b->fd, &b->viommu) : -ENOMEM;
 	rc = rc ?: b->dev->ops->bind(&b->ctx, b->dev);
-	/* a cdev starts detached: put it on the IOAS, as the mock is */
-	if (!rc && !b->mock)
+	/* one that bind leaves detached (a cdev) goes on the IOAS, as the mock */
+	if (!rc && !b->dev->ops->bind_attaches)
 		rc = b->dev->ops->attach(&b->ctx, b->dev, b->ctx.ioas_id);
+	len = sizeof(data);
+	rc = rc ?: nest_get_hw_info(b->fd, b->dev->dev_id, data, &len, &type,
+				    NULL);
 	if (rc) {
-		fprintf(stderr, "error: bench device: %s\n",
-			err[0] ? err : strerror(-rc));
+		fprintf(stderr, "error: bench device: %s\n", strerror(-rc));
 		return 1;
 	}
+	b->selftest_iommu = type == IOMMU_HW_INFO_TYPE_SELFTEST;
 	b->ioas_id = b->ctx.ioas_id;
+	bare_setup(b);
 	return 0;
 }
 
@@ -679,7 +709,7 @@ static void release_dev(struct bench *b)
 
 int main(int argc, char **argv)
 {
-	static struct bench b = { .mock = true, .iters = 1000 };
+	static struct bench b = { .spec = "mock", .iters = 1000 };
 	const char *json_out = NULL;
 	struct utsname u;
 	bool json = false;
