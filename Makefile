@@ -18,7 +18,7 @@ NEST_TESTS := iommufd_nest_test iommufd_nest_cdev_test iommufd_nest_cdev_input_t
 	      iommufd_nest_migrate_test iommufd_nest_failnth_test \
 	      iommufd_nest_viommu_test iommufd_nest_uapi_test
 # headers of the test programs' own
-NEST_TEST_HDRS := iommufd_nest_bdfs.h
+NEST_TEST_HDRS := iommufd_nest_bdfs.h iommufd_nest_blame.h
 # lib.mk rewrites these to full paths; the rules below use NEST_TESTS
 TEST_GEN_PROGS := $(NEST_TESTS)
 # built and installed, not run by run_tests

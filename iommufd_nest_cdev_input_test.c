@@ -10,7 +10,8 @@
  * or not as it says, and asserts the exact errno of 6.12's
  * drivers/vfio/device_cdev.c and iommufd.  Afterwards the device must
  * still attach and detach, and no object may be left: the next IOAS id
- * must be the one probed before the row.
+ * must be the one probed before the row.  Every answer checked is the
+ * kernel's, and a failure says "kernel:" (iommufd_nest_blame.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -251,22 +252,23 @@ FIXTURE_SETUP(cdev_uapi)
 	if (!nr_bdfs)
 		SKIP(return, "no device: pass BDFs bound to vfio-pci (or IOMMUFD_NEST_BDF)");
 	ASSERT_EQ(0, pci_vfio_cdev(bdfs[0], path, sizeof(path)))
-		TH_LOG("%s has no VFIO cdev", bdfs[0]);
+		TH_LOG("kernel: %s has no VFIO cdev", bdfs[0]);
 	e->iommufd = open("/dev/iommu", O_RDWR);
-	ASSERT_LE(0, e->iommufd);
+	ASSERT_LE(0, e->iommufd)
+		TH_LOG("kernel: /dev/iommu: %s", strerror(errno));
 	e->cdev = open(path, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, e->cdev) TH_LOG("%s: %s", path, strerror(errno));
+	ASSERT_LE(0, e->cdev) TH_LOG("kernel: %s: %s", path, strerror(errno));
 	test_cmd_ioas_alloc(e->iommufd, &e->ioas_id);
 	if (variant->c.bound) {
 		/* on a HWPT of its own: no automatic domain comes or goes */
-		ASSERT_EQ(0, raw_bind(e, BIND_SZ, 0, e->iommufd));
-		ASSERT_EQ(0, alloc_paging(e, &e->hwpt_id));
-		ASSERT_EQ(0, alloc_paging(e, &e->hwpt2_id));
-		ASSERT_EQ(0, alloc_paging(e, &e->dead_id));
+		nest_test_ok(raw_bind(e, BIND_SZ, 0, e->iommufd));
+		nest_test_ok(alloc_paging(e, &e->hwpt_id));
+		nest_test_ok(alloc_paging(e, &e->hwpt2_id));
+		nest_test_ok(alloc_paging(e, &e->dead_id));
 		test_cmd_destroy(e->iommufd, e->dead_id);
-		ASSERT_EQ(0, raw_attach(e, ATTACH_SZ, 0, e->hwpt_id));
+		nest_test_ok(raw_attach(e, ATTACH_SZ, 0, e->hwpt_id));
 	}
-	ASSERT_EQ(0, nest_test_next_free_id(e->iommufd, &e->probe_id));
+	nest_test_ok(nest_test_next_free_id(e->iommufd, &e->probe_id));
 }
 
 FIXTURE_TEARDOWN(cdev_uapi)
@@ -284,16 +286,22 @@ TEST_F(cdev_uapi, exact_errno)
 	int rc;
 
 	rc = variant->c.run(e);
-	ASSERT_EQ(variant->c.expect, rc) TH_LOG("got %s", strerror(-rc));
+	ASSERT_EQ(variant->c.expect, rc)
+		TH_LOG("kernel: answered %s, expected %s",
+		       rc ? nest_errno_name(-rc) : "success",
+		       variant->c.expect ? nest_errno_name(-variant->c.expect) :
+		       "success");
 	/* nothing new is left in the iommufd */
-	ASSERT_EQ(0, nest_test_next_free_id(e->iommufd, &next));
-	ASSERT_EQ(e->probe_id, next);
+	nest_test_ok(nest_test_next_free_id(e->iommufd, &next));
+	ASSERT_EQ(e->probe_id, next)
+		TH_LOG("kernel: the next free id is %u, was %u: an object leaked",
+		       next, e->probe_id);
 	if (!variant->c.bound)
 		return;
 	/* the device still attaches, replaces and detaches */
-	ASSERT_EQ(0, raw_attach(e, ATTACH_SZ, 0, e->hwpt2_id));
-	ASSERT_EQ(0, raw_attach(e, ATTACH_SZ, 0, e->hwpt_id));
-	ASSERT_EQ(0, raw_detach(e, DETACH_SZ, 0));
+	nest_test_ok(raw_attach(e, ATTACH_SZ, 0, e->hwpt2_id));
+	nest_test_ok(raw_attach(e, ATTACH_SZ, 0, e->hwpt_id));
+	nest_test_ok(raw_detach(e, DETACH_SZ, 0));
 	test_cmd_destroy(e->iommufd, e->hwpt_id);
 	test_cmd_destroy(e->iommufd, e->hwpt2_id);
 }
