@@ -570,49 +570,49 @@ FIXTURE_TEARDOWN(cdev_dma)
 		free(self->buf[i]);
 }
 
+/*
+ * Map @src at IOVA_A and @dst at @iova, and have the edu copy DMA_LEN
+ * bytes from one to the other through the IOAS.
+ */
+#define EDU_COPY(src, dst, iova) do {					\
+	uint32_t __rw = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE; \
+	ASSERT_EQ(0, ioas_map(self->fd, self->ctx.ioas_id, src, IOVA_A, \
+			      __rw))					\
+		TH_LOG("kernel: IOAS_MAP of the source");		\
+	ASSERT_EQ(0, ioas_map(self->fd, self->ctx.ioas_id, dst, iova,	\
+			      __rw))					\
+		TH_LOG("kernel: IOAS_MAP of the target");		\
+	ASSERT_EQ(0, edu_dma(self->edu, IOVA_A, DMA_LEN, false))	\
+		TH_LOG("kernel: the DMA from the source failed");	\
+	ASSERT_EQ(0, edu_dma(self->edu, iova, DMA_LEN, true))		\
+		TH_LOG("kernel: the DMA to the target failed");		\
+	ASSERT_EQ(0, memcmp(src, dst, DMA_LEN))				\
+		TH_LOG("kernel: the DMA through the IOAS changed the data"); \
+} while (0)
+
 TEST_F(cdev_dma, round_trip_through_ioas)
 {
-	uint32_t rw = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
 	uint8_t *a = self->buf[0], *b = self->buf[1];
 	int i;
 
 	for (i = 0; i < PAGE; i++)
 		a[i] = i * 7 + 3;
 	memset(b, 0, PAGE);
-	ASSERT_EQ(0, ioas_map(self->fd, self->ctx.ioas_id, a, IOVA_A, rw))
-		TH_LOG("kernel: IOAS_MAP of A");
-	ASSERT_EQ(0, ioas_map(self->fd, self->ctx.ioas_id, b, IOVA_B, rw))
-		TH_LOG("kernel: IOAS_MAP of B");
-	ASSERT_EQ(0, edu_dma(self->edu, IOVA_A, DMA_LEN, false))
-		TH_LOG("kernel: the DMA from A failed");
-	ASSERT_EQ(0, edu_dma(self->edu, IOVA_B, DMA_LEN, true))
-		TH_LOG("kernel: the DMA to B failed");
-	ASSERT_EQ(0, memcmp(a, b, DMA_LEN))
-		TH_LOG("kernel: the DMA through the IOAS changed the data");
+	EDU_COPY(a, b, IOVA_B);
 	/* past the copy, B is untouched */
 	ASSERT_EQ(0, b[DMA_LEN]) TH_LOG("kernel: the DMA wrote past its end");
 }
 
 TEST_F(cdev_dma, unmapped_iova_never_reaches_memory)
 {
-	uint32_t rw = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
 	uint8_t *a = self->buf[0], *c = self->buf[2];
 	int i;
 
 	for (i = 0; i < PAGE; i++)
 		a[i] = i ^ 0xa5;
 	memset(c, 0x5a, PAGE);
-	ASSERT_EQ(0, ioas_map(self->fd, self->ctx.ioas_id, a, IOVA_A, rw))
-		TH_LOG("kernel: IOAS_MAP of A");
-	ASSERT_EQ(0, ioas_map(self->fd, self->ctx.ioas_id, c, IOVA_C, rw))
-		TH_LOG("kernel: IOAS_MAP of C");
-	ASSERT_EQ(0, edu_dma(self->edu, IOVA_A, DMA_LEN, false))
-		TH_LOG("kernel: the DMA from A failed");
 	/* mapped: the device can write it */
-	ASSERT_EQ(0, edu_dma(self->edu, IOVA_C, DMA_LEN, true))
-		TH_LOG("kernel: the DMA to C failed");
-	ASSERT_EQ(0, memcmp(a, c, DMA_LEN))
-		TH_LOG("kernel: the DMA through the IOAS changed the data");
+	EDU_COPY(a, c, IOVA_C);
 	memset(c, 0x5a, PAGE);
 	test_cmd_ioas_unmap(self->fd, self->ctx.ioas_id, IOVA_C, PAGE);
 	/* unmapped: the same DMA must not land */
