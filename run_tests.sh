@@ -334,9 +334,11 @@ if [ "$mode" = host ]; then
 		"$host_dir/iommufd_nest_failnth_test" \
 		"$host_dir/iommufd_nest_uapi_test" \
 		"$host_dir/iommufd_nest_viommu_test" \
-		"$host_dir/iommufd_nest_cdev_test" "$host_dir/nest_bind"
+		"$host_dir/iommufd_nest_cdev_test" \
+		"$host_dir/iommufd_nest_cdev_input_test" "$host_dir/nest_bind"
 else
 	guest_bins="iommufd_nest_test iommufd_nest_cdev_test"
+	guest_bins="$guest_bins iommufd_nest_cdev_input_test"
 	guest_bins="$guest_bins iommufd_nest_migrate_test iommufd_nest_failnth_test"
 	guest_bins="$guest_bins iommufd_nest_uapi_test iommufd_nest_viommu_test"
 	guest_bins="$guest_bins nest_bind nest_report"
@@ -451,7 +453,7 @@ run_host()
 	nr=$((nr + 1))
 	echo "  KTAP version 1"
 	echo "  # host $(uname -r)${devices:+, devices ${devices[*]}}"
-	echo "  1..6"
+	echo "  1..7"
 	run_binary 1 iommufd_nest_test "$dir/iommufd_nest_test.out" \
 		"$dir/iommufd_nest_test"
 	run_binary 2 iommufd_nest_migrate_test "$dir/migrate.out" \
@@ -468,6 +470,8 @@ run_host()
 		"$dir/iommufd_nest_viommu_test"
 	run_binary 6 iommufd_nest_cdev_test "$dir/cdev.out" "${lend[@]}" \
 		"$dir/iommufd_nest_cdev_test" "${devices[@]}"
+	run_binary 7 iommufd_nest_cdev_input_test "$dir/cdev-input.out" \
+		"${lend[@]}" "$dir/iommufd_nest_cdev_input_test" "${devices[@]}"
 	ktap_result "" "$nr" host "$f0" "$p0"
 }
 

@@ -46,8 +46,8 @@ topology_tests()
 {
 	case "$1" in
 	mock) echo "iommufd_nest_test iommufd_nest_migrate_test iommufd_nest_failnth_test iommufd_nest_uapi_test iommufd_nest_viommu_test bench_smoke" ;;
-	vtd|vtd-scalable) echo "cdev_edu report_edu bind_restore" ;;
-	virtio-iommu) echo "cdev_edu" ;;
+	vtd|vtd-scalable) echo "cdev_edu cdev_input_edu report_edu bind_restore" ;;
+	virtio-iommu) echo "cdev_edu cdev_input_edu" ;;
 	esac
 }
 

@@ -7,15 +7,28 @@
  *   test_cmd_X(fd, ...)          asserts that it succeeds
  *   test_err_X(ERRNO, fd, ...)   asserts that it fails with ERRNO
  *
- * The asserting forms end in ASSERT_EQ(), so a TH_LOG() may follow.
+ * The asserting forms end in ASSERT_EQ(), so a TH_LOG() may follow.  On
+ * failure they first log "kernel: CALL answered ERRNO, expected ...": the
+ * kernel's side disagreed, not the test's.
  */
 #ifndef NEST_IOCTL_TEST_H
 #define NEST_IOCTL_TEST_H
 
 #include "nest_ioctl.h"
 
-#define nest_test_ok(ret)		ASSERT_EQ(0, ret)
-#define nest_test_err(err, ret)		ASSERT_EQ(-(err), ret)
+/* @ret, logged as the kernel's answer when it is not @want */
+#define nest_kernel_answer(want, ret) ({				\
+	int __ret = (ret);						\
+	if (__ret != (want))						\
+		TH_LOG("kernel: %s answered %s, expected %s", #ret,	\
+		       nest_errno_name(-__ret),				\
+		       (want) ? nest_errno_name(-(want)) : "success");	\
+	__ret;								\
+})
+
+#define nest_test_ok(ret)		ASSERT_EQ(0, nest_kernel_answer(0, ret))
+#define nest_test_err(err, ret) \
+	ASSERT_EQ(-(err), nest_kernel_answer(-(err), ret))
 
 #define _test_cmd_ioas_alloc(fd, id)	nest_ioas_alloc(fd, id)
 #define test_cmd_ioas_alloc(...)	nest_test_ok(_test_cmd_ioas_alloc(__VA_ARGS__))

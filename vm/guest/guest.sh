@@ -12,6 +12,20 @@ edu_bdfs()
 	done
 }
 
+# edu_exec PROGRAM: PROGRAM on every edu device's BDF, the devices lent to
+# vfio-pci for the run (nest_bind gives them back); on none without any
+edu_exec()
+{
+	bdfs=$(edu_bdfs)
+	[ -n "$bdfs" ] || exec "$1"
+	args=
+	for b in $bdfs; do
+		args="$args --device $b"
+	done
+	# shellcheck disable=SC2086
+	exec /tests/nest_bind run $args -- "$1" $bdfs
+}
+
 driver_of()
 {
 	l=$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)
