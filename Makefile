@@ -17,8 +17,6 @@ INTREE := $(if $(wildcard $(SRC)/../lib.mk),1)
 NEST_TESTS := iommufd_nest_test iommufd_nest_cdev_test iommufd_nest_cdev_input_test \
 	      iommufd_nest_migrate_test iommufd_nest_failnth_test \
 	      iommufd_nest_viommu_test iommufd_nest_uapi_test
-# headers of the test programs' own
-NEST_TEST_HDRS := iommufd_nest_bdfs.h iommufd_nest_blame.h
 # lib.mk rewrites these to full paths; the rules below use NEST_TESTS
 TEST_GEN_PROGS := $(NEST_TESTS)
 # built and installed, not run by run_tests
@@ -102,7 +100,7 @@ UAPI_DEPS := tests/no_uapi.c $(HEADERS) $(UAPI_STAMP) $(UAPI_HDRS)
 # the test programs and the tools, each its own .c on the library
 ENGINE_TOOLS := nest_report nest_migrate nest_bench
 $(addprefix $(OUTPUT)/,$(NEST_TESTS)): $(OUTPUT)/%: %.c $(LIBNEST_SRCS) \
-		$(NEST_TEST_HDRS) $(UAPI_DEPS)
+		$(UAPI_DEPS)
 	$(call uapi_cc,$(filter-out tests/no_uapi.c,$(filter %.c,$^)))
 
 $(addprefix $(OUTPUT)/,$(ENGINE_TOOLS)): $(OUTPUT)/%: tools/%.c \

@@ -11,7 +11,7 @@
  * drivers/vfio/device_cdev.c and iommufd.  Afterwards the device must
  * still attach and detach, and no object may be left: the next IOAS id
  * must be the one probed before the row.  Every answer checked is the
- * kernel's, and a failure says "kernel:" (iommufd_nest_blame.h).
+ * kernel's, and a failure says "kernel:" (nest_blame.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +22,7 @@
 #include "nest_kselftest.h"
 
 #include "nest_ioctl_test.h"
-#include "iommufd_nest_bdfs.h"
+#include "nest_bdfs.h"
 
 struct uapi_env {
 	int iommufd;

@@ -5,7 +5,7 @@
  * to vfio-pci; with none, every test SKIPs.  Expected outcomes come from
  * each device's own IOMMU_GET_HW_INFO, never from a list of hosts.  Bad
  * input to the cdev ioctls is iommufd_nest_cdev_input_test's.  Failures
- * name the side that disagreed (iommufd_nest_blame.h).
+ * name the side that disagreed (nest_blame.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,8 +24,8 @@
 #include "hw_info.h"
 #include "pci_sysfs.h"
 #include "viommu_model.h"
-#include "iommufd_nest_bdfs.h"
-#include "iommufd_nest_blame.h"
+#include "nest_bdfs.h"
+#include "nest_blame.h"
 
 #define IOVA_A		0x100000
 #define IOVA_B		0x200000

@@ -8,7 +8,7 @@
  * unwind to nothing, and leave the fd usable.  Runs on the kernel's mock
  * IOMMU (CONFIG_IOMMUFD_TEST); without it, or without fault injection,
  * the test SKIPs.  Failures name the side that disagreed
- * (iommufd_nest_blame.h).
+ * (nest_blame.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +25,7 @@
 #include "nest_ioctl.h"
 #include "backend_mock.h"
 #include "viommu_model.h"
-#include "iommufd_nest_blame.h"
+#include "nest_blame.h"
 
 #define DEBUGFS		"/sys/kernel/debug/"
 #define FAIL_NTH_MAX	2000

@@ -6,7 +6,7 @@
  * iommufd, a mock device without dirty tracking) loads the stream and
  * replays the attach.  The flags must be equal; what the host decides
  * (dirty tracking, quirks) may differ, and the tests say where.
- * Failures name the side that disagreed (iommufd_nest_blame.h).
+ * Failures name the side that disagreed (nest_blame.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +22,7 @@
 #include "backend_mock.h"
 #include "mig_stream.h"
 #include "viommu_model.h"
-#include "iommufd_nest_blame.h"
+#include "nest_blame.h"
 
 #define TRACE_LEN	2048
 

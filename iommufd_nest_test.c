@@ -4,7 +4,7 @@
  * nesting-parent HWPT and the attach, then the host IOMMU device (hiod)
  * handed to the vIOMMU, then its stage-1.  Runs on the kernel's mock
  * IOMMU (CONFIG_IOMMUFD_TEST); without it every test SKIPs.  Failures
- * name the side that disagreed (iommufd_nest_blame.h).
+ * name the side that disagreed (nest_blame.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +19,7 @@
 #include "nest_ioctl_test.h"
 #include "backend_mock.h"
 #include "viommu_model.h"
-#include "iommufd_nest_blame.h"
+#include "nest_blame.h"
 
 #define TRACE_LEN	2048
 #define NR_DEVS		3

@@ -10,7 +10,7 @@
  * test needs is checked twice: the headers it was built against (else
  * SKIP "built against headers without ...") and the running kernel,
  * probed by the ioctl answering ENOTTY or E2BIG (else SKIP "kernel lacks
- * ...").  Failures name the side that disagreed (iommufd_nest_blame.h).
+ * ...").  Failures name the side that disagreed (nest_blame.h).
  * Features and where they came:
  *
  *   vIOMMU, vDEVICE, nested HWPT on a vIOMMU    6.13  IOMMU_VIOMMU_ALLOC
@@ -32,7 +32,7 @@
 #include "nest_ioctl_test.h"
 #include "backend_mock.h"
 #include "viommu_model.h"
-#include "iommufd_nest_blame.h"
+#include "nest_blame.h"
 
 #define NR_DEVS		2
 #define MAX_OBJS	16

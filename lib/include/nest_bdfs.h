@@ -4,8 +4,8 @@
  * and IOMMUFD_NEST_BDF (comma-separated), bound to vfio-pci.  Include it
  * once per program, after kselftest_harness.h.
  */
-#ifndef IOMMUFD_NEST_BDFS_H
-#define IOMMUFD_NEST_BDFS_H
+#ifndef NEST_BDFS_H
+#define NEST_BDFS_H
 
 #include <stdio.h>
 #include <stdlib.h>

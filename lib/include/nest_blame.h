@@ -16,8 +16,8 @@
  * (nest_ioctl_test.h), and so do ASSERT_KERNEL() and EXPECT_KERNEL() for
  * any other call.  Include it after kselftest_harness.h.
  */
-#ifndef IOMMUFD_NEST_BLAME_H
-#define IOMMUFD_NEST_BLAME_H
+#ifndef NEST_BLAME_H
+#define NEST_BLAME_H
 
 #include <errno.h>
 
