@@ -179,14 +179,7 @@ static void cdev_setup(struct __test_metadata *_metadata,
 
 static void cdev_teardown(struct cdev_env *self)
 {
-	int i;
-
-	for (i = nr_bdfs - 1; i >= 0; i--) {
-		if (self->dev[i])
-			nest_detach_device(&self->ctx, self->dev[i]);
-		nest_dev_free(self->dev[i]);
-	}
-	nest_ctx_fini(&self->ctx);
+	nest_vm_teardown(&self->ctx, self->dev, nr_bdfs);
 	close(self->fd);
 }
 

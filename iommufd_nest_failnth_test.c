@@ -65,42 +65,39 @@ static const struct knob knobs[] = {
 	{ "fail_iommufd/times", NULL },
 };
 
-static int read_knob(const char *name, char *buf, size_t len)
+/* Read (@value NULL) or write a debugfs knob; 0 or -errno. */
+static int knob_io(const char *name, const char *value, char *buf,
+		   size_t len)
 {
 	char path[128];
 	ssize_t n;
 	int fd;
 
 	snprintf(path, sizeof(path), DEBUGFS "%s", name);
-	fd = open(path, O_RDONLY);
+	fd = open(path, value ? O_WRONLY : O_RDONLY);
 	if (fd < 0)
 		return -errno;
-	n = read(fd, buf, len - 1);
+	n = value ? write(fd, value, strlen(value)) : read(fd, buf, len - 1);
 	if (n < 0)
 		n = -errno;
 	close(fd);
 	if (n < 0)
 		return n;
-	buf[n] = 0;
-	buf[strcspn(buf, "\n")] = 0;
+	if (!value) {
+		buf[n] = 0;
+		buf[strcspn(buf, "\n")] = 0;
+	}
 	return 0;
+}
+
+static int read_knob(const char *name, char *buf, size_t len)
+{
+	return knob_io(name, NULL, buf, len);
 }
 
 static int write_knob(const char *name, const char *value)
 {
-	char path[128];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), DEBUGFS "%s", name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, value, strlen(value));
-	if (n < 0)
-		n = -errno;
-	close(fd);
-	return n < 0 ? n : 0;
+	return knob_io(name, value, NULL, 0);
 }
 
 static int nth_write(int fd, unsigned int n)

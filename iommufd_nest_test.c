@@ -187,14 +187,7 @@ FIXTURE_SETUP(mock_nest)
 
 FIXTURE_TEARDOWN(mock_nest)
 {
-	int i;
-
-	for (i = NR_DEVS - 1; i >= 0; i--) {
-		if (self->dev[i])
-			nest_detach_device(&self->ctx, self->dev[i]);
-		nest_dev_free(self->dev[i]);
-	}
-	nest_ctx_fini(&self->ctx);
+	nest_vm_teardown(&self->ctx, self->dev, NR_DEVS);
 	close(self->fd);
 }
 

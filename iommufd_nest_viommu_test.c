@@ -219,12 +219,7 @@ FIXTURE_TEARDOWN(vobj)
 			self->dev[i]->ops->attach(&self->ctx, self->dev[i],
 						  self->dev[i]->hwpt_id);
 	unwind_objs(self->fd, &self->objs);
-	for (i = NR_DEVS - 1; i >= 0; i--) {
-		if (self->dev[i])
-			nest_detach_device(&self->ctx, self->dev[i]);
-		nest_dev_free(self->dev[i]);
-	}
-	nest_ctx_fini(&self->ctx);
+	nest_vm_teardown(&self->ctx, self->dev, NR_DEVS);
 	close(self->fd);
 }
 

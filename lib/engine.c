@@ -500,3 +500,15 @@ void nest_dev_free(struct nest_dev *dev)
 		dev->ops->free(dev);
 	free(dev);
 }
+
+void nest_vm_teardown(struct nest_ctx *ctx, struct nest_dev **devs,
+		      unsigned int nr)
+{
+	while (nr--) {
+		if (devs[nr])
+			nest_detach_device(ctx, devs[nr]);
+		nest_dev_free(devs[nr]);
+		devs[nr] = NULL;
+	}
+	nest_ctx_fini(ctx);
+}

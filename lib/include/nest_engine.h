@@ -126,6 +126,12 @@ int nest_enable_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
 /* Reverse of the above: unset, detach, destroy, unbind. */
 int nest_detach_device(struct nest_ctx *ctx, struct nest_dev *dev);
 void nest_dev_free(struct nest_dev *dev);
+/*
+ * A VM going away: detach and free each of @devs (NULL entries skipped),
+ * last first, then destroy the IOAS.  For fixture teardowns.
+ */
+void nest_vm_teardown(struct nest_ctx *ctx, struct nest_dev **devs,
+		      unsigned int nr);
 
 struct nest_hwpt *nest_find_hwpt(struct nest_ctx *ctx, uint32_t id);
 /*
