@@ -308,22 +308,6 @@ TEST_F(migrate, target_leaves_nothing_behind)
 
 /* ---- a target that cannot honour the config ---- */
 
-/*
- * Reserve [start, start + length) in an IOAS with the mock's test op, so
- * its usable IOVA ends lower: a host with fewer address bits.
- */
-static int reserve_iova(int fd, uint32_t ioas_id, uint64_t start,
-			uint64_t length)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_ADD_RESERVED,
-		.id = ioas_id,
-		.add_reserved = { .start = start, .length = length },
-	};
-
-	return nest_test_cmd(fd, &cmd);
-}
-
 TEST(refusing_target_leaves_source_untouched)
 {
 	struct vm src = { .fd = -1 }, dst = { .fd = -1 };
@@ -360,8 +344,8 @@ TEST(refusing_target_leaves_source_untouched)
 		TH_LOG("model: %s", err);
 	skip = vm_open(&dst, &loaded.cfg, MOCK_FLAGS_DEVICE_NO_DIRTY, "mock0");
 	ASSERT_EQ(NULL, skip) TH_LOG("kernel: the target: %s", skip);
-	rc = reserve_iova(dst.fd, dst.ctx.ioas_id, 1ULL << 28,
-			  (1ULL << 31) - (1ULL << 28));
+	rc = nest_test_add_reserved(dst.fd, dst.ctx.ioas_id, 1ULL << 28,
+				    (1ULL << 31) - (1ULL << 28));
 	ASSERT_EQ(0, rc) TH_LOG("kernel: IOMMU_TEST_OP_ADD_RESERVED answered %s",
 				nest_errno_name(-rc));
 	v = nest_mig_replay(&dst.ctx, &loaded, &dst.dev, 1, &res);

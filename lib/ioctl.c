@@ -339,6 +339,18 @@ int nest_test_mock_domain_replace(int fd, uint32_t stdev_id, uint32_t pt_id)
 	return nest_test_cmd(fd, &cmd);
 }
 
+int nest_test_add_reserved(int fd, uint32_t ioas_id, uint64_t start,
+			   uint64_t length)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_ADD_RESERVED,
+		.id = ioas_id,
+		.add_reserved = { .start = start, .length = length },
+	};
+
+	return nest_test_cmd(fd, &cmd);
+}
+
 int nest_test_md_check_iotlb(int fd, uint32_t hwpt_id, uint32_t iotlb_id,
 			     uint32_t iotlb)
 {

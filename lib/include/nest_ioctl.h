@@ -99,6 +99,9 @@ int nest_test_mock_domain_flags(int fd, uint32_t pt_id, uint32_t dev_flags,
 				uint32_t *stdev_id, uint32_t *idev_id,
 				uint32_t *hwpt_id);
 int nest_test_mock_domain_replace(int fd, uint32_t stdev_id, uint32_t pt_id);
+/* Reserve [start, start + length) of @ioas_id: its usable IOVA shrinks. */
+int nest_test_add_reserved(int fd, uint32_t ioas_id, uint64_t start,
+			   uint64_t length);
 int nest_test_md_check_iotlb(int fd, uint32_t hwpt_id, uint32_t iotlb_id,
 			     uint32_t iotlb);
 
