@@ -14,18 +14,21 @@
 SRC := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 INTREE := $(if $(wildcard $(SRC)/../lib.mk),1)
 
-NEST_TESTS := iommufd_nest_test iommufd_nest_cdev_test iommufd_nest_migrate_test \
-	      iommufd_nest_failnth_test iommufd_nest_viommu_test iommufd_nest_uapi_test
+NEST_TESTS := iommufd_nest_test iommufd_nest_cdev_test iommufd_nest_cdev_input_test \
+	      iommufd_nest_migrate_test iommufd_nest_failnth_test \
+	      iommufd_nest_viommu_test iommufd_nest_uapi_test
 # lib.mk rewrites these to full paths; the rules below use NEST_TESTS
 TEST_GEN_PROGS := $(NEST_TESTS)
 # built and installed, not run by run_tests
-TEST_GEN_PROGS_EXTENDED := nest_bind nest_report nest_migrate iommufd_nest_bench
+TEST_GEN_PROGS_EXTENDED := nest_bind nest_report nest_migrate nest_bench
 TOOLS := $(TEST_GEN_PROGS_EXTENDED)
 UNIT_PROGS := viommu_model_test viommu_migration_test
-MODEL_SRCS := viommu_model.c viommu_migration.c
-ENGINE_SRCS := attach_engine.c attach_migrate.c nest_trace.c backend_mock.c \
-	       backend_cdev.c pci_sysfs.c hw_info.c
-HEADERS := $(wildcard $(SRC)/*.h)
+
+include $(SRC)/lib/libnest.mk
+VIOMMU_SRCS := $(LIBNEST_VIOMMU_SRCS)
+MODEL_SRCS := $(LIBNEST_MODEL_SRCS)
+ENGINE_SRCS := $(filter-out $(MODEL_SRCS),$(LIBNEST_SRCS))
+HEADERS := $(LIBNEST_HEADERS)
 
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-clobbered -Wno-format-truncation
@@ -40,8 +43,8 @@ override KDIR := $(abspath $(SRC)/../../../..)
 KHDR_INCLUDES ?= -isystem $(KDIR)/usr/include
 KHDR_DIR := $(word 2,$(KHDR_INCLUDES))
 KTREE_DEPS :=
-CPPFLAGS += $(KHDR_INCLUDES) -I$(SRC) -I$(KDIR)/drivers/iommu/iommufd \
-	    -I$(SRC)/..
+CPPFLAGS += $(KHDR_INCLUDES) $(LIBNEST_CPPFLAGS) \
+	    -I$(KDIR)/drivers/iommu/iommufd -I$(SRC)/..
 include ../lib.mk
 else
 CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/iommufd-nest
@@ -52,7 +55,7 @@ OUTPUT ?= $(SRC)/build
 KHDR_DIR ?= $(shell $(SRC)/vm/kernel.sh headers-dir $(KDIR))
 KHDR_INCLUDES ?= -isystem $(KHDR_DIR)
 KTREE_DEPS := $(KDIR)/Makefile $(KHDR_DIR)/linux/types.h
-CPPFLAGS += $(KHDR_INCLUDES) -I$(SRC) \
+CPPFLAGS += $(KHDR_INCLUDES) $(LIBNEST_CPPFLAGS) \
 	    -I$(KDIR)/drivers/iommu/iommufd -I$(KDIR)/tools/testing/selftests
 
 all: $(addprefix $(OUTPUT)/,$(NEST_TESTS) $(UNIT_PROGS) $(TOOLS))
@@ -71,7 +74,7 @@ endif
 # installed, never when this file is read: a fresh checkout has no
 # headers yet.  $(UAPI_STAMP) names the headers and what they hold; it is
 # rewritten only when that changes, and every such program depends on it.
-UAPI_PROGS := $(NEST_TESTS) nest_report nest_migrate iommufd_nest_bench
+UAPI_PROGS := $(NEST_TESTS) nest_report nest_migrate nest_bench
 UAPI_STAMP := $(OUTPUT)/.uapi-headers
 UAPI_HDRS := $(wildcard $(KHDR_DIR)/linux/iommufd.h $(KHDR_DIR)/linux/vfio.h)
 
@@ -94,24 +97,19 @@ fi
 endef
 UAPI_DEPS := tests/no_uapi.c $(HEADERS) $(UAPI_STAMP) $(UAPI_HDRS)
 
-# each of these is its own .c on the model and the attach engine
-ENGINE_PROGS := iommufd_nest_test iommufd_nest_failnth_test iommufd_nest_viommu_test \
-		iommufd_nest_migrate_test nest_report nest_migrate iommufd_nest_bench
-$(addprefix $(OUTPUT)/,$(ENGINE_PROGS)): $(OUTPUT)/%: %.c $(MODEL_SRCS) \
-		$(ENGINE_SRCS) $(UAPI_DEPS)
+# the test programs and the tools, each its own .c on the library
+ENGINE_TOOLS := nest_report nest_migrate nest_bench
+$(addprefix $(OUTPUT)/,$(NEST_TESTS)): $(OUTPUT)/%: %.c $(LIBNEST_SRCS) \
+		$(UAPI_DEPS)
 	$(call uapi_cc,$(filter-out tests/no_uapi.c,$(filter %.c,$^)))
 
-$(OUTPUT)/iommufd_nest_cdev_test: iommufd_nest_cdev_test.c edu.c \
-		$(MODEL_SRCS) $(ENGINE_SRCS) $(UAPI_DEPS)
+$(addprefix $(OUTPUT)/,$(ENGINE_TOOLS)): $(OUTPUT)/%: tools/%.c \
+		$(LIBNEST_SRCS) $(UAPI_DEPS)
 	$(call uapi_cc,$(filter-out tests/no_uapi.c,$(filter %.c,$^)))
 
-# The bad-input matrix needs only the uAPI and the harness.
-$(OUTPUT)/iommufd_nest_uapi_test: iommufd_nest_uapi_test.c $(UAPI_DEPS)
-	$(call uapi_cc,iommufd_nest_uapi_test.c)
-
-$(OUTPUT)/nest_bind: nest_bind.c pci_sysfs.c $(HEADERS)
+$(OUTPUT)/nest_bind: tools/nest_bind.c $(LIBNEST_DIR)/pci_sysfs.c $(HEADERS)
 	@mkdir -p $(OUTPUT)
-	$(CC) -I$(SRC) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
+	$(CC) $(LIBNEST_CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
 
 # ASan and UBSan for the unit tests and the fuzz corpus: any report fails.
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -138,23 +136,23 @@ endif
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang-14
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
-	      -fno-sanitize-recover=all -D_GNU_SOURCE -I$(SRC)
+	      -fno-sanitize-recover=all -D_GNU_SOURCE $(LIBNEST_CPPFLAGS)
 FUZZ_TARGETS := config stream
-FUZZ_SRCS_config := tests/fuzz/fuzz_config.c viommu_model.c
-FUZZ_SRCS_stream := tests/fuzz/fuzz_stream.c $(MODEL_SRCS)
+FUZZ_SRCS_config := $(SRC)/tests/fuzz/fuzz_config.c $(VIOMMU_SRCS)
+FUZZ_SRCS_stream := $(SRC)/tests/fuzz/fuzz_stream.c $(MODEL_SRCS)
 
 $(OUTPUT)/fuzz/fuzz_%: $(HEADERS) tests/fuzz/fuzz_%.c $(MODEL_SRCS)
 	@$(SRC)/vm/kernel.sh deps fuzz
 	@mkdir -p $(OUTPUT)/fuzz
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(addprefix $(SRC)/,$(FUZZ_SRCS_$*))
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_SRCS_$*)
 
 # The corpus and every crash ever found, replayed under ASan and UBSan
 # with gcc: no clang needed for make check.
 $(OUTPUT)/san/replay_%: tests/fuzz/replay.c tests/fuzz/fuzz_%.c \
 		$(MODEL_SRCS) $(HEADERS)
 	@mkdir -p $(OUTPUT)/san
-	$(CC) -I$(SRC) $(CFLAGS) $(SAN_FLAGS) -o $@ \
-		$(addprefix $(SRC)/,tests/fuzz/replay.c $(FUZZ_SRCS_$*))
+	$(CC) $(LIBNEST_CPPFLAGS) $(CFLAGS) $(SAN_FLAGS) -o $@ \
+		$(SRC)/tests/fuzz/replay.c $(FUZZ_SRCS_$*)
 
 fuzz: $(addprefix $(OUTPUT)/fuzz/fuzz_,$(FUZZ_TARGETS))
 	@for t in $(FUZZ_TARGETS); do \
@@ -206,7 +204,9 @@ check-intree: $(KDIR)/Makefile
 	$(SRC)/vm/kernel.sh deps build
 	$(SRC)/tests/intree_check.sh $(KDIR)
 
-CHECKPATCH_FILES := $(wildcard $(SRC)/*.c $(SRC)/*.h $(SRC)/tests/*.[ch] $(SRC)/tests/fuzz/*.c)
+CHECKPATCH_FILES := $(wildcard $(SRC)/*.[ch] $(SRC)/kinds/*.[ch] $(SRC)/lib/*.c \
+	$(SRC)/lib/include/*.h $(SRC)/tools/*.c $(SRC)/tests/*.[ch] \
+	$(SRC)/tests/fuzz/*.c)
 checkpatch: $(KDIR)/Makefile
 	perl $(KDIR)/scripts/checkpatch.pl --no-tree --quiet -f $(CHECKPATCH_FILES)
 

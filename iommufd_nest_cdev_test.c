@@ -3,38 +3,35 @@
  * The nesting path on real PCI devices through VFIO cdev.  Devices come
  * as trailing BDF arguments or IOMMUFD_NEST_BDF (comma-separated), bound
  * to vfio-pci; with none, every test SKIPs.  Expected outcomes come from
- * each device's own IOMMU_GET_HW_INFO, never from a list of hosts.
+ * each device's own IOMMU_GET_HW_INFO, never from a list of hosts.  Bad
+ * input to the cdev ioctls is iommufd_nest_cdev_input_test's.  Failures
+ * name the side that disagreed (nest_blame.h).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
-
-#include <linux/iommufd.h>
-#include <linux/vfio.h>
 
 #include "kselftest_harness.h"
 #include "nest_kselftest.h"
 
-#include "attach_engine.h"
+#include "nest_engine.h"
+#include "nest_ioctl_test.h"
 #include "backend_cdev.h"
 #include "edu.h"
 #include "hw_info.h"
 #include "pci_sysfs.h"
 #include "viommu_model.h"
+#include "nest_bdfs.h"
+#include "nest_blame.h"
 
-#define MAX_BDFS	8
 #define IOVA_A		0x100000
 #define IOVA_B		0x200000
 #define IOVA_C		0x300000
 #define PAGE		4096
 #define DMA_LEN		EDU_DMA_MAX
-
-static char bdfs[MAX_BDFS][BDF_LEN];
-static int nr_bdfs;
 
 /* What a device's IOMMU says about itself, read without the engine. */
 struct hw_facts {
@@ -50,34 +47,28 @@ struct hw_facts {
 
 static int probe_hw(const char *bdf, struct hw_facts *f)
 {
-	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
-	struct iommu_hw_info info = {
-		.size = sizeof(info),
-		.data_len = sizeof(f->data),
-		.data_uptr = (uintptr_t)f->data,
-	};
 	unsigned int vendor = 0, device = 0;
+	uint32_t dev_id = 0, len = sizeof(f->data);
 	char path[64];
-	int iommufd, fd, rc = 0;
+	int iommufd, fd, rc;
 
 	memset(f, 0, sizeof(*f));
 	if (pci_vfio_cdev(bdf, path, sizeof(path)))
 		return -ENODEV;
 	iommufd = open("/dev/iommu", O_RDWR);
 	fd = open(path, O_RDWR);
-	bind.iommufd = iommufd;
-	if (iommufd < 0 || fd < 0 || ioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, &bind))
+	if (iommufd < 0 || fd < 0)
 		rc = -errno;
-	info.dev_id = bind.out_devid;
-	if (!rc && ioctl(iommufd, IOMMU_GET_HW_INFO, &info))
-		rc = -errno;
+	else
+		rc = nest_vfio_bind_iommufd(fd, iommufd, &dev_id);
+	if (!rc)
+		rc = nest_get_hw_info(iommufd, dev_id, f->data, &len, &f->type,
+				      &f->caps);
 	close(fd);
 	close(iommufd);
 	if (rc)
 		return rc;
-	f->type = info.out_data_type;
-	f->caps = info.out_capabilities;
-	f->len = info.data_len < sizeof(f->data) ? info.data_len : sizeof(f->data);
+	f->len = len < sizeof(f->data) ? len : sizeof(f->data);
 	f->nesting = hw_info_nesting(f->type, f->data, f->len, f->why,
 				     sizeof(f->why));
 	f->bridged = pci_behind_bridge(bdf);
@@ -98,16 +89,11 @@ static uint64_t vtd_cap(const struct hw_facts *f)
 static int iova_ranges(int fd, uint32_t ioas, struct iommu_iova_range *r,
 		       unsigned int max)
 {
-	struct iommu_ioas_iova_ranges cmd = {
-		.size = sizeof(cmd),
-		.ioas_id = ioas,
-		.num_iovas = max,
-		.allowed_iovas = (uintptr_t)r,
-	};
+	uint32_t n = max;
 
-	if (ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &cmd))
+	if (nest_ioas_iova_ranges(fd, ioas, r, &n, NULL))
 		return -1;
-	return cmd.num_iovas < max ? cmd.num_iovas : max;
+	return n < max ? n : max;
 }
 
 /* Bits of the last usable IOVA of @ioas. */
@@ -125,31 +111,12 @@ static unsigned int ioas_aw_bits(int fd, uint32_t ioas)
 	return bits;
 }
 
+/* One page at a fixed @iova, with @flags for its access. */
 static int ioas_map(int fd, uint32_t ioas, void *buf, uint64_t iova,
 		    uint32_t flags)
 {
-	struct iommu_ioas_map cmd = {
-		.size = sizeof(cmd),
-		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | flags,
-		.ioas_id = ioas,
-		.user_va = (uintptr_t)buf,
-		.length = PAGE,
-		.iova = iova,
-	};
-
-	return ioctl(fd, IOMMU_IOAS_MAP, &cmd) ? -errno : 0;
-}
-
-static int ioas_unmap(int fd, uint32_t ioas, uint64_t iova)
-{
-	struct iommu_ioas_unmap cmd = {
-		.size = sizeof(cmd),
-		.ioas_id = ioas,
-		.iova = iova,
-		.length = PAGE,
-	};
-
-	return ioctl(fd, IOMMU_IOAS_UNMAP, &cmd) ? -errno : 0;
+	return nest_ioas_map(fd, ioas, IOMMU_IOAS_MAP_FIXED_IOVA | flags, buf,
+			     PAGE, &iova);
 }
 
 /* ---- every vIOMMU config on every given device ---- */
@@ -195,28 +162,24 @@ static void cdev_setup(struct __test_metadata *_metadata,
 	if (self->fd < 0)
 		SKIP(return, "no /dev/iommu (%s): kernel lacks CONFIG_IOMMUFD",
 		     strerror(errno));
-	ASSERT_EQ(0, viommu_config_parse(config, &cfg, err, sizeof(err)));
+	ASSERT_EQ(0, viommu_config_parse(config, &cfg, err, sizeof(err)))
+		TH_LOG("model: %s", err);
 	viommu_init(&self->viommu, &cfg);
-	ASSERT_EQ(0, nest_ctx_init(&self->ctx, self->fd, &self->viommu));
+	ASSERT_EQ(0, nest_ctx_init(&self->ctx, self->fd, &self->viommu))
+		TH_LOG("kernel: %s", self->ctx.err);
 	for (i = 0; i < nr_bdfs; i++) {
 		rc = probe_hw(bdfs[i], &self->hw[i]);
-		ASSERT_EQ(0, rc) TH_LOG("%s: cannot read hw_info: %s", bdfs[i],
-					strerror(-rc));
+		ASSERT_EQ(0, rc)
+			TH_LOG("kernel: %s: cannot read hw_info: %s", bdfs[i],
+			       strerror(-rc));
 		self->dev[i] = nest_cdev_dev_new(bdfs[i], err, sizeof(err));
-		ASSERT_NE(NULL, self->dev[i]) TH_LOG("%s", err);
+		ASSERT_NE(NULL, self->dev[i]) TH_LOG("test: %s", err);
 	}
 }
 
 static void cdev_teardown(struct cdev_env *self)
 {
-	int i;
-
-	for (i = nr_bdfs - 1; i >= 0; i--) {
-		if (self->dev[i])
-			nest_detach_device(&self->ctx, self->dev[i]);
-		nest_dev_free(self->dev[i]);
-	}
-	nest_ctx_fini(&self->ctx);
+	nest_vm_teardown(&self->ctx, self->dev, nr_bdfs);
 	close(self->fd);
 }
 
@@ -279,27 +242,34 @@ TEST_F(cdev_nest, nest_parent_matches_hw)
 		for (unsigned int e = mark; e < self->e.ctx.nr_events; e++)
 			if (self->e.ctx.trace[e].type == NEST_EV_HWPT_ALLOC)
 				ev = e;
-		ASSERT_LE(0, ev) TH_LOG("%s: no HWPT_ALLOC: %s", bdfs[i],
-					self->e.ctx.err);
+		ASSERT_LE(0, ev) TH_LOG("%s: %s: no HWPT_ALLOC: %s",
+					nest_blame(&self->e.ctx, mark),
+					bdfs[i], self->e.ctx.err);
 		alloc_err = self->e.ctx.trace[ev].err;
 		if (!want || hw->nesting == HW_NESTING_YES) {
 			judged++;
 			ASSERT_EQ(0, alloc_err)
-				TH_LOG("%s: hw_info says %s; HWPT_ALLOC flags 0x%llx answered %s",
+				TH_LOG("kernel: %s: hw_info says %s; HWPT_ALLOC flags 0x%llx answered %s",
 				       bdfs[i], hw->why,
 				       (unsigned long long)self->e.ctx.trace[ev].arg,
 				       nest_errno_name(alloc_err));
 		} else if (hw->nesting == HW_NESTING_NO) {
 			judged++;
 			ASSERT_EQ(EOPNOTSUPP, alloc_err)
-				TH_LOG("%s: hw_info says %s; NEST_PARENT answered %s",
+				TH_LOG("kernel: %s: hw_info says %s; NEST_PARENT answered %s",
 				       bdfs[i], hw->why,
 				       alloc_err ? nest_errno_name(alloc_err) : "success");
-			ASSERT_EQ(-EOPNOTSUPP, rc);
+			ASSERT_EQ(-EOPNOTSUPP, rc)
+				TH_LOG("engine: %s: the refused NEST_PARENT: %s",
+				       bdfs[i], self->e.ctx.err);
 			ASSERT_NE(NULL, strstr(self->e.ctx.err,
-					       "cannot be a nesting parent"));
+					       "cannot be a nesting parent"))
+				TH_LOG("engine: %s: %s", bdfs[i],
+				       self->e.ctx.err);
 			/* only the IOAS is alive: nothing left behind */
-			ASSERT_EQ(0, self->e.ctx.nr_hwpts);
+			ASSERT_EQ(0, self->e.ctx.nr_hwpts)
+				TH_LOG("engine: %s: HWPTs still listed",
+				       bdfs[i]);
 		} else {
 			TH_LOG("%s: not checked, hw_info cannot tell whether the IOMMU nests (%s); NEST_PARENT answered %s",
 			       bdfs[i], hw->why,
@@ -308,8 +278,11 @@ TEST_F(cdev_nest, nest_parent_matches_hw)
 		}
 		if (rc && rc != -EOPNOTSUPP) {
 			/* the vIOMMU may refuse later, but must say why */
-			ASSERT_EQ(-EPERM, rc) TH_LOG("%s", self->e.ctx.err);
-			ASSERT_NE(NULL, strstr(self->e.ctx.err, "refused"));
+			ASSERT_EQ(-EPERM, rc)
+				TH_LOG("%s: %s", nest_blame(&self->e.ctx, mark),
+				       self->e.ctx.err);
+			ASSERT_NE(NULL, strstr(self->e.ctx.err, "refused"))
+				TH_LOG("model: %s", self->e.ctx.err);
 		}
 		TH_LOG("%s: %s", bdfs[i], rc ? self->e.ctx.err : "attached");
 		/* leave, so the next device allocates its own HWPT */
@@ -327,7 +300,7 @@ TEST_F(cdev_plain, model_checks_on_real_hw_info)
 	static const char *const flts = "intel-iommu,x-scalable-mode=on,x-flts=on";
 	struct viommu_config cfg;
 	char why[VIOMMU_ERR_LEN], str[128];
-	unsigned int aw;
+	unsigned int aw, mark;
 	int i, rc;
 
 	for (i = 0; i < nr_bdfs; i++) {
@@ -335,42 +308,56 @@ TEST_F(cdev_plain, model_checks_on_real_hw_info)
 		const struct viommu_hiod *h = &n->dev[i]->hiod;
 		bool vtd = hw->type == VIOMMU_HW_INFO_TYPE_INTEL_VTD;
 
+		mark = n->ctx.nr_events;
 		ASSERT_EQ(0, nest_attach_device(&n->ctx, n->dev[i]))
-			TH_LOG("%s", n->ctx.err);
+			TH_LOG("%s: %s", nest_blame(&n->ctx, mark), n->ctx.err);
 		aw = ioas_aw_bits(n->fd, n->ctx.ioas_id);
-		ASSERT_EQ(aw, h->host_aw_bits);
-		ASSERT_EQ(hw->bridged, h->behind_bridge);
+		ASSERT_EQ(aw, h->host_aw_bits)
+			TH_LOG("engine: %s: hiod aw %u, the IOAS's %u", bdfs[i],
+			       h->host_aw_bits, aw);
+		ASSERT_EQ(hw->bridged, h->behind_bridge)
+			TH_LOG("engine: %s: the hiod's bridge", bdfs[i]);
 
 		/* aw-bits against the IOAS's usable ranges */
 		ASSERT_EQ(0, viommu_config_parse("intel-iommu,aw-bits=48", &cfg,
-						 why, sizeof(why)));
+						 why, sizeof(why)))
+			TH_LOG("model: %s", why);
 		rc = viommu_check_hiod(&cfg, h, why, sizeof(why));
-		ASSERT_EQ(aw < 48 ? -EINVAL : 0, rc) TH_LOG("%s", why);
+		ASSERT_EQ(aw < 48 ? -EINVAL : 0, rc) TH_LOG("model: %s", why);
 
 		/* x-flts=on: the type first */
 		snprintf(str, sizeof(str), "%s,aw-bits=39,fs1gp=off", flts);
-		ASSERT_EQ(0, viommu_config_parse(str, &cfg, why, sizeof(why)));
+		ASSERT_EQ(0, viommu_config_parse(str, &cfg, why, sizeof(why)))
+			TH_LOG("model: %s", why);
 		rc = viommu_check_hiod(&cfg, h, why, sizeof(why));
 		if (!vtd) {
-			ASSERT_EQ(-EINVAL, rc);
-			ASSERT_NE(NULL, strstr(why, "needs a host VT-d"));
+			ASSERT_EQ(-EINVAL, rc)
+				TH_LOG("model: x-flts=on took a non-VT-d host");
+			ASSERT_NE(NULL, strstr(why, "needs a host VT-d"))
+				TH_LOG("model: %s", why);
 			continue;
 		}
 		/* then the bridge: refused for x-flts=on only */
-		ASSERT_EQ(hw->bridged ? -EINVAL : 0, rc) TH_LOG("%s", why);
+		ASSERT_EQ(hw->bridged ? -EINVAL : 0, rc) TH_LOG("model: %s", why);
 		if (hw->bridged)
-			ASSERT_NE(NULL, strstr(why, "behind a PCI bridge"));
+			ASSERT_NE(NULL, strstr(why, "behind a PCI bridge"))
+				TH_LOG("model: %s", why);
 		ASSERT_EQ(0, viommu_config_parse("intel-iommu,x-scalable-mode=on,aw-bits=39",
-						 &cfg, why, sizeof(why)));
-		ASSERT_EQ(0, viommu_check_hiod(&cfg, h, why, sizeof(why)));
+						 &cfg, why, sizeof(why)))
+			TH_LOG("model: %s", why);
+		ASSERT_EQ(0, viommu_check_hiod(&cfg, h, why, sizeof(why)))
+			TH_LOG("model: %s", why);
 
 		/* fs1gp=on follows cap_reg bit 56 */
 		snprintf(str, sizeof(str), "%s,aw-bits=39,fs1gp=on", flts);
-		ASSERT_EQ(0, viommu_config_parse(str, &cfg, why, sizeof(why)));
+		ASSERT_EQ(0, viommu_config_parse(str, &cfg, why, sizeof(why)))
+			TH_LOG("model: %s", why);
 		rc = viommu_check_hiod(&cfg, h, why, sizeof(why));
 		if (!(vtd_cap(hw) & VTD_CAP_FS1GP)) {
-			ASSERT_EQ(-EINVAL, rc);
-			ASSERT_NE(NULL, strstr(why, "lacks FS1GP"));
+			ASSERT_EQ(-EINVAL, rc)
+				TH_LOG("model: fs1gp=on without cap.FS1GP");
+			ASSERT_NE(NULL, strstr(why, "lacks FS1GP"))
+				TH_LOG("model: %s", why);
 		}
 	}
 }
@@ -397,9 +384,12 @@ TEST_F(cdev_nest, reverse_teardown_leaves_nothing)
 		rc = nest_attach_device(&self->e.ctx, dev);
 		if (!rc) {
 			/* on a HWPT of this context that the kernel holds */
-			ASSERT_TRUE(dev->bound && dev->hiod_set);
-			ASSERT_NE(NULL, nest_find_hwpt(&self->e.ctx, dev->hwpt_id));
-			ASSERT_EQ(-EBUSY, nest_destroy_id(self->e.fd, dev->hwpt_id))
+			ASSERT_TRUE(dev->bound && dev->hiod_set)
+				TH_LOG("engine: %s: not bound and set", bdfs[i]);
+			ASSERT_NE(NULL, nest_find_hwpt(&self->e.ctx, dev->hwpt_id))
+				TH_LOG("engine: %s: HWPT %u not listed", bdfs[i],
+				       dev->hwpt_id);
+			test_err_destroy(EBUSY, self->e.fd, dev->hwpt_id)
 				TH_LOG("%s: HWPT %u is not attached", bdfs[i],
 				       dev->hwpt_id);
 			attached++;
@@ -407,32 +397,49 @@ TEST_F(cdev_nest, reverse_teardown_leaves_nothing)
 		}
 		ASSERT_TRUE((rc == -EOPNOTSUPP && want) ||
 			    (rc == -EPERM && strstr(self->e.ctx.err, "refused")))
-			TH_LOG("attach failed: %s", self->e.ctx.err);
+			TH_LOG("%s: attach failed: %s",
+			       nest_blame(&self->e.ctx, mark), self->e.ctx.err);
 		/* it got as far as a bind: there was something to undo */
-		ASSERT_LT(mark, self->e.ctx.nr_events);
-		ASSERT_EQ(NEST_EV_BIND, self->e.ctx.trace[mark].type);
-		ASSERT_EQ(0, self->e.ctx.trace[mark].err);
-		ASSERT_FALSE(dev->bound);
+		ASSERT_LT(mark, self->e.ctx.nr_events)
+			TH_LOG("engine: %s: the refusal traced nothing", bdfs[i]);
+		ASSERT_EQ(NEST_EV_BIND, self->e.ctx.trace[mark].type)
+			TH_LOG("engine: %s: the attach did not bind first",
+			       bdfs[i]);
+		ASSERT_EQ(0, self->e.ctx.trace[mark].err)
+			TH_LOG("kernel: %s: bind answered %s", bdfs[i],
+			       nest_errno_name(self->e.ctx.trace[mark].err));
+		ASSERT_FALSE(dev->bound)
+			TH_LOG("engine: %s: still bound after the refusal",
+			       bdfs[i]);
 		TH_LOG("refused: %s", self->e.ctx.err);
 		if (!first[0])
 			memcpy(first, self->e.ctx.err, sizeof(first));
 	}
-	ASSERT_EQ(!!attached, self->e.ctx.nr_hwpts > 0);
-	for (i = nr_bdfs - 1; i >= 0; i--)
-		ASSERT_EQ(0, nest_detach_device(&self->e.ctx, self->e.dev[i]));
-	ASSERT_EQ(0, self->e.ctx.nr_hwpts);
-	ASSERT_EQ(0, nest_ctx_fini(&self->e.ctx));
+	ASSERT_EQ(!!attached, self->e.ctx.nr_hwpts > 0)
+		TH_LOG("engine: %u HWPTs listed for %d attached devices",
+		       self->e.ctx.nr_hwpts, attached);
+	for (i = nr_bdfs - 1; i >= 0; i--) {
+		mark = self->e.ctx.nr_events;
+		ASSERT_EQ(0, nest_detach_device(&self->e.ctx, self->e.dev[i]))
+			TH_LOG("%s: %s", nest_blame(&self->e.ctx, mark),
+			       self->e.ctx.err);
+	}
+	ASSERT_EQ(0, self->e.ctx.nr_hwpts) TH_LOG("engine: HWPTs still listed");
+	ASSERT_EQ(0, nest_ctx_fini(&self->e.ctx))
+		TH_LOG("kernel: destroying the IOAS: %s", self->e.ctx.err);
 	/* the IOAS and at least one device were made */
-	ASSERT_LE(2, self->e.ctx.nr_ids);
+	ASSERT_LE(2, self->e.ctx.nr_ids) TH_LOG("engine: too few ids noted");
 	for (i = 0; i < (int)self->e.ctx.nr_ids; i++) {
-		rc = nest_destroy_id(self->e.fd, self->e.ctx.ids[i]);
+		rc = nest_destroy(self->e.fd, self->e.ctx.ids[i]);
 		if (rc != -ENOENT) {
-			TH_LOG("object %u outlived the teardown (IOMMU_DESTROY: %s)",
-			       self->e.ctx.ids[i], rc ? nest_errno_name(-rc) : "ok");
+			TH_LOG("%s: object %u outlived the teardown (IOMMU_DESTROY: %s)",
+			       nest_blame_leak(&self->e.ctx), self->e.ctx.ids[i],
+			       rc ? nest_errno_name(-rc) : "ok");
 			leaks++;
 		}
 	}
-	ASSERT_EQ(0, leaks);
+	ASSERT_EQ(0, leaks) TH_LOG("%s: %d objects left",
+				   nest_blame_leak(&self->e.ctx), leaks);
 	if (!attached)
 		SKIP(return, "no reverse teardown: all %d attaches were refused (first: %s); what they made is gone",
 		     nr_bdfs, first);
@@ -448,25 +455,30 @@ TEST_F(cdev_plain, hw_info_decoded)
 		const struct hw_facts *hw = &self->e.hw[i];
 
 		ASSERT_EQ(0, hw_info_describe(hw->type, hw->data, hw->len, text,
-					      sizeof(text)));
+					      sizeof(text)))
+			TH_LOG("engine: %s: hw_info does not decode", bdfs[i]);
 		memcpy(copy, text, sizeof(copy));
 		for (line = strtok_r(copy, "\n", &save); line;
 		     line = strtok_r(NULL, "\n", &save))
 			TH_LOG("%s: %s", bdfs[i], line);
 		snprintf(want, sizeof(want), "type 0x%x (%s)", hw->type,
 			 hw_info_type_name(hw->type));
-		ASSERT_NE(NULL, strstr(text, want));
-		ASSERT_NE(NULL, strstr(text, hw->why));
+		ASSERT_NE(NULL, strstr(text, want))
+			TH_LOG("engine: %s: no '%s' decoded", bdfs[i], want);
+		ASSERT_NE(NULL, strstr(text, hw->why))
+			TH_LOG("engine: %s: no '%s' decoded", bdfs[i], hw->why);
 		if (hw->type != VIOMMU_HW_INFO_TYPE_INTEL_VTD)
 			continue;
 		memcpy(&reg, hw->data + 8, 8);
 		snprintf(want, sizeof(want), "cap_reg 0x%llx\n",
 			 (unsigned long long)reg);
-		ASSERT_NE(NULL, strstr(text, want));
+		ASSERT_NE(NULL, strstr(text, want))
+			TH_LOG("engine: %s: no '%s' decoded", bdfs[i], want);
 		memcpy(&reg, hw->data + 16, 8);
 		snprintf(want, sizeof(want), "ecap_reg 0x%llx\n",
 			 (unsigned long long)reg);
-		ASSERT_NE(NULL, strstr(text, want));
+		ASSERT_NE(NULL, strstr(text, want))
+			TH_LOG("engine: %s: no '%s' decoded", bdfs[i], want);
 	}
 }
 
@@ -517,22 +529,25 @@ FIXTURE_SETUP(cdev_dma)
 	if (self->edu_idx < 0)
 		SKIP(return, "no edu device (1234:11e8) outside a bridge among the given BDFs");
 	self->fd = open("/dev/iommu", O_RDWR);
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, viommu_config_parse("none", &cfg, err, sizeof(err)));
+	ASSERT_LE(0, self->fd) TH_LOG("kernel: /dev/iommu: %s", strerror(errno));
+	ASSERT_EQ(0, viommu_config_parse("none", &cfg, err, sizeof(err)))
+		TH_LOG("model: %s", err);
 	viommu_init(&self->viommu, &cfg);
-	ASSERT_EQ(0, nest_ctx_init(&self->ctx, self->fd, &self->viommu));
+	ASSERT_EQ(0, nest_ctx_init(&self->ctx, self->fd, &self->viommu))
+		TH_LOG("kernel: %s", self->ctx.err);
 	self->dev = nest_cdev_dev_new(bdfs[self->edu_idx], err, sizeof(err));
-	ASSERT_NE(NULL, self->dev) TH_LOG("%s", err);
+	ASSERT_NE(NULL, self->dev) TH_LOG("test: %s", err);
 	ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev))
-		TH_LOG("%s", self->ctx.err);
+		TH_LOG("%s: %s", nest_blame(&self->ctx, 0), self->ctx.err);
 	if (!iovas_usable(self->fd, self->ctx.ioas_id, IOVA_A, IOVA_C + PAGE - 1,
 			  err, sizeof(err)))
 		SKIP(return, "the IOAS cannot map the test IOVAs 0x%x-0x%x: its usable ranges are only %s (the IOMMU driver reports that aperture)",
 		     IOVA_A, IOVA_C + PAGE - 1, err);
 	self->edu = edu_open(nest_cdev_fd(self->dev), err, sizeof(err));
-	ASSERT_NE(NULL, self->edu) TH_LOG("%s", err);
+	ASSERT_NE(NULL, self->edu) TH_LOG("kernel: edu through VFIO: %s", err);
 	for (i = 0; i < 3; i++)
-		ASSERT_EQ(0, posix_memalign((void **)&self->buf[i], PAGE, PAGE));
+		ASSERT_EQ(0, posix_memalign((void **)&self->buf[i], PAGE, PAGE))
+			TH_LOG("test: out of memory");
 }
 
 FIXTURE_TEARDOWN(cdev_dma)
@@ -548,58 +563,64 @@ FIXTURE_TEARDOWN(cdev_dma)
 		free(self->buf[i]);
 }
 
+/*
+ * Map @src at IOVA_A and @dst at @iova, and have the edu copy DMA_LEN
+ * bytes from one to the other through the IOAS.
+ */
+#define EDU_COPY(src, dst, iova) do {					\
+	uint32_t __rw = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE; \
+	ASSERT_EQ(0, ioas_map(self->fd, self->ctx.ioas_id, src, IOVA_A, \
+			      __rw))					\
+		TH_LOG("kernel: IOAS_MAP of the source");		\
+	ASSERT_EQ(0, ioas_map(self->fd, self->ctx.ioas_id, dst, iova,	\
+			      __rw))					\
+		TH_LOG("kernel: IOAS_MAP of the target");		\
+	ASSERT_EQ(0, edu_dma(self->edu, IOVA_A, DMA_LEN, false))	\
+		TH_LOG("kernel: the DMA from the source failed");	\
+	ASSERT_EQ(0, edu_dma(self->edu, iova, DMA_LEN, true))		\
+		TH_LOG("kernel: the DMA to the target failed");		\
+	ASSERT_EQ(0, memcmp(src, dst, DMA_LEN))				\
+		TH_LOG("kernel: the DMA through the IOAS changed the data"); \
+} while (0)
+
 TEST_F(cdev_dma, round_trip_through_ioas)
 {
-	uint32_t rw = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
 	uint8_t *a = self->buf[0], *b = self->buf[1];
 	int i;
 
 	for (i = 0; i < PAGE; i++)
 		a[i] = i * 7 + 3;
 	memset(b, 0, PAGE);
-	ASSERT_EQ(0, ioas_map(self->fd, self->ctx.ioas_id, a, IOVA_A, rw));
-	ASSERT_EQ(0, ioas_map(self->fd, self->ctx.ioas_id, b, IOVA_B, rw));
-	ASSERT_EQ(0, edu_dma(self->edu, IOVA_A, DMA_LEN, false));
-	ASSERT_EQ(0, edu_dma(self->edu, IOVA_B, DMA_LEN, true));
-	ASSERT_EQ(0, memcmp(a, b, DMA_LEN));
+	EDU_COPY(a, b, IOVA_B);
 	/* past the copy, B is untouched */
-	ASSERT_EQ(0, b[DMA_LEN]);
+	ASSERT_EQ(0, b[DMA_LEN]) TH_LOG("kernel: the DMA wrote past its end");
 }
 
 TEST_F(cdev_dma, unmapped_iova_never_reaches_memory)
 {
-	uint32_t rw = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
 	uint8_t *a = self->buf[0], *c = self->buf[2];
 	int i;
 
 	for (i = 0; i < PAGE; i++)
 		a[i] = i ^ 0xa5;
 	memset(c, 0x5a, PAGE);
-	ASSERT_EQ(0, ioas_map(self->fd, self->ctx.ioas_id, a, IOVA_A, rw));
-	ASSERT_EQ(0, ioas_map(self->fd, self->ctx.ioas_id, c, IOVA_C, rw));
-	ASSERT_EQ(0, edu_dma(self->edu, IOVA_A, DMA_LEN, false));
 	/* mapped: the device can write it */
-	ASSERT_EQ(0, edu_dma(self->edu, IOVA_C, DMA_LEN, true));
-	ASSERT_EQ(0, memcmp(a, c, DMA_LEN));
+	EDU_COPY(a, c, IOVA_C);
 	memset(c, 0x5a, PAGE);
-	ASSERT_EQ(0, ioas_unmap(self->fd, self->ctx.ioas_id, IOVA_C));
+	test_cmd_ioas_unmap(self->fd, self->ctx.ioas_id, IOVA_C, PAGE);
 	/* unmapped: the same DMA must not land */
-	ASSERT_EQ(0, edu_dma(self->edu, IOVA_C, DMA_LEN, true));
+	ASSERT_EQ(0, edu_dma(self->edu, IOVA_C, DMA_LEN, true))
+		TH_LOG("kernel: the DMA to the unmapped IOVA failed");
 	for (i = 0; i < PAGE; i++)
-		ASSERT_EQ(0x5a, c[i]) TH_LOG("byte %d changed", i);
+		ASSERT_EQ(0x5a, c[i])
+			TH_LOG("kernel: byte %d changed after the unmap", i);
 }
 
 /* Read-only mappings on a nesting parent follow the errata quirk. */
 TEST(ro_mapping_on_nest_parent)
 {
-	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
-	struct iommu_hwpt_alloc hwpt = {
-		.size = sizeof(hwpt),
-		.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
-	};
-	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
-	struct vfio_device_attach_iommufd_pt attach = { .argsz = sizeof(attach) };
 	struct viommu_config cfg = { .kind = VIOMMU_KIND_INTEL };
+	uint32_t dev_id, ioas_id, hwpt_id;
 	struct viommu v;
 	struct hw_facts hw;
 	uint64_t quirks;
@@ -616,373 +637,32 @@ TEST(ro_mapping_on_nest_parent)
 		SKIP(return, "no given device's IOMMU can nest (%s)", hw.why);
 	viommu_init(&v, &cfg);
 	quirks = viommu_get_host_quirks(&v, hw.type, hw.data, hw.len);
-	ASSERT_EQ(0, pci_vfio_cdev(bdfs[found], path, sizeof(path)));
+	ASSERT_EQ(0, pci_vfio_cdev(bdfs[found], path, sizeof(path)))
+		TH_LOG("kernel: %s has no VFIO cdev", bdfs[found]);
 	fd = open("/dev/iommu", O_RDWR);
+	ASSERT_LE(0, fd) TH_LOG("kernel: /dev/iommu: %s", strerror(errno));
 	devfd = open(path, O_RDWR);
-	ASSERT_LE(0, fd);
-	ASSERT_LE(0, devfd);
-	bind.iommufd = fd;
-	ASSERT_EQ(0, ioctl(devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
-	ASSERT_EQ(0, ioctl(fd, IOMMU_IOAS_ALLOC, &ioas));
-	hwpt.dev_id = bind.out_devid;
-	hwpt.pt_id = ioas.out_ioas_id;
-	ASSERT_EQ(0, ioctl(fd, IOMMU_HWPT_ALLOC, &hwpt));
-	attach.pt_id = hwpt.out_hwpt_id;
-	ASSERT_EQ(0, ioctl(devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach));
-	ASSERT_EQ(0, posix_memalign(&buf, PAGE, PAGE));
+	ASSERT_LE(0, devfd) TH_LOG("kernel: %s: %s", path, strerror(errno));
+	test_cmd_vfio_bind_iommufd(devfd, fd, &dev_id);
+	test_cmd_ioas_alloc(fd, &ioas_id);
+	test_cmd_hwpt_alloc(fd, dev_id, ioas_id, IOMMU_HWPT_ALLOC_NEST_PARENT,
+			    &hwpt_id);
+	test_cmd_vfio_attach_pt(devfd, hwpt_id);
+	ASSERT_EQ(0, posix_memalign(&buf, PAGE, PAGE))
+		TH_LOG("test: out of memory");
 	/* with the quirk the kernel refuses read-only maps on the parent */
 	ASSERT_EQ(quirks & HOST_IOMMU_QUIRK_NESTING_PARENT_BYPASS_RO ?
 		  -EINVAL : 0,
-		  ioas_map(fd, ioas.out_ioas_id, buf, IOVA_A,
-			   IOMMU_IOAS_MAP_READABLE));
+		  ioas_map(fd, ioas_id, buf, IOVA_A, IOMMU_IOAS_MAP_READABLE))
+		TH_LOG("kernel: a read-only map on the parent, quirks 0x%llx",
+		       (unsigned long long)quirks);
 	close(devfd);
 	close(fd);
 	free(buf);
 }
 
-static int add_bdf(const char *arg)
-{
-	char err[160];
-
-	if (nr_bdfs == MAX_BDFS) {
-		fprintf(stderr, "error: more than %d devices\n", MAX_BDFS);
-		return -1;
-	}
-	if (pci_bdf_parse(arg, bdfs[nr_bdfs], err, sizeof(err))) {
-		fprintf(stderr, "error: %s\n", err);
-		return -1;
-	}
-	nr_bdfs++;
-	return 0;
-}
-
-/* BDFs are the trailing arguments that are not harness options. */
-/*
- * ---- bad input to the VFIO cdev ioctls ----
- *
- * Each case runs on a fresh iommufd and cdev of the first device, bound
- * and attached to a HWPT or not as it says, and asserts the exact
- * errno of 6.12's drivers/vfio/device_cdev.c and iommufd.  Afterwards
- * the device must still attach and detach, and no object may be left:
- * the next IOAS id must be the one probed before the case.
- */
-struct uapi_env {
-	int iommufd;
-	int cdev;
-	uint32_t ioas_id;
-	uint32_t dev_id;
-	uint32_t hwpt_id;	/* the paging HWPT it is attached to, when bound */
-	uint32_t hwpt2_id;	/* another one, to replace onto */
-	uint32_t dead_id;	/* a HWPT id already destroyed */
-	uint32_t probe_id;
-};
-
-struct uapi_case {
-	int (*run)(struct uapi_env *e);
-	int expect;		/* 0 or a negative errno */
-	bool bound;		/* start bound and attached to a HWPT */
-};
-
-static int ioctl_err(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) ? -errno : 0;
-}
-
-static int raw_bind(struct uapi_env *e, uint32_t argsz, uint32_t flags,
-		    int iommufd)
-{
-	struct vfio_device_bind_iommufd b = {
-		.argsz = argsz, .flags = flags, .iommufd = iommufd,
-	};
-	int rc = ioctl_err(e->cdev, VFIO_DEVICE_BIND_IOMMUFD, &b);
-
-	if (!rc)
-		e->dev_id = b.out_devid;
-	return rc;
-}
-
-static int raw_attach(struct uapi_env *e, uint32_t argsz, uint32_t flags,
-		      uint32_t pt_id)
-{
-	struct vfio_device_attach_iommufd_pt a = {
-		.argsz = argsz, .flags = flags, .pt_id = pt_id,
-	};
-
-	return ioctl_err(e->cdev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a);
-}
-
-static int raw_detach(struct uapi_env *e, uint32_t argsz, uint32_t flags)
-{
-	struct vfio_device_detach_iommufd_pt d = {
-		.argsz = argsz, .flags = flags,
-	};
-
-	return ioctl_err(e->cdev, VFIO_DEVICE_DETACH_IOMMUFD_PT, &d);
-}
-
-#define BIND_SZ		sizeof(struct vfio_device_bind_iommufd)
-#define ATTACH_SZ	sizeof(struct vfio_device_attach_iommufd_pt)
-#define DETACH_SZ	sizeof(struct vfio_device_detach_iommufd_pt)
-
-static int bind_argsz_small(struct uapi_env *e)
-{
-	return raw_bind(e, 4, 0, e->iommufd);
-}
-
-static int bind_flags_unknown(struct uapi_env *e)
-{
-	return raw_bind(e, BIND_SZ, 1U << 31, e->iommufd);
-}
-
-static int bind_iommufd_negative(struct uapi_env *e)
-{
-	return raw_bind(e, BIND_SZ, 0, -1);
-}
-
-static int bind_iommufd_closed(struct uapi_env *e)
-{
-	int fd = dup(e->iommufd);
-
-	close(fd);
-	return raw_bind(e, BIND_SZ, 0, fd);
-}
-
-static int bind_iommufd_not_iommufd(struct uapi_env *e)
-{
-	int fd = open("/dev/null", O_RDWR), rc;
-
-	rc = raw_bind(e, BIND_SZ, 0, fd);
-	close(fd);
-	return rc;
-}
-
-static int bind_arg_null(struct uapi_env *e)
-{
-	return ioctl_err(e->cdev, VFIO_DEVICE_BIND_IOMMUFD, NULL);
-}
-
-static int bind_twice(struct uapi_env *e)
-{
-	return raw_bind(e, BIND_SZ, 0, e->iommufd);
-}
-
-static int attach_before_bind(struct uapi_env *e)
-{
-	return raw_attach(e, ATTACH_SZ, 0, e->ioas_id);
-}
-
-static int detach_before_bind(struct uapi_env *e)
-{
-	return raw_detach(e, DETACH_SZ, 0);
-}
-
-static int attach_argsz_small(struct uapi_env *e)
-{
-	return raw_attach(e, 8, 0, e->hwpt_id);
-}
-
-static int attach_flags_unknown(struct uapi_env *e)
-{
-	return raw_attach(e, ATTACH_SZ, 1U << 31, e->hwpt_id);
-}
-
-static int attach_pt_missing(struct uapi_env *e)
-{
-	return raw_attach(e, ATTACH_SZ, 0, 0x7fffffff);
-}
-
-static int attach_pt_zero(struct uapi_env *e)
-{
-	return raw_attach(e, ATTACH_SZ, 0, 0);
-}
-
-static int attach_pt_destroyed(struct uapi_env *e)
-{
-	return raw_attach(e, ATTACH_SZ, 0, e->dead_id);
-}
-
-static int attach_pt_device_id(struct uapi_env *e)
-{
-	return raw_attach(e, ATTACH_SZ, 0, e->dev_id);
-}
-
-static int attach_arg_null(struct uapi_env *e)
-{
-	return ioctl_err(e->cdev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, NULL);
-}
-
-static int attach_replace_to_hwpt(struct uapi_env *e)
-{
-	return raw_attach(e, ATTACH_SZ, 0, e->hwpt2_id);
-}
-
-static int detach_argsz_small(struct uapi_env *e)
-{
-	return raw_detach(e, 4, 0);
-}
-
-static int detach_flags_unknown(struct uapi_env *e)
-{
-	return raw_detach(e, DETACH_SZ, 1U << 31);
-}
-
-static int detach_twice(struct uapi_env *e)
-{
-	int rc = raw_detach(e, DETACH_SZ, 0);
-
-	return rc ?: raw_detach(e, DETACH_SZ, 0);
-}
-
-static int destroy_attached_hwpt(struct uapi_env *e)
-{
-	return nest_destroy_id(e->iommufd, e->hwpt_id);
-}
-
-static int destroy_ioas_in_use(struct uapi_env *e)
-{
-	return nest_destroy_id(e->iommufd, e->ioas_id);
-}
-
-static int destroy_bound_device(struct uapi_env *e)
-{
-	return nest_destroy_id(e->iommufd, e->dev_id);
-}
-
-FIXTURE(cdev_uapi) {
-	struct uapi_env e;
-};
-
-FIXTURE_VARIANT(cdev_uapi) {
-	struct uapi_case c;
-};
-
-FIXTURE_VARIANT_ADD(cdev_uapi, bind_argsz_small) { { bind_argsz_small, -EINVAL, false } };
-FIXTURE_VARIANT_ADD(cdev_uapi, bind_flags_unknown) { { bind_flags_unknown, -EINVAL, false } };
-FIXTURE_VARIANT_ADD(cdev_uapi, bind_iommufd_negative) { { bind_iommufd_negative, -EINVAL, false } };
-FIXTURE_VARIANT_ADD(cdev_uapi, bind_iommufd_closed) { { bind_iommufd_closed, -EBADF, false } };
-FIXTURE_VARIANT_ADD(cdev_uapi, bind_iommufd_not_iommufd) {
-	{ bind_iommufd_not_iommufd, -EBADFD, false }
-};
-FIXTURE_VARIANT_ADD(cdev_uapi, bind_arg_null) { { bind_arg_null, -EFAULT, false } };
-FIXTURE_VARIANT_ADD(cdev_uapi, bind_twice) { { bind_twice, -EINVAL, true } };
-FIXTURE_VARIANT_ADD(cdev_uapi, attach_before_bind) { { attach_before_bind, -EINVAL, false } };
-FIXTURE_VARIANT_ADD(cdev_uapi, detach_before_bind) { { detach_before_bind, -EINVAL, false } };
-FIXTURE_VARIANT_ADD(cdev_uapi, attach_argsz_small) { { attach_argsz_small, -EINVAL, true } };
-FIXTURE_VARIANT_ADD(cdev_uapi, attach_flags_unknown) { { attach_flags_unknown, -EINVAL, true } };
-FIXTURE_VARIANT_ADD(cdev_uapi, attach_pt_missing) { { attach_pt_missing, -ENOENT, true } };
-FIXTURE_VARIANT_ADD(cdev_uapi, attach_pt_zero) { { attach_pt_zero, -ENOENT, true } };
-FIXTURE_VARIANT_ADD(cdev_uapi, attach_pt_destroyed) { { attach_pt_destroyed, -ENOENT, true } };
-/* a device id names an object, but not one a device can attach to */
-FIXTURE_VARIANT_ADD(cdev_uapi, attach_pt_device_id) { { attach_pt_device_id, -EINVAL, true } };
-FIXTURE_VARIANT_ADD(cdev_uapi, attach_arg_null) { { attach_arg_null, -EFAULT, true } };
-FIXTURE_VARIANT_ADD(cdev_uapi, attach_replace_to_hwpt) { { attach_replace_to_hwpt, 0, true } };
-FIXTURE_VARIANT_ADD(cdev_uapi, detach_argsz_small) { { detach_argsz_small, -EINVAL, true } };
-FIXTURE_VARIANT_ADD(cdev_uapi, detach_flags_unknown) { { detach_flags_unknown, -EINVAL, true } };
-/* detaching a detached device is a no-op, not an error */
-FIXTURE_VARIANT_ADD(cdev_uapi, detach_twice) { { detach_twice, 0, true } };
-FIXTURE_VARIANT_ADD(cdev_uapi, destroy_attached_hwpt) { { destroy_attached_hwpt, -EBUSY, true } };
-FIXTURE_VARIANT_ADD(cdev_uapi, destroy_ioas_in_use) { { destroy_ioas_in_use, -EBUSY, true } };
-FIXTURE_VARIANT_ADD(cdev_uapi, destroy_bound_device) { { destroy_bound_device, -EBUSY, true } };
-
-static int alloc_paging(struct uapi_env *e, uint32_t *id)
-{
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd), .dev_id = e->dev_id, .pt_id = e->ioas_id,
-	};
-	int rc = ioctl_err(e->iommufd, IOMMU_HWPT_ALLOC, &cmd);
-
-	if (!rc)
-		*id = cmd.out_hwpt_id;
-	return rc;
-}
-
-/* The id the next object gets: the lowest free one. */
-static int probe_next_id(struct uapi_env *e, uint32_t *id)
-{
-	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
-	int rc = ioctl_err(e->iommufd, IOMMU_IOAS_ALLOC, &cmd);
-
-	if (rc)
-		return rc;
-	*id = cmd.out_ioas_id;
-	return nest_destroy_id(e->iommufd, *id);
-}
-
-FIXTURE_SETUP(cdev_uapi)
-{
-	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
-	struct uapi_env *e = &self->e;
-	char path[64];
-
-	e->iommufd = -1;
-	e->cdev = -1;
-	if (!nr_bdfs)
-		SKIP(return, "no device: pass BDFs bound to vfio-pci (or IOMMUFD_NEST_BDF)");
-	ASSERT_EQ(0, pci_vfio_cdev(bdfs[0], path, sizeof(path)))
-		TH_LOG("%s has no VFIO cdev", bdfs[0]);
-	e->iommufd = open("/dev/iommu", O_RDWR);
-	ASSERT_LE(0, e->iommufd);
-	e->cdev = open(path, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, e->cdev) TH_LOG("%s: %s", path, strerror(errno));
-	ASSERT_EQ(0, ioctl_err(e->iommufd, IOMMU_IOAS_ALLOC, &ioas));
-	e->ioas_id = ioas.out_ioas_id;
-	if (variant->c.bound) {
-		/* on a HWPT of its own: no automatic domain comes or goes */
-		ASSERT_EQ(0, raw_bind(e, BIND_SZ, 0, e->iommufd));
-		ASSERT_EQ(0, alloc_paging(e, &e->hwpt_id));
-		ASSERT_EQ(0, alloc_paging(e, &e->hwpt2_id));
-		ASSERT_EQ(0, alloc_paging(e, &e->dead_id));
-		ASSERT_EQ(0, nest_destroy_id(e->iommufd, e->dead_id));
-		ASSERT_EQ(0, raw_attach(e, ATTACH_SZ, 0, e->hwpt_id));
-	}
-	ASSERT_EQ(0, probe_next_id(e, &e->probe_id));
-}
-
-FIXTURE_TEARDOWN(cdev_uapi)
-{
-	if (self->e.cdev >= 0)
-		close(self->e.cdev);
-	if (self->e.iommufd >= 0)
-		close(self->e.iommufd);
-}
-
-TEST_F(cdev_uapi, exact_errno)
-{
-	struct uapi_env *e = &self->e;
-	uint32_t next;
-	int rc;
-
-	rc = variant->c.run(e);
-	ASSERT_EQ(variant->c.expect, rc) TH_LOG("got %s", strerror(-rc));
-	/* nothing new is left in the iommufd */
-	ASSERT_EQ(0, probe_next_id(e, &next));
-	ASSERT_EQ(e->probe_id, next);
-	if (!variant->c.bound)
-		return;
-	/* the device still attaches, replaces and detaches */
-	ASSERT_EQ(0, raw_attach(e, ATTACH_SZ, 0, e->hwpt2_id));
-	ASSERT_EQ(0, raw_attach(e, ATTACH_SZ, 0, e->hwpt_id));
-	ASSERT_EQ(0, raw_detach(e, DETACH_SZ, 0));
-	ASSERT_EQ(0, nest_destroy_id(e->iommufd, e->hwpt_id));
-	ASSERT_EQ(0, nest_destroy_id(e->iommufd, e->hwpt2_id));
-}
-
 int main(int argc, char **argv)
 {
-	char *env = getenv("IOMMUFD_NEST_BDF"), *tok, *save;
-	int i, kept = 1;
-
-	for (tok = env ? strtok_r(env, ",", &save) : NULL; tok;
-	     tok = strtok_r(NULL, ",", &save))
-		if (add_bdf(tok))
-			return 2;
-	for (i = 1; i < argc; i++) {
-		if (argv[i][0] != '-' && strchr(argv[i], ':')) {
-			if (add_bdf(argv[i]))
-				return 2;
-			continue;
-		}
-		argv[kept++] = argv[i];
-	}
-	return test_harness_run(kept, argv);
+	argc = take_bdfs(argc, argv);
+	return argc < 0 ? 2 : test_harness_run(argc, argv);
 }

@@ -7,7 +7,8 @@
  * engine must either fail cleanly or see the kernel absorb the fault,
  * unwind to nothing, and leave the fd usable.  Runs on the kernel's mock
  * IOMMU (CONFIG_IOMMUFD_TEST); without it, or without fault injection,
- * the test SKIPs.
+ * the test SKIPs.  Failures name the side that disagreed
+ * (nest_blame.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,10 +21,11 @@
 #include "kselftest_harness.h"
 #include "nest_kselftest.h"
 
-#include "attach_engine.h"
+#include "nest_engine.h"
+#include "nest_ioctl.h"
 #include "backend_mock.h"
-#include "iommufd_test.h"
 #include "viommu_model.h"
+#include "nest_blame.h"
 
 #define DEBUGFS		"/sys/kernel/debug/"
 #define FAIL_NTH_MAX	2000
@@ -63,42 +65,39 @@ static const struct knob knobs[] = {
 	{ "fail_iommufd/times", NULL },
 };
 
-static int read_knob(const char *name, char *buf, size_t len)
+/* Read (@value NULL) or write a debugfs knob; 0 or -errno. */
+static int knob_io(const char *name, const char *value, char *buf,
+		   size_t len)
 {
 	char path[128];
 	ssize_t n;
 	int fd;
 
 	snprintf(path, sizeof(path), DEBUGFS "%s", name);
-	fd = open(path, O_RDONLY);
+	fd = open(path, value ? O_WRONLY : O_RDONLY);
 	if (fd < 0)
 		return -errno;
-	n = read(fd, buf, len - 1);
+	n = value ? write(fd, value, strlen(value)) : read(fd, buf, len - 1);
 	if (n < 0)
 		n = -errno;
 	close(fd);
 	if (n < 0)
 		return n;
-	buf[n] = 0;
-	buf[strcspn(buf, "\n")] = 0;
+	if (!value) {
+		buf[n] = 0;
+		buf[strcspn(buf, "\n")] = 0;
+	}
 	return 0;
+}
+
+static int read_knob(const char *name, char *buf, size_t len)
+{
+	return knob_io(name, NULL, buf, len);
 }
 
 static int write_knob(const char *name, const char *value)
 {
-	char path[128];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), DEBUGFS "%s", name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, value, strlen(value));
-	if (n < 0)
-		n = -errno;
-	close(fd);
-	return n < 0 ? n : 0;
+	return knob_io(name, value, NULL, 0);
 }
 
 static int nth_write(int fd, unsigned int n)
@@ -189,8 +188,9 @@ FIXTURE_SETUP(failnth)
 		rc = write_knob(knobs[i].name, knobs[i].value);
 		if (rc) {
 			restore_knobs(&self->knobs);
-			ASSERT_EQ(0, rc) TH_LOG("writing %s%s: %s", DEBUGFS,
-						knobs[i].name, strerror(-rc));
+			ASSERT_EQ(0, rc) TH_LOG("test: writing %s%s: %s",
+						DEBUGFS, knobs[i].name,
+						strerror(-rc));
 		}
 		self->knobs.nr_applied++;
 	}
@@ -251,28 +251,43 @@ static void list_id(char *buf, size_t len, uint32_t id)
 	snprintf(buf + used, len - used, " %u", id);
 }
 
+static bool engine_id(const struct run *r, uint32_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->ctx.nr_ids; i++)
+		if (r->ctx.ids[i] == id)
+			return true;
+	return false;
+}
+
 /*
  * Object ids alive on the fd besides @keep, destroyed on the way: the
- * engine's own ids and any the kernel made for it.  Listed in @buf.
+ * engine's own ids and any the kernel made for it.  Listed in @buf; the
+ * side to blame in @side: the kernel for an id the engine never got, or
+ * whose destroy failed, else the engine.
  */
 static unsigned int live_ids(struct run *r, uint32_t keep, char *buf,
-			     size_t len)
+			     size_t len, const char **side)
 {
 	unsigned int i, live = 0;
 	uint32_t id;
 
 	buf[0] = 0;
+	*side = nest_blame_leak(&r->ctx);
 	for (i = 0; i < r->ctx.nr_ids; i++) {
 		id = r->ctx.ids[i];
 		if (id >= SCAN_IDS && id != keep &&
-		    nest_destroy_id(r->fd, id) != -ENOENT) {
+		    nest_destroy(r->fd, id) != -ENOENT) {
 			list_id(buf, len, id);
 			live++;
 		}
 	}
 	for (id = 1; id < SCAN_IDS; id++) {
-		if (id != keep && nest_destroy_id(r->fd, id) != -ENOENT) {
+		if (id != keep && nest_destroy(r->fd, id) != -ENOENT) {
 			list_id(buf, len, id);
+			if (!engine_id(r, id))
+				*side = "kernel";
 			live++;
 		}
 	}
@@ -327,43 +342,55 @@ TEST_F_TIMEOUT(failnth, attach_hiod_stage1, 300)
 	struct step_count steps[NR_STEPS] = {};
 	struct run *r = &self->run;
 	char leaks[256], line[STEPS_LEN] = "";
+	unsigned int mark;
+	const char *side;
 	bool attached;
 	long left;
 	int rc;
 
 	/* a run with no fault: the baseline works, its pages are touched */
-	ASSERT_EQ(0, run_open(r, variant->dev_flags));
-	ASSERT_EQ(0, run_sequence(r, &attached)) TH_LOG("%s", r->ctx.err);
+	rc = run_open(r, variant->dev_flags);
+	ASSERT_EQ(0, rc) TH_LOG("kernel: a fresh fd, IOAS and device: %s",
+				nest_errno_name(-rc));
+	ASSERT_EQ(0, run_sequence(r, &attached))
+		TH_LOG("%s: %s", nest_blame(&r->ctx, 0), r->ctx.err);
 	run_close(r);
 
 	for (n = 1; ; n++) {
 		ASSERT_GE(FAIL_NTH_MAX, n)
-			TH_LOG("faults still fire at N=%u", FAIL_NTH_MAX);
-		ASSERT_EQ(0, run_open(r, variant->dev_flags))
-			TH_LOG("N=%u: %s", n, r->ctx.err);
+			TH_LOG("kernel: faults still fire at N=%u", FAIL_NTH_MAX);
+		rc = run_open(r, variant->dev_flags);
+		ASSERT_EQ(0, rc) TH_LOG("kernel: N=%u: %s (%s)", n,
+					nest_errno_name(-rc), r->ctx.err);
 
 		/* armed for the calls under test only */
-		ASSERT_EQ(0, nth_write(self->nth_fd, n));
+		ASSERT_EQ(0, nth_write(self->nth_fd, n))
+			TH_LOG("test: cannot arm fail-nth");
 		rc = run_sequence(r, &attached);
 		left = nth_read(self->nth_fd);
-		ASSERT_EQ(0, nth_write(self->nth_fd, 0));
+		ASSERT_EQ(0, nth_write(self->nth_fd, 0))
+			TH_LOG("test: cannot disarm fail-nth");
 
-		ASSERT_LE(0, left) TH_LOG("reading fail-nth: %s", strerror(-left));
+		ASSERT_LE(0, left)
+			TH_LOG("test: reading fail-nth: %s", strerror(-left));
 		nest_trace_format(&r->ctx, 0, r->trace,
 				  sizeof(r->trace));
 		if (left) {
 			/* the sequence made fewer than N allocations */
-			ASSERT_EQ(0, rc) TH_LOG("N=%u, no fault: %s", n,
+			ASSERT_EQ(0, rc) TH_LOG("%s: N=%u, no fault: %s",
+						nest_blame(&r->ctx, 0), n,
 						r->ctx.err);
 			calls = n - left;
 			run_close(r);
 			break;
 		}
 		if (rc) {
-			ASSERT_GT(0, rc);
-			ASSERT_LE(-4095, rc);
+			ASSERT_GT(0, rc)
+				TH_LOG("engine: N=%u: returned %d", n, rc);
+			ASSERT_LE(-4095, rc)
+				TH_LOG("engine: N=%u: returned %d", n, rc);
 			ASSERT_NE(0, r->ctx.err[0])
-				TH_LOG("N=%u: %s and no message", n,
+				TH_LOG("engine: N=%u: %s and no message", n,
 				       nest_errno_name(-rc));
 			tally_step(r, rc, steps, NR_STEPS);
 			failed++;
@@ -373,39 +400,57 @@ TEST_F_TIMEOUT(failnth, attach_hiod_stage1, 300)
 		if (attached && rc) {
 			/* a failed stage-1 leaves the device on its parent */
 			ASSERT_EQ(0, r->dev->nested_id)
-				TH_LOG("N=%u: %s", n, r->trace);
-			ASSERT_TRUE(r->dev->hiod_set);
+				TH_LOG("engine: N=%u: a failed stage-1 kept: %s",
+				       n, r->trace);
+			ASSERT_TRUE(r->dev->hiod_set)
+				TH_LOG("engine: N=%u: the hiod went with the stage-1: %s",
+				       n, r->trace);
 		} else if (!attached) {
 			/* a failed attach unwinds by itself */
 			ASSERT_FALSE(r->dev->bound)
-				TH_LOG("N=%u: %s", n, r->trace);
+				TH_LOG("engine: N=%u: still bound: %s", n,
+				       r->trace);
 			ASSERT_EQ(0, r->ctx.nr_hwpts)
-				TH_LOG("N=%u: %s", n, r->trace);
+				TH_LOG("engine: N=%u: HWPTs listed: %s", n,
+				       r->trace);
 			ASSERT_EQ(0, r->viommu.nr_hiods)
-				TH_LOG("N=%u: %s", n, r->trace);
+				TH_LOG("engine: N=%u: a hiod held: %s", n,
+				       r->trace);
 		}
-		ASSERT_EQ(0, nest_detach_device(&r->ctx, r->dev));
+		mark = r->ctx.nr_events;
+		ASSERT_EQ(0, nest_detach_device(&r->ctx, r->dev))
+			TH_LOG("%s: N=%u: %s", nest_blame(&r->ctx, mark), n,
+			       r->ctx.err);
 		nest_trace_format(&r->ctx, 0, r->trace,
 				  sizeof(r->trace));
 		ASSERT_EQ(0, r->ctx.nr_hwpts)
-			TH_LOG("N=%u: %s", n, r->trace);
+			TH_LOG("engine: N=%u: HWPTs listed: %s", n, r->trace);
 		ASSERT_EQ(0, r->viommu.nr_hiods)
-			TH_LOG("N=%u: %s", n, r->trace);
+			TH_LOG("engine: N=%u: a hiod held: %s", n, r->trace);
 		ASSERT_EQ(0, live_ids(r, r->ctx.ioas_id, leaks,
-				      sizeof(leaks)))
-			TH_LOG("N=%u (%s): object ids%s outlived the teardown; trace: %s",
-			       n, rc ? r->ctx.err : "absorbed", leaks,
+				      sizeof(leaks), &side))
+			TH_LOG("%s: N=%u (%s): object ids%s outlived the teardown; trace: %s",
+			       side, n, rc ? r->ctx.err : "absorbed", leaks,
 			       r->trace);
 
 		/* the fd and the IOAS still work */
+		mark = r->ctx.nr_events;
 		rc = run_sequence(r, &attached);
-		ASSERT_EQ(0, rc) TH_LOG("N=%u, retry: %s", n, r->ctx.err);
-		ASSERT_EQ(0, nest_detach_device(&r->ctx, r->dev));
+		ASSERT_EQ(0, rc) TH_LOG("%s: N=%u, retry: %s",
+					nest_blame(&r->ctx, mark), n,
+					r->ctx.err);
+		mark = r->ctx.nr_events;
+		ASSERT_EQ(0, nest_detach_device(&r->ctx, r->dev))
+			TH_LOG("%s: N=%u: %s", nest_blame(&r->ctx, mark), n,
+			       r->ctx.err);
 		ASSERT_EQ(0, nest_ctx_fini(&r->ctx))
-			TH_LOG("N=%u: %s", n, r->ctx.err);
-		ASSERT_EQ(0, nest_count_live_ids(&r->ctx));
-		ASSERT_EQ(0, live_ids(r, 0, leaks, sizeof(leaks)))
-			TH_LOG("N=%u: object ids%s outlived the retry", n, leaks);
+			TH_LOG("kernel: N=%u: %s", n, r->ctx.err);
+		ASSERT_EQ(0, nest_count_live_ids(&r->ctx))
+			TH_LOG("%s: N=%u: objects outlived the retry",
+			       nest_blame_leak(&r->ctx), n);
+		ASSERT_EQ(0, live_ids(r, 0, leaks, sizeof(leaks), &side))
+			TH_LOG("%s: N=%u: object ids%s outlived the retry",
+			       side, n, leaks);
 		run_close(r);
 	}
 	ksft_print_msg("fail-nth: %u injection points, %u failed cleanly, %u absorbed; the run at N=%u passed %u untouched\n",
@@ -414,7 +459,8 @@ TEST_F_TIMEOUT(failnth, attach_hiod_stage1, 300)
 		snprintf(line + strlen(line), sizeof(line) - strlen(line),
 			 " %s x%u", steps[i].name, steps[i].count);
 	ksft_print_msg("fail-nth: failed at:%s\n", line[0] ? line : " none");
-	ASSERT_LE(MIN_POINTS, n - 1);
+	ASSERT_LE(MIN_POINTS, n - 1)
+		TH_LOG("test: injection reached only %u points", n - 1);
 }
 
 TEST_HARNESS_MAIN

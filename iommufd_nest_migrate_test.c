@@ -6,22 +6,23 @@
  * iommufd, a mock device without dirty tracking) loads the stream and
  * replays the attach.  The flags must be equal; what the host decides
  * (dirty tracking, quirks) may differ, and the tests say where.
+ * Failures name the side that disagreed (nest_blame.h).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "nest_kselftest.h"
 
-#include "attach_migrate.h"
+#include "mig_replay.h"
+#include "nest_ioctl_test.h"
 #include "backend_mock.h"
-#include "iommufd_test.h"
-#include "viommu_migration.h"
+#include "mig_stream.h"
 #include "viommu_model.h"
+#include "nest_blame.h"
 
 #define TRACE_LEN	2048
 
@@ -126,7 +127,7 @@ FIXTURE_SETUP(migrate)
 	self->dst.fd = -1;
 	ASSERT_EQ(0, viommu_config_parse(variant->e.config, &cfg, self->err,
 					 sizeof(self->err)))
-		TH_LOG("%s", self->err);
+		TH_LOG("model: %s", self->err);
 	skip = vm_open(&self->src, &cfg, 0, "mock0");
 	if (skip)
 		SKIP(return, "%s", skip);
@@ -141,24 +142,32 @@ FIXTURE_TEARDOWN(migrate)
 /* The source attaches (and turns on stage-1), then saves its state. */
 #define source_runs_and_saves() do {					\
 	int __rc = nest_attach_device(&self->src.ctx, self->src.dev);	\
+	const char *__side = nest_blame(&self->src.ctx, 0);		\
 	if (variant->e.refusal) {					\
-		ASSERT_EQ(-EPERM, __rc);				\
+		ASSERT_EQ(-EPERM, __rc)					\
+			TH_LOG("%s: the source's refusal did not come: %s", \
+			       __rc ? __side : "model",			\
+			       __rc ? self->src.ctx.err : "accepted");	\
 		ASSERT_NE(NULL, strstr(self->src.ctx.err, variant->e.refusal)) \
-			TH_LOG("source refusal: %s", self->src.ctx.err); \
+			TH_LOG("model: source refusal: %s", self->src.ctx.err); \
 	} else {							\
-		ASSERT_EQ(0, __rc) TH_LOG("%s", self->src.ctx.err);	\
+		ASSERT_EQ(0, __rc)					\
+			TH_LOG("%s: %s", __side, self->src.ctx.err);	\
 	}								\
 	if (variant->e.stage1) {					\
+		unsigned int __mark = self->src.ctx.nr_events;		\
 		ASSERT_EQ(0, nest_enable_stage1(&self->src.ctx,		\
 						self->src.dev, 0))	\
-			TH_LOG("%s", self->src.ctx.err);		\
+			TH_LOG("%s: %s", nest_blame(&self->src.ctx, __mark), \
+			       self->src.ctx.err);			\
 	}								\
 	ASSERT_EQ(0, nest_mig_capture(&self->src.ctx, &self->src.dev, 1, \
-				      &self->saved));			\
+				      &self->saved))			\
+		TH_LOG("engine: the source's state cannot be captured"); \
 	self->stream_len = viommu_mig_save(&self->saved, self->stream,	\
 					   sizeof(self->stream),	\
 					   self->err, sizeof(self->err)); \
-	ASSERT_LT(0, self->stream_len) TH_LOG("%s", self->err);		\
+	ASSERT_LT(0, self->stream_len) TH_LOG("model: %s", self->err);	\
 } while (0)
 
 /* The target loads the stream into a fresh VM of its own. */
@@ -167,10 +176,10 @@ FIXTURE_TEARDOWN(migrate)
 	ASSERT_EQ(0, viommu_mig_load(self->stream, self->stream_len,	\
 				     &self->loaded, self->err,		\
 				     sizeof(self->err)))		\
-		TH_LOG("%s", self->err);				\
+		TH_LOG("model: %s", self->err);				\
 	__skip = vm_open(&self->dst, &self->loaded.cfg,			\
 			 MOCK_FLAGS_DEVICE_NO_DIRTY, "mock0");		\
-	ASSERT_EQ(NULL, __skip) TH_LOG("%s", __skip);			\
+	ASSERT_EQ(NULL, __skip) TH_LOG("kernel: the target: %s", __skip); \
 } while (0)
 
 TEST_F(migrate, flags_equal_at_target)
@@ -179,20 +188,39 @@ TEST_F(migrate, flags_equal_at_target)
 	enum nest_mig_verdict v;
 
 	source_runs_and_saves();
-	ASSERT_EQ(variant->e.flags, self->saved.flags);
+	ASSERT_EQ(variant->e.flags, self->saved.flags)
+		TH_LOG("model: the source saved flags 0x%llx",
+		       (unsigned long long)self->saved.flags);
 	target_loads();
 	v = nest_mig_replay(&self->dst.ctx, &self->loaded, &self->dst.dev, 1,
 			    &res);
-	ASSERT_NE(NEST_MIG_MISMATCH, v) TH_LOG("%s", res.reason);
-	ASSERT_EQ(variant->e.flags, res.src_flags);
-	ASSERT_EQ(variant->e.flags, res.dst_flags);
+	ASSERT_NE(NEST_MIG_MISMATCH, v) TH_LOG("model: %s", res.reason);
+	ASSERT_EQ(variant->e.flags, res.src_flags)
+		TH_LOG("model: source flags 0x%llx",
+		       (unsigned long long)res.src_flags);
+	ASSERT_EQ(variant->e.flags, res.dst_flags)
+		TH_LOG("model: target flags 0x%llx",
+		       (unsigned long long)res.dst_flags);
 	/* both mocks are the same IOMMU: the target agrees with the source */
 	ASSERT_EQ(variant->e.refusal ? NEST_MIG_REFUSED : NEST_MIG_ACCEPTED, v)
-		TH_LOG("%s", res.reason);
+		TH_LOG("%s: the target's verdict: %s",
+		       v == NEST_MIG_ACCEPTED ? "model" :
+		       nest_blame(&self->dst.ctx, 0), res.reason);
 	if (variant->e.refusal) {
 		ASSERT_NE(NULL, strstr(res.reason, variant->e.refusal))
-			TH_LOG("target refusal: %s", res.reason);
+			TH_LOG("model: target refusal: %s", res.reason);
 	}
+}
+
+/* Index of the first @type event in the trace; nr_events when none. */
+static int first_event(const struct nest_ctx *ctx, enum nest_event_type type)
+{
+	unsigned int i;
+
+	for (i = 0; i < ctx->nr_events; i++)
+		if (ctx->trace[i].type == type)
+			break;
+	return i;
 }
 
 TEST_F(migrate, replay_has_the_source_trace_shape)
@@ -205,29 +233,29 @@ TEST_F(migrate, replay_has_the_source_trace_shape)
 	target_loads();
 	nest_mig_replay(&self->dst.ctx, &self->loaded, &self->dst.dev, 1,
 			&res);
-	ASSERT_EQ(0, nest_trace_shape(&self->src.ctx, 0, src, sizeof(src)));
-	ASSERT_EQ(0, nest_trace_shape(&self->dst.ctx, 0, dst, sizeof(dst)));
-	ASSERT_STREQ(src, dst);
+	ASSERT_EQ(0, nest_trace_shape(&self->src.ctx, 0, src, sizeof(src)))
+		TH_LOG("engine: the source's trace does not print");
+	ASSERT_EQ(0, nest_trace_shape(&self->dst.ctx, 0, dst, sizeof(dst)))
+		TH_LOG("engine: the target's trace does not print");
+	ASSERT_STREQ(src, dst) TH_LOG("engine: the replay's trace shape differs");
 	/*
 	 * Dirty tracking is allowed to differ: VFIO core takes it from the
 	 * host's caps (step 4), not from the vIOMMU.  Here it does differ.
 	 */
-	i = -1;
-	while (++i < (int)self->src.ctx.nr_events)
-		if (self->src.ctx.trace[i].type == NEST_EV_HWPT_ALLOC)
-			break;
+	i = first_event(&self->src.ctx, NEST_EV_HWPT_ALLOC);
 	ASSERT_GT((int)self->src.ctx.nr_events, i)
-		TH_LOG("the source trace has no HWPT_ALLOC: %s", src);
-	ASSERT_TRUE(self->src.ctx.trace[i].arg & IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
-	ASSERT_TRUE(res.src_dirty[0] == !variant->e.refusal);
-	ASSERT_FALSE(res.dst_dirty[0]);
-	i = -1;
-	while (++i < (int)self->dst.ctx.nr_events)
-		if (self->dst.ctx.trace[i].type == NEST_EV_HWPT_ALLOC)
-			break;
+		TH_LOG("engine: the source trace has no HWPT_ALLOC: %s", src);
+	ASSERT_TRUE(self->src.ctx.trace[i].arg & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
+		TH_LOG("engine: the source's HWPT has no dirty tracking");
+	ASSERT_TRUE(res.src_dirty[0] == !variant->e.refusal)
+		TH_LOG("engine: the source's dirty tracking as replayed");
+	ASSERT_FALSE(res.dst_dirty[0])
+		TH_LOG("engine: dirty tracking on the no-dirty target");
+	i = first_event(&self->dst.ctx, NEST_EV_HWPT_ALLOC);
 	ASSERT_GT((int)self->dst.ctx.nr_events, i)
-		TH_LOG("the target trace has no HWPT_ALLOC: %s", dst);
-	ASSERT_FALSE(self->dst.ctx.trace[i].arg & IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+		TH_LOG("engine: the target trace has no HWPT_ALLOC: %s", dst);
+	ASSERT_FALSE(self->dst.ctx.trace[i].arg & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
+		TH_LOG("engine: the target asked for dirty tracking");
 }
 
 TEST_F(migrate, stream_round_trips)
@@ -237,21 +265,28 @@ TEST_F(migrate, stream_round_trips)
 
 	source_runs_and_saves();
 	target_loads();
-	ASSERT_EQ(self->saved.flags, self->loaded.flags);
+	ASSERT_EQ(self->saved.flags, self->loaded.flags)
+		TH_LOG("model: the stream lost the flags");
 	ASSERT_EQ(0, memcmp(&self->saved.cfg, &self->loaded.cfg,
-			    sizeof(self->saved.cfg)));
-	ASSERT_EQ(1, self->loaded.nr_devs);
-	ASSERT_STREQ("mock0", self->loaded.devs[0].id);
+			    sizeof(self->saved.cfg)))
+		TH_LOG("model: the stream lost the config");
+	ASSERT_EQ(1, self->loaded.nr_devs) TH_LOG("model: devices in the stream");
+	ASSERT_STREQ("mock0", self->loaded.devs[0].id)
+		TH_LOG("model: the device's identity in the stream");
 	ASSERT_EQ(variant->e.refusal ? VIOMMU_MIG_LAYOUT_NONE :
 		  (variant->e.flags & VIOMMU_FLAG_WANT_NESTING_PARENT ?
 		   VIOMMU_MIG_LAYOUT_PARENT : VIOMMU_MIG_LAYOUT_PLAIN),
-		  self->loaded.devs[0].layout);
-	ASSERT_EQ(!variant->e.refusal, self->loaded.devs[0].hiod_set);
-	ASSERT_EQ(variant->e.stage1, self->loaded.devs[0].nested);
+		  self->loaded.devs[0].layout)
+		TH_LOG("engine: the captured layout");
+	ASSERT_EQ(!variant->e.refusal, self->loaded.devs[0].hiod_set)
+		TH_LOG("engine: the captured hiod state");
+	ASSERT_EQ(variant->e.stage1, self->loaded.devs[0].nested)
+		TH_LOG("engine: the captured stage-1 state");
 	len = viommu_mig_save(&self->loaded, again, sizeof(again), self->err,
 			      sizeof(self->err));
-	ASSERT_EQ(self->stream_len, len);
-	ASSERT_EQ(0, memcmp(self->stream, again, len));
+	ASSERT_EQ(self->stream_len, len) TH_LOG("model: %s", self->err);
+	ASSERT_EQ(0, memcmp(self->stream, again, len))
+		TH_LOG("model: the stream does not round trip");
 }
 
 TEST_F(migrate, target_leaves_nothing_behind)
@@ -264,28 +299,14 @@ TEST_F(migrate, target_leaves_nothing_behind)
 			    &res) == NEST_MIG_ACCEPTED)
 		nest_detach_device(&self->dst.ctx, self->dst.dev);
 	/* only the target's IOAS is left, whatever the verdict was */
-	ASSERT_EQ(1, nest_count_live_ids(&self->dst.ctx));
-	ASSERT_EQ(0, self->dst.viommu.nr_hiods);
+	ASSERT_EQ(1, nest_count_live_ids(&self->dst.ctx))
+		TH_LOG("%s: objects outlived the target",
+		       nest_blame_leak(&self->dst.ctx));
+	ASSERT_EQ(0, self->dst.viommu.nr_hiods)
+		TH_LOG("engine: the target's vIOMMU holds a host IOMMU device");
 }
 
 /* ---- a target that cannot honour the config ---- */
-
-/*
- * Reserve [start, start + length) in an IOAS with the mock's test op, so
- * its usable IOVA ends lower: a host with fewer address bits.
- */
-static int reserve_iova(int fd, uint32_t ioas_id, uint64_t start,
-			uint64_t length)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_ADD_RESERVED,
-		.id = ioas_id,
-		.add_reserved = { .start = start, .length = length },
-	};
-
-	return ioctl(fd, IOMMU_TEST_CMD, &cmd) ? -errno : 0;
-}
 
 TEST(refusing_target_leaves_source_untouched)
 {
@@ -294,55 +315,74 @@ TEST(refusing_target_leaves_source_untouched)
 	uint8_t stream[VIOMMU_MIG_STREAM_MAX];
 	struct nest_mig_result res;
 	struct viommu_config cfg;
-	struct iommu_hw_info info;
 	char err[VIOMMU_ERR_LEN];
-	const char *skip;
-	int len;
+	const char *skip, *side;
+	enum nest_mig_verdict v;
+	unsigned int mark;
+	int len, rc;
 
 	ASSERT_EQ(0, viommu_config_parse("selftest-iommu,nesting=on,aw-bits=30",
-					 &cfg, err, sizeof(err)));
+					 &cfg, err, sizeof(err)))
+		TH_LOG("model: %s", err);
 	skip = vm_open(&src, &cfg, 0, "mock0");
 	if (skip) {
 		vm_close(&src);
 		SKIP(return, "%s", skip);
 	}
-	ASSERT_EQ(0, nest_attach_device(&src.ctx, src.dev)) TH_LOG("%s", src.ctx.err);
-	ASSERT_EQ(0, nest_enable_stage1(&src.ctx, src.dev, 0));
-	ASSERT_EQ(0, nest_mig_capture(&src.ctx, &src.dev, 1, &saved));
+	ASSERT_EQ(0, nest_attach_device(&src.ctx, src.dev))
+		TH_LOG("%s: %s", nest_blame(&src.ctx, 0), src.ctx.err);
+	mark = src.ctx.nr_events;
+	ASSERT_EQ(0, nest_enable_stage1(&src.ctx, src.dev, 0))
+		TH_LOG("%s: %s", nest_blame(&src.ctx, mark), src.ctx.err);
+	ASSERT_EQ(0, nest_mig_capture(&src.ctx, &src.dev, 1, &saved))
+		TH_LOG("engine: the source's state cannot be captured");
 	len = viommu_mig_save(&saved, stream, sizeof(stream), err, sizeof(err));
-	ASSERT_LT(0, len) TH_LOG("%s", err);
+	ASSERT_LT(0, len) TH_LOG("model: %s", err);
 
 	/* the target host's usable IOVA ends at 2^28 - 1: 28 address bits */
-	ASSERT_EQ(0, viommu_mig_load(stream, len, &loaded, err, sizeof(err)));
-	ASSERT_EQ(NULL, vm_open(&dst, &loaded.cfg, MOCK_FLAGS_DEVICE_NO_DIRTY,
-				"mock0"));
-	ASSERT_EQ(0, reserve_iova(dst.fd, dst.ctx.ioas_id, 1ULL << 28,
-				  (1ULL << 31) - (1ULL << 28)));
-	ASSERT_EQ(NEST_MIG_REFUSED,
-		  nest_mig_replay(&dst.ctx, &loaded, &dst.dev, 1, &res))
-		TH_LOG("%s", res.reason);
-	ASSERT_EQ(res.src_flags, res.dst_flags);
+	ASSERT_EQ(0, viommu_mig_load(stream, len, &loaded, err, sizeof(err)))
+		TH_LOG("model: %s", err);
+	skip = vm_open(&dst, &loaded.cfg, MOCK_FLAGS_DEVICE_NO_DIRTY, "mock0");
+	ASSERT_EQ(NULL, skip) TH_LOG("kernel: the target: %s", skip);
+	rc = nest_test_add_reserved(dst.fd, dst.ctx.ioas_id, 1ULL << 28,
+				    (1ULL << 31) - (1ULL << 28));
+	ASSERT_EQ(0, rc) TH_LOG("kernel: IOMMU_TEST_OP_ADD_RESERVED answered %s",
+				nest_errno_name(-rc));
+	v = nest_mig_replay(&dst.ctx, &loaded, &dst.dev, 1, &res);
+	/* a refusal the kernel made is the kernel's; else the model's */
+	side = nest_blame(&dst.ctx, 0);
+	ASSERT_EQ(NEST_MIG_REFUSED, v)
+		TH_LOG("%s: the target's verdict: %s",
+		       strcmp(side, "kernel") ? "model" : side, res.reason);
+	ASSERT_EQ(res.src_flags, res.dst_flags)
+		TH_LOG("model: flags 0x%llx at the source, 0x%llx at the target",
+		       (unsigned long long)res.src_flags,
+		       (unsigned long long)res.dst_flags);
 	ASSERT_NE(NULL, strstr(res.reason,
 			       "aw-bits=30 exceeds the host address width of 28 bits"))
-		TH_LOG("reason: %s", res.reason);
-	ASSERT_EQ(1, nest_count_live_ids(&dst.ctx));
+		TH_LOG("model: reason: %s", res.reason);
+	ASSERT_EQ(1, nest_count_live_ids(&dst.ctx))
+		TH_LOG("%s: objects outlived the refused target",
+		       nest_blame_leak(&dst.ctx));
 
 	/*
 	 * The source runs on: its device is bound and on its stage-1, which
 	 * sits on the parent (both busy, so IOMMU_DESTROY leaves them).
 	 */
-	memset(&info, 0, sizeof(info));
-	info.size = sizeof(info);
-	info.dev_id = src.dev->dev_id;
-	ASSERT_EQ(0, ioctl(src.fd, IOMMU_GET_HW_INFO, &info));
-	ASSERT_NE(0, src.dev->nested_id);
-	ASSERT_EQ(-EBUSY, nest_destroy_id(src.fd, src.dev->nested_id));
-	ASSERT_EQ(-EBUSY, nest_destroy_id(src.fd, src.dev->hwpt_id));
-	ASSERT_EQ(1, src.viommu.nr_hiods);
+	test_cmd_get_hw_info(src.fd, src.dev->dev_id, NULL, NULL);
+	ASSERT_NE(0, src.dev->nested_id)
+		TH_LOG("engine: the source lost its stage-1");
+	test_err_destroy(EBUSY, src.fd, src.dev->nested_id);
+	test_err_destroy(EBUSY, src.fd, src.dev->hwpt_id);
+	ASSERT_EQ(1, src.viommu.nr_hiods)
+		TH_LOG("engine: the source's vIOMMU holds %u host IOMMU devices",
+		       src.viommu.nr_hiods);
 	vm_close(&dst);
 	/* and still tears down to nothing */
 	nest_detach_device(&src.ctx, src.dev);
-	ASSERT_EQ(1, nest_count_live_ids(&src.ctx));
+	ASSERT_EQ(1, nest_count_live_ids(&src.ctx))
+		TH_LOG("%s: objects outlived the source",
+		       nest_blame_leak(&src.ctx));
 	vm_close(&src);
 }
 
@@ -364,7 +404,8 @@ TEST(quirks_differ_flags_do_not)
 
 	for (i = 0; i < ARRAY_SIZE(configs); i++) {
 		ASSERT_EQ(0, viommu_config_parse(configs[i], &cfg, err,
-						 sizeof(err)));
+						 sizeof(err)))
+			TH_LOG("model: %s", err);
 		viommu_init(&a, &cfg);
 		viommu_init(&b, &cfg);
 		fa = viommu_get_flags(&a);
@@ -373,12 +414,15 @@ TEST(quirks_differ_flags_do_not)
 					    vtd, sizeof(vtd));
 		qb = viommu_get_host_quirks(&b, VIOMMU_HW_INFO_TYPE_SELFTEST,
 					    NULL, 0);
-		ASSERT_EQ(HOST_IOMMU_QUIRK_NESTING_PARENT_BYPASS_RO, qa);
-		ASSERT_EQ(0, qb);
-		ASSERT_EQ(fa, fb) TH_LOG("%s", configs[i]);
+		ASSERT_EQ(HOST_IOMMU_QUIRK_NESTING_PARENT_BYPASS_RO, qa)
+			TH_LOG("model: %s: VT-d quirks", configs[i]);
+		ASSERT_EQ(0, qb) TH_LOG("model: %s: mock quirks", configs[i]);
+		ASSERT_EQ(fa, fb) TH_LOG("model: %s: flags differ", configs[i]);
 		/* and asking again after the host was seen changes nothing */
-		ASSERT_EQ(fa, viommu_get_flags(&a));
-		ASSERT_EQ(fb, viommu_get_flags(&b));
+		ASSERT_EQ(fa, viommu_get_flags(&a))
+			TH_LOG("model: %s: flags changed on VT-d", configs[i]);
+		ASSERT_EQ(fb, viommu_get_flags(&b))
+			TH_LOG("model: %s: flags changed on the mock", configs[i]);
 	}
 }
 

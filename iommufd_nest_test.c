@@ -3,40 +3,29 @@
  * iommufd nesting path as a VMM drives it: vIOMMU flags first, then a
  * nesting-parent HWPT and the attach, then the host IOMMU device (hiod)
  * handed to the vIOMMU, then its stage-1.  Runs on the kernel's mock
- * IOMMU (CONFIG_IOMMUFD_TEST); without it every test SKIPs.
+ * IOMMU (CONFIG_IOMMUFD_TEST); without it every test SKIPs.  Failures
+ * name the side that disagreed (nest_blame.h).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "nest_kselftest.h"
 
-#include "attach_engine.h"
+#include "nest_engine.h"
+#include "nest_ioctl_test.h"
 #include "backend_mock.h"
-#include "iommufd_test.h"
 #include "viommu_model.h"
+#include "nest_blame.h"
 
 #define TRACE_LEN	2048
 #define NR_DEVS		3
 #define MOCK_HOST_AW	31	/* MOCK_APERTURE_LAST is 2^31 - 1 */
 
-/* ---- raw uAPI calls, independent of the engine under test ---- */
-
-static int hw_info_caps(int fd, uint32_t dev_id, uint64_t *caps,
-			uint32_t *type)
-{
-	struct iommu_hw_info cmd = { .size = sizeof(cmd), .dev_id = dev_id };
-
-	if (ioctl(fd, IOMMU_GET_HW_INFO, &cmd))
-		return -errno;
-	*caps = cmd.out_capabilities;
-	*type = cmd.out_data_type;
-	return 0;
-}
+/* ---- uAPI calls, independent of the engine under test ---- */
 
 /*
  * GET_HW_INFO's caps for a fresh mock device of @dev_flags, asked without
@@ -46,65 +35,19 @@ static int hw_info_caps(int fd, uint32_t dev_id, uint64_t *caps,
 static int mock_caps(int fd, uint32_t ioas_id, uint32_t dev_flags,
 		     uint64_t *caps)
 {
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
-		.id = ioas_id,
-		.mock_domain_flags = { .dev_flags = dev_flags },
-	};
-	uint32_t type;
+	uint32_t stdev, idev, hwpt;
 	int err;
 
-	if (ioctl(fd, IOMMU_TEST_CMD, &cmd))
-		return -errno;
-	err = hw_info_caps(fd, cmd.mock_domain_flags.out_idev_id, caps, &type);
-	nest_destroy_id(fd, cmd.mock_domain_flags.out_stdev_id);
+	err = nest_test_mock_domain_flags(fd, ioas_id, dev_flags, &stdev, &idev,
+					  &hwpt);
+	if (err)
+		return err;
+	err = _test_cmd_get_hw_info(fd, idev, NULL, caps);
+	nest_destroy(fd, stdev);
 	return err;
 }
 
-static int set_dirty_tracking(int fd, uint32_t hwpt_id, bool enable)
-{
-	struct iommu_hwpt_set_dirty_tracking cmd = {
-		.size = sizeof(cmd),
-		.flags = enable ? IOMMU_HWPT_DIRTY_TRACKING_ENABLE : 0,
-		.hwpt_id = hwpt_id,
-	};
-
-	return ioctl(fd, IOMMU_HWPT_SET_DIRTY_TRACKING, &cmd) ? -errno : 0;
-}
-
-static int alloc_selftest_nested(int fd, uint32_t dev_id, uint32_t parent,
-				 uint32_t *out_id)
-{
-	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.dev_id = dev_id,
-		.pt_id = parent,
-		.data_type = IOMMU_HWPT_DATA_SELFTEST,
-		.data_len = NEST_SELFTEST_DATA_LEN,
-		.data_uptr = (uintptr_t)&data,
-	};
-
-	if (ioctl(fd, IOMMU_HWPT_ALLOC, &cmd))
-		return -errno;
-	*out_id = cmd.out_hwpt_id;
-	return 0;
-}
-
-static int check_iotlb(int fd, uint32_t nested_id, uint32_t idx,
-		       uint32_t expect)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_MD_CHECK_IOTLB,
-		.id = nested_id,
-		.check_iotlb = { .id = idx, .iotlb = expect },
-	};
-
-	return ioctl(fd, IOMMU_TEST_CMD, &cmd) ? -errno : 0;
-}
-
+/* One SELFTEST invalidation entry; @done: how many the kernel took. */
 static int invalidate_selftest(int fd, uint32_t hwpt_id, uint32_t flags,
 			       uint32_t iotlb_id, uint32_t *done)
 {
@@ -112,18 +55,11 @@ static int invalidate_selftest(int fd, uint32_t hwpt_id, uint32_t flags,
 		.flags = flags,
 		.iotlb_id = iotlb_id,
 	};
-	struct iommu_hwpt_invalidate cmd = {
-		.size = sizeof(cmd),
-		.hwpt_id = hwpt_id,
-		.data_uptr = (uintptr_t)&inv,
-		.data_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
-		.entry_len = sizeof(inv),
-		.entry_num = 1,
-	};
-	int rc = ioctl(fd, IOMMU_HWPT_INVALIDATE, &cmd) ? -errno : 0;
 
-	*done = cmd.entry_num;
-	return rc;
+	*done = 1;
+	return nest_hwpt_invalidate(fd, hwpt_id,
+				    IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, &inv,
+				    sizeof(inv), done);
 }
 
 /* Index of the first trace event of @type from @from on, or -1. */
@@ -238,27 +174,20 @@ FIXTURE_SETUP(mock_nest)
 	if (self->fd < 0)
 		SKIP(return, "%s", err);
 	rc = viommu_config_parse(variant->cfg->config, &cfg, err, sizeof(err));
-	ASSERT_EQ(0, rc) TH_LOG("%s", err);
+	ASSERT_EQ(0, rc) TH_LOG("model: %s", err);
 	viommu_init(&self->viommu, &cfg);
 	rc = nest_ctx_init(&self->ctx, self->fd, &self->viommu);
-	ASSERT_EQ(0, rc) TH_LOG("%s", self->ctx.err);
+	ASSERT_EQ(0, rc) TH_LOG("kernel: %s", self->ctx.err);
 	for (i = 0; i < NR_DEVS; i++) {
 		snprintf(name, sizeof(name), "mock%d", i);
 		self->dev[i] = nest_mock_dev_new(name, variant->dev_flags);
-		ASSERT_NE(NULL, self->dev[i]);
+		ASSERT_NE(NULL, self->dev[i]) TH_LOG("test: out of memory");
 	}
 }
 
 FIXTURE_TEARDOWN(mock_nest)
 {
-	int i;
-
-	for (i = NR_DEVS - 1; i >= 0; i--) {
-		if (self->dev[i])
-			nest_detach_device(&self->ctx, self->dev[i]);
-		nest_dev_free(self->dev[i]);
-	}
-	nest_ctx_fini(&self->ctx);
+	nest_vm_teardown(&self->ctx, self->dev, NR_DEVS);
 	close(self->fd);
 }
 
@@ -278,15 +207,24 @@ static uint32_t expected_hwpt_flags(uint64_t viommu_flags, uint32_t dev_flags)
 	return flags;
 }
 
-/* Attach dev[i]; assert it is accepted or refused as the variant says. */
+/*
+ * Attach dev[i]; assert it is accepted or refused as the variant says,
+ * naming the side whose answer came first when it is not.
+ */
 #define attach_as_expected(i) do {					\
+	unsigned int __mark = self->ctx.nr_events;			\
 	int __rc = nest_attach_device(&self->ctx, self->dev[i]);	\
+	const char *__side = nest_blame(&self->ctx, __mark);		\
 	if (variant->cfg->refusal) {					\
-		ASSERT_EQ(-EPERM, __rc);				\
+		ASSERT_EQ(-EPERM, __rc)					\
+			TH_LOG("%s: the refusal '%s' did not come: %s",	\
+			       __rc ? __side : "model",			\
+			       variant->cfg->refusal,			\
+			       __rc ? self->ctx.err : "accepted");	\
 		ASSERT_NE(NULL, strstr(self->ctx.err, variant->cfg->refusal)) \
-			TH_LOG("refusal was: %s", self->ctx.err);	\
+			TH_LOG("model: refusal was: %s", self->ctx.err); \
 	} else {							\
-		ASSERT_EQ(0, __rc) TH_LOG("%s", self->ctx.err);		\
+		ASSERT_EQ(0, __rc) TH_LOG("%s: %s", __side, self->ctx.err); \
 	}								\
 } while (0)
 
@@ -298,9 +236,12 @@ TEST_F(mock_nest, single_attach_trace)
 	int n;
 
 	ASSERT_EQ(0, mock_caps(self->fd, self->ctx.ioas_id, variant->dev_flags,
-			       &caps));
+			       &caps))
+		TH_LOG("kernel: a mock device or its GET_HW_INFO failed");
 	ASSERT_EQ(dirty_dev(variant->dev_flags),
-		  !!(caps & IOMMU_HW_CAP_DIRTY_TRACKING));
+		  !!(caps & IOMMU_HW_CAP_DIRTY_TRACKING))
+		TH_LOG("kernel: caps 0x%llx for mock device flags 0x%x",
+		       (unsigned long long)caps, variant->dev_flags);
 	attach_as_expected(0);
 	n = snprintf(expect, sizeof(expect),
 		     "BIND(D1) GET_FLAGS=0x%llx DEVICE_INFO(D1)=caps:0x%llx HWPT_ALLOC(0x%x)=H1",
@@ -318,8 +259,9 @@ TEST_F(mock_nest, single_attach_trace)
 		snprintf(expect + n, sizeof(expect) - n,
 			 " SET_IOMMU_DEVICE(D1)=ok");
 	ASSERT_EQ(0, nest_trace_format(&self->ctx, 0, self->trace,
-				       sizeof(self->trace)));
-	ASSERT_STREQ(expect, self->trace);
+				       sizeof(self->trace)))
+		TH_LOG("engine: the trace does not print: %s", self->ctx.err);
+	ASSERT_STREQ(expect, self->trace) TH_LOG("engine: trace differs");
 }
 
 TEST_F(mock_nest, nest_parent_iff_wanted)
@@ -331,17 +273,22 @@ TEST_F(mock_nest, nest_parent_iff_wanted)
 
 	attach_as_expected(0);
 	ev = find_event(&self->ctx, 0, NEST_EV_HWPT_ALLOC);
-	ASSERT_LE(0, ev);
+	ASSERT_LE(0, ev) TH_LOG("engine: no HWPT_ALLOC in the trace");
 	ASSERT_EQ(want, !!(self->ctx.trace[ev].arg &
-			   IOMMU_HWPT_ALLOC_NEST_PARENT));
+			   IOMMU_HWPT_ALLOC_NEST_PARENT))
+		TH_LOG("engine: HWPT_ALLOC flags 0x%llx for vIOMMU flags 0x%llx",
+		       (unsigned long long)self->ctx.trace[ev].arg,
+		       (unsigned long long)variant->cfg->flags);
 	if (variant->cfg->refusal)
 		return;
 	/* The kernel's view: only a nesting parent takes a nested child. */
-	rc = alloc_selftest_nested(self->fd, dev->dev_id, dev->hwpt_id,
-				   &nested);
-	ASSERT_EQ(want ? 0 : -EINVAL, rc);
+	rc = _test_cmd_hwpt_alloc_nested(self->fd, dev->dev_id, dev->hwpt_id,
+					 &nested);
+	ASSERT_EQ(want ? 0 : -EINVAL, rc)
+		TH_LOG("kernel: a nested HWPT on a %sparent answered %s",
+		       want ? "" : "non-", nest_errno_name(-rc));
 	if (!rc)
-		ASSERT_EQ(0, nest_destroy_id(self->fd, nested));
+		test_cmd_destroy(self->fd, nested);
 }
 
 TEST_F(mock_nest, dirty_tracking_iff_caps)
@@ -350,28 +297,41 @@ TEST_F(mock_nest, dirty_tracking_iff_caps)
 	uint32_t type = 0;
 	uint64_t caps = 0;
 	bool dirty;
-	int ev;
+	int ev, rc;
 
 	attach_as_expected(0);
 	if (variant->cfg->refusal) {
 		ev = find_event(&self->ctx, 0, NEST_EV_HWPT_ALLOC);
+		ASSERT_LE(0, ev) TH_LOG("engine: no HWPT_ALLOC in the trace");
 		ASSERT_EQ(dirty_dev(variant->dev_flags),
 			  !!(self->ctx.trace[ev].arg &
-			     IOMMU_HWPT_ALLOC_DIRTY_TRACKING));
+			     IOMMU_HWPT_ALLOC_DIRTY_TRACKING))
+			TH_LOG("engine: HWPT_ALLOC flags 0x%llx",
+			       (unsigned long long)self->ctx.trace[ev].arg);
 		return;
 	}
-	ASSERT_EQ(0, hw_info_caps(self->fd, dev->dev_id, &caps, &type));
+	test_cmd_get_hw_info(self->fd, dev->dev_id, &type, &caps);
 	dirty = caps & IOMMU_HW_CAP_DIRTY_TRACKING;
-	ASSERT_EQ(dirty_dev(variant->dev_flags), dirty);
-	ASSERT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, type);
-	ASSERT_EQ(dirty, dev->dirty_tracking);
+	ASSERT_EQ(dirty_dev(variant->dev_flags), dirty)
+		TH_LOG("kernel: caps 0x%llx for mock device flags 0x%x",
+		       (unsigned long long)caps, variant->dev_flags);
+	ASSERT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, type)
+		TH_LOG("kernel: hw_info type 0x%x", type);
+	ASSERT_EQ(dirty, dev->dirty_tracking)
+		TH_LOG("engine: dirty tracking not taken from the caps");
 	ASSERT_EQ(dirty, !!(nest_find_hwpt(&self->ctx, dev->hwpt_id)->alloc_flags &
-			    IOMMU_HWPT_ALLOC_DIRTY_TRACKING));
+			    IOMMU_HWPT_ALLOC_DIRTY_TRACKING))
+		TH_LOG("engine: HWPT flags not taken from the caps");
 	/* The kernel's view: only a dirty-tracking HWPT can start tracking. */
-	ASSERT_EQ(dirty ? 0 : -EOPNOTSUPP,
-		  set_dirty_tracking(self->fd, dev->hwpt_id, true));
+	rc = nest_hwpt_set_dirty_tracking(self->fd, dev->hwpt_id,
+					  IOMMU_HWPT_DIRTY_TRACKING_ENABLE);
+	ASSERT_EQ(dirty ? 0 : -EOPNOTSUPP, rc)
+		TH_LOG("kernel: SET_DIRTY_TRACKING answered %s",
+		       nest_errno_name(-rc));
 	if (dirty)
-		ASSERT_EQ(0, set_dirty_tracking(self->fd, dev->hwpt_id, false));
+		ASSERT_EQ(0, nest_hwpt_set_dirty_tracking(self->fd,
+							  dev->hwpt_id, 0))
+			TH_LOG("kernel: dirty tracking does not stop");
 }
 
 TEST_F(mock_nest, second_device_reuses_hwpt)
@@ -383,21 +343,24 @@ TEST_F(mock_nest, second_device_reuses_hwpt)
 	mark = self->ctx.nr_events;
 	attach_as_expected(1);
 	ASSERT_EQ(0, nest_trace_format(&self->ctx, mark, self->trace,
-				       sizeof(self->trace)));
+				       sizeof(self->trace)))
+		TH_LOG("engine: the trace does not print: %s", self->ctx.err);
 	if (variant->cfg->refusal) {
 		/* the refused device's HWPT is gone: nothing to reuse */
 		ASSERT_EQ(-1, find_event(&self->ctx, mark, NEST_EV_REUSE_TRY))
-			TH_LOG("trace: %s", self->trace);
-		ASSERT_EQ(0, self->ctx.nr_hwpts);
+			TH_LOG("engine: reused a refused HWPT: %s", self->trace);
+		ASSERT_EQ(0, self->ctx.nr_hwpts)
+			TH_LOG("engine: a refused HWPT is still listed");
 		return;
 	}
 	snprintf(expect, sizeof(expect),
 		 "BIND(D1) GET_FLAGS=0x%llx REUSE_TRY(H1)=ok HIOD_REALIZE(H1)=type:0xfeedbeef SET_IOMMU_DEVICE(D1)=ok",
 		 (unsigned long long)variant->cfg->flags);
-	ASSERT_STREQ(expect, self->trace);
-	ASSERT_EQ(self->dev[0]->hwpt_id, self->dev[1]->hwpt_id);
-	ASSERT_EQ(1, self->ctx.nr_hwpts);
-	ASSERT_EQ(2, self->ctx.hwpts[0].users);
+	ASSERT_STREQ(expect, self->trace) TH_LOG("engine: trace differs");
+	ASSERT_EQ(self->dev[0]->hwpt_id, self->dev[1]->hwpt_id)
+		TH_LOG("engine: the second device is on another HWPT");
+	ASSERT_EQ(1, self->ctx.nr_hwpts) TH_LOG("engine: HWPTs listed");
+	ASSERT_EQ(2, self->ctx.hwpts[0].users) TH_LOG("engine: HWPT users");
 }
 
 TEST_F(mock_nest, other_device_kind_after_einval)
@@ -411,28 +374,38 @@ TEST_F(mock_nest, other_device_kind_after_einval)
 		SKIP(return, "refused on the mock host: %s", variant->cfg->refusal);
 	attach_as_expected(0);
 	odev = nest_mock_dev_new("other", other);
-	ASSERT_NE(NULL, odev);
+	ASSERT_NE(NULL, odev) TH_LOG("test: out of memory");
 	nest_dev_free(self->dev[2]);
 	self->dev[2] = odev;
 	mark = self->ctx.nr_events;
 	ASSERT_EQ(0, nest_attach_device(&self->ctx, odev))
-		TH_LOG("%s", self->ctx.err);
+		TH_LOG("%s: %s", nest_blame(&self->ctx, mark), self->ctx.err);
 	ev = find_event(&self->ctx, mark, NEST_EV_REUSE_TRY);
-	ASSERT_LE(0, ev);
+	ASSERT_LE(0, ev) TH_LOG("engine: no REUSE_TRY in the trace");
 	if (dirty_dev(variant->dev_flags)) {
 		/* a no-dirty device cannot join a dirty-tracking domain */
-		ASSERT_EQ(EINVAL, self->ctx.trace[ev].err);
-		ASSERT_LE(0, find_event(&self->ctx, ev, NEST_EV_HWPT_ALLOC));
-		ASSERT_EQ(2, self->ctx.nr_hwpts);
-		ASSERT_NE(self->dev[0]->hwpt_id, odev->hwpt_id);
-		ASSERT_FALSE(odev->dirty_tracking);
+		ASSERT_EQ(EINVAL, self->ctx.trace[ev].err)
+			TH_LOG("kernel: attaching a no-dirty device to a dirty HWPT answered %s",
+			       nest_errno_name(self->ctx.trace[ev].err));
+		ASSERT_LE(0, find_event(&self->ctx, ev, NEST_EV_HWPT_ALLOC))
+			TH_LOG("engine: no fresh HWPT after EINVAL");
+		ASSERT_EQ(2, self->ctx.nr_hwpts) TH_LOG("engine: HWPTs listed");
+		ASSERT_NE(self->dev[0]->hwpt_id, odev->hwpt_id)
+			TH_LOG("engine: both devices on one HWPT");
+		ASSERT_FALSE(odev->dirty_tracking)
+			TH_LOG("engine: tracking on a no-dirty device");
 	} else {
 		/* a dirty-capable device joins, and tracking follows the HWPT */
-		ASSERT_EQ(0, self->ctx.trace[ev].err);
-		ASSERT_EQ(-1, find_event(&self->ctx, ev, NEST_EV_HWPT_ALLOC));
-		ASSERT_EQ(1, self->ctx.nr_hwpts);
-		ASSERT_EQ(self->dev[0]->hwpt_id, odev->hwpt_id);
-		ASSERT_FALSE(odev->dirty_tracking);
+		ASSERT_EQ(0, self->ctx.trace[ev].err)
+			TH_LOG("kernel: reusing the no-dirty HWPT answered %s",
+			       nest_errno_name(self->ctx.trace[ev].err));
+		ASSERT_EQ(-1, find_event(&self->ctx, ev, NEST_EV_HWPT_ALLOC))
+			TH_LOG("engine: a fresh HWPT after a reuse");
+		ASSERT_EQ(1, self->ctx.nr_hwpts) TH_LOG("engine: HWPTs listed");
+		ASSERT_EQ(self->dev[0]->hwpt_id, odev->hwpt_id)
+			TH_LOG("engine: the devices are on two HWPTs");
+		ASSERT_FALSE(odev->dirty_tracking)
+			TH_LOG("engine: tracking on a no-dirty HWPT");
 	}
 }
 
@@ -447,81 +420,100 @@ TEST_F(mock_nest, nested_hwpt_replace)
 	attach_as_expected(0);
 	mark = self->ctx.nr_events;
 	if (!variant->cfg->stage1) {
-		ASSERT_EQ(-EOPNOTSUPP, nest_enable_stage1(&self->ctx, dev, 0));
-		ASSERT_EQ(mark, self->ctx.nr_events);
+		ASSERT_EQ(-EOPNOTSUPP, nest_enable_stage1(&self->ctx, dev, 0))
+			TH_LOG("engine: a stage-1 for %s: %s",
+			       variant->cfg->config, self->ctx.err);
+		ASSERT_EQ(mark, self->ctx.nr_events)
+			TH_LOG("engine: a refused stage-1 left events");
 		return;
 	}
 	ASSERT_EQ(0, nest_enable_stage1(&self->ctx, dev, 0))
-		TH_LOG("%s", self->ctx.err);
+		TH_LOG("%s: %s", nest_blame(&self->ctx, mark), self->ctx.err);
 	ASSERT_EQ(0, nest_trace_format(&self->ctx, mark, self->trace,
-				       sizeof(self->trace)));
-	ASSERT_STREQ("NESTED_ALLOC(H1)=H2 ATTACH(H2)", self->trace);
-	ASSERT_EQ(dev->hiod.hwpt_id, self->ctx.trace[mark].id);
+				       sizeof(self->trace)))
+		TH_LOG("engine: the trace does not print: %s", self->ctx.err);
+	ASSERT_STREQ("NESTED_ALLOC(H1)=H2 ATTACH(H2)", self->trace)
+		TH_LOG("engine: trace differs");
+	ASSERT_EQ(dev->hiod.hwpt_id, self->ctx.trace[mark].id)
+		TH_LOG("engine: the stage-1 is not on the hiod's HWPT");
 	nested = dev->nested_id;
-	ASSERT_NE(0, nested);
+	ASSERT_NE(0, nested) TH_LOG("engine: no nested id kept");
 	/* a fresh SELFTEST nested domain holds the default IOTLB value */
-	ASSERT_EQ(0, check_iotlb(self->fd, nested, 0, IOMMU_TEST_IOTLB_DEFAULT));
+	test_cmd_md_check_iotlb(self->fd, nested, 0, IOMMU_TEST_IOTLB_DEFAULT);
 	/* nested-on-nested is not a thing */
-	ASSERT_EQ(-EINVAL, alloc_selftest_nested(self->fd, dev->dev_id, nested,
-						&nested));
+	test_err_hwpt_alloc_nested(EINVAL, self->fd, dev->dev_id, nested,
+				   &nested);
 }
 
 TEST_F(mock_nest, iotlb_invalidation)
 {
 	uint32_t nested, done, i;
+	unsigned int mark;
+	int rc;
 
 	if (variant->cfg->refusal)
 		SKIP(return, "refused on the mock host: %s", variant->cfg->refusal);
 	if (!variant->cfg->stage1)
 		SKIP(return, "%s builds no stage-1", variant->cfg->config);
 	attach_as_expected(0);
-	ASSERT_EQ(0, nest_enable_stage1(&self->ctx, self->dev[0], 0));
+	mark = self->ctx.nr_events;
+	ASSERT_EQ(0, nest_enable_stage1(&self->ctx, self->dev[0], 0))
+		TH_LOG("%s: %s", nest_blame(&self->ctx, mark), self->ctx.err);
 	nested = self->dev[0]->nested_id;
 	for (i = 0; i < MOCK_NESTED_DOMAIN_IOTLB_NUM; i++)
-		ASSERT_EQ(0, check_iotlb(self->fd, nested, i,
-					 IOMMU_TEST_IOTLB_DEFAULT));
-	ASSERT_EQ(0, invalidate_selftest(self->fd, nested, 0, 1, &done));
-	ASSERT_EQ(1, done);
+		test_cmd_md_check_iotlb(self->fd, nested, i,
+					IOMMU_TEST_IOTLB_DEFAULT);
+	rc = invalidate_selftest(self->fd, nested, 0, 1, &done);
+	ASSERT_EQ(0, rc) TH_LOG("kernel: invalidating IOTLB 1 answered %s",
+				nest_errno_name(-rc));
+	ASSERT_EQ(1, done) TH_LOG("kernel: %u entries handled", done);
 	for (i = 0; i < MOCK_NESTED_DOMAIN_IOTLB_NUM; i++)
-		ASSERT_EQ(0, check_iotlb(self->fd, nested, i,
-					 i == 1 ? 0 : IOMMU_TEST_IOTLB_DEFAULT));
-	ASSERT_EQ(0, invalidate_selftest(self->fd, nested,
-					 IOMMU_TEST_INVALIDATE_FLAG_ALL, 0,
-					 &done));
+		test_cmd_md_check_iotlb(self->fd, nested, i,
+					i == 1 ? 0 : IOMMU_TEST_IOTLB_DEFAULT);
+	rc = invalidate_selftest(self->fd, nested,
+				 IOMMU_TEST_INVALIDATE_FLAG_ALL, 0, &done);
+	ASSERT_EQ(0, rc) TH_LOG("kernel: invalidating all answered %s",
+				nest_errno_name(-rc));
 	for (i = 0; i < MOCK_NESTED_DOMAIN_IOTLB_NUM; i++)
-		ASSERT_EQ(0, check_iotlb(self->fd, nested, i, 0));
+		test_cmd_md_check_iotlb(self->fd, nested, i, 0);
 	/* the parent is not a stage-1: it takes no SELFTEST invalidation */
 	ASSERT_NE(0, invalidate_selftest(self->fd, self->dev[0]->hwpt_id, 0, 0,
-					 &done));
+					 &done))
+		TH_LOG("kernel: the parent took a SELFTEST invalidation");
 }
 
 TEST_F(mock_nest, destroy_busy)
 {
 	struct nest_dev *dev = self->dev[0];
 	uint32_t parent, nested;
+	unsigned int mark;
 
 	if (variant->cfg->refusal)
 		SKIP(return, "refused on the mock host: %s", variant->cfg->refusal);
 	attach_as_expected(0);
 	/* an attached HWPT cannot go */
-	ASSERT_EQ(-EBUSY, nest_destroy_id(self->fd, dev->hwpt_id));
+	test_err_destroy(EBUSY, self->fd, dev->hwpt_id);
 	if (!variant->cfg->stage1)
 		return;
-	ASSERT_EQ(0, nest_enable_stage1(&self->ctx, dev, 0));
+	mark = self->ctx.nr_events;
+	ASSERT_EQ(0, nest_enable_stage1(&self->ctx, dev, 0))
+		TH_LOG("%s: %s", nest_blame(&self->ctx, mark), self->ctx.err);
 	/* the device left the parent for the nested HWPT: only it holds it */
-	ASSERT_EQ(-EBUSY, nest_destroy_id(self->fd, dev->hwpt_id));
-	ASSERT_EQ(-EBUSY, nest_destroy_id(self->fd, dev->nested_id));
+	test_err_destroy(EBUSY, self->fd, dev->hwpt_id);
+	test_err_destroy(EBUSY, self->fd, dev->nested_id);
 	parent = dev->hwpt_id;
 	nested = dev->nested_id;
-	ASSERT_EQ(0, nest_detach_device(&self->ctx, dev));
-	ASSERT_EQ(-ENOENT, nest_destroy_id(self->fd, nested));
-	ASSERT_EQ(-ENOENT, nest_destroy_id(self->fd, parent));
+	mark = self->ctx.nr_events;
+	ASSERT_EQ(0, nest_detach_device(&self->ctx, dev))
+		TH_LOG("%s: %s", nest_blame(&self->ctx, mark), self->ctx.err);
+	test_err_destroy(ENOENT, self->fd, nested);
+	test_err_destroy(ENOENT, self->fd, parent);
 }
 
 /* Is @id an object of @fd?  IOMMU_DESTROY on an attached one is EBUSY. */
 static bool hwpt_busy(int fd, uint32_t id)
 {
-	return nest_destroy_id(fd, id) == -EBUSY;
+	return nest_destroy(fd, id) == -EBUSY;
 }
 
 TEST_F(mock_nest, reverse_teardown_leaves_nothing)
@@ -534,8 +526,11 @@ TEST_F(mock_nest, reverse_teardown_leaves_nothing)
 
 	attach_as_expected(0);
 	attach_as_expected(1);
+	mark = self->ctx.nr_events;
 	if (variant->cfg->stage1)
-		ASSERT_EQ(0, nest_enable_stage1(&self->ctx, self->dev[1], 0));
+		ASSERT_EQ(0, nest_enable_stage1(&self->ctx, self->dev[1], 0))
+			TH_LOG("%s: %s", nest_blame(&self->ctx, mark),
+			       self->ctx.err);
 	/*
 	 * Something must have been made for "nothing left" to mean
 	 * anything: the HWPTs the attaches allocated.  A refused attach
@@ -543,66 +538,85 @@ TEST_F(mock_nest, reverse_teardown_leaves_nothing)
 	 */
 	for (ev = find_event(&self->ctx, 0, NEST_EV_HWPT_ALLOC); ev >= 0;
 	     ev = find_event(&self->ctx, ev + 1, NEST_EV_HWPT_ALLOC)) {
-		ASSERT_EQ(0, self->ctx.trace[ev].err);
-		ASSERT_GT(ARRAY_SIZE(made), nr_made);
+		ASSERT_EQ(0, self->ctx.trace[ev].err)
+			TH_LOG("kernel: HWPT_ALLOC answered %s",
+			       nest_errno_name(self->ctx.trace[ev].err));
+		ASSERT_GT(ARRAY_SIZE(made), nr_made)
+			TH_LOG("engine: more HWPTs than attaches");
 		made[nr_made++] = self->ctx.trace[ev].new_id;
 	}
-	ASSERT_LT(0, nr_made) TH_LOG("the attaches allocated no HWPT");
+	ASSERT_LT(0, nr_made) TH_LOG("engine: the attaches allocated no HWPT");
 	if (variant->cfg->refusal) {
-		ASSERT_EQ(0, self->ctx.nr_hwpts);
+		ASSERT_EQ(0, self->ctx.nr_hwpts)
+			TH_LOG("engine: a refused HWPT is still listed");
 		ASSERT_LE(0, find_event(&self->ctx, 0, NEST_EV_DESTROY))
-			TH_LOG("the refused attach destroyed nothing");
+			TH_LOG("engine: the refused attach destroyed nothing");
 	} else {
-		ASSERT_EQ(1, self->ctx.nr_hwpts);
+		ASSERT_EQ(1, self->ctx.nr_hwpts) TH_LOG("engine: HWPTs listed");
 		for (i = 0; i < 2; i++) {
 			struct nest_dev *dev = self->dev[i];
 
-			ASSERT_TRUE(dev->bound && dev->hiod_set);
-			ASSERT_EQ(self->ctx.hwpts[0].id, dev->hwpt_id);
-			ASSERT_EQ(0, hw_info_caps(self->fd, dev->dev_id, &caps,
-						  &caps_type));
+			ASSERT_TRUE(dev->bound && dev->hiod_set)
+				TH_LOG("engine: device %u not bound and set", i);
+			ASSERT_EQ(self->ctx.hwpts[0].id, dev->hwpt_id)
+				TH_LOG("engine: device %u on another HWPT", i);
+			test_cmd_get_hw_info(self->fd, dev->dev_id, &caps_type,
+					     &caps);
 			made[nr_made++] = dev->dev_id;
 		}
-		ASSERT_TRUE(hwpt_busy(self->fd, self->dev[0]->hwpt_id));
+		ASSERT_TRUE(hwpt_busy(self->fd, self->dev[0]->hwpt_id))
+			TH_LOG("kernel: the attached HWPT is not busy");
 		if (variant->cfg->stage1) {
-			ASSERT_NE(0, self->dev[1]->nested_id);
-			ASSERT_TRUE(hwpt_busy(self->fd, self->dev[1]->nested_id));
+			ASSERT_NE(0, self->dev[1]->nested_id)
+				TH_LOG("engine: no nested id kept");
+			ASSERT_TRUE(hwpt_busy(self->fd, self->dev[1]->nested_id))
+				TH_LOG("kernel: the attached stage-1 is not busy");
 			made[nr_made++] = self->dev[1]->nested_id;
 		}
 	}
-	ASSERT_EQ(0, nest_detach_device(&self->ctx, self->dev[0]));
 	mark = self->ctx.nr_events;
-	ASSERT_EQ(0, nest_detach_device(&self->ctx, self->dev[1]));
+	ASSERT_EQ(0, nest_detach_device(&self->ctx, self->dev[0]))
+		TH_LOG("%s: %s", nest_blame(&self->ctx, mark), self->ctx.err);
+	mark = self->ctx.nr_events;
+	ASSERT_EQ(0, nest_detach_device(&self->ctx, self->dev[1]))
+		TH_LOG("%s: %s", nest_blame(&self->ctx, mark), self->ctx.err);
 	ASSERT_EQ(0, nest_trace_format(&self->ctx, mark, self->trace,
-				       sizeof(self->trace)));
+				       sizeof(self->trace)))
+		TH_LOG("engine: the trace does not print: %s", self->ctx.err);
 	if (variant->cfg->refusal)
 		expect = "";
 	else if (variant->cfg->stage1)
 		expect = "UNSET_IOMMU_DEVICE(D1) DETACH(H1) DESTROY(H1) DESTROY(H2) UNBIND(D1)";
 	else
 		expect = "UNSET_IOMMU_DEVICE(D1) DETACH(H1) DESTROY(H1) UNBIND(D1)";
-	ASSERT_STREQ(expect, self->trace);
-	ASSERT_EQ(0, self->ctx.nr_hwpts);
-	ASSERT_EQ(0, nest_ctx_fini(&self->ctx));
-	ASSERT_LE(3, self->ctx.nr_ids);
+	ASSERT_STREQ(expect, self->trace) TH_LOG("engine: trace differs");
+	ASSERT_EQ(0, self->ctx.nr_hwpts) TH_LOG("engine: HWPTs still listed");
+	ASSERT_EQ(0, nest_ctx_fini(&self->ctx))
+		TH_LOG("kernel: destroying the IOAS: %s", self->ctx.err);
+	ASSERT_LE(3, self->ctx.nr_ids) TH_LOG("engine: too few ids noted");
 	for (i = 0; i < self->ctx.nr_ids; i++)
-		EXPECT_EQ(-ENOENT, nest_destroy_id(self->fd, self->ctx.ids[i]))
-			TH_LOG("object %u outlived the teardown",
-			       self->ctx.ids[i]);
+		EXPECT_EQ(-ENOENT, nest_destroy(self->fd, self->ctx.ids[i]))
+			TH_LOG("%s: object %u outlived the teardown",
+			       nest_blame_leak(&self->ctx), self->ctx.ids[i]);
 	for (i = 0; i < nr_made; i++)
-		EXPECT_EQ(-ENOENT, nest_destroy_id(self->fd, made[i]))
-			TH_LOG("object %u, made by the attaches, outlived the teardown",
-			       made[i]);
+		EXPECT_EQ(-ENOENT, nest_destroy(self->fd, made[i]))
+			TH_LOG("%s: object %u, made by the attaches, outlived the teardown",
+			       nest_blame_leak(&self->ctx), made[i]);
 }
 
 TEST_F(mock_nest, flags_unchanged_by_set_iommu_device)
 {
 	uint64_t before = viommu_get_flags(&self->viommu);
 
-	ASSERT_EQ(variant->cfg->flags, before);
+	ASSERT_EQ(variant->cfg->flags, before)
+		TH_LOG("model: flags 0x%llx for %s", (unsigned long long)before,
+		       variant->cfg->config);
 	attach_as_expected(0);
-	ASSERT_EQ(before, viommu_get_flags(&self->viommu));
-	ASSERT_EQ(variant->cfg->refusal ? 0 : 1, self->viommu.nr_hiods);
+	ASSERT_EQ(before, viommu_get_flags(&self->viommu))
+		TH_LOG("model: flags changed by set_iommu_device()");
+	ASSERT_EQ(variant->cfg->refusal ? 0 : 1, self->viommu.nr_hiods)
+		TH_LOG("model: %u host IOMMU devices held",
+		       self->viommu.nr_hiods);
 }
 
 TEST_F(mock_nest, flags_answered_before_host_info)
@@ -611,9 +625,13 @@ TEST_F(mock_nest, flags_answered_before_host_info)
 	unsigned int i, first_host = 0;
 
 	attach_as_expected(0);
-	ASSERT_LE(2, self->viommu.nr_records);
-	ASSERT_EQ(VIOMMU_EV_GET_FLAGS, log[0].event);
-	ASSERT_FALSE(log[0].host_info_known);
+	ASSERT_LE(2, self->viommu.nr_records)
+		TH_LOG("engine: the vIOMMU was asked %u times",
+		       self->viommu.nr_records);
+	ASSERT_EQ(VIOMMU_EV_GET_FLAGS, log[0].event)
+		TH_LOG("engine: the flags were not asked first");
+	ASSERT_FALSE(log[0].host_info_known)
+		TH_LOG("engine: the host was known when the flags were asked");
 	for (i = 1; i < self->viommu.nr_records; i++) {
 		if (log[i].event == VIOMMU_EV_GET_HOST_QUIRKS ||
 		    log[i].event == VIOMMU_EV_SET_IOMMU_DEVICE) {
@@ -621,17 +639,23 @@ TEST_F(mock_nest, flags_answered_before_host_info)
 			break;
 		}
 	}
-	ASSERT_LT(0, first_host);
+	ASSERT_LT(0, first_host) TH_LOG("engine: the host never reached the vIOMMU");
 	/* the engine asked before it read the host, as QEMU does */
 	ASSERT_LT(find_event(&self->ctx, 0, NEST_EV_GET_FLAGS),
-		  find_event(&self->ctx, 0, NEST_EV_DEVICE_INFO));
+		  find_event(&self->ctx, 0, NEST_EV_DEVICE_INFO))
+		TH_LOG("engine: DEVICE_INFO before GET_FLAGS");
 	ASSERT_LT(find_event(&self->ctx, 0, NEST_EV_ATTACH),
-		  find_event(&self->ctx, 0, NEST_EV_HIOD_REALIZE));
+		  find_event(&self->ctx, 0, NEST_EV_HIOD_REALIZE))
+		TH_LOG("engine: HIOD_REALIZE before ATTACH");
 	ASSERT_EQ(VIOMMU_EV_SET_IOMMU_DEVICE,
-		  log[self->viommu.nr_records - 1].event);
-	ASSERT_TRUE(log[self->viommu.nr_records - 1].host_info_known);
+		  log[self->viommu.nr_records - 1].event)
+		TH_LOG("engine: set_iommu_device() was not the last call");
+	ASSERT_TRUE(log[self->viommu.nr_records - 1].host_info_known)
+		TH_LOG("model: set_iommu_device() did not record the host");
 	ASSERT_EQ(variant->cfg->refusal ? 0 : 1,
-		  log[self->viommu.nr_records - 1].answer);
+		  log[self->viommu.nr_records - 1].answer)
+		TH_LOG("model: set_iommu_device() answered %llu",
+		       (unsigned long long)log[self->viommu.nr_records - 1].answer);
 }
 
 /* ---- engine error paths, with a backend that fails on demand ---- */
@@ -647,8 +671,7 @@ struct faulty_priv {
 static int faulty_attach(struct nest_ctx *ctx, struct nest_dev *dev,
 			 uint32_t pt_id)
 {
-	/* ops is the first member: the ops pointer is the whole wrapper */
-	struct faulty_priv *f = (struct faulty_priv *)dev->ops;
+	struct faulty_priv *f = container_of(dev->ops, struct faulty_priv, ops);
 
 	if (++f->attaches == f->fail_attach_nr)
 		return f->fail_errno;
@@ -684,13 +707,15 @@ FIXTURE_SETUP(engine_faults)
 	if (self->fd < 0)
 		SKIP(return, "%s", err);
 	ASSERT_EQ(0, viommu_config_parse("selftest-iommu,nesting=on", &cfg,
-					 err, sizeof(err)));
+					 err, sizeof(err)))
+		TH_LOG("model: %s", err);
 	viommu_init(&self->viommu, &cfg);
-	ASSERT_EQ(0, nest_ctx_init(&self->ctx, self->fd, &self->viommu));
+	ASSERT_EQ(0, nest_ctx_init(&self->ctx, self->fd, &self->viommu))
+		TH_LOG("kernel: %s", self->ctx.err);
 	self->dev[0] = nest_mock_dev_new("mock0", 0);
 	self->dev[1] = nest_mock_dev_new("mock1", 0);
-	ASSERT_NE(NULL, self->dev[0]);
-	ASSERT_NE(NULL, self->dev[1]);
+	ASSERT_NE(NULL, self->dev[0]) TH_LOG("test: out of memory");
+	ASSERT_NE(NULL, self->dev[1]) TH_LOG("test: out of memory");
 }
 
 FIXTURE_TEARDOWN(engine_faults)
@@ -708,58 +733,75 @@ FIXTURE_TEARDOWN(engine_faults)
 	close(self->fd);
 }
 
-/* "caps:0x..." as the trace prints a plain mock device's caps */
+/*
+ * "caps:0x..." as the trace prints a plain mock device's caps.  The
+ * faults are injected, so a trace that differs is the engine's.
+ */
 #define EXPECT_TRACE(fmt) do {						\
 	char __want[TRACE_LEN];						\
 	uint64_t __caps;						\
-	ASSERT_EQ(0, mock_caps(self->fd, self->ctx.ioas_id, 0, &__caps));\
+	ASSERT_EQ(0, mock_caps(self->fd, self->ctx.ioas_id, 0, &__caps))\
+		TH_LOG("kernel: a mock device or its GET_HW_INFO failed"); \
 	snprintf(__want, sizeof(__want), fmt, (unsigned long long)__caps);\
-	ASSERT_STREQ(__want, self->trace);				\
+	ASSERT_STREQ(__want, self->trace) TH_LOG("engine: trace differs"); \
 } while (0)
 
 TEST_F(engine_faults, fresh_hwpt_destroyed_when_attach_fails)
 {
 	make_faulty(self->dev[0], &self->faulty, 1, EIO);
-	ASSERT_EQ(-EIO, nest_attach_device(&self->ctx, self->dev[0]));
-	ASSERT_NE(NULL, strstr(self->ctx.err, "attach to new HWPT"));
+	ASSERT_EQ(-EIO, nest_attach_device(&self->ctx, self->dev[0]))
+		TH_LOG("engine: %s", self->ctx.err);
+	ASSERT_NE(NULL, strstr(self->ctx.err, "attach to new HWPT"))
+		TH_LOG("engine: %s", self->ctx.err);
 	ASSERT_EQ(0, nest_trace_format(&self->ctx, 0, self->trace,
-				       sizeof(self->trace)));
+				       sizeof(self->trace)))
+		TH_LOG("engine: the trace does not print: %s", self->ctx.err);
 	EXPECT_TRACE("BIND(D1) GET_FLAGS=0x1 DEVICE_INFO(D1)=caps:0x%llx HWPT_ALLOC(0x3)=H1 HOST_QUIRKS(H1)=0x0 ATTACH(H1)=EIO DESTROY(H1) UNBIND(D1)");
-	ASSERT_EQ(0, self->ctx.nr_hwpts);
-	ASSERT_EQ(0, self->viommu.nr_hiods);
+	ASSERT_EQ(0, self->ctx.nr_hwpts) TH_LOG("engine: HWPTs still listed");
+	ASSERT_EQ(0, self->viommu.nr_hiods)
+		TH_LOG("engine: the vIOMMU holds a host IOMMU device");
 	/* only the IOAS is left */
-	ASSERT_EQ(1, nest_count_live_ids(&self->ctx));
+	ASSERT_EQ(1, nest_count_live_ids(&self->ctx))
+		TH_LOG("%s: objects outlived the failed attach",
+		       nest_blame_leak(&self->ctx));
 }
 
 TEST_F(engine_faults, reuse_error_other_than_einval_fails)
 {
 	unsigned int mark;
 
-	ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev[0]));
+	ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev[0]))
+		TH_LOG("%s: %s", nest_blame(&self->ctx, 0), self->ctx.err);
 	make_faulty(self->dev[1], &self->faulty, 1, ENOMEM);
 	mark = self->ctx.nr_events;
-	ASSERT_EQ(-ENOMEM, nest_attach_device(&self->ctx, self->dev[1]));
+	ASSERT_EQ(-ENOMEM, nest_attach_device(&self->ctx, self->dev[1]))
+		TH_LOG("engine: %s", self->ctx.err);
 	ASSERT_EQ(0, nest_trace_format(&self->ctx, mark, self->trace,
-				       sizeof(self->trace)));
+				       sizeof(self->trace)))
+		TH_LOG("engine: the trace does not print: %s", self->ctx.err);
 	/* no fresh HWPT after a real error: only EINVAL means "next" */
 	ASSERT_STREQ("BIND(D1) GET_FLAGS=0x1 REUSE_TRY(H1)=ENOMEM UNBIND(D1)",
-		     self->trace);
-	ASSERT_EQ(1, self->ctx.nr_hwpts);
-	ASSERT_EQ(1, self->ctx.hwpts[0].users);
+		     self->trace)
+		TH_LOG("engine: trace differs");
+	ASSERT_EQ(1, self->ctx.nr_hwpts) TH_LOG("engine: HWPTs listed");
+	ASSERT_EQ(1, self->ctx.hwpts[0].users) TH_LOG("engine: HWPT users");
 }
 
 TEST_F(engine_faults, reuse_einval_tries_fresh)
 {
 	unsigned int mark;
 
-	ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev[0]));
+	ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev[0]))
+		TH_LOG("%s: %s", nest_blame(&self->ctx, 0), self->ctx.err);
 	make_faulty(self->dev[1], &self->faulty, 1, EINVAL);
 	mark = self->ctx.nr_events;
-	ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev[1]));
+	ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev[1]))
+		TH_LOG("%s: %s", nest_blame(&self->ctx, mark), self->ctx.err);
 	ASSERT_EQ(0, nest_trace_format(&self->ctx, mark, self->trace,
-				       sizeof(self->trace)));
+				       sizeof(self->trace)))
+		TH_LOG("engine: the trace does not print: %s", self->ctx.err);
 	EXPECT_TRACE("BIND(D1) GET_FLAGS=0x1 REUSE_TRY(H1)=EINVAL DEVICE_INFO(D1)=caps:0x%llx HWPT_ALLOC(0x3)=H2 HOST_QUIRKS(H2)=0x0 ATTACH(H2) HIOD_REALIZE(H2)=type:0xfeedbeef SET_IOMMU_DEVICE(D1)=ok");
-	ASSERT_EQ(2, self->ctx.nr_hwpts);
+	ASSERT_EQ(2, self->ctx.nr_hwpts) TH_LOG("engine: HWPTs listed");
 }
 
 TEST_F(engine_faults, stage1_replace_failure_destroys_nested)
@@ -767,16 +809,21 @@ TEST_F(engine_faults, stage1_replace_failure_destroys_nested)
 	unsigned int mark;
 
 	make_faulty(self->dev[0], &self->faulty, 2, EIO);
-	ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev[0]));
+	ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev[0]))
+		TH_LOG("%s: %s", nest_blame(&self->ctx, 0), self->ctx.err);
 	mark = self->ctx.nr_events;
-	ASSERT_EQ(-EIO, nest_enable_stage1(&self->ctx, self->dev[0], 0));
+	ASSERT_EQ(-EIO, nest_enable_stage1(&self->ctx, self->dev[0], 0))
+		TH_LOG("engine: %s", self->ctx.err);
 	ASSERT_EQ(0, nest_trace_format(&self->ctx, mark, self->trace,
-				       sizeof(self->trace)));
+				       sizeof(self->trace)))
+		TH_LOG("engine: the trace does not print: %s", self->ctx.err);
 	ASSERT_STREQ("NESTED_ALLOC(H1)=H2 ATTACH(H2)=EIO DESTROY(H2)",
-		     self->trace);
-	ASSERT_EQ(0, self->dev[0]->nested_id);
+		     self->trace)
+		TH_LOG("engine: trace differs");
+	ASSERT_EQ(0, self->dev[0]->nested_id)
+		TH_LOG("engine: the failed stage-1 is still kept");
 	/* the device still works on its parent */
-	ASSERT_EQ(-EBUSY, nest_destroy_id(self->fd, self->dev[0]->hwpt_id));
+	test_err_destroy(EBUSY, self->fd, self->dev[0]->hwpt_id);
 }
 
 /*
@@ -792,42 +839,58 @@ TEST_F(engine_faults, trace_overflow_is_reported)
 	do {
 		mark = self->ctx.nr_events;
 		ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev[0]))
-			TH_LOG("round %u: %s", rounds, self->ctx.err);
-		ASSERT_EQ(0, nest_detach_device(&self->ctx, self->dev[0]));
+			TH_LOG("%s: round %u: %s", nest_blame(&self->ctx, mark),
+			       rounds, self->ctx.err);
+		ASSERT_EQ(0, nest_detach_device(&self->ctx, self->dev[0]))
+			TH_LOG("%s: round %u: %s", nest_blame(&self->ctx, mark),
+			       rounds, self->ctx.err);
 		if (!rounds++)
 			per_round = self->ctx.nr_events - mark;
-		ASSERT_EQ(per_round, self->ctx.nr_events - mark);
+		ASSERT_EQ(per_round, self->ctx.nr_events - mark)
+			TH_LOG("engine: round %u traced another count", rounds);
 	} while (self->ctx.nr_events + per_round <= NEST_TRACE_MAX);
 	/* a trace that is merely full is no error */
-	ASSERT_LT(0, per_round);
-	ASSERT_LT(NEST_TRACE_MAX - per_round, self->ctx.nr_events);
-	ASSERT_EQ(0, self->ctx.trace_overflow);
-	ASSERT_EQ(0, nest_trace_format(&self->ctx, 0, full, sizeof(full)));
+	ASSERT_LT(0, per_round) TH_LOG("engine: a round traced nothing");
+	ASSERT_LT(NEST_TRACE_MAX - per_round, self->ctx.nr_events)
+		TH_LOG("engine: the trace is not full");
+	ASSERT_EQ(0, self->ctx.trace_overflow)
+		TH_LOG("engine: a full trace counted as overflowed");
+	ASSERT_EQ(0, nest_trace_format(&self->ctx, 0, full, sizeof(full)))
+		TH_LOG("engine: a full trace does not print");
 
 	/* the round that does not fit */
 	mark = self->ctx.nr_events;
 	ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev[0]))
-		TH_LOG("%s", self->ctx.err);
-	ASSERT_EQ(0, nest_detach_device(&self->ctx, self->dev[0]));
-	ASSERT_EQ(NEST_TRACE_MAX, self->ctx.nr_events);
-	ASSERT_EQ(mark + per_round - NEST_TRACE_MAX, self->ctx.trace_overflow);
+		TH_LOG("%s: %s", nest_blame(&self->ctx, mark), self->ctx.err);
+	ASSERT_EQ(0, nest_detach_device(&self->ctx, self->dev[0]))
+		TH_LOG("%s: %s", nest_blame(&self->ctx, mark), self->ctx.err);
+	ASSERT_EQ(NEST_TRACE_MAX, self->ctx.nr_events)
+		TH_LOG("engine: %u events kept", self->ctx.nr_events);
+	ASSERT_EQ(mark + per_round - NEST_TRACE_MAX, self->ctx.trace_overflow)
+		TH_LOG("engine: %u events counted dropped",
+		       self->ctx.trace_overflow);
 	ASSERT_NE(NULL, strstr(self->ctx.err, NEST_TRACE_OVERFLOW))
-		TH_LOG("ctx.err after the overflow: '%s'", self->ctx.err);
+		TH_LOG("engine: ctx.err after the overflow: '%s'", self->ctx.err);
 	ASSERT_EQ(-EOVERFLOW, nest_trace_format(&self->ctx, 0, full,
-						sizeof(full)));
+						sizeof(full)))
+		TH_LOG("engine: an overflowed trace prints");
 	ASSERT_EQ(-EOVERFLOW, nest_trace_shape(&self->ctx, 0, full,
-					       sizeof(full)));
+					       sizeof(full)))
+		TH_LOG("engine: an overflowed trace's shape prints");
 	ASSERT_EQ(-EOVERFLOW, nest_trace_format(&self->ctx, mark, self->trace,
-						sizeof(self->trace)));
+						sizeof(self->trace)))
+		TH_LOG("engine: the overflowed round prints");
 	TH_LOG("%u rounds of %u events; %u dropped; ctx.err: %s", rounds + 1,
 	       per_round, self->ctx.trace_overflow, self->ctx.err);
 
 	/* a later error, with no event to trace, keeps the overflow note */
-	ASSERT_EQ(-EINVAL, nest_enable_stage1(&self->ctx, self->dev[1], 0));
+	ASSERT_EQ(-EINVAL, nest_enable_stage1(&self->ctx, self->dev[1], 0))
+		TH_LOG("engine: a stage-1 with no host IOMMU device: %s",
+		       self->ctx.err);
 	ASSERT_NE(NULL, strstr(self->ctx.err, "no host IOMMU device set"))
-		TH_LOG("%s", self->ctx.err);
+		TH_LOG("engine: %s", self->ctx.err);
 	ASSERT_NE(NULL, strstr(self->ctx.err, NEST_TRACE_OVERFLOW))
-		TH_LOG("%s", self->ctx.err);
+		TH_LOG("engine: %s", self->ctx.err);
 }
 
 TEST_HARNESS_MAIN

@@ -10,7 +10,8 @@
  * test needs is checked twice: the headers it was built against (else
  * SKIP "built against headers without ...") and the running kernel,
  * probed by the ioctl answering ENOTTY or E2BIG (else SKIP "kernel lacks
- * ...").  Features and where they came:
+ * ...").  Failures name the side that disagreed (nest_blame.h).
+ * Features and where they came:
  *
  *   vIOMMU, vDEVICE, nested HWPT on a vIOMMU    6.13  IOMMU_VIOMMU_ALLOC
  *   cache invalidation through a vIOMMU         6.14  IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST
@@ -21,17 +22,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "nest_kselftest.h"
 
-#include "attach_engine.h"
+#include "nest_engine.h"
+#include "nest_ioctl_test.h"
 #include "backend_mock.h"
-#include "iommufd_test.h"
 #include "viommu_model.h"
+#include "nest_blame.h"
 
 #define NR_DEVS		2
 #define MAX_OBJS	16
@@ -81,105 +82,13 @@ FIXTURE(vobj) {
 
 #ifdef HAVE_VIOMMU
 
-static int viommu_alloc(int fd, uint32_t type, uint32_t flags, uint32_t dev_id,
-			uint32_t hwpt_id, uint32_t *out_id)
-{
-	struct iommu_viommu_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.type = type,
-		.dev_id = dev_id,
-		.hwpt_id = hwpt_id,
-	};
-
-	if (ioctl(fd, IOMMU_VIOMMU_ALLOC, &cmd))
-		return -errno;
-	*out_id = cmd.out_viommu_id;
-	return 0;
-}
-
-static int vdevice_alloc(int fd, uint32_t viommu_id, uint32_t dev_id,
-			 uint64_t virt_id, uint32_t *out_id)
-{
-	struct iommu_vdevice_alloc cmd = {
-		.size = sizeof(cmd),
-		.viommu_id = viommu_id,
-		.dev_id = dev_id,
-		.virt_id = virt_id,
-	};
-
-	if (ioctl(fd, IOMMU_VDEVICE_ALLOC, &cmd))
-		return -errno;
-	*out_id = cmd.out_vdevice_id;
-	return 0;
-}
-
-/* A SELFTEST nested HWPT on @pt_id, a paging HWPT or a vIOMMU. */
-static int nested_alloc(int fd, uint32_t dev_id, uint32_t pt_id,
-			uint32_t *out_id)
-{
-	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.dev_id = dev_id,
-		.pt_id = pt_id,
-		.data_type = IOMMU_HWPT_DATA_SELFTEST,
-		.data_len = NEST_SELFTEST_DATA_LEN,
-		.data_uptr = (uintptr_t)&data,
-	};
-
-	if (ioctl(fd, IOMMU_HWPT_ALLOC, &cmd))
-		return -errno;
-	*out_id = cmd.out_hwpt_id;
-	return 0;
-}
-
-static int paging_alloc(int fd, uint32_t dev_id, uint32_t ioas_id,
-			uint32_t flags, uint32_t *out_id)
-{
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dev_id = dev_id,
-		.pt_id = ioas_id,
-	};
-
-	if (ioctl(fd, IOMMU_HWPT_ALLOC, &cmd))
-		return -errno;
-	*out_id = cmd.out_hwpt_id;
-	return 0;
-}
-
-static int check_iotlb(int fd, uint32_t nested_id, uint32_t expect)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_MD_CHECK_IOTLB,
-		.id = nested_id,
-		.check_iotlb = { .id = 0, .iotlb = expect },
-	};
-
-	return ioctl(fd, IOMMU_TEST_CMD, &cmd) ? -errno : 0;
-}
-
-/* The lowest free object id: an object leaked by a failed call takes it. */
-static int next_free_id(int fd, uint32_t *id)
-{
-	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
-
-	if (ioctl(fd, IOMMU_IOAS_ALLOC, &cmd))
-		return -errno;
-	*id = cmd.out_ioas_id;
-	return nest_destroy_id(fd, cmd.out_ioas_id);
-}
-
 /* ENOTTY: the kernel predates the ioctl.  An all-zero call creates nothing. */
 static bool kernel_has_ioctl(int fd, unsigned long nr)
 {
 	uint64_t zero[8] = { 0 };
 
 	zero[0] = sizeof(zero);	/* size is the first u32 of every command */
-	return !(ioctl(fd, nr, zero) && errno == ENOTTY);
+	return nest_ioctl(fd, nr, zero) != -ENOTTY;
 }
 
 static void probe_kernel(int fd, struct vobj_kernel *k)
@@ -206,8 +115,7 @@ static void probe_kernel(int fd, struct vobj_kernel *k)
 		};
 
 		k->viommu_data = k->viommu &&
-				 !(ioctl(fd, IOMMU_VIOMMU_ALLOC, &cmd) &&
-				   errno == E2BIG);
+				 nest_viommu_alloc_raw(fd, &cmd) != -E2BIG;
 	}
 #endif
 }
@@ -240,7 +148,7 @@ static int unwind_objs(int fd, struct obj_stack *st)
 
 		if (!id)
 			continue;
-		err = nest_destroy_id(fd, id);
+		err = nest_destroy(fd, id);
 		if (err && !first)
 			first = err;
 	}
@@ -269,26 +177,33 @@ FIXTURE_SETUP(vobj)
 	/* the accelerated vIOMMU: its flags ask for a nesting parent */
 	rc = viommu_config_parse("selftest-iommu,nesting=on", &cfg, err,
 				 sizeof(err));
-	ASSERT_EQ(0, rc) TH_LOG("%s", err);
+	ASSERT_EQ(0, rc) TH_LOG("model: %s", err);
 	viommu_init(&self->viommu, &cfg);
 	ASSERT_NE(0, viommu_get_flags(&self->viommu) &
-		  VIOMMU_FLAG_WANT_NESTING_PARENT);
+		  VIOMMU_FLAG_WANT_NESTING_PARENT)
+		TH_LOG("model: the accelerated vIOMMU wants no nesting parent");
 	rc = nest_ctx_init(&self->ctx, self->fd, &self->viommu);
-	ASSERT_EQ(0, rc) TH_LOG("%s", self->ctx.err);
+	ASSERT_EQ(0, rc) TH_LOG("kernel: %s", self->ctx.err);
 	for (i = 0; i < NR_DEVS; i++) {
+		unsigned int mark = self->ctx.nr_events;
+
 		snprintf(name, sizeof(name), "mock%d", i);
 		self->dev[i] = nest_mock_dev_new(name, 0);
-		ASSERT_NE(NULL, self->dev[i]);
+		ASSERT_NE(NULL, self->dev[i]) TH_LOG("test: out of memory");
 		rc = nest_attach_device(&self->ctx, self->dev[i]);
-		ASSERT_EQ(0, rc) TH_LOG("%s", self->ctx.err);
-		ASSERT_TRUE(self->dev[i]->hiod_set);
+		ASSERT_EQ(0, rc) TH_LOG("%s: %s", nest_blame(&self->ctx, mark),
+					self->ctx.err);
+		ASSERT_TRUE(self->dev[i]->hiod_set)
+			TH_LOG("engine: mock%d has no hiod set", i);
 	}
 	/* both devices share the one parent, as QEMU's reuse does */
 	self->parent = self->dev[0]->hwpt_id;
-	ASSERT_EQ(self->parent, self->dev[1]->hwpt_id);
+	ASSERT_EQ(self->parent, self->dev[1]->hwpt_id)
+		TH_LOG("engine: the devices are on two HWPTs");
 	hwpt = nest_find_hwpt(&self->ctx, self->parent);
-	ASSERT_NE(NULL, hwpt);
-	ASSERT_NE(0, hwpt->alloc_flags & IOMMU_HWPT_ALLOC_NEST_PARENT);
+	ASSERT_NE(NULL, hwpt) TH_LOG("engine: the parent is not listed");
+	ASSERT_NE(0, hwpt->alloc_flags & IOMMU_HWPT_ALLOC_NEST_PARENT)
+		TH_LOG("engine: the HWPT is no nesting parent");
 #endif
 }
 
@@ -304,56 +219,54 @@ FIXTURE_TEARDOWN(vobj)
 			self->dev[i]->ops->attach(&self->ctx, self->dev[i],
 						  self->dev[i]->hwpt_id);
 	unwind_objs(self->fd, &self->objs);
-	for (i = NR_DEVS - 1; i >= 0; i--) {
-		if (self->dev[i])
-			nest_detach_device(&self->ctx, self->dev[i]);
-		nest_dev_free(self->dev[i]);
-	}
-	nest_ctx_fini(&self->ctx);
+	nest_vm_teardown(&self->ctx, self->dev, NR_DEVS);
 	close(self->fd);
 }
 
 /* End of every test: the objects unwind cleanly, then so does the engine. */
 #define ASSERT_CLEAN_UNWIND() do {					\
 	int __i;							\
-	ASSERT_EQ(0, unwind_objs(self->fd, &self->objs));				\
-	for (__i = NR_DEVS - 1; __i >= 0; __i--)			\
+	ASSERT_KERNEL(0, unwind_objs(self->fd, &self->objs));		\
+	for (__i = NR_DEVS - 1; __i >= 0; __i--) {			\
+		unsigned int __mark = self->ctx.nr_events;		\
 		ASSERT_EQ(0, nest_detach_device(&self->ctx,		\
 						self->dev[__i]))	\
-			TH_LOG("%s", self->ctx.err);			\
+			TH_LOG("%s: %s", nest_blame(&self->ctx, __mark), \
+			       self->ctx.err);				\
+	}								\
 	ASSERT_EQ(1, nest_count_live_ids(&self->ctx))			\
-		TH_LOG("only the IOAS may outlive the devices");	\
-	self->ctx.ioas_id = 0;	/* the count destroyed it, being idle */\
+		TH_LOG("%s: only the IOAS may outlive the devices",	\
+		       nest_blame_leak(&self->ctx));			\
 } while (0)
 
 #ifdef HAVE_VIOMMU
 
 /* A vIOMMU on the fixture's parent, for dev[0]; recorded for unwind. */
 #define VIOMMU_ON_PARENT(out) do {					\
-	ASSERT_EQ(0, viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST,	\
-				  0, self->dev[0]->dev_id,		\
-				  self->parent, &(out)));		\
-	push_obj(&self->objs, out);						\
+	test_cmd_viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST, 0,	\
+			      self->dev[0]->dev_id, self->parent, &(out)); \
+	push_obj(&self->objs, out);					\
 } while (0)
 
 #define VDEVICE(viommu_id, i, virt, out) do {				\
-	ASSERT_EQ(0, vdevice_alloc(self->fd, viommu_id,			\
-				   self->dev[i]->dev_id, virt, &(out)));\
-	push_obj(&self->objs, out);						\
+	test_cmd_vdevice_alloc(self->fd, viommu_id,			\
+			       self->dev[i]->dev_id, virt, &(out));	\
+	push_obj(&self->objs, out);					\
 } while (0)
 
 /* dev[i] onto a nested HWPT of the vIOMMU: the guest installed its table */
 #define NESTED_ON_VIOMMU(viommu_id, i, out) do {			\
-	ASSERT_EQ(0, nested_alloc(self->fd, self->dev[i]->dev_id,	\
-				  viommu_id, &(out)));			\
-	push_obj(&self->objs, out);						\
-	ASSERT_EQ(0, self->dev[i]->ops->attach(&self->ctx,		\
-					       self->dev[i], out));	\
+	test_cmd_hwpt_alloc_nested(self->fd, self->dev[i]->dev_id,	\
+				   viommu_id, &(out));			\
+	push_obj(&self->objs, out);					\
+	ASSERT_KERNEL(0, self->dev[i]->ops->attach(&self->ctx,		\
+						   self->dev[i], out));	\
 } while (0)
 
 #define BACK_TO_PARENT(i)						\
-	ASSERT_EQ(0, self->dev[i]->ops->attach(&self->ctx, self->dev[i],\
-					       self->parent))
+	ASSERT_KERNEL(0, self->dev[i]->ops->attach(&self->ctx,		\
+						   self->dev[i],	\
+						   self->parent))
 
 #endif
 
@@ -363,18 +276,17 @@ TEST_F(vobj, viommu_pins_its_nesting_parent)
 	uint32_t spare = 0, viommu_id = 0;
 
 	/* an idle second parent, so only the vIOMMU can keep it busy */
-	ASSERT_EQ(0, paging_alloc(self->fd, self->dev[0]->dev_id,
-				  self->ctx.ioas_id,
-				  IOMMU_HWPT_ALLOC_NEST_PARENT, &spare));
+	test_cmd_hwpt_alloc(self->fd, self->dev[0]->dev_id, self->ctx.ioas_id,
+			    IOMMU_HWPT_ALLOC_NEST_PARENT, &spare);
 	push_obj(&self->objs, spare);
-	ASSERT_EQ(0, viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST, 0,
-				  self->dev[0]->dev_id, spare, &viommu_id));
+	test_cmd_viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST, 0,
+			      self->dev[0]->dev_id, spare, &viommu_id);
 	push_obj(&self->objs, viommu_id);
-	ASSERT_NE(0, viommu_id);
-	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, spare));
-	ASSERT_EQ(0, nest_destroy_id(self->fd, viommu_id));
+	ASSERT_NE(0, viommu_id) TH_LOG("kernel: vIOMMU id 0");
+	EXPECT_KERNEL(-EBUSY, nest_destroy(self->fd, spare));
+	test_cmd_destroy(self->fd, viommu_id);
 	drop_obj(&self->objs, viommu_id);
-	EXPECT_EQ(0, nest_destroy_id(self->fd, spare));
+	EXPECT_KERNEL(0, nest_destroy(self->fd, spare));
 	drop_obj(&self->objs, spare);
 	ASSERT_CLEAN_UNWIND();
 #endif
@@ -385,18 +297,20 @@ TEST_F(vobj, viommu_refused_without_nesting_parent)
 #ifdef HAVE_VIOMMU
 	uint32_t plain = 0, id = 0, before = 0, after = 0;
 
-	ASSERT_EQ(0, paging_alloc(self->fd, self->dev[0]->dev_id,
-				  self->ctx.ioas_id, 0, &plain));
+	test_cmd_hwpt_alloc(self->fd, self->dev[0]->dev_id, self->ctx.ioas_id, 0,
+			    &plain);
 	push_obj(&self->objs, plain);
-	ASSERT_EQ(0, next_free_id(self->fd, &before));
-	EXPECT_EQ(-EINVAL, viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST,
-					0, self->dev[0]->dev_id, plain, &id));
+	ASSERT_KERNEL(0, nest_test_next_free_id(self->fd, &before));
+	EXPECT_KERNEL(-EINVAL,
+		      _test_cmd_viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST, 0,
+					     self->dev[0]->dev_id, plain, &id));
 	/* an IOAS is no HWPT at all */
-	EXPECT_EQ(-ENOENT, viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST,
-					0, self->dev[0]->dev_id,
-					self->ctx.ioas_id, &id));
-	ASSERT_EQ(0, next_free_id(self->fd, &after));
-	EXPECT_EQ(before, after) TH_LOG("a refused vIOMMU left an object");
+	EXPECT_KERNEL(-ENOENT,
+		      _test_cmd_viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST, 0,
+					     self->dev[0]->dev_id,
+					     self->ctx.ioas_id, &id));
+	ASSERT_KERNEL(0, nest_test_next_free_id(self->fd, &after));
+	EXPECT_EQ(before, after) TH_LOG("kernel: a refused vIOMMU left an object");
 	ASSERT_CLEAN_UNWIND();
 #endif
 }
@@ -406,22 +320,22 @@ TEST_F(vobj, viommu_bad_type_flags_and_device)
 #ifdef HAVE_VIOMMU
 	uint32_t dev_id = self->dev[0]->dev_id, id, before, after;
 
-	ASSERT_EQ(0, next_free_id(self->fd, &before));
-	EXPECT_EQ(-EOPNOTSUPP,
-		  viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_DEFAULT, 0, dev_id,
-			       self->parent, &id));
+	ASSERT_KERNEL(0, nest_test_next_free_id(self->fd, &before));
+	EXPECT_KERNEL(-EOPNOTSUPP,
+		      _test_cmd_viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_DEFAULT, 0,
+					     dev_id, self->parent, &id));
 	/* a real driver's type on the mock IOMMU */
-	EXPECT_EQ(-EOPNOTSUPP,
-		  viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, 0,
-			       dev_id, self->parent, &id));
-	EXPECT_EQ(-EOPNOTSUPP,
-		  viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST, 1, dev_id,
-			       self->parent, &id));
-	EXPECT_EQ(-ENOENT,
-		  viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST, 0,
-			       self->parent, self->parent, &id));
-	ASSERT_EQ(0, next_free_id(self->fd, &after));
-	EXPECT_EQ(before, after) TH_LOG("a refused vIOMMU left an object");
+	EXPECT_KERNEL(-EOPNOTSUPP,
+		      _test_cmd_viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, 0,
+					     dev_id, self->parent, &id));
+	EXPECT_KERNEL(-EOPNOTSUPP,
+		      _test_cmd_viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST, 1,
+					     dev_id, self->parent, &id));
+	EXPECT_KERNEL(-ENOENT,
+		      _test_cmd_viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_SELFTEST, 0,
+					     self->parent, self->parent, &id));
+	ASSERT_KERNEL(0, nest_test_next_free_id(self->fd, &after));
+	EXPECT_EQ(before, after) TH_LOG("kernel: a refused vIOMMU left an object");
 	ASSERT_CLEAN_UNWIND();
 #endif
 }
@@ -433,18 +347,21 @@ TEST_F(vobj, vdevice_virt_ids_are_unique)
 
 	VIOMMU_ON_PARENT(viommu_id);
 	VDEVICE(viommu_id, 0, VIRT_ID0, vdev0);
-	ASSERT_EQ(0, next_free_id(self->fd, &before));
+	ASSERT_KERNEL(0, nest_test_next_free_id(self->fd, &before));
 	/* one vDEVICE per device, one device per virtual id */
-	EXPECT_EQ(-EEXIST, vdevice_alloc(self->fd, viommu_id,
-					 self->dev[0]->dev_id, VIRT_ID1, &id));
-	EXPECT_EQ(-EEXIST, vdevice_alloc(self->fd, viommu_id,
-					 self->dev[1]->dev_id, VIRT_ID0, &id));
-	EXPECT_EQ(-ENOENT, vdevice_alloc(self->fd, self->parent,
-					 self->dev[1]->dev_id, VIRT_ID1, &id));
-	ASSERT_EQ(0, next_free_id(self->fd, &after));
-	EXPECT_EQ(before, after) TH_LOG("a refused vDEVICE left an object");
+	EXPECT_KERNEL(-EEXIST, _test_cmd_vdevice_alloc(self->fd, viommu_id,
+						       self->dev[0]->dev_id,
+						       VIRT_ID1, &id));
+	EXPECT_KERNEL(-EEXIST, _test_cmd_vdevice_alloc(self->fd, viommu_id,
+						       self->dev[1]->dev_id,
+						       VIRT_ID0, &id));
+	EXPECT_KERNEL(-ENOENT, _test_cmd_vdevice_alloc(self->fd, self->parent,
+						       self->dev[1]->dev_id,
+						       VIRT_ID1, &id));
+	ASSERT_KERNEL(0, nest_test_next_free_id(self->fd, &after));
+	EXPECT_EQ(before, after) TH_LOG("kernel: a refused vDEVICE left an object");
 	VDEVICE(viommu_id, 1, VIRT_ID1, vdev1);
-	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, viommu_id));
+	EXPECT_KERNEL(-EBUSY, nest_destroy(self->fd, viommu_id));
 	ASSERT_CLEAN_UNWIND();
 #endif
 }
@@ -457,14 +374,27 @@ TEST_F(vobj, nested_hwpt_on_viommu)
 	VIOMMU_ON_PARENT(viommu_id);
 	VDEVICE(viommu_id, 0, VIRT_ID0, vdev);
 	NESTED_ON_VIOMMU(viommu_id, 0, nested);
-	EXPECT_EQ(0, check_iotlb(self->fd, nested, IOMMU_TEST_IOTLB_DEFAULT));
+	EXPECT_KERNEL(0, _test_cmd_md_check_iotlb(self->fd, nested, 0,
+						  IOMMU_TEST_IOTLB_DEFAULT));
 	/* the vIOMMU and, through it, the parent stay while it is used */
-	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, viommu_id));
-	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, nested));
+	EXPECT_KERNEL(-EBUSY, nest_destroy(self->fd, viommu_id));
+	EXPECT_KERNEL(-EBUSY, nest_destroy(self->fd, nested));
 	BACK_TO_PARENT(0);
 	ASSERT_CLEAN_UNWIND();
 #endif
 }
+
+#ifdef HAVE_VIOMMU_INVALIDATE
+/* @num entries of @inv to the vIOMMU; @num is left at how many were done. */
+static int invalidate_caches(int fd, uint32_t viommu_id,
+			     const struct iommu_viommu_invalidate_selftest *inv,
+			     uint32_t *num)
+{
+	return nest_hwpt_invalidate(fd, viommu_id,
+				    IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST, inv,
+				    sizeof(*inv), num);
+}
+#endif
 
 TEST_F(vobj, invalidate_device_cache_through_viommu)
 {
@@ -475,84 +405,61 @@ TEST_F(vobj, invalidate_device_cache_through_viommu)
 		{ .vdev_id = VIRT_ID0, .cache_id = 1 },
 		{ .vdev_id = VIRT_ID0, .cache_id = 2 },
 	};
-	struct iommu_hwpt_invalidate cmd = {
-		.size = sizeof(cmd),
-		.data_type = IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
-		.entry_len = sizeof(inv[0]),
-	};
 	struct iommu_test_cmd check = {
-		.size = sizeof(check),
 		.op = IOMMU_TEST_OP_DEV_CHECK_CACHE,
 	};
-	uint32_t viommu_id = 0, vdev = 0, i = 0;
+	uint32_t viommu_id = 0, vdev = 0, i = 0, num = 0;
+	int rc;
 
 	VIOMMU_ON_PARENT(viommu_id);
 	VDEVICE(viommu_id, 0, VIRT_ID0, vdev);
-	cmd.hwpt_id = viommu_id;
 	/* an empty array only checks its type: 6.13 has no vIOMMU here */
-	if (ioctl(self->fd, IOMMU_HWPT_INVALIDATE, &cmd)) {
-		ASSERT_EQ(ENOENT, errno);
+	rc = invalidate_caches(self->fd, viommu_id, NULL, &num);
+	if (rc) {
+		ASSERT_EQ(-ENOENT, rc)
+			TH_LOG("kernel: an empty vIOMMU invalidation answered %s",
+			       nest_errno_name(-rc));
 		ASSERT_FALSE(self->kernel.veventq)
-			TH_LOG("a 6.15+ kernel must invalidate through a vIOMMU");
+			TH_LOG("kernel: a 6.15+ kernel must invalidate through a vIOMMU");
 		SKIP(return, "kernel does not invalidate through a vIOMMU: Linux 6.14 or later needed");
 	}
 	check.id = self->dev[0]->dev_id;
-	cmd.data_uptr = (uintptr_t)inv;
-	cmd.entry_num = 2;
-	ASSERT_EQ(0, ioctl(self->fd, IOMMU_HWPT_INVALIDATE, &cmd));
-	EXPECT_EQ(2, cmd.entry_num);
+	num = 2;
+	ASSERT_KERNEL(0, invalidate_caches(self->fd, viommu_id, inv, &num));
+	EXPECT_EQ(2, num) TH_LOG("kernel: %u entries done", num);
 	for (i = 0; i < MOCK_DEV_CACHE_NUM; i++) {
 		check.check_dev_cache.id = i;
 		check.check_dev_cache.cache = (i == 1 || i == 2) ?
 			0 : IOMMU_TEST_DEV_CACHE_DEFAULT;
-		EXPECT_EQ(0, ioctl(self->fd, IOMMU_TEST_CMD, &check))
-			TH_LOG("device cache %u", i);
+		EXPECT_KERNEL(0, nest_test_cmd(self->fd, &check))
+			TH_LOG("kernel: device cache %u", i);
 	}
 	/* the second entry names no vDEVICE: one done, then EINVAL */
 	inv[0].cache_id = 3;
 	inv[1].vdev_id = VIRT_ID1;
-	cmd.entry_num = 2;
-	EXPECT_EQ(-1, ioctl(self->fd, IOMMU_HWPT_INVALIDATE, &cmd));
-	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(1, cmd.entry_num);
+	num = 2;
+	EXPECT_KERNEL(-EINVAL, invalidate_caches(self->fd, viommu_id, inv, &num));
+	EXPECT_EQ(1, num) TH_LOG("kernel: %u entries done", num);
 	check.check_dev_cache.id = 3;
 	check.check_dev_cache.cache = 0;
-	EXPECT_EQ(0, ioctl(self->fd, IOMMU_TEST_CMD, &check));
+	EXPECT_KERNEL(0, nest_test_cmd(self->fd, &check));
 	/* dev[1] has no vDEVICE, so its cache is untouched */
 	check.id = self->dev[1]->dev_id;
 	check.check_dev_cache.cache = IOMMU_TEST_DEV_CACHE_DEFAULT;
-	EXPECT_EQ(0, ioctl(self->fd, IOMMU_TEST_CMD, &check));
+	EXPECT_KERNEL(0, nest_test_cmd(self->fd, &check));
 	ASSERT_CLEAN_UNWIND();
 #endif
 }
 
 #ifdef HAVE_VEVENTQ
-static int veventq_alloc(int fd, uint32_t viommu_id, uint32_t type,
-			 uint32_t depth, uint32_t *out_id, int *out_fd)
-{
-	struct iommu_veventq_alloc cmd = {
-		.size = sizeof(cmd),
-		.viommu_id = viommu_id,
-		.type = type,
-		.veventq_depth = depth,
-	};
-
-	if (ioctl(fd, IOMMU_VEVENTQ_ALLOC, &cmd))
-		return -errno;
-	*out_id = cmd.out_veventq_id;
-	*out_fd = cmd.out_veventq_fd;
-	return 0;
-}
-
 static int trigger_vevent(int fd, uint32_t dev_id)
 {
 	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
 		.op = IOMMU_TEST_OP_TRIGGER_VEVENT,
 		.trigger_vevent = { .dev_id = dev_id },
 	};
 
-	return ioctl(fd, IOMMU_TEST_CMD, &cmd) ? -errno : 0;
+	return nest_test_cmd(fd, &cmd);
 }
 
 /* One record as read(2) returns it: a header, then the mock's event. */
@@ -577,26 +484,31 @@ TEST_F(vobj, veventq_reports_the_virtual_id)
 	if (!self->kernel.veventq)
 		SKIP(return, NO_VEVENTQ);
 	VIOMMU_ON_PARENT(viommu_id);
-	ASSERT_EQ(0, veventq_alloc(self->fd, viommu_id,
-				   IOMMU_VEVENTQ_TYPE_SELFTEST, 4, &q, &qfd));
+	ASSERT_KERNEL(0, nest_veventq_alloc(self->fd, viommu_id,
+					    IOMMU_VEVENTQ_TYPE_SELFTEST, 4, &q, &qfd));
 	push_obj(&self->objs, q);
 	/* the vDEVICE first: the nested attach picks its virtual id up */
 	VDEVICE(viommu_id, 0, VIRT_ID0, vdev);
 	NESTED_ON_VIOMMU(viommu_id, 0, nested);
 	/* dev[1] is not behind the vIOMMU: nothing to report */
-	EXPECT_EQ(-ENOENT, trigger_vevent(self->fd, self->dev[1]->dev_id));
-	ASSERT_EQ(0, trigger_vevent(self->fd, self->dev[0]->dev_id));
-	ASSERT_EQ(0, trigger_vevent(self->fd, self->dev[0]->dev_id));
+	EXPECT_KERNEL(-ENOENT, trigger_vevent(self->fd, self->dev[1]->dev_id));
+	ASSERT_KERNEL(0, trigger_vevent(self->fd, self->dev[0]->dev_id));
+	ASSERT_KERNEL(0, trigger_vevent(self->fd, self->dev[0]->dev_id));
 	/* too small for one record: EINVAL, and the record stays */
-	EXPECT_EQ(-1, read(qfd, rec, sizeof(rec[0].hdr) + 1));
-	EXPECT_EQ(EINVAL, errno);
-	ASSERT_EQ((ssize_t)sizeof(rec), read(qfd, rec, sizeof(rec)));
-	EXPECT_EQ(0, rec[0].hdr.flags);
-	EXPECT_EQ(0, rec[0].hdr.sequence);
-	EXPECT_EQ(VIRT_ID0, rec[0].ev.virt_id);
-	EXPECT_EQ(0, rec[1].hdr.flags);
-	EXPECT_EQ(1, rec[1].hdr.sequence);
-	EXPECT_EQ(VIRT_ID0, rec[1].ev.virt_id);
+	EXPECT_EQ(-1, read(qfd, rec, sizeof(rec[0].hdr) + 1))
+		TH_LOG("kernel: a short read took a record");
+	EXPECT_EQ(EINVAL, errno) TH_LOG("kernel: a short read: %s",
+					strerror(errno));
+	ASSERT_EQ((ssize_t)sizeof(rec), read(qfd, rec, sizeof(rec)))
+		TH_LOG("kernel: not two records");
+	EXPECT_EQ(0, rec[0].hdr.flags) TH_LOG("kernel: record 0 flags");
+	EXPECT_EQ(0, rec[0].hdr.sequence) TH_LOG("kernel: record 0 sequence");
+	EXPECT_EQ(VIRT_ID0, rec[0].ev.virt_id)
+		TH_LOG("kernel: record 0 virtual id");
+	EXPECT_EQ(0, rec[1].hdr.flags) TH_LOG("kernel: record 1 flags");
+	EXPECT_EQ(1, rec[1].hdr.sequence) TH_LOG("kernel: record 1 sequence");
+	EXPECT_EQ(VIRT_ID0, rec[1].ev.virt_id)
+		TH_LOG("kernel: record 1 virtual id");
 	close(qfd);
 	BACK_TO_PARENT(0);
 	ASSERT_CLEAN_UNWIND();
@@ -617,30 +529,36 @@ TEST_F(vobj, veventq_overflow_reports_lost_events)
 	if (!self->kernel.veventq)
 		SKIP(return, NO_VEVENTQ);
 	VIOMMU_ON_PARENT(viommu_id);
-	ASSERT_EQ(0, veventq_alloc(self->fd, viommu_id,
-				   IOMMU_VEVENTQ_TYPE_SELFTEST, 2, &q, &qfd));
+	ASSERT_KERNEL(0, nest_veventq_alloc(self->fd, viommu_id,
+					    IOMMU_VEVENTQ_TYPE_SELFTEST, 2, &q, &qfd));
 	push_obj(&self->objs, q);
 	VDEVICE(viommu_id, 0, VIRT_ID0, vdev);
 	NESTED_ON_VIOMMU(viommu_id, 0, nested);
 	for (i = 0; i < 5; i++)
-		ASSERT_EQ(0, trigger_vevent(self->fd, self->dev[0]->dev_id));
+		ASSERT_KERNEL(0, trigger_vevent(self->fd, self->dev[0]->dev_id));
 	/* two records fit the depth; the loss is one header, no data */
-	ASSERT_EQ((ssize_t)sizeof(buf), read(qfd, buf, sizeof(buf)));
+	ASSERT_EQ((ssize_t)sizeof(buf), read(qfd, buf, sizeof(buf)))
+		TH_LOG("kernel: not two records and a loss");
 	memcpy(rec, buf, sizeof(rec));
 	memcpy(&lost, buf + sizeof(rec), sizeof(lost));
-	EXPECT_EQ(0, rec[0].hdr.sequence);
-	EXPECT_EQ(1, rec[1].hdr.sequence);
-	EXPECT_EQ(VIRT_ID0, rec[1].ev.virt_id);
-	EXPECT_EQ(IOMMU_VEVENTQ_FLAG_LOST_EVENTS, lost.flags);
+	EXPECT_EQ(0, rec[0].hdr.sequence) TH_LOG("kernel: record 0 sequence");
+	EXPECT_EQ(1, rec[1].hdr.sequence) TH_LOG("kernel: record 1 sequence");
+	EXPECT_EQ(VIRT_ID0, rec[1].ev.virt_id)
+		TH_LOG("kernel: record 1 virtual id");
+	EXPECT_EQ(IOMMU_VEVENTQ_FLAG_LOST_EVENTS, lost.flags)
+		TH_LOG("kernel: the loss's flags");
 	/* the loss took sequence 2 and perhaps one per further loss */
-	EXPECT_GE(lost.sequence, 2);
-	EXPECT_LE(lost.sequence, 4);
+	EXPECT_GE(lost.sequence, 2) TH_LOG("kernel: the loss's sequence");
+	EXPECT_LE(lost.sequence, 4) TH_LOG("kernel: the loss's sequence");
 	/* drained: a new event is delivered again, in sequence */
-	ASSERT_EQ(0, trigger_vevent(self->fd, self->dev[0]->dev_id));
-	ASSERT_EQ((ssize_t)sizeof(rec[0]), read(qfd, rec, sizeof(rec)));
-	EXPECT_EQ(0, rec[0].hdr.flags);
-	EXPECT_EQ(lost.sequence + 1, rec[0].hdr.sequence);
-	EXPECT_EQ(VIRT_ID0, rec[0].ev.virt_id);
+	ASSERT_KERNEL(0, trigger_vevent(self->fd, self->dev[0]->dev_id));
+	ASSERT_EQ((ssize_t)sizeof(rec[0]), read(qfd, rec, sizeof(rec)))
+		TH_LOG("kernel: not one record after the drain");
+	EXPECT_EQ(0, rec[0].hdr.flags) TH_LOG("kernel: the record's flags");
+	EXPECT_EQ(lost.sequence + 1, rec[0].hdr.sequence)
+		TH_LOG("kernel: the record's sequence");
+	EXPECT_EQ(VIRT_ID0, rec[0].ev.virt_id)
+		TH_LOG("kernel: the record's virtual id");
 	close(qfd);
 	BACK_TO_PARENT(0);
 	ASSERT_CLEAN_UNWIND();
@@ -658,25 +576,25 @@ TEST_F(vobj, veventq_one_per_type)
 	if (!self->kernel.veventq)
 		SKIP(return, NO_VEVENTQ);
 	VIOMMU_ON_PARENT(viommu_id);
-	ASSERT_EQ(0, veventq_alloc(self->fd, viommu_id,
-				   IOMMU_VEVENTQ_TYPE_SELFTEST, 1, &q, &qfd));
+	ASSERT_KERNEL(0, nest_veventq_alloc(self->fd, viommu_id,
+					    IOMMU_VEVENTQ_TYPE_SELFTEST, 1, &q, &qfd));
 	push_obj(&self->objs, q);
-	ASSERT_EQ(0, next_free_id(self->fd, &before));
-	EXPECT_EQ(-EEXIST, veventq_alloc(self->fd, viommu_id,
-					 IOMMU_VEVENTQ_TYPE_SELFTEST, 1, &id,
-					 &fd2));
-	EXPECT_EQ(-EINVAL, veventq_alloc(self->fd, viommu_id,
-					 IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 0, &id,
-					 &fd2));
-	EXPECT_EQ(-EOPNOTSUPP, veventq_alloc(self->fd, viommu_id,
-					     IOMMU_VEVENTQ_TYPE_DEFAULT, 1,
-					     &id, &fd2));
-	EXPECT_EQ(-ENOENT, veventq_alloc(self->fd, self->parent,
-					 IOMMU_VEVENTQ_TYPE_SELFTEST, 1, &id,
-					 &fd2));
-	ASSERT_EQ(0, next_free_id(self->fd, &after));
-	EXPECT_EQ(before, after) TH_LOG("a refused vEVENTQ left an object");
-	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, viommu_id));
+	ASSERT_KERNEL(0, nest_test_next_free_id(self->fd, &before));
+	EXPECT_KERNEL(-EEXIST, nest_veventq_alloc(self->fd, viommu_id,
+						  IOMMU_VEVENTQ_TYPE_SELFTEST, 1, &id,
+						  &fd2));
+	EXPECT_KERNEL(-EINVAL, nest_veventq_alloc(self->fd, viommu_id,
+						  IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 0, &id,
+						  &fd2));
+	EXPECT_KERNEL(-EOPNOTSUPP, nest_veventq_alloc(self->fd, viommu_id,
+						      IOMMU_VEVENTQ_TYPE_DEFAULT, 1,
+						      &id, &fd2));
+	EXPECT_KERNEL(-ENOENT, nest_veventq_alloc(self->fd, self->parent,
+						  IOMMU_VEVENTQ_TYPE_SELFTEST, 1, &id,
+						  &fd2));
+	ASSERT_KERNEL(0, nest_test_next_free_id(self->fd, &after));
+	EXPECT_EQ(before, after) TH_LOG("kernel: a refused vEVENTQ left an object");
+	EXPECT_KERNEL(-EBUSY, nest_destroy(self->fd, viommu_id));
 	close(qfd);
 	ASSERT_CLEAN_UNWIND();
 #endif
@@ -686,47 +604,8 @@ TEST_F(vobj, veventq_one_per_type)
 static int hw_queue_alloc(int fd, uint32_t viommu_id, uint32_t index,
 			  uint64_t iova, uint64_t len, uint32_t *out_id)
 {
-	struct iommu_hw_queue_alloc cmd = {
-		.size = sizeof(cmd),
-		.viommu_id = viommu_id,
-		.type = IOMMU_HW_QUEUE_TYPE_SELFTEST,
-		.index = index,
-		.nesting_parent_iova = iova,
-		.length = len,
-	};
-
-	if (ioctl(fd, IOMMU_HW_QUEUE_ALLOC, &cmd))
-		return -errno;
-	*out_id = cmd.out_hw_queue_id;
-	return 0;
-}
-
-static int ioas_map_fixed(int fd, uint32_t ioas, void *va, size_t len,
-			  uint64_t iova)
-{
-	struct iommu_ioas_map cmd = {
-		.size = sizeof(cmd),
-		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-			 IOMMU_IOAS_MAP_WRITEABLE,
-		.ioas_id = ioas,
-		.user_va = (uintptr_t)va,
-		.length = len,
-		.iova = iova,
-	};
-
-	return ioctl(fd, IOMMU_IOAS_MAP, &cmd) ? -errno : 0;
-}
-
-static int ioas_unmap(int fd, uint32_t ioas, uint64_t iova, size_t len)
-{
-	struct iommu_ioas_unmap cmd = {
-		.size = sizeof(cmd),
-		.ioas_id = ioas,
-		.iova = iova,
-		.length = len,
-	};
-
-	return ioctl(fd, IOMMU_IOAS_UNMAP, &cmd) ? -errno : 0;
+	return nest_hw_queue_alloc(fd, viommu_id, IOMMU_HW_QUEUE_TYPE_SELFTEST,
+				   index, iova, len, out_id);
 }
 #endif
 
@@ -746,24 +625,28 @@ TEST_F(vobj, viommu_driver_data_and_mmap)
 
 	if (!self->kernel.viommu_data) {
 		ASSERT_FALSE(self->kernel.hw_queue)
-			TH_LOG("a kernel with HW queues must take vIOMMU data");
+			TH_LOG("kernel: a kernel with HW queues must take vIOMMU data");
 		SKIP(return, "kernel's IOMMU_VIOMMU_ALLOC takes no driver data (E2BIG): Linux 6.17 or later needed");
 	}
 	cmd.dev_id = self->dev[0]->dev_id;
 	cmd.hwpt_id = self->parent;
-	ASSERT_EQ(0, ioctl(self->fd, IOMMU_VIOMMU_ALLOC, &cmd));
+	ASSERT_KERNEL(0, nest_viommu_alloc_raw(self->fd, &cmd));
 	push_obj(&self->objs, cmd.out_viommu_id);
-	EXPECT_EQ(data.in_data, data.out_data);
-	ASSERT_NE(0, data.out_mmap_length);
+	EXPECT_EQ(data.in_data, data.out_data)
+		TH_LOG("kernel: the driver data's loopback");
+	ASSERT_NE(0, data.out_mmap_length) TH_LOG("kernel: nothing to mmap");
 	page = mmap(NULL, data.out_mmap_length, PROT_READ, MAP_SHARED,
 		    self->fd, data.out_mmap_offset);
-	ASSERT_NE(MAP_FAILED, page) TH_LOG("mmap: %s", strerror(errno));
+	ASSERT_NE(MAP_FAILED, page)
+		TH_LOG("kernel: mmap: %s", strerror(errno));
 	/* the driver's page, seen through iommufd: the loopback value */
-	EXPECT_EQ(data.in_data, page[0]);
+	EXPECT_EQ(data.in_data, page[0])
+		TH_LOG("kernel: the mmap'ed page's loopback");
 	/* only the offset the kernel handed out maps */
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, data.out_mmap_length, PROT_READ,
 				   MAP_SHARED, self->fd,
-				   data.out_mmap_offset + data.out_mmap_length));
+				   data.out_mmap_offset + data.out_mmap_length))
+		TH_LOG("kernel: an offset not handed out maps");
 	munmap(page, data.out_mmap_length);
 	ASSERT_CLEAN_UNWIND();
 #endif
@@ -782,32 +665,32 @@ TEST_F(vobj, hw_queue_pins_the_guest_queue)
 		SKIP(return, "kernel lacks IOMMU_HW_QUEUE_ALLOC (ENOTTY): Linux 6.17 or later needed");
 	buf = mmap(NULL, psize, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_NE(MAP_FAILED, buf) TH_LOG("test: out of memory");
 	memset(buf, 0, psize);
-	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ctx.ioas_id, buf, psize,
-				    QUEUE_IOVA));
+	test_cmd_ioas_map_fixed(self->fd, self->ctx.ioas_id, buf, psize,
+				QUEUE_IOVA);
 	VIOMMU_ON_PARENT(viommu_id);
 	/* queues come in index order; 1 depends on 0 */
-	EXPECT_EQ(-EIO, hw_queue_alloc(self->fd, viommu_id, 1, QUEUE_IOVA,
-				       psize, &id));
-	ASSERT_EQ(0, hw_queue_alloc(self->fd, viommu_id, 0, QUEUE_IOVA, psize,
-				    &q0));
+	EXPECT_KERNEL(-EIO, hw_queue_alloc(self->fd, viommu_id, 1, QUEUE_IOVA,
+					   psize, &id));
+	ASSERT_KERNEL(0, hw_queue_alloc(self->fd, viommu_id, 0, QUEUE_IOVA, psize,
+					&q0));
 	push_obj(&self->objs, q0);
-	EXPECT_EQ(-EEXIST, hw_queue_alloc(self->fd, viommu_id, 0, QUEUE_IOVA,
-					  psize, &id));
-	EXPECT_EQ(-EINVAL, hw_queue_alloc(self->fd, viommu_id, 0, QUEUE_IOVA,
-					  0, &id));
-	ASSERT_EQ(0, hw_queue_alloc(self->fd, viommu_id, 1, QUEUE_IOVA, psize,
-				    &q1));
+	EXPECT_KERNEL(-EEXIST, hw_queue_alloc(self->fd, viommu_id, 0, QUEUE_IOVA,
+					      psize, &id));
+	EXPECT_KERNEL(-EINVAL, hw_queue_alloc(self->fd, viommu_id, 0, QUEUE_IOVA,
+					      0, &id));
+	ASSERT_KERNEL(0, hw_queue_alloc(self->fd, viommu_id, 1, QUEUE_IOVA, psize,
+					&q1));
 	push_obj(&self->objs, q1);
-	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, q0));
-	EXPECT_EQ(-EBUSY, nest_destroy_id(self->fd, viommu_id));
+	EXPECT_KERNEL(-EBUSY, nest_destroy(self->fd, q0));
+	EXPECT_KERNEL(-EBUSY, nest_destroy(self->fd, viommu_id));
 	/* the hardware reads the queue: its memory cannot be unmapped */
-	EXPECT_EQ(-EBUSY, ioas_unmap(self->fd, self->ctx.ioas_id, QUEUE_IOVA,
-				     psize));
-	ASSERT_EQ(0, unwind_objs(self->fd, &self->objs));
-	EXPECT_EQ(0, ioas_unmap(self->fd, self->ctx.ioas_id, QUEUE_IOVA,
-				psize));
+	EXPECT_KERNEL(-EBUSY, _test_cmd_ioas_unmap(self->fd, self->ctx.ioas_id,
+						   QUEUE_IOVA, psize));
+	ASSERT_KERNEL(0, unwind_objs(self->fd, &self->objs));
+	EXPECT_KERNEL(0, _test_cmd_ioas_unmap(self->fd, self->ctx.ioas_id,
+					      QUEUE_IOVA, psize));
 	munmap(buf, psize);
 	ASSERT_CLEAN_UNWIND();
 #endif
@@ -829,6 +712,7 @@ TEST(flags_without_nesting_parent_cannot_back_a_viommu)
 	struct nest_ctx ctx;
 	struct viommu v;
 	uint32_t id = 0;
+	unsigned int mark;
 	int fd;
 
 	fd = nest_mock_open(err, sizeof(err));
@@ -840,19 +724,28 @@ TEST(flags_without_nesting_parent_cannot_back_a_viommu)
 		SKIP(return, "kernel lacks IOMMU_VIOMMU_ALLOC (ENOTTY): Linux 6.13 or later needed");
 	}
 	ASSERT_EQ(0, viommu_config_parse("selftest-iommu,nesting=off", &cfg,
-					 err, sizeof(err)));
+					 err, sizeof(err)))
+		TH_LOG("model: %s", err);
 	viommu_init(&v, &cfg);
-	ASSERT_EQ(0, viommu_get_flags(&v) & VIOMMU_FLAG_WANT_NESTING_PARENT);
-	ASSERT_EQ(0, nest_ctx_init(&ctx, fd, &v));
+	ASSERT_EQ(0, viommu_get_flags(&v) & VIOMMU_FLAG_WANT_NESTING_PARENT)
+		TH_LOG("model: nesting=off wants a nesting parent");
+	ASSERT_EQ(0, nest_ctx_init(&ctx, fd, &v)) TH_LOG("kernel: %s", ctx.err);
 	dev = nest_mock_dev_new("mock0", 0);
-	ASSERT_NE(NULL, dev);
-	ASSERT_EQ(0, nest_attach_device(&ctx, dev)) TH_LOG("%s", ctx.err);
-	EXPECT_EQ(-EINVAL, viommu_alloc(fd, IOMMU_VIOMMU_TYPE_SELFTEST, 0,
-					dev->dev_id, dev->hwpt_id, &id));
-	EXPECT_EQ(0, nest_detach_device(&ctx, dev)) TH_LOG("%s", ctx.err);
+	ASSERT_NE(NULL, dev) TH_LOG("test: out of memory");
+	ASSERT_EQ(0, nest_attach_device(&ctx, dev))
+		TH_LOG("%s: %s", nest_blame(&ctx, 0), ctx.err);
+	EXPECT_KERNEL(-EINVAL,
+		      _test_cmd_viommu_alloc(fd, IOMMU_VIOMMU_TYPE_SELFTEST, 0,
+					     dev->dev_id, dev->hwpt_id, &id));
+	mark = ctx.nr_events;
+	EXPECT_EQ(0, nest_detach_device(&ctx, dev))
+		TH_LOG("%s: %s", nest_blame(&ctx, mark), ctx.err);
 	nest_dev_free(dev);
-	/* the IOAS alone is left, and the count destroys it */
-	EXPECT_EQ(1, nest_count_live_ids(&ctx));
+	/* the IOAS alone is left */
+	EXPECT_EQ(1, nest_count_live_ids(&ctx))
+		TH_LOG("%s: objects outlived the device",
+		       nest_blame_leak(&ctx));
+	nest_ctx_fini(&ctx);
 	close(fd);
 #endif
 }

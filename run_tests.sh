@@ -8,8 +8,8 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=lib/ktap.sh
-. "$here/lib/ktap.sh"
+# shellcheck source=vm/ktap.sh
+. "$here/vm/ktap.sh"
 # shellcheck source=vm/topologies.sh
 . "$here/vm/topologies.sh"
 # shellcheck source=vm/boot.sh
@@ -51,7 +51,7 @@ $(for t in $TOPOLOGIES; do printf '                      %-14s %s\n' "$t" "$(top
   --jobs N          guests to boot at once (default: the number of CPUs)
   --kasan           boot a kernel built with KASAN (cached separately) and
                     with panic_on_warn: any KASAN report or WARN fails
-  --bench           run iommufd_nest_bench in guests (default topologies:
+  --bench           run nest_bench in guests (default topologies:
                     mock and vtd), one at a time; exit 1 if engine/bare
                     is above $BENCH_LIMIT
   --compare-kdir B  with --bench: also boot a kernel built from tree B and
@@ -166,7 +166,7 @@ if [ -n "$junit" ]; then
 	trap 'rm -f "$ktap"' EXIT
 	"$0" "${rest[@]}" | tee "$ktap"
 	rc=${PIPESTATUS[0]}
-	"$here/lib/junit.sh" "$ktap" "$junit" || exit 1
+	"$here/vm/junit.sh" "$ktap" "$junit" || exit 1
 	want=$(sed -n 's/^totals: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$ktap" | awk '{ print $1 + $2 + $3 }')
 	got=$(xmllint --xpath 'count(//testcase)' "$junit" 2>/dev/null) ||
 		{ echo "error: $junit does not parse as XML" >&2; exit 1; }
@@ -334,13 +334,15 @@ if [ "$mode" = host ]; then
 		"$host_dir/iommufd_nest_failnth_test" \
 		"$host_dir/iommufd_nest_uapi_test" \
 		"$host_dir/iommufd_nest_viommu_test" \
-		"$host_dir/iommufd_nest_cdev_test" "$host_dir/nest_bind"
+		"$host_dir/iommufd_nest_cdev_test" \
+		"$host_dir/iommufd_nest_cdev_input_test" "$host_dir/nest_bind"
 else
 	guest_bins="iommufd_nest_test iommufd_nest_cdev_test"
+	guest_bins="$guest_bins iommufd_nest_cdev_input_test"
 	guest_bins="$guest_bins iommufd_nest_migrate_test iommufd_nest_failnth_test"
 	guest_bins="$guest_bins iommufd_nest_uapi_test iommufd_nest_viommu_test"
 	guest_bins="$guest_bins nest_bind nest_report"
-	guest_bins="$guest_bins nest_migrate iommufd_nest_bench"
+	guest_bins="$guest_bins nest_migrate nest_bench"
 	# shellcheck disable=SC2046
 	build_tests "$guest_dir" STATIC=1 \
 		$(for b in $guest_bins; do echo "$guest_dir/$b"; done)
@@ -355,7 +357,7 @@ else
 	# shellcheck disable=SC2046
 	"$here/vm/initramfs.sh" "$initrd" \
 		$(for b in $guest_bins; do echo "$guest_dir/$b"; done) \
-		"$here"/vm/guest/* "$here/lib/tap.sh" ||
+		"$here"/vm/guest/* "$here/vm/tap.sh" ||
 		fail_setup "cannot pack the initramfs"
 fi
 if [ -n "$kdir_b" ]; then
@@ -369,9 +371,11 @@ if [ "$bench" = 1 ]; then
 	trap on_interrupt INT TERM
 	# shellcheck disable=SC2086
 	if [ -n "$kdir_b" ]; then
-		bench_compare "$rounds" "$kernel_b" $selected
+		bench_compare "$build_dir/bench" "$rounds" "$initrd" "$timeout" \
+			"$kernel" "$kdir" "$kernel_b" "$kdir_b" $selected
 	else
-		bench_run $selected
+		bench_run "$build_dir/bench" "$kernel" "$initrd" "$timeout" \
+			$selected
 	fi
 	exit
 fi
@@ -412,7 +416,7 @@ run_unit()
 	nr=$((nr + 1))
 	echo "  KTAP version 1"
 	echo "  # the model and the command lines, no kernel needed"
-	echo "  1..11"
+	echo "  1..12"
 	run_binary 1 viommu_model_test "$dir/unit.out" "$dir/viommu_model_test"
 	run_binary 2 viommu_migration_test "$dir/migration.out" \
 		"$dir/viommu_migration_test"
@@ -436,6 +440,8 @@ run_unit()
 	run_binary 10 exit_codes_test "$dir/exit-codes.out" \
 		"$here/tests/exit_codes_test.sh" "$dir" $NEST_TESTS
 	run_binary 11 mirror_test "$dir/mirror.out" "$here/tests/mirror_test.sh"
+	run_binary 12 qemu_fetch_test "$dir/qemu-fetch.out" \
+		"$here/tests/qemu_fetch_test.sh"
 	ktap_result "" "$nr" unit "$f0" "$p0"
 }
 
@@ -447,7 +453,7 @@ run_host()
 	nr=$((nr + 1))
 	echo "  KTAP version 1"
 	echo "  # host $(uname -r)${devices:+, devices ${devices[*]}}"
-	echo "  1..6"
+	echo "  1..7"
 	run_binary 1 iommufd_nest_test "$dir/iommufd_nest_test.out" \
 		"$dir/iommufd_nest_test"
 	run_binary 2 iommufd_nest_migrate_test "$dir/migrate.out" \
@@ -464,6 +470,8 @@ run_host()
 		"$dir/iommufd_nest_viommu_test"
 	run_binary 6 iommufd_nest_cdev_test "$dir/cdev.out" "${lend[@]}" \
 		"$dir/iommufd_nest_cdev_test" "${devices[@]}"
+	run_binary 7 iommufd_nest_cdev_input_test "$dir/cdev-input.out" \
+		"${lend[@]}" "$dir/iommufd_nest_cdev_input_test" "${devices[@]}"
 	ktap_result "" "$nr" host "$f0" "$p0"
 }
 
@@ -538,8 +546,8 @@ if [ "$mode" = host ]; then
 else
 	# the guests boot while the unit tests run here
 	for topo in $selected; do
-		echo "$topo $initrd $build_dir/vm/$topo $(guest_tests "$topo" | tr ' ' ,)"
-	done | boot_all "$jobs_max" &
+		echo "$topo $kernel $initrd $build_dir/vm/$topo $(guest_tests "$topo" | tr ' ' ,)"
+	done | boot_all "$jobs_max" "$timeout" &
 	boots=$!
 	unit_start=$SECONDS
 	[ "$unit" = 1 ] && run_unit
@@ -550,9 +558,11 @@ else
 	done
 	if [ "$migrate" = 1 ]; then
 		# shellcheck disable=SC2086
-		migrate_targets $selected
+		migrate_targets "$build_dir/vm" "$kernel" "$initrd" "$jobs_max" \
+			"$timeout" $selected
+		nr=$((nr + 1))
 		# shellcheck disable=SC2086
-		migrate_report $selected
+		migrate_report "$nr" "$build_dir/vm" "$guest_kver" $selected
 	fi
 fi
 [ "$timings" = 1 ] && [ "$mode" = vm ] && print_timings

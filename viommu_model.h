@@ -9,26 +9,9 @@
  * attach engine where those headers have them.
  *
  * Config strings use QEMU's -device syntax, "kind[,key=value]...".
- * Booleans take on|off, yes|no, true|false or y|n.  Kinds, keys, defaults:
- *
- *   none                   no vIOMMU
- *   virtio-iommu           no keys
- *   intel-iommu
- *     x-scalable-mode=off  scalable mode
- *     x-flts=off           first-stage translation; needs x-scalable-mode=on
- *     aw-bits=48           guest address width: 39 or 48 (QEMU >= 9.2)
- *     fs1gp=on             1 GiB first-stage pages (checked with x-flts=on)
- *   arm-smmuv3
- *     accel=off            host-backed (nested) vSMMU
- *     ssidsize=0           0..20, or auto (host derived: not migration safe)
- *     oas=44               output address size in bits: 32..52 (SMMU codes)
- *     ril=on               range invalidation
- *     ats=off              address translation services
- *     ssidsize, oas, ril and ats need accel=on.
- *   selftest-iommu         ours, for the kernel's mock IOMMU
- *     nesting=off          wants a nesting parent and a SELFTEST stage-1
- *     aw-bits=0            guest address width 1..64 checked against the
- *                          host's as intel-iommu does; 0: not checked
+ * Booleans take on|off, yes|no, true|false or y|n.  Each kind is one
+ * file of kinds/ (its keys and defaults are at its top) and one row of
+ * kinds/registry.c.
  */
 #ifndef VIOMMU_MODEL_H
 #define VIOMMU_MODEL_H
@@ -75,6 +58,7 @@
 #define VIOMMU_HW_DATA_MAX		64
 #define VIOMMU_ERR_LEN			160
 
+/* The rows of the registry, kinds/registry.c */
 enum viommu_kind {
 	VIOMMU_KIND_NONE,
 	VIOMMU_KIND_VIRTIO,

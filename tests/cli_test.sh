@@ -66,7 +66,7 @@ expect runner_bad_bdf 2 1 "bad BDF '00:3.0'" -- \
 	"$here/run_tests.sh" --device 00:3.0
 expect runner_device_with_vm 2 1 "does not go with --vm" -- \
 	"$here/run_tests.sh" --vm --device 0000:00:03.0
-expect report_bad_bdf 2 1 "bad BDF 'zz:00.0'" -- \
+expect report_bad_bdf 2 1 "device 'zz:00.0': expected mock, mock-no-dirty or a PCI BDF DDDD:BB:DD.F" -- \
 	"$report" --device zz:00.0 --viommu none
 
 # A stream saved in the vtd guest (selftest-iommu,nesting=on, refused
@@ -94,7 +94,7 @@ expect migrate_missing_file 2 1 "No such file" -- \
 	"$migrate" dump "$tmp/none.bin"
 expect migrate_unsafe 2 1 "cannot migrate: ssidsize=auto" -- \
 	"$migrate" save --viommu arm-smmuv3,accel=on,ssidsize=auto --out "$tmp/s" mock
-expect migrate_bad_device 2 1 "device '00:3': bad BDF" -- \
+expect migrate_bad_device 2 1 "device '00:3': expected mock, mock-no-dirty or a PCI BDF DDDD:BB:DD.F" -- \
 	"$migrate" load --hex "$tmp/good.hex" 00:3
 expect migrate_no_command 2 - "unknown command 'send'" -- "$migrate" send
 expect runner_migrate_one_topology 2 1 "--migrate needs two or more topologies" -- \
@@ -113,7 +113,7 @@ printf '%s\n' 'KTAP version 1' '1..2' '  KTAP version 1' '  1..2' \
 	'    not ok 2 alpha.two' '  not ok 1 bin_a' \
 	'  ok 2 bin_b # SKIP all 3 skipped' 'not ok 1 unit' \
 	'ok 2 mock # SKIP nothing ran' >"$tmp/sample.ktap"
-expect junit_writes_xml 0 0 "testsuites" -- sh -c '"$1" "$2" "$3" && cat "$3"' sh "$here/lib/junit.sh" "$tmp/sample.ktap" "$tmp/s.xml"
+expect junit_writes_xml 0 0 "testsuites" -- sh -c '"$1" "$2" "$3" && cat "$3"' sh "$here/vm/junit.sh" "$tmp/sample.ktap" "$tmp/s.xml"
 expect junit_parses_back 0 0 '^4 1 2 unit.bin_a alpha.two expected <1> & "2"$' -- \
 	sh -c 'x=$1; echo "$(xmllint --xpath "count(//testcase)" "$x") $(xmllint --xpath "count(//failure)" "$x") $(xmllint --xpath "count(//skipped)" "$x") $(xmllint --xpath "string(//testcase[failure]/@classname)" "$x") $(xmllint --xpath "string(//testcase[failure]/@name)" "$x") $(xmllint --xpath "string(//failure)" "$x")"' sh "$tmp/s.xml"
 expect runner_migrate_host 2 1 "--migrate runs between QEMU guests" -- \

@@ -16,8 +16,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 out=$tmp/out
 hdr=$tmp/hdr/usr/include
-# shellcheck source=lib/tap.sh
-. "$here/lib/tap.sh"
+# shellcheck source=vm/tap.sh
+. "$here/vm/tap.sh"
 
 # build HEADERS: nest_report and nest_migrate into $out against HEADERS
 build()

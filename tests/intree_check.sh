@@ -13,8 +13,8 @@ set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 kdir=$1
 dest=$kdir/tools/testing/selftests/iommufd_nest
-# shellcheck source=lib/tap.sh
-. "$here/lib/tap.sh"
+# shellcheck source=vm/tap.sh
+. "$here/vm/tap.sh"
 
 echo "TAP version 13"
 echo "1..6"

@@ -10,14 +10,15 @@ set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 kdir=$1
 hdr=${2:-/usr/include}
-tests="iommufd_nest_test iommufd_nest_cdev_test iommufd_nest_migrate_test
-       iommufd_nest_failnth_test iommufd_nest_uapi_test iommufd_nest_viommu_test"
-tools="nest_report nest_migrate iommufd_nest_bench"
+tests="iommufd_nest_test iommufd_nest_cdev_test iommufd_nest_cdev_input_test
+       iommufd_nest_migrate_test iommufd_nest_failnth_test iommufd_nest_uapi_test
+       iommufd_nest_viommu_test"
+tools="nest_report nest_migrate nest_bench"
 n=0
 failed=0
 
 echo "TAP version 13"
-echo "1..10"
+echo "1..11"
 if grep -qs IOMMU_HWPT_INVALIDATE "$hdr/linux/iommufd.h"; then
 	why="$hdr has the nesting uAPI: no old headers here"
 	echo "ok 1 builds_against_old_headers # SKIP $why"

@@ -12,7 +12,7 @@
 CMOCKA_LDLIBS := -lcmocka
 # Run on the build host: never static (Debian ships no libcmocka.a).
 UNIT_LDFLAGS = $(filter-out -static,$(LDFLAGS))
-UNIT_CFLAGS = -I$(SRC) -I$(SRC)/tests $(CFLAGS)
+UNIT_CFLAGS = $(LIBNEST_CPPFLAGS) -I$(SRC)/tests $(CFLAGS)
 # The model test reads the config corpus of the fuzzer at run time.
 UNIT_CORPUS := -DUNIT_CONFIG_CORPUS='"$(SRC)/tests/fuzz/corpus/config"'
 
@@ -27,8 +27,8 @@ define unit_need_cmocka
 @rm -f $@.cmocka-probe
 endef
 
-$(OUTPUT)/viommu_model_test: tests/viommu_model_test.c tests/unit_tap.c viommu_model.c \
-		hw_info.c $(HEADERS) tests/unit_tap.h
+$(OUTPUT)/viommu_model_test: tests/viommu_model_test.c tests/unit_tap.c $(VIOMMU_SRCS) \
+		$(LIBNEST_DIR)/hw_info.c $(HEADERS) tests/unit_tap.h
 	$(unit_need_cmocka)
 	$(CC) $(UNIT_CFLAGS) $(UNIT_CORPUS) -o $@ $(filter %.c,$^) \
 		$(UNIT_LDFLAGS) $(CMOCKA_LDLIBS)
@@ -40,8 +40,8 @@ $(OUTPUT)/viommu_migration_test: tests/viommu_migration_test.c tests/unit_tap.c 
 		$(CMOCKA_LDLIBS)
 
 # The same unit tests under ASan and UBSan: any report fails the test.
-$(OUTPUT)/san/viommu_model_test: tests/viommu_model_test.c tests/unit_tap.c viommu_model.c \
-		hw_info.c $(HEADERS) tests/unit_tap.h
+$(OUTPUT)/san/viommu_model_test: tests/viommu_model_test.c tests/unit_tap.c $(VIOMMU_SRCS) \
+		$(LIBNEST_DIR)/hw_info.c $(HEADERS) tests/unit_tap.h
 	$(unit_need_cmocka)
 	$(CC) $(UNIT_CFLAGS) $(UNIT_CORPUS) $(SAN_FLAGS) -o $@ \
 		$(filter %.c,$^) $(CMOCKA_LDLIBS)

@@ -25,7 +25,7 @@
 
 #include "unit_tap.h"
 
-#include "viommu_migration.h"
+#include "mig_stream.h"
 
 /* ---- diagnostics: TAP comments on stdout, ordered with the results ---- */
 

@@ -26,6 +26,7 @@
 #include "unit_tap.h"
 
 #include "hw_info.h"
+#include "kinds/kinds.h"
 #include "viommu_model.h"
 
 /* ---- diagnostics: TAP comments on stdout, ordered with the results ---- */
@@ -105,8 +106,9 @@ static int parse(const char *str, struct viommu_config *cfg, char *err)
 
 static void defaults_of_every_kind(void **state)
 {
-	struct viommu_config c;
-	char err[VIOMMU_ERR_LEN];
+	struct viommu_config c, again;
+	char err[VIOMMU_ERR_LEN], buf[128];
+	unsigned int i;
 
 	assert_int_equal(0, parse("intel-iommu", &c, err));
 	assert_int_equal(VIOMMU_KIND_INTEL, c.kind);
@@ -127,6 +129,17 @@ static void defaults_of_every_kind(void **state)
 	assert_int_equal(VIOMMU_KIND_VIRTIO, c.kind);
 	assert_int_equal(0, parse("none", &c, err));
 	assert_int_equal(VIOMMU_KIND_NONE, c.kind);
+
+	/* every row of the registry: its defaults parse and round trip */
+	for (i = 0; i < viommu_nr_kinds; i++) {
+		assert_true(viommu_kinds[i]->nr_keys <= 32);
+		assert_int_why(0, parse(viommu_kind_name(i), &c, err), "%s",
+			       err);
+		assert_int_equal(i, c.kind);
+		viommu_config_format(&c, buf, sizeof(buf));
+		assert_int_why(0, parse(buf, &again, err), "%s: %s", buf, err);
+		assert_memory_equal(&c, &again, sizeof(c));
+	}
 }
 
 static void intel_keys(void **state)

@@ -1,18 +1,17 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# run_tests.sh --bench: iommufd_nest_bench in QEMU guests, one guest at a
+# run_tests.sh --bench: nest_bench in QEMU guests, one guest at a
 # time so they do not disturb each other; with --compare-kdir, the same
 # bench on a second kernel, interleaved with the first.  Sourced after
 # vm/boot.sh.
 
 BENCH_LIMIT=1.05
 
-# bench_boot TOPOLOGY KERNEL DIR: one guest that runs vm/guest/bench
+# bench_boot TOPOLOGY KERNEL INITRD DIR TIMEOUT: one guest that runs
+# vm/guest/bench
 bench_boot()
 {
-	local kernel=$2
-
-	echo "$1 $initrd $3 bench" | boot_all 1 "bench"
+	echo "$1 $2 $3 $4 bench" | boot_all 1 "$5" "bench"
 }
 
 # bench_problem DIR: why the bench in DIR gave no result, or nothing
@@ -23,7 +22,7 @@ bench_problem()
 	if [ -s "$dir/problem" ]; then
 		cat "$dir/problem"
 	elif [ "$(cat "$dir/bench.rc" 2>/dev/null)" != 0 ]; then
-		echo "iommufd_nest_bench exited $(cat "$dir/bench.rc" 2>/dev/null || echo '?'): $(grep -m1 '^error' "$dir/bench.out")"
+		echo "nest_bench exited $(cat "$dir/bench.rc" 2>/dev/null || echo '?'): $(grep -m1 '^error' "$dir/bench.out")"
 	elif ! grep -q '^json: ' "$dir/bench.out"; then
 		echo "no JSON in the bench output"
 	fi
@@ -37,15 +36,17 @@ bench_medians()
 		sed 's/"\([a-z0-9_]*\)": {"median_ns": \([0-9]*\)/\1 \2/'
 }
 
-# bench_run TOPOLOGY...: print each bench table; 1 if any failed or
-# engine/bare exceeded BENCH_LIMIT
+# bench_run OUT KERNEL INITRD TIMEOUT TOPOLOGY...: print each bench
+# table (results under OUT/TOPOLOGY); 1 if any failed or engine/bare
+# exceeded BENCH_LIMIT
 bench_run()
 {
-	local t dir problem ratio rc=0
+	local out=$1 kernel=$2 initrd=$3 timeout=$4 t dir problem ratio rc=0
 
+	shift 4
 	for t in "$@"; do
-		dir=$build_dir/bench/$t
-		bench_boot "$t" "$kernel" "$dir"
+		dir=$out/$t
+		bench_boot "$t" "$kernel" "$initrd" "$dir" "$timeout"
 		echo "== $t: $(topology_describe "$t")"
 		problem=$(bench_problem "$dir")
 		if [ -n "$problem" ]; then
@@ -65,22 +66,23 @@ bench_run()
 	return $rc
 }
 
-# bench_compare ROUNDS KERNEL_B TOPOLOGY...: B / A per operation, from
-# ROUNDS rounds of A then B, each side's median of its per-round medians
+# bench_compare OUT ROUNDS INITRD TIMEOUT KERNEL_A NAME_A KERNEL_B NAME_B
+#	TOPOLOGY...: B / A per operation, from ROUNDS rounds of A then B,
+# each side's median of its per-round medians; NAME_* say what A and B are
 bench_compare()
 {
-	local rounds=$1 kernel_b=$2 t r side dir problem rc=0
+	local out=$1 rounds=$2 initrd=$3 timeout=$4 kernel_a=$5 name_a=$6
+	local kernel_b=$7 name_b=$8 t r side dir problem rc=0 kernel
 
-	shift 2
+	shift 8
 	for t in "$@"; do
 		for r in $(seq "$rounds"); do
 			for side in A B; do
-				dir=$build_dir/bench/$t/$side$r
-				if [ "$side" = A ]; then
-					bench_boot "$t" "$kernel" "$dir"
-				else
-					bench_boot "$t" "$kernel_b" "$dir"
-				fi
+				dir=$out/$t/$side$r
+				kernel=$kernel_a
+				[ "$side" = B ] && kernel=$kernel_b
+				bench_boot "$t" "$kernel" "$initrd" "$dir" \
+					"$timeout"
 				problem=$(bench_problem "$dir")
 				[ -z "$problem" ] && continue
 				echo "error: $t, kernel $side, round $r: $problem"
@@ -88,11 +90,11 @@ bench_compare()
 			done
 		done
 		echo "== $t: B / A per operation, $rounds interleaved rounds"
-		echo "   A = $kdir ($(cat "$build_dir/bench/$t/A1/kernel"))"
-		echo "   B = $kdir_b ($(cat "$build_dir/bench/$t/B1/kernel"))"
+		echo "   A = $name_a ($(cat "$out/$t/A1/kernel"))"
+		echo "   B = $name_b ($(cat "$out/$t/B1/kernel"))"
 		for r in $(seq "$rounds"); do
-			bench_medians "$build_dir/bench/$t/A$r" | sed 's/^/A /'
-			bench_medians "$build_dir/bench/$t/B$r" | sed 's/^/B /'
+			bench_medians "$out/$t/A$r" | sed 's/^/A /'
+			bench_medians "$out/$t/B$r" | sed 's/^/B /'
 		done | awk '
 		function median(list,    n, v, i, j, x) {
 			n = split(list, v, " ")

@@ -67,34 +67,36 @@ guest_excerpt()
 	fi | tr -d '\r' | sed 's/^/# console: /'
 }
 
-# boot_job TOPOLOGY INITRD DIR TESTS: boot_guest, its outcome kept in DIR
-# (problem, kernel, wall) for the parent shell to read.
+# boot_job TOPOLOGY KERNEL INITRD DIR TESTS TIMEOUT [WHAT]: boot_guest,
+# its outcome kept in DIR (problem, kernel, wall) for the parent to read.
 boot_job()
 {
-	local start=$SECONDS t0 t1
+	local start=$SECONDS t0 t1 dir=$4
 
 	t0=$(date +%s.%N)
-	boot_guest "$1" "$kernel" "$2" "$3" "$timeout" "$4"
+	boot_guest "$1" "$2" "$3" "$dir" "$6" "$5"
 	t1=$(date +%s.%N)
-	printf '%s' "$GUEST_PROBLEM" >"$3/problem"
-	printf '%s' "$GUEST_KERNEL" >"$3/kernel"
-	echo "$t0 $t1" >"$3/wall"
-	say "$1${5:+ $5} finished in $((SECONDS - start)) s"
+	printf '%s' "$GUEST_PROBLEM" >"$dir/problem"
+	printf '%s' "$GUEST_KERNEL" >"$dir/kernel"
+	echo "$t0 $t1" >"$dir/wall"
+	say "$1${7:+ $7} finished in $((SECONDS - start)) s"
 }
 
-# boot_all JOBS: boot each "TOPOLOGY INITRD DIR TESTS" line of stdin
-# (TESTS comma-separated), JOBS guests at a time, and wait for all.
+# boot_all JOBS TIMEOUT [WHAT]: boot each "TOPOLOGY KERNEL INITRD DIR
+# TESTS" line of stdin (TESTS comma-separated), JOBS guests at a time,
+# each within TIMEOUT seconds, and wait for all.
 boot_all()
 {
-	local max=$1 topo initrd dir tests what=${2:-}
+	local max=$1 timeout=$2 what=${3:-} topo kernel initrd dir tests
 
-	while read -r topo initrd dir tests; do
+	while read -r topo kernel initrd dir tests; do
 		while [ "$(jobs -rp | wc -l)" -ge "$max" ]; do
 			wait -n
 		done
 		mkdir -p "$dir"
 		say "booting $topo${what:+ $what} (timeout $timeout s, logs in $dir)"
-		boot_job "$topo" "$initrd" "$dir" "${tests//,/ }" "$what" </dev/null &
+		boot_job "$topo" "$kernel" "$initrd" "$dir" "${tests//,/ }" \
+			"$timeout" "$what" </dev/null &
 	done
 	wait
 }

@@ -34,11 +34,14 @@ fuzz_pkgs="clang-14 libfuzzer-14-dev"
 # A tree newer than 6.12, with the vIOMMU object uAPI, from Debian's
 # trixie-backports; fetched with a private apt state, not installed.
 next_pkg=${IOMMUFD_NEST_NEXT_SOURCE:-linux-source-7.2}
-next_suite="trixie-backports main"
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+next_suite=trixie-backports
+next_dir=$cache/apt-next
 
 say() { echo "[kernel] $*" >&2; }
 die() { echo "error: $*" >&2; exit 1; }
+
+# shellcheck source=vm/apt.sh
+. "$here/vm/apt.sh"
 
 pkg_missing()
 {
@@ -106,35 +109,23 @@ cmd_source()
 	echo "$dir"
 }
 
-next_apt()
-{
-	local cmd=$1 dir="$cache/apt-next"
-
-	shift
-	"$cmd" -q -o Dir::State="$dir/state" -o Dir::Cache="$dir/cache" \
-		-o Dir::Etc::SourceList="$dir/sources.list" \
-		-o Dir::Etc::SourceParts=/dev/null -o Debug::NoLocking=1 \
-		-o APT::Sandbox::User="$(id -un)" "$@"
-}
-
 # The version apt would fetch of a package, empty when there is none.
 next_candidate()
 {
-	next_apt apt-cache policy "$1" 2>/dev/null |
-		sed -n 's/^ *Candidate: //p' | grep -vx '(none)' || true
+	apt_state_candidate "$next_dir" "$1"
 }
 
 # The newest linux-source-X.Y the suite offers, for when $next_pkg left it.
 next_newest()
 {
-	next_apt apt-cache show linux-source 2>/dev/null |
+	apt_state "$next_dir" apt-cache show linux-source 2>/dev/null |
 		sed -n 's/^Depends: \(linux-source-[0-9.]*\).*/\1/p' |
 		sort -V | tail -n 1
 }
 
 cmd_source_next()
 {
-	local dir="$cache/apt-next" pkg=$next_pkg ver tmp tree mirror
+	local dir=$next_dir pkg=$next_pkg ver tmp tree apt_hint
 
 	# an unpacked tree is kept, as is the fallback chosen for a package
 	# the suite dropped: warm runs need no network
@@ -144,17 +135,10 @@ cmd_source_next()
 			return
 		fi
 	done
-	command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null ||
-		die "fetching the next kernel tree needs apt-get and dpkg-deb (Debian); or pass --kdir DIR"
-	[ -f "$keyring" ] ||
-		die "no $keyring (run: apt-get install debian-archive-keyring)"
-	mkdir -p "$dir/state/lists/partial" "$dir/cache/archives/partial" \
-		"$dir/debs"
-	mirror=$("$here/vm/debian_mirror.sh") || exit 1
-	echo "deb [signed-by=$keyring] $mirror $next_suite" >"$dir/sources.list"
-	say "reading the package list of trixie-backports from $mirror"
-	next_apt apt-get update >&2 ||
-		die "cannot read trixie-backports from $mirror (the system's apt mirror); pass --kdir DIR for a tree of your own"
+	apt_hint="pass --kdir DIR for a tree of your own"
+	apt_state_init "$dir" "$next_suite"
+	mkdir -p "$dir/debs"
+	apt_state_update "$dir"
 	ver=$(next_candidate "$pkg")
 	if [ -z "$ver" ]; then
 		pkg=$(next_newest)
@@ -164,7 +148,7 @@ cmd_source_next()
 		ver=$(next_candidate "$pkg")
 	fi
 	say "downloading $pkg $ver (about 165 MB)"
-	(cd "$dir/debs" && rm -f ./*.deb && next_apt apt-get download "$pkg" >&2) ||
+	(cd "$dir/debs" && rm -f ./*.deb && apt_state "$dir" apt-get download "$pkg" >&2) ||
 		die "downloading $pkg failed"
 	tmp=$(mktemp -d "$cache/.unpack.XXXXXX")
 	trap 'rm -rf "$tmp"' EXIT

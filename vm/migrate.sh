@@ -5,21 +5,23 @@
 # "save.CONFIG" blocks); here every other topology's guest loads them
 # (vm/guest/migrate_load) and each source x target x config becomes a
 # KTAP result, judged against vm/migrate_expect.  Sourced after
-# vm/boot.sh and lib/ktap.sh.
+# vm/boot.sh and vm/ktap.sh.
+
+MIGRATE_VM=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # NAME CONFIG, one pair per line
 migrate_configs()
 {
-	grep -v '^#' "$here/vm/guest/migrate_configs" | awk 'NF == 2'
+	grep -v '^#' "$MIGRATE_VM/guest/migrate_configs" | awk 'NF == 2'
 }
 
-# migrate_expect HOST NAME: the phrase a refusal must contain, or nothing
-# when the host must accept the config.  A host written HOST@A-B holds
-# for guest kernels A to B (MAJOR.MINOR, either end open); $guest_kver
-# is the booted tree's version (its SUBLEVEL is ignored).
+# migrate_expect HOST NAME KVER: the phrase a refusal must contain, or
+# nothing when the host must accept the config.  A host written HOST@A-B
+# holds for guest kernels A to B (MAJOR.MINOR, either end open); KVER is
+# the booted tree's version (its SUBLEVEL is ignored).
 migrate_expect()
 {
-	awk -F '\t+' -v h="$1" -v c="$2" -v k="${guest_kver:-0.0}" '
+	awk -F '\t+' -v h="$1" -v c="$2" -v k="${3:-0.0}" '
 		function num(v,  p) {
 			split(v, p, ".")
 			return p[1] * 1000 + p[2]
@@ -36,7 +38,7 @@ migrate_expect()
 					next
 			}
 			print $3
-		}' "$here/vm/migrate_expect"
+		}' "$MIGRATE_VM/migrate_expect"
 }
 
 # verdict_problem VERDICT PHRASE: why VERDICT is not what PHRASE expects
@@ -51,19 +53,21 @@ verdict_problem()
 	fi
 }
 
-# migrate_targets TOPOLOGY...: boot each as the target of the others'
-# streams, packed into /migrate of an extra initramfs segment.
+# migrate_targets VMDIR KERNEL INITRD JOBS TIMEOUT TOPOLOGY...: boot each
+# as the target of the others' streams (saved under VMDIR/TOPOLOGY),
+# packed into /migrate of an extra initramfs segment.
 migrate_targets()
 {
-	local t s f name dir pack
+	local vmdir=$1 kernel=$2 initrd=$3 jobs=$4 timeout=$5 t s f name dir pack
 
+	shift 5
 	for t in "$@"; do
-		dir=$build_dir/vm/$t/migrate
+		dir=$vmdir/$t/migrate
 		pack=$(mktemp -d)
 		mkdir -p "$pack/migrate" "$dir"
 		for s in "$@"; do
 			[ "$s" = "$t" ] && continue
-			for f in "$build_dir/vm/$s"/save.*.out; do
+			for f in "$vmdir/$s"/save.*.out; do
 				[ -f "$f" ] || continue
 				name=${f##*/save.}
 				name=${name%.out}
@@ -76,27 +80,28 @@ migrate_targets()
 		(cd "$pack" && find migrate | cpio -o -H newc --quiet) |
 			cat "$initrd" - >"$dir/initramfs.cpio"
 		rm -rf "$pack"
-		echo "$t $dir/initramfs.cpio $dir migrate_load"
-	done | boot_all "$jobs_max" "as a migration target"
+		echo "$t $kernel $dir/initramfs.cpio $dir migrate_load"
+	done | boot_all "$jobs" "$timeout" "as a migration target"
 }
 
-# migrate_cell SOURCE TARGET CONFIG:
+# migrate_cell VMDIR KVER SOURCE TARGET CONFIG:
 # print "source verdict|flags|target verdict|problem"
 migrate_cell()
 {
-	local s=$1 t=$2 c=$3 src tgt flags fsrc= fdst= verdict problem at_source
+	local vmdir=$1 kver=$2 s=$3 t=$4 c=$5 src tgt flags fsrc= fdst=
+	local verdict problem at_source
 
-	src=$build_dir/vm/$s/save.$c.out
-	tgt=$build_dir/vm/$t/migrate/mig.$s.$c
+	src=$vmdir/$s/save.$c.out
+	tgt=$vmdir/$t/migrate/mig.$s.$c
 	at_source=$(sed -n 's/^source: //p' "$src" 2>/dev/null)
-	problem=$(verdict_problem "$at_source" "$(migrate_expect "$s" "$c")")
+	problem=$(verdict_problem "$at_source" "$(migrate_expect "$s" "$c" "$kver")")
 	[ -n "$problem" ] && problem="source $s: $problem"
 	if ! grep -q '^stream: ' "$src" 2>/dev/null; then
-		problem="source $s saved no stream (exit $(cat "$build_dir/vm/$s/save.$c.rc" 2>/dev/null || echo ?))"
+		problem="source $s saved no stream (exit $(cat "$vmdir/$s/save.$c.rc" 2>/dev/null || echo ?))"
 	elif [ ! -f "$tgt.rc" ]; then
-		problem="target $t did not load it: $(cat "$build_dir/vm/$t/migrate/problem" 2>/dev/null)"
-	elif [ -s "$build_dir/vm/$t/migrate/problem" ]; then
-		problem="target $t: $(cat "$build_dir/vm/$t/migrate/problem")"
+		problem="target $t did not load it: $(cat "$vmdir/$t/migrate/problem" 2>/dev/null)"
+	elif [ -s "$vmdir/$t/migrate/problem" ]; then
+		problem="target $t: $(cat "$vmdir/$t/migrate/problem")"
 	fi
 	read -r fsrc fdst < <(sed -n 's/^flags: source \(0x[0-9a-f]*\) target \(0x[0-9a-f]*\) .*/\1 \2/p' "$tgt.out" 2>/dev/null)
 	# equal flags once; unequal ones as source->target
@@ -111,29 +116,32 @@ migrate_cell()
 		elif [ "$(cat "$tgt.rc")" != 0 ]; then
 			problem="nest_migrate load exited $(cat "$tgt.rc"): $(grep -m1 '^error' "$tgt.out")"
 		else
-			problem=$(verdict_problem "$verdict" "$(migrate_expect "$t" "$c")")
+			problem=$(verdict_problem "$verdict" "$(migrate_expect "$t" "$c" "$kver")")
 			[ -n "$problem" ] && problem="target $t: $problem"
 		fi
 	fi
 	echo "${at_source%%: *}|${flags:--}|${verdict:--}|$problem"
 }
 
-# The table's verdict: accepted, or refused and the expected phrase.
+# short_verdict VERDICT TARGET CONFIG KVER: the table's verdict:
+# accepted, or refused and the expected phrase.
 short_verdict()
 {
 	case "$1" in
-	refused:*) echo "refused: $(migrate_expect "$2" "$3")" ;;
+	refused:*) echo "refused: $(migrate_expect "$2" "$3" "$4")" ;;
 	*) echo "${1%%: *}" ;;
 	esac
 }
 
-# migrate_report TOPOLOGY...: the matrix as one KTAP group, and its table
+# migrate_report NR VMDIR KVER TOPOLOGY...: the matrix as KTAP group NR,
+# and its table in VMDIR/migration-matrix.txt
 migrate_report()
 {
-	local f0=$KTAP_FAIL p0=$KTAP_PASS i=0 s t c cfg flags verdict problem
-	local table=$build_dir/vm/migration-matrix.txt cells=0 at_source
+	local nr=$1 vmdir=$2 kver=$3 f0=$KTAP_FAIL p0=$KTAP_PASS i=0 s t c
+	local cfg flags verdict problem table cells=0 at_source
 
-	nr=$((nr + 1))
+	shift 3
+	table=$vmdir/migration-matrix.txt
 	for s in "$@"; do
 		for t in "$@"; do
 			[ "$s" != "$t" ] && cells=$((cells + $(migrate_configs | wc -l)))
@@ -150,10 +158,12 @@ migrate_report()
 				[ "$s" = "$t" ] && continue
 				i=$((i + 1))
 				IFS='|' read -r at_source flags verdict problem \
-					< <(migrate_cell "$s" "$t" "$c")
+					< <(migrate_cell "$vmdir" "$kver" \
+						"$s" "$t" "$c")
 				printf '%-19s %-23s %-13s %-11s %s\n' "$c" \
 					"$s ($at_source)" "$t" "$flags" \
-					"$(short_verdict "$verdict" "$t" "$c")" \
+					"$(short_verdict "$verdict" "$t" "$c" \
+						"$kver")" \
 					>>"$table"
 				if [ -n "$problem" ]; then
 					echo "    # $problem"

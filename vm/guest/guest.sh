@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Helpers for the guest scripts (busybox sh): the edu devices, their
 # drivers, the device a migration test uses.  TAP comes from /tests/tap.sh
-# (lib/tap.sh).
+# (vm/tap.sh).
 
 # Every edu device (1234:11e8), by BDF.
 edu_bdfs()
@@ -10,6 +10,20 @@ edu_bdfs()
 		[ "$(cat "$d/vendor")" = 0x1234 ] &&
 			[ "$(cat "$d/device")" = 0x11e8 ] && echo "${d##*/}"
 	done
+}
+
+# edu_exec PROGRAM: PROGRAM on every edu device's BDF, the devices lent to
+# vfio-pci for the run (nest_bind gives them back); on none without any
+edu_exec()
+{
+	bdfs=$(edu_bdfs)
+	[ -n "$bdfs" ] || exec "$1"
+	args=
+	for b in $bdfs; do
+		args="$args --device $b"
+	done
+	# shellcheck disable=SC2086
+	exec /tests/nest_bind run $args -- "$1" $bdfs
 }
 
 driver_of()

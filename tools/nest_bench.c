@@ -5,13 +5,15 @@
  * sequence through the engine against the same ioctls written out by
  * hand.  The engine/bare ratio says what the model and the trace cost.
  *
- *   iommufd_nest_bench [--iterations N] [--viommu CONFIG] [--json]
+ *   nest_bench [--iterations N] [--viommu CONFIG] [--json]
  *                      [--json-out FILE] [DEV]
  *
- * DEV is "mock" (default: the kernel's mock IOMMU) or the BDF of a device
- * bound to vfio-pci.  --json prints JSON instead of the table; --json-out
- * writes it to FILE as well as printing the table.  Exit status: 0, 1 when an operation that must work
- * failed, 2 for bad usage, 4 without iommufd (or the mock, for "mock").
+ * DEV is a device spec, as the backends' registry takes them: "mock"
+ * (default: the kernel's mock IOMMU), "mock-no-dirty" or the BDF of a
+ * device bound to vfio-pci.  --json prints JSON instead of the table;
+ * --json-out writes it to FILE as well as printing the table.  Exit
+ * status: 0, 1 when an operation that must work failed, 2 for bad usage,
+ * 4 without iommufd (or what DEV's backend needs, such as the mock).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,10 +29,9 @@
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
 
-#include "attach_engine.h"
-#include "backend_cdev.h"
+#include "nest_backend.h"
+#include "nest_ioctl.h"
 #include "backend_mock.h"
-#include "iommufd_test.h"
 #include "pci_sysfs.h"
 
 #define MAX_OPS		32
@@ -44,11 +45,18 @@ struct op_stats {
 	uint64_t bytes;		/* mapped per call, for throughput */
 };
 
+/* The hand-written baseline knows these backends' ioctls. */
+enum bare_kind { BARE_NONE, BARE_MOCK, BARE_CDEV };
+
 struct bench {
 	int fd;
-	bool mock;
-	const char *bdf;
+	const char *spec;	/* DEV, as given */
+	const struct nest_backend *backend;
+	enum bare_kind bare;
+	uint32_t bare_mock_flags;
 	char cdev[64];
+	bool selftest_iommu;	/* takes IOMMU_HWPT_DATA_SELFTEST stage-1s */
+	char attach_skip[64];
 	unsigned int iters;
 	const char *config;
 	uint32_t ioas_id;
@@ -105,33 +113,11 @@ static int fail(const char *what, int err)
 	return 1;
 }
 
-static int ioas_alloc(int fd, uint32_t *id)
-{
-	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
-
-	if (ioctl(fd, IOMMU_IOAS_ALLOC, &cmd))
-		return -errno;
-	*id = cmd.out_ioas_id;
-	return 0;
-}
-
 static int hwpt_alloc(struct bench *b, uint32_t pt_id, uint32_t flags,
 		      uint32_t type, void *data, uint32_t len, uint32_t *id)
 {
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dev_id = b->dev->dev_id,
-		.pt_id = pt_id,
-		.data_type = type,
-		.data_len = len,
-		.data_uptr = (uintptr_t)data,
-	};
-
-	if (ioctl(b->fd, IOMMU_HWPT_ALLOC, &cmd))
-		return -errno;
-	*id = cmd.out_hwpt_id;
-	return 0;
+	return nest_hwpt_alloc(b->fd, b->dev->dev_id, pt_id, flags, type, data,
+			       len, id);
 }
 
 static int bench_ioas(struct bench *b)
@@ -144,12 +130,12 @@ static int bench_ioas(struct bench *b)
 
 	for (i = 0; destroy && !err && i < b->iters; i++) {
 		t = now_ns();
-		err = ioas_alloc(b->fd, &id);
+		err = nest_ioas_alloc(b->fd, &id);
 		b->samples[i] = now_ns() - t;
 		if (err)
 			break;
 		t = now_ns();
-		err = nest_destroy_id(b->fd, id);
+		err = nest_destroy(b->fd, id);
 		destroy[i] = now_ns() - t;
 	}
 	if (!destroy || err) {
@@ -183,7 +169,7 @@ static int bench_hwpt_kind(struct bench *b, const char *name, uint32_t pt_id,
 		}
 		if (err)
 			return fail(name, err);
-		nest_destroy_id(b->fd, id);
+		nest_destroy(b->fd, id);
 	}
 	record(b, name, b->iters);
 	return 0;
@@ -207,15 +193,15 @@ static int bench_hwpts(struct bench *b)
 	if (hwpt_alloc(b, b->ioas_id, IOMMU_HWPT_ALLOC_NEST_PARENT,
 		       IOMMU_HWPT_DATA_NONE, NULL, 0, &parent)) {
 		skipped(b, "hwpt_alloc_nested", "no nesting parent on this host");
-	} else if (!b->mock) {
-		nest_destroy_id(b->fd, parent);
+	} else if (!b->selftest_iommu) {
+		nest_destroy(b->fd, parent);
 		skipped(b, "hwpt_alloc_nested",
 			"a vendor stage-1 needs a guest page table");
 	} else {
 		err = bench_hwpt_kind(b, "hwpt_alloc_nested", parent, 0,
 				      IOMMU_HWPT_DATA_SELFTEST, &st,
 				      NEST_SELFTEST_DATA_LEN);
-		nest_destroy_id(b->fd, parent);
+		nest_destroy(b->fd, parent);
 		if (err)
 			return err;
 	}
@@ -225,7 +211,7 @@ static int bench_hwpts(struct bench *b)
 		if (err)
 			return fail("hwpt_alloc", err);
 		t = now_ns();
-		err = nest_destroy_id(b->fd, id);
+		err = nest_destroy(b->fd, id);
 		b->samples[i] = now_ns() - t;
 		if (err)
 			return fail("hwpt_destroy", err);
@@ -234,7 +220,10 @@ static int bench_hwpts(struct bench *b)
 	return 0;
 }
 
-/* Replace between two HWPTs; on a cdev also detach, then time attach. */
+/*
+ * Replace between two HWPTs; where bind does not attach (a cdev) also
+ * detach, then time attach.
+ */
 static int bench_attach(struct bench *b)
 {
 	uint32_t hwpt[2];
@@ -255,39 +244,40 @@ static int bench_attach(struct bench *b)
 	}
 	if (!err)
 		record(b, "replace", b->iters);
-	for (i = 0; !err && !b->mock && i < b->iters; i++) {
+	for (i = 0; !err && !b->dev->ops->bind_attaches && i < b->iters; i++) {
 		err = b->dev->ops->detach(&b->ctx, b->dev);
 		t = now_ns();
 		err = err ?: b->dev->ops->attach(&b->ctx, b->dev, hwpt[0]);
 		b->samples[i] = now_ns() - t;
 	}
-	if (!err && b->mock)
-		skipped(b, "attach", "mock devices are born attached: see replace");
+	snprintf(b->attach_skip, sizeof(b->attach_skip),
+		 "%s devices are born attached: see replace", b->dev->ops->name);
+	if (!err && b->dev->ops->bind_attaches)
+		skipped(b, "attach", b->attach_skip);
 	else if (!err)
 		record(b, "attach", b->iters);
 	/* back onto the IOAS, so the HWPTs can go */
 	b->dev->ops->attach(&b->ctx, b->dev, b->ioas_id);
-	nest_destroy_id(b->fd, hwpt[0]);
-	nest_destroy_id(b->fd, hwpt[1]);
+	nest_destroy(b->fd, hwpt[0]);
+	nest_destroy(b->fd, hwpt[1]);
 	return err ? fail("attach/replace", err) : 0;
 }
 
 static int bench_hw_info(struct bench *b)
 {
 	uint8_t data[64];
-	struct iommu_hw_info cmd;
 	unsigned int i;
+	uint32_t len;
 	uint64_t t;
+	int err;
 
 	for (i = 0; i < b->iters; i++) {
-		memset(&cmd, 0, sizeof(cmd));
-		cmd.size = sizeof(cmd);
-		cmd.dev_id = b->dev->dev_id;
-		cmd.data_len = sizeof(data);
-		cmd.data_uptr = (uintptr_t)data;
+		len = sizeof(data);
 		t = now_ns();
-		if (ioctl(b->fd, IOMMU_GET_HW_INFO, &cmd))
-			return fail("GET_HW_INFO", -errno);
+		err = nest_get_hw_info(b->fd, b->dev->dev_id, data, &len, NULL,
+				       NULL);
+		if (err)
+			return fail("GET_HW_INFO", err);
 		b->samples[i] = now_ns() - t;
 	}
 	record(b, "get_hw_info", b->iters);
@@ -297,38 +287,29 @@ static int bench_hw_info(struct bench *b)
 static int bench_map_size(struct bench *b, void *buf, uint64_t size,
 			  const char *map_name, const char *unmap_name)
 {
+	const uint32_t flags = IOMMU_IOAS_MAP_FIXED_IOVA |
+			       IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
 	uint64_t *unmap = calloc(b->iters, sizeof(*unmap));
-	struct iommu_ioas_map map = {
-		.size = sizeof(map),
-		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-			 IOMMU_IOAS_MAP_WRITEABLE,
-		.ioas_id = b->ioas_id,
-		.user_va = (uintptr_t)buf,
-		.length = size,
-		.iova = MAP_IOVA,
-	};
-	struct iommu_ioas_unmap um = {
-		.size = sizeof(um),
-		.ioas_id = b->ioas_id,
-		.iova = MAP_IOVA,
-		.length = size,
-	};
+	uint64_t t, iova;
 	unsigned int i;
-	uint64_t t;
+	int err;
 
 	if (!unmap)
 		return fail(map_name, -ENOMEM);
 	for (i = 0; i < b->iters; i++) {
+		iova = MAP_IOVA;
 		t = now_ns();
-		if (ioctl(b->fd, IOMMU_IOAS_MAP, &map)) {
+		err = nest_ioas_map(b->fd, b->ioas_id, flags, buf, size, &iova);
+		if (err) {
 			free(unmap);
-			return fail(map_name, -errno);
+			return fail(map_name, err);
 		}
 		b->samples[i] = now_ns() - t;
 		t = now_ns();
-		if (ioctl(b->fd, IOMMU_IOAS_UNMAP, &um)) {
+		err = nest_ioas_unmap(b->fd, b->ioas_id, MAP_IOVA, size, NULL);
+		if (err) {
 			free(unmap);
-			return fail(unmap_name, -errno);
+			return fail(unmap_name, err);
 		}
 		unmap[i] = now_ns() - t;
 	}
@@ -354,14 +335,12 @@ static int bench_maps(struct bench *b)
 	return err;
 }
 
-/* ---- the attach-then-hiod sequence: engine, and the same by hand ---- */
-
-static struct nest_dev *new_dev(struct bench *b, char *err, size_t len)
-{
-	if (b->mock)
-		return nest_mock_dev_new("mock", 0);
-	return nest_cdev_dev_new(b->bdf, err, len);
-}
+/*
+ * ---- the attach-then-hiod sequence: engine, and the same by hand ----
+ *
+ * The hand-written side issues its ioctls raw, past the ioctl layer: it
+ * is the baseline the engine's cost is measured against.
+ */
 
 /* The device's fd while bound by hand: the cdev, or the mock stdev id. */
 struct bare_dev {
@@ -379,9 +358,10 @@ static int bare_bind(struct bench *b, int fd, uint32_t ioas_id,
 		.size = sizeof(mock),
 		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
 		.id = ioas_id,
+		.mock_domain_flags = { .dev_flags = b->bare_mock_flags },
 	};
 
-	if (b->mock) {
+	if (b->bare == BARE_MOCK) {
 		if (ioctl(fd, IOMMU_TEST_CMD, &mock))
 			return -errno;
 		d->stdev_id = mock.mock_domain_flags.out_stdev_id;
@@ -412,7 +392,7 @@ static int bare_attach(struct bench *b, int fd, struct bare_dev *d,
 		.mock_domain_replace = { .pt_id = pt_id },
 	};
 
-	if (b->mock)
+	if (b->bare == BARE_MOCK)
 		return ioctl(fd, IOMMU_TEST_CMD, &mock) ? -errno : 0;
 	return ioctl(d->cdev_fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at) ?
 	       -errno : 0;
@@ -469,14 +449,14 @@ static int bare_sequence(struct bench *b, int fd, uint32_t ioas_id,
 	err = err ?: bare_hw_info(fd, d.dev_id, data, &caps);
 	if (!err && ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &rq))
 		err = -errno;
-	if (b->mock)
+	if (b->bare == BARE_MOCK)
 		bare_attach(b, fd, &d, ioas_id);
 	else
 		ioctl(d.cdev_fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &det);
 	if (ha.out_hwpt_id)
-		nest_destroy_id(fd, ha.out_hwpt_id);
-	if (b->mock)
-		nest_destroy_id(fd, d.stdev_id);
+		nest_destroy(fd, ha.out_hwpt_id);
+	if (b->bare == BARE_MOCK)
+		nest_destroy(fd, d.stdev_id);
 	else
 		close(d.cdev_fd);
 	return err;
@@ -515,7 +495,7 @@ static int bench_sequence(struct bench *b)
 	uint64_t t;
 	int err;
 
-	dev = new_dev(b, err_msg, sizeof(err_msg));
+	nest_dev_open_spec(b->fd, b->spec, 0, &dev, err_msg, sizeof(err_msg));
 	if (!bare || !dev || nest_ctx_init(&ctx, b->fd, &v)) {
 		free(bare);
 		nest_dev_free(dev);
@@ -526,18 +506,21 @@ static int bench_sequence(struct bench *b)
 	for (i = 0; !err && i < b->iters; i++) {
 		for (k = 0; !err && k < 2; k++) {
 			t = now_ns();
-			if ((i + k) & 1) {
-				err = bare_sequence(b, b->fd, ctx.ioas_id, want);
-				bare[i] = now_ns() - t;
-			} else {
+			if (!((i + k) & 1)) {
 				err = engine_sequence(b, &ctx, dev);
 				b->samples[i] = now_ns() - t;
+			} else if (b->bare) {
+				err = bare_sequence(b, b->fd, ctx.ioas_id, want);
+				bare[i] = now_ns() - t;
 			}
 		}
 	}
 	if (err) {
 		fprintf(stderr, "error: attach-then-hiod sequence under %s: %s\n",
 			b->config, ctx.err[0] ? ctx.err : strerror(-err));
+	} else if (!b->bare) {
+		record(b, "sequence_engine", b->iters);
+		skipped(b, "sequence_bare", "no hand-written baseline for this backend");
 	} else {
 		b->ratio = (double)record(b, "sequence_engine", b->iters)->median;
 		memcpy(b->samples, bare, b->iters * sizeof(*bare));
@@ -563,8 +546,8 @@ static void print_table(const struct bench *b, const char *host)
 {
 	unsigned int i;
 
-	printf("iommufd_nest_bench on %s, kernel %s, %u iterations, sequence under %s\n",
-	       b->mock ? "mock" : b->bdf, host, b->iters, b->config);
+	printf("nest_bench on %s, kernel %s, %u iterations, sequence under %s\n",
+	       b->spec, host, b->iters, b->config);
 	printf("%-24s %11s %11s  %s\n", "operation", "median", "p99", "");
 	for (i = 0; i < b->nr_ops; i++) {
 		const struct op_stats *op = &b->ops[i];
@@ -581,7 +564,10 @@ static void print_table(const struct bench *b, const char *host)
 			       1e9 / (1 << 30));
 		printf("\n");
 	}
-	printf("engine/bare: %.3f\n", b->ratio);
+	if (b->ratio)
+		printf("engine/bare: %.3f\n", b->ratio);
+	else
+		printf("engine/bare: -\n");
 }
 
 static void print_json(FILE *f, const struct bench *b, const char *host)
@@ -589,7 +575,7 @@ static void print_json(FILE *f, const struct bench *b, const char *host)
 	unsigned int i;
 
 	fprintf(f, "{\"device\": \"%s\", \"kernel\": \"%s\", \"iterations\": %u, \"config\": \"%s\", \"engine_bare\": %.4f, \"ops\": {",
-	       b->mock ? "mock" : b->bdf, host, b->iters, b->config, b->ratio);
+	       b->spec, host, b->iters, b->config, b->ratio);
 	for (i = 0; i < b->nr_ops; i++) {
 		const struct op_stats *op = &b->ops[i];
 
@@ -613,16 +599,20 @@ static void print_json(FILE *f, const struct bench *b, const char *host)
 
 static int usage(const char *fmt, const char *arg)
 {
+	char specs[256];
+
+	nest_backend_specs(specs, sizeof(specs));
 	fprintf(stderr, "error: ");
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nusage: iommufd_nest_bench [--iterations N] [--viommu CONFIG] [--json] [--json-out FILE] [mock | BDF]\n");
+	fprintf(stderr, "\nusage: nest_bench [--iterations N] [--viommu CONFIG] [--json] [--json-out FILE] [DEV]\nDEV: %s\n",
+		specs);
 	return 2;
 }
 
 static int parse_args(int argc, char **argv, struct bench *b, bool *json,
 		      const char **json_out)
 {
-	char err[VIOMMU_ERR_LEN], bdf[BDF_LEN];
+	char err[NEST_ERR_LEN];
 	struct viommu_config cfg;
 	char *end;
 	int i;
@@ -639,17 +629,17 @@ static int parse_args(int argc, char **argv, struct bench *b, bool *json,
 			*json_out = argv[++i];
 		} else if (!strcmp(argv[i], "--viommu") && i + 1 < argc) {
 			b->config = argv[++i];
-		} else if (argv[i][0] == '-') {
+		} else if (argv[i][0] != '-') {
+			b->spec = argv[i];
+		} else {
 			return usage("unknown option '%s'", argv[i]);
-		} else if (strcmp(argv[i], "mock")) {
-			if (pci_bdf_parse(argv[i], bdf, err, sizeof(err)))
-				return usage("device: %s", err);
-			b->bdf = argv[i];
-			b->mock = false;
 		}
 	}
+	b->backend = nest_backend_find(b->spec, err, sizeof(err));
+	if (!b->backend)
+		return usage("%s", err);
 	if (!b->config)
-		b->config = b->mock ? "selftest-iommu,nesting=on" : "none";
+		b->config = b->backend->viommu;
 	if (viommu_config_parse(b->config, &cfg, err, sizeof(err))) {
 		fprintf(stderr, "error: --viommu '%s': %s\n", b->config, err);
 		return 2;
@@ -658,9 +648,23 @@ static int parse_args(int argc, char **argv, struct bench *b, bool *json,
 	return 0;
 }
 
+/* The baseline's device: the mock's flags, or the cdev to open by hand. */
+static void bare_setup(struct bench *b)
+{
+	if (b->backend == &nest_backend_mock) {
+		b->bare = BARE_MOCK;
+		b->bare_mock_flags = nest_mock_dev_flags(b->dev);
+	} else if (b->backend == &nest_backend_cdev &&
+		   !pci_vfio_cdev(b->dev->name, b->cdev, sizeof(b->cdev))) {
+		b->bare = BARE_CDEV;
+	}
+}
+
 static int setup(struct bench *b)
 {
 	char err[NEST_ERR_LEN] = "";
+	uint32_t len, type = 0;
+	uint8_t data[64];
 	int rc;
 
 	b->fd = open("/dev/iommu", O_RDWR);
@@ -669,28 +673,27 @@ static int setup(struct bench *b)
 			strerror(errno));
 		return 4;
 	}
-	if (b->mock && nest_mock_probe(b->fd)) {
-		fprintf(stderr, "error: no mock devices: kernel lacks CONFIG_IOMMUFD_TEST\n");
-		return 4;
-	}
-	if (!b->mock && pci_vfio_cdev(b->bdf, b->cdev, sizeof(b->cdev))) {
-		fprintf(stderr, "error: %s has no VFIO cdev: bind it to vfio-pci\n",
-			b->bdf);
-		return 1;
+	rc = nest_dev_open_spec(b->fd, b->spec, 0, &b->dev, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "error: %s\n", err);
+		return rc == -ENOTTY ? 4 : 1;
 	}
 	b->samples = calloc(b->iters, sizeof(*b->samples));
-	b->dev = new_dev(b, err, sizeof(err));
-	rc = b->samples && b->dev ? nest_ctx_init(&b->ctx, b->fd, &b->viommu) : -ENOMEM;
+	rc = b->samples ? nest_ctx_init(&b->ctx, b->fd, &b->viommu) : -ENOMEM;
 	rc = rc ?: b->dev->ops->bind(&b->ctx, b->dev);
-	/* a cdev starts detached: put it on the IOAS, as the mock is */
-	if (!rc && !b->mock)
+	/* one that bind leaves detached (a cdev) goes on the IOAS, as the mock */
+	if (!rc && !b->dev->ops->bind_attaches)
 		rc = b->dev->ops->attach(&b->ctx, b->dev, b->ctx.ioas_id);
+	len = sizeof(data);
+	rc = rc ?: nest_get_hw_info(b->fd, b->dev->dev_id, data, &len, &type,
+				    NULL);
 	if (rc) {
-		fprintf(stderr, "error: bench device: %s\n",
-			err[0] ? err : strerror(-rc));
+		fprintf(stderr, "error: bench device: %s\n", strerror(-rc));
 		return 1;
 	}
+	b->selftest_iommu = type == IOMMU_HW_INFO_TYPE_SELFTEST;
 	b->ioas_id = b->ctx.ioas_id;
+	bare_setup(b);
 	return 0;
 }
 
@@ -706,7 +709,7 @@ static void release_dev(struct bench *b)
 
 int main(int argc, char **argv)
 {
-	static struct bench b = { .mock = true, .iters = 1000 };
+	static struct bench b = { .spec = "mock", .iters = 1000 };
 	const char *json_out = NULL;
 	struct utsname u;
 	bool json = false;

@@ -9,9 +9,10 @@
  *   nest_migrate load [--hex] FILE DEV...
  *   nest_migrate dump [--hex] FILE
  *
- * DEV is "mock" or "mock-no-dirty" (the kernel's mock IOMMU) or the BDF
- * of a device bound to vfio-pci.  --hex reads and writes the stream as
- * hex text, for carrying it over a serial console.
+ * DEV is a device spec, as the backends' registry takes them: "mock" or
+ * "mock-no-dirty" (the kernel's mock IOMMU) or the BDF of a device bound
+ * to vfio-pci.  --hex reads and writes the stream as hex text, for
+ * carrying it over a serial console.
  *
  * Exit status: 0 the stream was saved, or replayed to a verdict with
  * equal flags (accepted or refused); 1 a flags or layout mismatch, or a
@@ -25,12 +26,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "attach_migrate.h"
-#include "backend_cdev.h"
-#include "backend_mock.h"
-#include "iommufd_test.h"
-#include "pci_sysfs.h"
-#include "viommu_migration.h"
+#include "mig_replay.h"
+#include "mig_stream.h"
+#include "nest_backend.h"
 
 #define FILE_MAX	(2 * VIOMMU_MIG_STREAM_MAX + 64)
 #define TRACE_LEN	4096
@@ -55,37 +53,36 @@ struct vm {
 	struct nest_dev *devs[VIOMMU_MAX_DEVICES];
 };
 
-static const char usage_text[] =
-	"usage: nest_migrate save --viommu CONFIG --out FILE [--hex] [--stage1] DEV...\n"
-	"       nest_migrate load [--hex] FILE DEV...\n"
-	"       nest_migrate dump [--hex] FILE\n"
-	"DEV: mock, mock-no-dirty, or a BDF bound to vfio-pci\n";
+static void print_usage(FILE *f)
+{
+	char specs[256];
+
+	nest_backend_specs(specs, sizeof(specs));
+	fprintf(f, "usage: nest_migrate save --viommu CONFIG --out FILE [--hex] [--stage1] DEV...\n"
+		"       nest_migrate load [--hex] FILE DEV...\n"
+		"       nest_migrate dump [--hex] FILE\n"
+		"DEV: %s\n", specs);
+}
 
 static int usage(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "error: ");
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n%s", usage_text);
+	fprintf(stderr, "\n");
+	print_usage(stderr);
 	return EXIT_USAGE;
 }
 
-static bool is_mock(const char *name)
-{
-	return !strcmp(name, "mock") || !strcmp(name, "mock-no-dirty");
-}
-
-/* Every DEV is a mock or a well-formed BDF, before anything is opened. */
+/* Some backend takes every DEV, before anything is opened. */
 static int check_devs(const struct opts *o)
 {
-	char err[VIOMMU_ERR_LEN], bdf[BDF_LEN];
+	char err[NEST_ERR_LEN];
 	int i;
 
 	for (i = 0; i < o->nr_devs; i++) {
-		if (is_mock(o->devs[i]) ||
-		    !pci_bdf_parse(o->devs[i], bdf, err, sizeof(err)))
+		if (nest_backend_find(o->devs[i], err, sizeof(err)))
 			continue;
-		fprintf(stderr, "error: device '%s': %s, or mock or mock-no-dirty\n",
-			o->devs[i], err);
+		fprintf(stderr, "error: %s\n", err);
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -150,34 +147,19 @@ static void vm_close(struct vm *vm)
 	vm->fd = -1;
 }
 
-/* One device by name; an exit status on failure. */
-static int add_dev(struct vm *vm, const char *name)
+/* One device by spec; an exit status on failure. */
+static int add_dev(struct vm *vm, const char *spec)
 {
-	char err[NEST_ERR_LEN], bdf[BDF_LEN];
+	char err[NEST_ERR_LEN];
 	struct nest_dev *dev;
 	int rc;
 
-	if (is_mock(name)) {
-		rc = nest_mock_probe(vm->fd);
-		if (rc) {
-			fprintf(stderr, "error: %s: no mock devices (%s): kernel lacks CONFIG_IOMMUFD_TEST\n",
-				name, strerror(-rc));
-			return EXIT_NO_KERNEL;
-		}
-		snprintf(err, sizeof(err), "mock%d", vm->nr_devs);
-		dev = nest_mock_dev_new(err, name[4] ?
-					MOCK_FLAGS_DEVICE_NO_DIRTY : 0);
-	} else {
-		pci_bdf_parse(name, bdf, err, sizeof(err));
-		dev = nest_cdev_dev_new(bdf, err, sizeof(err));
-		if (!dev) {
-			fprintf(stderr, "error: %s: %s\n", bdf, err);
-			return 1;
-		}
-	}
-	if (!dev) {
-		fprintf(stderr, "error: out of memory\n");
-		return 1;
+	rc = nest_dev_open_spec(vm->fd, spec, vm->nr_devs, &dev, err,
+				sizeof(err));
+	if (rc) {
+		fprintf(stderr, "error: %s\n", err);
+		return rc == -ENOTTY ? EXIT_NO_KERNEL :
+		       rc == -EINVAL ? EXIT_USAGE : 1;
 	}
 	vm->devs[vm->nr_devs++] = dev;
 	return 0;
@@ -415,7 +397,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		printf("%s", usage_text);
+		print_usage(stdout);
 		return 0;
 	}
 	rc = parse_args(argc, argv, &o);

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "attach_engine.h"
+#include "nest_engine.h"
 
 /* A device by BDF; NULL with @err filled when it has no VFIO cdev. */
 struct nest_dev *nest_cdev_dev_new(const char *bdf, char *err, size_t len);

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The bring-up report.  For each vIOMMU config: the flags it answers and
- * whether they survive migration.  With --device (a BDF bound to
- * vfio-pci): the host IOMMU's type, decoded capabilities and quirks, and
- * per config whether a nesting parent was granted and the vIOMMU's verdict.
+ * whether they survive migration.  With --device (a device spec: a BDF
+ * bound to vfio-pci, or "mock"): the host IOMMU's type, decoded
+ * capabilities and quirks, and per config whether a nesting parent was
+ * granted and the vIOMMU's verdict.
  *
- *   nest_report [--json] [--device BDF]... --viommu CONFIG [--viommu CONFIG]...
+ *   nest_report [--json] [--device DEV]... --viommu CONFIG [--viommu CONFIG]...
  *
  * Exit status: 0, 1 when a device cannot be examined, 2 for bad usage or
- * a bad config or BDF (one-line error).
+ * a bad config or device spec (one-line error).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,10 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "attach_engine.h"
-#include "backend_cdev.h"
+#include "nest_backend.h"
+#include "nest_ioctl.h"
 #include "hw_info.h"
-#include "pci_sysfs.h"
 #include "viommu_model.h"
 
 #define MAX_CONFIGS 32
@@ -44,7 +44,9 @@ struct attempt {
 };
 
 struct device_report {
-	char bdf[BDF_LEN];
+	const char *spec;
+	unsigned int index;
+	char name[NEST_NAME_LEN];
 	struct viommu_hiod hiod;
 	uint64_t quirks;
 	char decoded[1024];
@@ -53,12 +55,15 @@ struct device_report {
 
 static void print_usage(FILE *f, const char *prog)
 {
-	fprintf(f, "usage: %s [--json] [--device BDF]... --viommu CONFIG [--viommu CONFIG]...\n",
-		prog);
+	char specs[256];
+
+	nest_backend_specs(specs, sizeof(specs));
+	fprintf(f, "usage: %s [--json] [--device DEV]... --viommu CONFIG [--viommu CONFIG]...\n"
+		"DEV: %s\n", prog, specs);
 }
 
-/* Attach @bdf under @cfg through the engine, as a VMM would, and undo it. */
-static int try_config(const char *bdf, const struct viommu_config *cfg,
+/* Attach @d under @cfg through the engine, as a VMM would, and undo it. */
+static int try_config(struct device_report *d, const struct viommu_config *cfg,
 		      struct attempt *a, struct viommu_hiod *hiod)
 {
 	struct nest_ctx ctx;
@@ -75,11 +80,16 @@ static int try_config(const char *bdf, const struct viommu_config *cfg,
 	}
 	viommu_init(&v, cfg);
 	rc = nest_ctx_init(&ctx, fd, &v);
-	dev = rc ? NULL : nest_cdev_dev_new(bdf, a->reason, sizeof(a->reason));
-	if (!dev) {
+	if (rc)
+		snprintf(a->reason, sizeof(a->reason), "%s", ctx.err);
+	else
+		rc = nest_dev_open_spec(fd, d->spec, d->index, &dev, a->reason,
+					sizeof(a->reason));
+	if (rc) {
 		close(fd);
 		return -ENODEV;
 	}
+	snprintf(d->name, sizeof(d->name), "%s", dev->name);
 	rc = nest_attach_device(&ctx, dev);
 	a->accepted = !rc;
 	snprintf(a->reason, sizeof(a->reason), "%s", rc ? ctx.err : "");
@@ -88,7 +98,7 @@ static int try_config(const char *bdf, const struct viommu_config *cfg,
 		const struct nest_event *ev = &ctx.trace[i];
 
 		if (ev->type != NEST_EV_HWPT_ALLOC ||
-		    !(ev->arg & 1 /* IOMMU_HWPT_ALLOC_NEST_PARENT */))
+		    !(ev->arg & IOMMU_HWPT_ALLOC_NEST_PARENT))
 			continue;
 		a->nest_parent = ev->err ? "refused" : "granted";
 		a->alloc_err = ev->err;
@@ -111,8 +121,8 @@ static int examine(struct device_report *d, const struct report_row *rows,
 	int i;
 
 	/* a plain attach realizes the hiod: the host's own report */
-	if (try_config(d->bdf, &none, &plain, &d->hiod) || !plain.accepted) {
-		fprintf(stderr, "error: %s: %s\n", d->bdf, plain.reason);
+	if (try_config(d, &none, &plain, &d->hiod) || !plain.accepted) {
+		fprintf(stderr, "error: %s: %s\n", d->name, plain.reason);
 		return -1;
 	}
 	viommu_init(&v, &none);
@@ -121,8 +131,8 @@ static int examine(struct device_report *d, const struct report_row *rows,
 	hw_info_describe(d->hiod.hw_info_type, d->hiod.data, d->hiod.data_len,
 			 d->decoded, sizeof(d->decoded));
 	for (i = 0; i < n; i++)
-		if (try_config(d->bdf, &rows[i].cfg, &d->attempts[i], NULL)) {
-			fprintf(stderr, "error: %s: %s\n", d->bdf,
+		if (try_config(d, &rows[i].cfg, &d->attempts[i], NULL)) {
+			fprintf(stderr, "error: %s: %s\n", d->name,
 				d->attempts[i].reason);
 			return -1;
 		}
@@ -135,7 +145,7 @@ static void print_device(const struct device_report *d,
 	char decoded[sizeof(d->decoded)], *line, *save;
 	int i;
 
-	printf("\ndevice %s%s\n", d->bdf,
+	printf("\ndevice %s%s\n", d->name,
 	       d->hiod.behind_bridge ? " (behind a PCI bridge)" : "");
 	printf("  host IOMMU:\n");
 	memcpy(decoded, d->decoded, sizeof(decoded));
@@ -182,7 +192,7 @@ static void print_json_devices(const struct device_report *d, int nd,
 	printf(", \"devices\": [");
 	for (j = 0; j < nd; j++, d++) {
 		printf("%s\n  {\"bdf\": \"%s\", \"hw_info_type\": %u, \"behind_bridge\": %s, \"capabilities\": %llu, \"quirks\": %llu, \"decoded\": ",
-		       j ? "," : "", d->bdf, d->hiod.hw_info_type,
+		       j ? "," : "", d->name, d->hiod.hw_info_type,
 		       d->hiod.behind_bridge ? "true" : "false",
 		       (unsigned long long)d->hiod.caps,
 		       (unsigned long long)d->quirks);
@@ -245,7 +255,7 @@ int main(int argc, char **argv)
 {
 	static struct report_row rows[MAX_CONFIGS];
 	static struct device_report devs[MAX_DEVICES];
-	char err[VIOMMU_ERR_LEN];
+	char err[NEST_ERR_LEN];
 	bool json = false;
 	int i, n = 0, nd = 0;
 
@@ -265,11 +275,15 @@ int main(int argc, char **argv)
 					MAX_DEVICES);
 				return 2;
 			}
-			if (pci_bdf_parse(argv[++i], devs[nd++].bdf, err,
-					  sizeof(err))) {
-				fprintf(stderr, "error: --device: %s\n", err);
+			devs[nd].spec = argv[++i];
+			devs[nd].index = nd;
+			snprintf(devs[nd].name, sizeof(devs[nd].name), "%s",
+				 argv[i]);
+			if (!nest_backend_find(argv[i], err, sizeof(err))) {
+				fprintf(stderr, "error: %s\n", err);
 				return 2;
 			}
+			nd++;
 		} else {
 			bool help = !strcmp(argv[i], "-h") ||
 				    !strcmp(argv[i], "--help");

@@ -8,16 +8,8 @@
 #include <stdio.h>
 
 #include "hw_info.h"
+#include "nest_util.h"
 #include "viommu_model.h"
-
-static uint64_t le(const uint8_t *p, int bytes)
-{
-	uint64_t x = 0;
-
-	while (bytes--)
-		x = x << 8 | p[bytes];
-	return x;
-}
 
 const char *hw_info_type_name(uint32_t type)
 {
@@ -64,7 +56,7 @@ enum hw_nesting hw_info_nesting(uint32_t type, const void *data, size_t len,
 			put(why, why_len, &used, "VT-d hw_info of %zu bytes", len);
 			return HW_NESTING_UNKNOWN;
 		}
-		ecap = le(d + 16, 8);
+		ecap = nest_get_le64(d + 16);
 		smts = !!(ecap & VTD_ECAP_SMTS);
 		nest = !!(ecap & VTD_ECAP_NEST);
 		if (smts && nest) {
@@ -85,7 +77,7 @@ enum hw_nesting hw_info_nesting(uint32_t type, const void *data, size_t len,
 			    len);
 			return HW_NESTING_UNKNOWN;
 		}
-		idr0 = le(d + 8, 4);
+		idr0 = nest_get_le32(d + 8);
 		put(why, why_len, &used, "%s: IDR0.S1P=%d IDR0.S2P=%d",
 		    (idr0 & 3) == 3 ? "nesting" : "no nesting",
 		    !!(idr0 & 2), !!(idr0 & 1));
@@ -109,8 +101,8 @@ enum hw_nesting hw_info_nesting(uint32_t type, const void *data, size_t len,
 static void describe_vtd(const uint8_t *d, char *buf, size_t buf_len,
 			 size_t *used)
 {
-	uint64_t cap = le(d + 8, 8), ecap = le(d + 16, 8);
-	uint32_t flags = le(d, 4);
+	uint64_t cap = nest_get_le64(d + 8), ecap = nest_get_le64(d + 16);
+	uint32_t flags = nest_get_le32(d);
 
 	put(buf, buf_len, used, "flags 0x%x%s\n", flags,
 	    flags & VTD_INFO_ERRATA_772415_SPR17 ? " (ERRATA_772415_SPR17)" : "");
@@ -127,10 +119,10 @@ static void describe_smmuv3(const uint8_t *d, char *buf, size_t buf_len,
 	int i;
 
 	for (i = 0; i < SMMUV3_IDR_MAX; i++)
-		put(buf, buf_len, used, "IDR%d 0x%08llx\n", i,
-		    (unsigned long long)le(d + 8 + 4 * i, 4));
-	put(buf, buf_len, used, "IIDR 0x%08llx\nAIDR 0x%08llx\n",
-	    (unsigned long long)le(d + 32, 4), (unsigned long long)le(d + 36, 4));
+		put(buf, buf_len, used, "IDR%d 0x%08x\n", i,
+		    nest_get_le32(d + 8 + 4 * i));
+	put(buf, buf_len, used, "IIDR 0x%08x\nAIDR 0x%08x\n",
+	    nest_get_le32(d + 32), nest_get_le32(d + 36));
 }
 
 int hw_info_describe(uint32_t type, const void *data, size_t len, char *buf,

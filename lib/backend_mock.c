@@ -9,22 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "backend_mock.h"
-#include "iommufd_test.h"
+#include "nest_backend.h"
+#include "nest_ioctl.h"
+#include "nest_util.h"
 
 struct mock_priv {
 	uint32_t dev_flags;
 	uint32_t stdev_id;
 };
-
-static int test_cmd(int fd, struct iommu_test_cmd *cmd)
-{
-	cmd->size = sizeof(*cmd);
-	return ioctl(fd, IOMMU_TEST_CMD, cmd) ? -errno : 0;
-}
 
 int nest_mock_probe(int fd)
 {
@@ -33,9 +28,21 @@ int nest_mock_probe(int fd)
 		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
 		.check_refs = { .length = 0, .uptr = 0, .refs = 0 },
 	};
-	int err = test_cmd(fd, &cmd);
+	int err = nest_test_cmd(fd, &cmd);
 
 	return err == -ENOTTY ? -ENOTTY : 0;
+}
+
+/* nest_mock_probe(), with the kernel option a refusal names in @why. */
+static int mock_check(int fd, char *why, size_t len)
+{
+	int err = nest_mock_probe(fd);
+
+	if (!err)
+		return 0;
+	return nest_fail(why, len, err,
+			 "no mock devices (%s): kernel lacks CONFIG_IOMMUFD_TEST",
+			 strerror(-err));
 }
 
 int nest_mock_open(char *why, size_t len)
@@ -47,12 +54,9 @@ int nest_mock_open(char *why, size_t len)
 			 strerror(errno));
 		return -1;
 	}
-	err = nest_mock_probe(fd);
+	err = mock_check(fd, why, len);
 	if (err) {
 		close(fd);
-		snprintf(why, len,
-			 "no mock devices (%s): kernel lacks CONFIG_IOMMUFD_TEST",
-			 strerror(-err));
 		return -1;
 	}
 	return fd;
@@ -61,20 +65,16 @@ int nest_mock_open(char *why, size_t len)
 static int mock_bind(struct nest_ctx *ctx, struct nest_dev *dev)
 {
 	struct mock_priv *p = dev->priv;
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
-		.id = ctx->ioas_id,
-		.mock_domain_flags = { .dev_flags = p->dev_flags },
-	};
-	int err = test_cmd(ctx->fd, &cmd);
+	uint32_t auto_id;
+	int err;
 
+	err = nest_test_mock_domain_flags(ctx->fd, ctx->ioas_id, p->dev_flags,
+					  &p->stdev_id, &dev->dev_id, &auto_id);
 	if (err)
 		return err;
-	p->stdev_id = cmd.mock_domain_flags.out_stdev_id;
-	dev->dev_id = cmd.mock_domain_flags.out_idev_id;
 	nest_ctx_note_id(ctx, p->stdev_id);
 	/* the automatic domain must be gone once the device is */
-	nest_ctx_note_id(ctx, cmd.mock_domain_flags.out_hwpt_id);
+	nest_ctx_note_id(ctx, auto_id);
 	return 0;
 }
 
@@ -82,13 +82,8 @@ static int mock_replace(struct nest_ctx *ctx, struct nest_dev *dev,
 			uint32_t pt_id)
 {
 	struct mock_priv *p = dev->priv;
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
-		.id = p->stdev_id,
-		.mock_domain_replace = { .pt_id = pt_id },
-	};
 
-	return test_cmd(ctx->fd, &cmd);
+	return nest_test_mock_domain_replace(ctx->fd, p->stdev_id, pt_id);
 }
 
 static int mock_detach(struct nest_ctx *ctx, struct nest_dev *dev)
@@ -100,7 +95,7 @@ static void mock_unbind(struct nest_ctx *ctx, struct nest_dev *dev)
 {
 	struct mock_priv *p = dev->priv;
 
-	nest_destroy_id(ctx->fd, p->stdev_id);
+	nest_destroy(ctx->fd, p->stdev_id);
 	p->stdev_id = 0;
 }
 
@@ -111,6 +106,7 @@ static void mock_free(struct nest_dev *dev)
 
 static const struct nest_dev_ops mock_ops = {
 	.name = "mock",
+	.bind_attaches = true,
 	.bind = mock_bind,
 	.attach = mock_replace,
 	.detach = mock_detach,
@@ -134,3 +130,56 @@ struct nest_dev *nest_mock_dev_new(const char *name, uint32_t dev_flags)
 	snprintf(dev->name, sizeof(dev->name), "%s", name);
 	return dev;
 }
+
+uint32_t nest_mock_dev_flags(const struct nest_dev *dev)
+{
+	const struct mock_priv *p = dev->priv;
+
+	return p->dev_flags;
+}
+
+/* The specs this backend takes: variants of one mock device. */
+static const struct {
+	const char *spec;
+	uint32_t dev_flags;
+} mock_specs[] = {
+	{ "mock", 0 },
+	{ "mock-no-dirty", MOCK_FLAGS_DEVICE_NO_DIRTY },
+};
+
+static int mock_spec(const char *spec)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(mock_specs); i++)
+		if (!strcmp(spec, mock_specs[i].spec))
+			return i;
+	return -1;
+}
+
+static bool mock_probe_spec(const char *spec)
+{
+	return mock_spec(spec) >= 0;
+}
+
+static int mock_open_spec(int iommufd, const char *spec, unsigned int index,
+			  struct nest_dev **out, char *err, size_t len)
+{
+	int i = mock_spec(spec), rc;
+	char name[NEST_NAME_LEN];
+
+	rc = mock_check(iommufd, err, len);
+	if (rc)
+		return rc;
+	snprintf(name, sizeof(name), "mock%u", index);
+	*out = nest_mock_dev_new(name, mock_specs[i].dev_flags);
+	return *out ? 0 : nest_fail(err, len, -ENOMEM, "out of memory");
+}
+
+const struct nest_backend nest_backend_mock = {
+	.name = "mock",
+	.specs = "mock, mock-no-dirty",
+	.viommu = "selftest-iommu,nesting=on",
+	.probe = mock_probe_spec,
+	.open = mock_open_spec,
+};

@@ -11,8 +11,14 @@
 #include <stddef.h>
 
 #define BDF_LEN 13	/* "DDDD:BB:DD.F" */
+/* What a bad BDF's message says is expected. */
+#define PCI_BDF_FORM \
+	"DDDD:BB:DD.F (hex domain, bus, device <= 1f, function <= 7)"
 
-/* Normalize "DDDD:BB:DD.F" or "BB:DD.F"; -EINVAL with a message if bad. */
+/*
+ * Normalize "DDDD:BB:DD.F" or "BB:DD.F"; -EINVAL with a message if bad
+ * (none when @err is NULL).
+ */
 int pci_bdf_parse(const char *str, char *bdf, char *err, size_t err_len);
 /* "/dev/vfio/devices/vfioN" of a device bound to vfio-pci. */
 int pci_vfio_cdev(const char *bdf, char *path, size_t len);

@@ -9,10 +9,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "attach_engine.h"
+#include "nest_engine.h"
 
 /* A mock device with MOCK_FLAGS_DEVICE_* @dev_flags, not yet bound. */
 struct nest_dev *nest_mock_dev_new(const char *name, uint32_t dev_flags);
+/* The MOCK_FLAGS_DEVICE_* it was made with. */
+uint32_t nest_mock_dev_flags(const struct nest_dev *dev);
 /*
  * 0 when @fd answers the mock's test ops; otherwise a negative errno
  * (-ENOTTY: the kernel was built without CONFIG_IOMMUFD_TEST).

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # JUnit XML from the runner's merged KTAP, for CI systems that want it.
-#   lib/junit.sh KTAP_FILE OUT_XML
+#   vm/junit.sh KTAP_FILE OUT_XML
 # Every leaf result becomes a testcase: its suite is the top-level group
 # (unit, mock, vtd, ...), its classname the groups between, its name the
 # test's own.  Failures carry the diagnostics printed before them.

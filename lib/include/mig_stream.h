@@ -27,8 +27,8 @@
  * The loader refuses anything else: unknown tags, versions, flag or
  * state bits, lengths that disagree, a bad checksum, trailing bytes.
  */
-#ifndef VIOMMU_MIGRATION_H
-#define VIOMMU_MIGRATION_H
+#ifndef MIG_STREAM_H
+#define MIG_STREAM_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -8,13 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
-#include <linux/iommufd.h>
-
-#include "attach_engine.h"
+#include "nest_engine.h"
+#include "nest_ioctl.h"
 #include "hw_info.h"
-#include "iommufd_test.h"
 
 _Static_assert(VIOMMU_HW_INFO_TYPE_INTEL_VTD == IOMMU_HW_INFO_TYPE_INTEL_VTD,
 	       "hw_info type values drifted from the uAPI");
@@ -96,35 +93,55 @@ void nest_ctx_note_id(struct nest_ctx *ctx, uint32_t id)
 		ctx->ids[ctx->nr_ids++] = id;
 }
 
-int nest_destroy_id(int fd, uint32_t id)
+/* ENOENT: no object of the probe's type; ENOTTY: no such ioctl. */
+static bool probe_found(int ret)
 {
-	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
-
-	return ioctl(fd, IOMMU_DESTROY, &cmd) ? -errno : 0;
+	return ret != -ENOENT && ret != -ENOTTY;
 }
 
-unsigned int nest_count_live_ids(struct nest_ctx *ctx)
+/*
+ * Is @id a live object of @fd, of any type the engine makes?  Each probe
+ * looks it up as one type and, once found, fails on an argument or does
+ * nothing: an IOAS has options, a device hw_info, a paging HWPT a dirty
+ * bitmap (of no length), a nested one an empty invalidation, and a mock
+ * device handle cannot be replaced onto itself.
+ */
+static bool id_alive(int fd, uint32_t id)
+{
+	uint32_t none = 0;
+	uint64_t val = 0;
+
+	return probe_found(nest_option(fd, IOMMU_OPTION_HUGE_PAGES,
+				       IOMMU_OPTION_OP_GET, id, &val)) ||
+	       probe_found(nest_get_hw_info(fd, id, NULL, NULL, NULL, NULL)) ||
+	       probe_found(nest_hwpt_get_dirty_bitmap(fd, id, 0, 0, 0, 0,
+						      NULL)) ||
+	       probe_found(nest_hwpt_invalidate(fd, id, 0, NULL, 0, &none)) ||
+	       probe_found(nest_test_mock_domain_replace(fd, id, id));
+}
+
+unsigned int nest_count_live_ids(const struct nest_ctx *ctx)
 {
 	unsigned int i, live = 0;
 
 	for (i = 0; i < ctx->nr_ids; i++)
-		if (nest_destroy_id(ctx->fd, ctx->ids[i]) != -ENOENT)
+		if (id_alive(ctx->fd, ctx->ids[i]))
 			live++;
 	return live;
 }
 
 int nest_ctx_init(struct nest_ctx *ctx, int fd, struct viommu *v)
 {
-	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
+	int err;
 
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->fd = fd;
 	ctx->viommu = v;
-	if (ioctl(fd, IOMMU_IOAS_ALLOC, &cmd)) {
-		set_err(ctx, "IOMMU_IOAS_ALLOC failed: %s", strerror(errno));
-		return -errno;
+	err = nest_ioas_alloc(fd, &ctx->ioas_id);
+	if (err) {
+		set_err(ctx, "IOMMU_IOAS_ALLOC failed: %s", strerror(-err));
+		return err;
 	}
-	ctx->ioas_id = cmd.out_ioas_id;
 	nest_ctx_note_id(ctx, ctx->ioas_id);
 	return 0;
 }
@@ -135,7 +152,7 @@ int nest_ctx_fini(struct nest_ctx *ctx)
 
 	if (!ctx->ioas_id)
 		return 0;
-	err = nest_destroy_id(ctx->fd, ctx->ioas_id);
+	err = nest_destroy(ctx->fd, ctx->ioas_id);
 	if (err) {
 		set_err(ctx, "destroying IOAS %u failed: %s", ctx->ioas_id,
 			strerror(-err));
@@ -158,7 +175,7 @@ struct nest_hwpt *nest_find_hwpt(struct nest_ctx *ctx, uint32_t id)
 static void drop_hwpt(struct nest_ctx *ctx, struct nest_hwpt *hwpt)
 {
 	uint32_t id = hwpt->id;
-	int err = nest_destroy_id(ctx->fd, id);
+	int err = nest_destroy(ctx->fd, id);
 
 	trace(ctx, NEST_EV_DESTROY, id, 0, err);
 	*hwpt = ctx->hwpts[--ctx->nr_hwpts];
@@ -167,21 +184,16 @@ static void drop_hwpt(struct nest_ctx *ctx, struct nest_hwpt *hwpt)
 static int get_hw_info(struct nest_ctx *ctx, struct nest_dev *dev,
 		       struct viommu_hiod *hiod)
 {
-	struct iommu_hw_info cmd = {
-		.size = sizeof(cmd),
-		.dev_id = dev->dev_id,
-		.data_len = sizeof(hiod->data),
-		.data_uptr = (uintptr_t)hiod->data,
-	};
+	uint32_t len = sizeof(hiod->data);
+	int err;
 
 	memset(hiod, 0, sizeof(*hiod));
-	if (ioctl(ctx->fd, IOMMU_GET_HW_INFO, &cmd))
-		return -errno;
+	err = nest_get_hw_info(ctx->fd, dev->dev_id, hiod->data, &len,
+			       &hiod->hw_info_type, &hiod->caps);
+	if (err)
+		return err;
 	hiod->dev_id = dev->dev_id;
-	hiod->hw_info_type = cmd.out_data_type;
-	hiod->caps = cmd.out_capabilities;
-	hiod->data_len = cmd.data_len < sizeof(hiod->data) ?
-			 cmd.data_len : sizeof(hiod->data);
+	hiod->data_len = len < sizeof(hiod->data) ? len : sizeof(hiod->data);
 	hiod->behind_bridge = dev->behind_bridge;
 	return 0;
 }
@@ -192,22 +204,14 @@ static int get_hw_info(struct nest_ctx *ctx, struct nest_dev *dev,
  */
 static int host_aw_bits(struct nest_ctx *ctx, unsigned int *bits)
 {
-	struct {
-		struct iommu_ioas_iova_ranges hdr;
-		struct iommu_iova_range r[32];
-	} cmd = {
-		.hdr = {
-			.size = sizeof(cmd.hdr),
-			.ioas_id = ctx->ioas_id,
-			.num_iovas = 32,
-			.allowed_iovas = (uintptr_t)cmd.r,
-		},
-	};
+	struct iommu_iova_range r[32];
+	uint32_t n = 32;
+	int err;
 
-	if (ioctl(ctx->fd, IOMMU_IOAS_IOVA_RANGES, &cmd.hdr))
-		return -errno;
-	*bits = cmd.hdr.num_iovas ?
-		viommu_aw_bits_from_last(cmd.r[cmd.hdr.num_iovas - 1].last) : 0;
+	err = nest_ioas_iova_ranges(ctx->fd, ctx->ioas_id, r, &n, NULL);
+	if (err)
+		return err;
+	*bits = n ? viommu_aw_bits_from_last(r[n - 1].last) : 0;
 	return 0;
 }
 
@@ -215,21 +219,12 @@ static int hwpt_alloc(struct nest_ctx *ctx, struct nest_dev *dev,
 		      uint32_t pt_id, uint32_t flags, uint32_t data_type,
 		      const void *data, uint32_t data_len, uint32_t *out_id)
 {
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dev_id = dev->dev_id,
-		.pt_id = pt_id,
-		.data_type = data_type,
-		.data_len = data_len,
-		.data_uptr = (uintptr_t)data,
-	};
+	int err = nest_hwpt_alloc(ctx->fd, dev->dev_id, pt_id, flags,
+				  data_type, data, data_len, out_id);
 
-	if (ioctl(ctx->fd, IOMMU_HWPT_ALLOC, &cmd))
-		return -errno;
-	*out_id = cmd.out_hwpt_id;
-	nest_ctx_note_id(ctx, *out_id);
-	return 0;
+	if (!err)
+		nest_ctx_note_id(ctx, *out_id);
+	return err;
 }
 
 /* Step 3: every HWPT this context made, in order; EINVAL means next. */
@@ -309,7 +304,7 @@ static int attach_fresh(struct nest_ctx *ctx, struct nest_dev *dev,
 		return err;
 	}
 	if (ctx->nr_hwpts >= NEST_MAX_HWPTS) {
-		nest_destroy_id(ctx->fd, id);
+		nest_destroy(ctx->fd, id);
 		set_err(ctx, "more than %d HWPTs in one context", NEST_MAX_HWPTS);
 		return -ENOSPC;
 	}
@@ -383,7 +378,7 @@ static void leave_hwpt(struct nest_ctx *ctx, struct nest_dev *dev)
 	trace(ctx, NEST_EV_DETACH, dev->nested_id ?: dev->hwpt_id, 0, err);
 	if (dev->nested_id) {
 		trace(ctx, NEST_EV_DESTROY, dev->nested_id, 0,
-		      nest_destroy_id(ctx->fd, dev->nested_id));
+		      nest_destroy(ctx->fd, dev->nested_id));
 		dev->nested_id = 0;
 	}
 	if (hwpt && --hwpt->users == 0)
@@ -480,7 +475,7 @@ int nest_enable_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
 	if (err) {
 		set_err(ctx, "%s: replace onto nested HWPT %u failed: %s",
 			dev->name, id, strerror(-err));
-		trace(ctx, NEST_EV_DESTROY, id, 0, nest_destroy_id(ctx->fd, id));
+		trace(ctx, NEST_EV_DESTROY, id, 0, nest_destroy(ctx->fd, id));
 		return err;
 	}
 	dev->nested_id = id;
@@ -506,25 +501,14 @@ void nest_dev_free(struct nest_dev *dev)
 	free(dev);
 }
 
-const char *nest_errno_name(int err)
+void nest_vm_teardown(struct nest_ctx *ctx, struct nest_dev **devs,
+		      unsigned int nr)
 {
-	static const struct {
-		int err;
-		const char *name;
-	} names[] = {
-		{ EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { EIO, "EIO" },
-		{ ENXIO, "ENXIO" }, { E2BIG, "E2BIG" }, { EBADF, "EBADF" },
-		{ ENOMEM, "ENOMEM" }, { EFAULT, "EFAULT" }, { EBUSY, "EBUSY" },
-		{ EEXIST, "EEXIST" }, { ENODEV, "ENODEV" }, { EINVAL, "EINVAL" },
-		{ ENOSPC, "ENOSPC" }, { ENOTTY, "ENOTTY" }, { ERANGE, "ERANGE" },
-		{ EOVERFLOW, "EOVERFLOW" }, { EOPNOTSUPP, "EOPNOTSUPP" },
-	};
-	static __thread char buf[16];
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(names); i++)
-		if (names[i].err == err)
-			return names[i].name;
-	snprintf(buf, sizeof(buf), "E%d", err);
-	return buf;
+	while (nr--) {
+		if (devs[nr])
+			nest_detach_device(ctx, devs[nr]);
+		nest_dev_free(devs[nr]);
+		devs[nr] = NULL;
+	}
+	nest_ctx_fini(ctx);
 }

@@ -4,11 +4,11 @@
  * viommu_mig_state, and replay that state on a target context, which
  * redoes the attach sequence on its own host and compares the outcome.
  */
-#ifndef ATTACH_MIGRATE_H
-#define ATTACH_MIGRATE_H
+#ifndef MIG_REPLAY_H
+#define MIG_REPLAY_H
 
-#include "attach_engine.h"
-#include "viommu_migration.h"
+#include "nest_engine.h"
+#include "mig_stream.h"
 
 enum nest_mig_verdict {
 	NEST_MIG_ACCEPTED,	/* same flags, same layout, target running */

@@ -8,14 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/vfio.h>
-
 #include "edu.h"
+#include "nest_ioctl.h"
 
 #define EDU_REG_IDENT	0x00
 #define EDU_REG_SRC	0x80
@@ -33,21 +31,15 @@ struct edu {
 	size_t bar_size;
 };
 
-static int region_info(int fd, uint32_t index, struct vfio_region_info *ri)
-{
-	memset(ri, 0, sizeof(*ri));
-	ri->argsz = sizeof(*ri);
-	ri->index = index;
-	return ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, ri) ? -errno : 0;
-}
-
 static int enable_bus_master(int fd)
 {
 	struct vfio_region_info cfg;
 	uint16_t cmd;
+	int err;
 
-	if (region_info(fd, VFIO_PCI_CONFIG_REGION_INDEX, &cfg))
-		return -errno;
+	err = nest_vfio_region_info(fd, VFIO_PCI_CONFIG_REGION_INDEX, &cfg);
+	if (err)
+		return err;
 	if (pread(fd, &cmd, 2, cfg.offset + PCI_COMMAND) != 2)
 		return -EIO;
 	cmd |= PCI_COMMAND_MASTER;
@@ -62,7 +54,7 @@ struct edu *edu_open(int fd, char *err, size_t err_len)
 	struct edu *edu;
 	void *map;
 
-	if (region_info(fd, VFIO_PCI_BAR0_REGION_INDEX, &bar) ||
+	if (nest_vfio_region_info(fd, VFIO_PCI_BAR0_REGION_INDEX, &bar) ||
 	    !(bar.flags & VFIO_REGION_INFO_FLAG_MMAP)) {
 		snprintf(err, err_len, "edu BAR0 cannot be mapped");
 		return NULL;

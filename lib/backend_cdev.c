@@ -8,12 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <linux/vfio.h>
-
 #include "backend_cdev.h"
+#include "nest_backend.h"
+#include "nest_ioctl.h"
 #include "pci_sysfs.h"
 
 struct cdev_priv {
@@ -24,47 +23,32 @@ struct cdev_priv {
 static int cdev_bind(struct nest_ctx *ctx, struct nest_dev *dev)
 {
 	struct cdev_priv *p = dev->priv;
-	struct vfio_device_bind_iommufd bind = {
-		.argsz = sizeof(bind),
-		.iommufd = ctx->fd,
-	};
+	int err;
 
 	p->fd = open(p->path, O_RDWR | O_CLOEXEC);
 	if (p->fd < 0)
 		return -errno;
-	if (ioctl(p->fd, VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
-		int err = -errno;
-
+	err = nest_vfio_bind_iommufd(p->fd, ctx->fd, &dev->dev_id);
+	if (err) {
 		close(p->fd);
 		p->fd = -1;
-		return err;
 	}
-	dev->dev_id = bind.out_devid;
-	return 0;
+	return err;
 }
 
 static int cdev_attach(struct nest_ctx *ctx, struct nest_dev *dev,
 		       uint32_t pt_id)
 {
 	struct cdev_priv *p = dev->priv;
-	struct vfio_device_attach_iommufd_pt attach = {
-		.argsz = sizeof(attach),
-		.pt_id = pt_id,
-	};
 
-	return ioctl(p->fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach) ?
-	       -errno : 0;
+	return nest_vfio_attach_pt(p->fd, pt_id);
 }
 
 static int cdev_detach(struct nest_ctx *ctx, struct nest_dev *dev)
 {
 	struct cdev_priv *p = dev->priv;
-	struct vfio_device_detach_iommufd_pt detach = {
-		.argsz = sizeof(detach),
-	};
 
-	return ioctl(p->fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach) ?
-	       -errno : 0;
+	return nest_vfio_detach_pt(p->fd);
 }
 
 static void cdev_unbind(struct nest_ctx *ctx, struct nest_dev *dev)
@@ -130,3 +114,25 @@ int nest_cdev_fd(const struct nest_dev *dev)
 
 	return p->fd;
 }
+
+static bool cdev_probe_spec(const char *spec)
+{
+	char bdf[BDF_LEN];
+
+	return !pci_bdf_parse(spec, bdf, NULL, 0);
+}
+
+static int cdev_open_spec(int iommufd, const char *spec, unsigned int index,
+			  struct nest_dev **out, char *err, size_t len)
+{
+	*out = nest_cdev_dev_new(spec, err, len);
+	return *out ? 0 : -ENODEV;
+}
+
+const struct nest_backend nest_backend_cdev = {
+	.name = "vfio-cdev",
+	.specs = "a PCI BDF " PCI_BDF_FORM,
+	.viommu = "none",
+	.probe = cdev_probe_spec,
+	.open = cdev_open_spec,
+};

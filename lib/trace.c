@@ -10,7 +10,8 @@
 
 #include <linux/iommufd.h>
 
-#include "attach_engine.h"
+#include "nest_engine.h"
+#include "nest_ioctl.h"
 
 struct trace_names {
 	unsigned int nr, nr_dev, nr_hwpt;

@@ -5,26 +5,14 @@
  * against the bytes that remain.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "viommu_migration.h"
+#include "mig_stream.h"
+#include "nest_util.h"
 
 #define REC_HDR_LEN	4
 #define DEV_FIXED_LEN	8
-
-static int fail(char *err, size_t len, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && len) {
-		va_start(ap, fmt);
-		vsnprintf(err, len, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 uint32_t viommu_mig_crc32(const uint8_t *buf, size_t len)
 {
@@ -53,39 +41,6 @@ const char *viommu_mig_layout_name(enum viommu_mig_layout layout)
 	return "?";
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v);
-	put16(p + 2, v >> 16);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, v);
-	put32(p + 4, v >> 32);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return p[0] | p[1] << 8;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
 static bool id_valid(const char *id, size_t n)
 {
 	size_t i;
@@ -105,32 +60,32 @@ static int check_dev(const struct viommu_mig_dev *d, unsigned int i,
 	bool parent = d->hwpt_flags & VIOMMU_MIG_HWPT_NEST_PARENT;
 
 	if (d->hwpt_flags & ~VIOMMU_MIG_HWPT_KNOWN)
-		return fail(err, len, -EINVAL,
-			    "device %u: unknown HWPT flag bits 0x%x (known 0x%x)",
-			    i, d->hwpt_flags & ~VIOMMU_MIG_HWPT_KNOWN,
-			    VIOMMU_MIG_HWPT_KNOWN);
+		return nest_fail(err, len, -EINVAL,
+				 "device %u: unknown HWPT flag bits 0x%x (known 0x%x)",
+				 i, d->hwpt_flags & ~VIOMMU_MIG_HWPT_KNOWN,
+				 VIOMMU_MIG_HWPT_KNOWN);
 	switch (d->layout) {
 	case VIOMMU_MIG_LAYOUT_NONE:
 		if (d->hwpt_flags || d->hiod_set || d->nested)
-			return fail(err, len, -EINVAL,
-				    "device %u: layout none with HWPT flags 0x%x, hiod %d, nested %d",
-				    i, d->hwpt_flags, d->hiod_set, d->nested);
+			return nest_fail(err, len, -EINVAL,
+					 "device %u: layout none with HWPT flags 0x%x, hiod %d, nested %d",
+					 i, d->hwpt_flags, d->hiod_set, d->nested);
 		return 0;
 	case VIOMMU_MIG_LAYOUT_PLAIN:
 	case VIOMMU_MIG_LAYOUT_PARENT:
 		if (parent != (d->layout == VIOMMU_MIG_LAYOUT_PARENT))
-			return fail(err, len, -EINVAL,
-				    "device %u: layout %s disagrees with HWPT flags 0x%x",
-				    i, viommu_mig_layout_name(d->layout),
-				    d->hwpt_flags);
+			return nest_fail(err, len, -EINVAL,
+					 "device %u: layout %s disagrees with HWPT flags 0x%x",
+					 i, viommu_mig_layout_name(d->layout),
+					 d->hwpt_flags);
 		if (d->nested && (!parent || !d->hiod_set))
-			return fail(err, len, -EINVAL,
-				    "device %u: a nested HWPT needs a nesting parent and a hiod",
-				    i);
+			return nest_fail(err, len, -EINVAL,
+					 "device %u: a nested HWPT needs a nesting parent and a hiod",
+					 i);
 		return 0;
 	}
-	return fail(err, len, -EINVAL, "device %u: unknown layout %u", i,
-		    (unsigned int)d->layout);
+	return nest_fail(err, len, -EINVAL, "device %u: unknown layout %u", i,
+			 (unsigned int)d->layout);
 }
 
 /* Append one record, or fail when @buf has no room. */
@@ -139,8 +94,8 @@ static int put_record(uint8_t *buf, size_t len, size_t *off, uint16_t tag,
 {
 	if (n > 0xffff || *off + REC_HDR_LEN + n > len)
 		return -ENOSPC;
-	put16(buf + *off, tag);
-	put16(buf + *off + 2, n);
+	nest_put_le(buf + *off, 2, tag);
+	nest_put_le(buf + *off + 2, 2, n);
 	memcpy(buf + *off + REC_HDR_LEN, val, n);
 	*off += REC_HDR_LEN + n;
 	return 0;
@@ -150,7 +105,7 @@ static size_t encode_dev(const struct viommu_mig_dev *d, uint8_t *out)
 {
 	size_t n = strlen(d->id);
 
-	put32(out, d->hwpt_flags);
+	nest_put_le(out, 4, d->hwpt_flags);
 	out[4] = d->layout;
 	out[5] = (d->hiod_set ? VIOMMU_MIG_STATE_HIOD : 0) |
 		 (d->nested ? VIOMMU_MIG_STATE_NESTED : 0);
@@ -171,29 +126,29 @@ int viommu_mig_save(const struct viommu_mig_state *s, uint8_t *buf,
 	int n, rc;
 
 	if (!viommu_config_migration_safe(&s->cfg, &why))
-		return fail(err, err_len, -EINVAL,
-			    "config is not migration-safe: %s", why);
+		return nest_fail(err, err_len, -EINVAL,
+				 "config is not migration-safe: %s", why);
 	if (s->flags & ~VIOMMU_FLAGS_KNOWN)
-		return fail(err, err_len, -EINVAL,
-			    "unknown flag bits 0x%llx",
-			    (unsigned long long)(s->flags & ~VIOMMU_FLAGS_KNOWN));
+		return nest_fail(err, err_len, -EINVAL,
+				 "unknown flag bits 0x%llx",
+				 (unsigned long long)(s->flags & ~VIOMMU_FLAGS_KNOWN));
 	if (s->nr_devs > VIOMMU_MAX_DEVICES)
-		return fail(err, err_len, -EINVAL, "%u devices, at most %d",
-			    s->nr_devs, VIOMMU_MAX_DEVICES);
+		return nest_fail(err, err_len, -EINVAL, "%u devices, at most %d",
+				 s->nr_devs, VIOMMU_MAX_DEVICES);
 	n = viommu_config_format(&s->cfg, config, sizeof(config));
 	if (n <= 0 || n > VIOMMU_MIG_CONFIG_MAX)
-		return fail(err, err_len, -EINVAL, "config string too long");
+		return nest_fail(err, err_len, -EINVAL, "config string too long");
 
 	rc = put_record(buf, len, &off, VIOMMU_MIG_TAG_CONFIG, config, n);
-	put64(val, s->flags);
+	nest_put_le(val, 8, s->flags);
 	rc = rc ?: put_record(buf, len, &off, VIOMMU_MIG_TAG_FLAGS, val, 8);
 	for (i = 0; !rc && i < s->nr_devs; i++) {
 		const struct viommu_mig_dev *d = &s->devs[i];
 
 		if (!id_valid(d->id, strnlen(d->id, sizeof(d->id))))
-			return fail(err, err_len, -EINVAL,
-				    "device %u: identity must be 1..%d printable characters",
-				    i, VIOMMU_MIG_ID_MAX);
+			return nest_fail(err, err_len, -EINVAL,
+					 "device %u: identity must be 1..%d printable characters",
+					 i, VIOMMU_MIG_ID_MAX);
 		rc = check_dev(d, i, err, err_len);
 		if (rc)
 			return rc;
@@ -201,15 +156,15 @@ int viommu_mig_save(const struct viommu_mig_state *s, uint8_t *buf,
 				encode_dev(d, val));
 	}
 	if (rc || off + VIOMMU_MIG_CRC_LEN > len)
-		return fail(err, err_len, -ENOSPC,
-			    "stream does not fit in %zu bytes", len);
+		return nest_fail(err, err_len, -ENOSPC,
+				 "stream does not fit in %zu bytes", len);
 
 	memcpy(buf, VIOMMU_MIG_MAGIC, 4);
-	put16(buf + 4, VIOMMU_MIG_VERSION);
-	put16(buf + 6, VIOMMU_MIG_HDR_LEN);
-	put32(buf + 8, off - VIOMMU_MIG_HDR_LEN);
-	put32(buf + 12, 2 + s->nr_devs);
-	put32(buf + off, viommu_mig_crc32(buf, off));
+	nest_put_le(buf + 4, 2, VIOMMU_MIG_VERSION);
+	nest_put_le(buf + 6, 2, VIOMMU_MIG_HDR_LEN);
+	nest_put_le(buf + 8, 4, off - VIOMMU_MIG_HDR_LEN);
+	nest_put_le(buf + 12, 4, 2 + s->nr_devs);
+	nest_put_le(buf + off, 4, viommu_mig_crc32(buf, off));
 	return off + VIOMMU_MIG_CRC_LEN;
 }
 
@@ -220,18 +175,18 @@ static int load_config(const uint8_t *p, size_t n, unsigned int rec,
 	const char *unsafe;
 
 	if (!n || n > VIOMMU_MIG_CONFIG_MAX || memchr(p, 0, n))
-		return fail(err, len, -EINVAL,
-			    "record %u: CONFIG of %zu bytes, expected 1..%d without NUL",
-			    rec, n, VIOMMU_MIG_CONFIG_MAX);
+		return nest_fail(err, len, -EINVAL,
+				 "record %u: CONFIG of %zu bytes, expected 1..%d without NUL",
+				 rec, n, VIOMMU_MIG_CONFIG_MAX);
 	memcpy(str, p, n);
 	str[n] = 0;
 	if (viommu_config_parse(str, &s->cfg, why, sizeof(why)))
-		return fail(err, len, -EINVAL, "record %u: config '%.40s': %s",
-			    rec, str, why);
+		return nest_fail(err, len, -EINVAL, "record %u: config '%.40s': %s",
+				 rec, str, why);
 	if (!viommu_config_migration_safe(&s->cfg, &unsafe))
-		return fail(err, len, -EINVAL,
-			    "record %u: config '%.40s' is not migration-safe: %s",
-			    rec, str, unsafe);
+		return nest_fail(err, len, -EINVAL,
+				 "record %u: config '%.40s' is not migration-safe: %s",
+				 rec, str, unsafe);
 	return 0;
 }
 
@@ -239,15 +194,15 @@ static int load_flags(const uint8_t *p, size_t n, unsigned int rec,
 		      struct viommu_mig_state *s, char *err, size_t len)
 {
 	if (n != 8)
-		return fail(err, len, -EINVAL,
-			    "record %u: FLAGS of %zu bytes, expected 8", rec, n);
-	s->flags = get64(p);
+		return nest_fail(err, len, -EINVAL,
+				 "record %u: FLAGS of %zu bytes, expected 8", rec, n);
+	s->flags = nest_get_le64(p);
 	if (s->flags & ~VIOMMU_FLAGS_KNOWN)
-		return fail(err, len, -EINVAL,
-			    "record %u: unknown flag bits 0x%llx (known 0x%llx)",
-			    rec,
-			    (unsigned long long)(s->flags & ~VIOMMU_FLAGS_KNOWN),
-			    (unsigned long long)VIOMMU_FLAGS_KNOWN);
+		return nest_fail(err, len, -EINVAL,
+				 "record %u: unknown flag bits 0x%llx (known 0x%llx)",
+				 rec,
+				 (unsigned long long)(s->flags & ~VIOMMU_FLAGS_KNOWN),
+				 (unsigned long long)VIOMMU_FLAGS_KNOWN);
 	return 0;
 }
 
@@ -258,24 +213,24 @@ static int load_dev(const uint8_t *p, size_t n, unsigned int rec,
 	unsigned int i = s->nr_devs;
 
 	if (i >= VIOMMU_MAX_DEVICES)
-		return fail(err, len, -EINVAL,
-			    "record %u: more than %d devices", rec,
-			    VIOMMU_MAX_DEVICES);
+		return nest_fail(err, len, -EINVAL,
+				 "record %u: more than %d devices", rec,
+				 VIOMMU_MAX_DEVICES);
 	if (n < DEV_FIXED_LEN || n != DEV_FIXED_LEN + (size_t)p[7])
-		return fail(err, len, -EINVAL,
-			    "record %u: DEVICE of %zu bytes, its identity length says %u",
-			    rec, n, n < DEV_FIXED_LEN ? 0 : DEV_FIXED_LEN + p[7]);
+		return nest_fail(err, len, -EINVAL,
+				 "record %u: DEVICE of %zu bytes, its identity length says %u",
+				 rec, n, n < DEV_FIXED_LEN ? 0 : DEV_FIXED_LEN + p[7]);
 	if (p[5] & ~VIOMMU_MIG_STATE_KNOWN || p[6])
-		return fail(err, len, -EINVAL,
-			    "record %u: unknown state bits 0x%x or reserved byte 0x%x",
-			    rec, p[5] & ~VIOMMU_MIG_STATE_KNOWN, p[6]);
+		return nest_fail(err, len, -EINVAL,
+				 "record %u: unknown state bits 0x%x or reserved byte 0x%x",
+				 rec, p[5] & ~VIOMMU_MIG_STATE_KNOWN, p[6]);
 	if (!id_valid((const char *)p + DEV_FIXED_LEN, p[7]))
-		return fail(err, len, -EINVAL,
-			    "record %u: identity must be 1..%d printable characters",
-			    rec, VIOMMU_MIG_ID_MAX);
+		return nest_fail(err, len, -EINVAL,
+				 "record %u: identity must be 1..%d printable characters",
+				 rec, VIOMMU_MIG_ID_MAX);
 	d = &s->devs[i];
 	memset(d, 0, sizeof(*d));
-	d->hwpt_flags = get32(p);
+	d->hwpt_flags = nest_get_le32(p);
 	d->layout = p[4];
 	d->hiod_set = p[5] & VIOMMU_MIG_STATE_HIOD;
 	d->nested = p[5] & VIOMMU_MIG_STATE_NESTED;
@@ -291,36 +246,36 @@ static int load_header(const uint8_t *buf, size_t len, uint32_t *body,
 	uint32_t crc, want;
 
 	if (len < min)
-		return fail(err, err_len, -EINVAL,
-			    "truncated: %zu bytes, a stream has at least %zu",
-			    len, min);
+		return nest_fail(err, err_len, -EINVAL,
+				 "truncated: %zu bytes, a stream has at least %zu",
+				 len, min);
 	if (memcmp(buf, VIOMMU_MIG_MAGIC, 4))
-		return fail(err, err_len, -EINVAL,
-			    "not a migration stream: magic %02x%02x%02x%02x, expected \"%s\"",
-			    buf[0], buf[1], buf[2], buf[3], VIOMMU_MIG_MAGIC);
-	if (get16(buf + 4) != VIOMMU_MIG_VERSION)
-		return fail(err, err_len, -EINVAL,
-			    "stream version %u, this build reads version %d",
-			    get16(buf + 4), VIOMMU_MIG_VERSION);
-	if (get16(buf + 6) != VIOMMU_MIG_HDR_LEN)
-		return fail(err, err_len, -EINVAL,
-			    "header size %u, expected %d", get16(buf + 6),
-			    VIOMMU_MIG_HDR_LEN);
-	*body = get32(buf + 8);
+		return nest_fail(err, err_len, -EINVAL,
+				 "not a migration stream: magic %02x%02x%02x%02x, expected \"%s\"",
+				 buf[0], buf[1], buf[2], buf[3], VIOMMU_MIG_MAGIC);
+	if (nest_get_le16(buf + 4) != VIOMMU_MIG_VERSION)
+		return nest_fail(err, err_len, -EINVAL,
+				 "stream version %u, this build reads version %d",
+				 nest_get_le16(buf + 4), VIOMMU_MIG_VERSION);
+	if (nest_get_le16(buf + 6) != VIOMMU_MIG_HDR_LEN)
+		return nest_fail(err, err_len, -EINVAL,
+				 "header size %u, expected %d", nest_get_le16(buf + 6),
+				 VIOMMU_MIG_HDR_LEN);
+	*body = nest_get_le32(buf + 8);
 	if (*body > len - min)
-		return fail(err, err_len, -EINVAL,
-			    "truncated: the header announces %u bytes of records, %zu are present",
-			    *body, len - min);
+		return nest_fail(err, err_len, -EINVAL,
+				 "truncated: the header announces %u bytes of records, %zu are present",
+				 *body, len - min);
 	if (*body < len - min)
-		return fail(err, err_len, -EINVAL,
-			    "%zu trailing bytes after the checksum",
-			    len - min - *body);
-	want = get32(buf + VIOMMU_MIG_HDR_LEN + *body);
+		return nest_fail(err, err_len, -EINVAL,
+				 "%zu trailing bytes after the checksum",
+				 len - min - *body);
+	want = nest_get_le32(buf + VIOMMU_MIG_HDR_LEN + *body);
 	crc = viommu_mig_crc32(buf, VIOMMU_MIG_HDR_LEN + *body);
 	if (crc != want)
-		return fail(err, err_len, -EINVAL,
-			    "checksum mismatch: the stream says 0x%08x, its bytes give 0x%08x",
-			    want, crc);
+		return nest_fail(err, err_len, -EINVAL,
+				 "checksum mismatch: the stream says 0x%08x, its bytes give 0x%08x",
+				 want, crc);
 	return 0;
 }
 
@@ -336,35 +291,35 @@ int viommu_mig_load(const uint8_t *buf, size_t len,
 	rc = load_header(buf, len, &body, err, err_len);
 	if (rc)
 		return rc;
-	count = get32(buf + 12);
+	count = nest_get_le32(buf + 12);
 	p = buf + VIOMMU_MIG_HDR_LEN;
 	end = p + body;
 	for (rec = 0; rec < count; rec++) {
 		uint16_t tag, n;
 
 		if (end - p < REC_HDR_LEN)
-			return fail(err, err_len, -EINVAL,
-				    "record %u of %u: header runs past the records' end",
-				    rec, count);
-		tag = get16(p);
-		n = get16(p + 2);
+			return nest_fail(err, err_len, -EINVAL,
+					 "record %u of %u: header runs past the records' end",
+					 rec, count);
+		tag = nest_get_le16(p);
+		n = nest_get_le16(p + 2);
 		p += REC_HDR_LEN;
 		if (end - p < n)
-			return fail(err, err_len, -EINVAL,
-				    "record %u: %u bytes announced, %td left",
-				    rec, n, end - p);
+			return nest_fail(err, err_len, -EINVAL,
+					 "record %u: %u bytes announced, %td left",
+					 rec, n, end - p);
 		switch (tag) {
 		case VIOMMU_MIG_TAG_CONFIG:
 			if (have_config)
-				return fail(err, err_len, -EINVAL,
-					    "record %u: a second CONFIG", rec);
+				return nest_fail(err, err_len, -EINVAL,
+						 "record %u: a second CONFIG", rec);
 			have_config = true;
 			rc = load_config(p, n, rec, s, err, err_len);
 			break;
 		case VIOMMU_MIG_TAG_FLAGS:
 			if (have_flags)
-				return fail(err, err_len, -EINVAL,
-					    "record %u: a second FLAGS", rec);
+				return nest_fail(err, err_len, -EINVAL,
+						 "record %u: a second FLAGS", rec);
 			have_flags = true;
 			rc = load_flags(p, n, rec, s, err, err_len);
 			break;
@@ -372,19 +327,19 @@ int viommu_mig_load(const uint8_t *buf, size_t len,
 			rc = load_dev(p, n, rec, s, err, err_len);
 			break;
 		default:
-			return fail(err, err_len, -EINVAL,
-				    "record %u: unknown tag %u", rec, tag);
+			return nest_fail(err, err_len, -EINVAL,
+					 "record %u: unknown tag %u", rec, tag);
 		}
 		if (rc)
 			return rc;
 		p += n;
 	}
 	if (p != end)
-		return fail(err, err_len, -EINVAL,
-			    "%td bytes after the last of %u records", end - p,
-			    count);
+		return nest_fail(err, err_len, -EINVAL,
+				 "%td bytes after the last of %u records", end - p,
+				 count);
 	if (!have_config || !have_flags)
-		return fail(err, err_len, -EINVAL, "no %s record",
-			    have_config ? "FLAGS" : "CONFIG");
+		return nest_fail(err, err_len, -EINVAL, "no %s record",
+				 have_config ? "FLAGS" : "CONFIG");
 	return 0;
 }

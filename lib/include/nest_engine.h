@@ -5,8 +5,8 @@
  * every step appended to a trace.  Devices sit behind an ops table so the
  * mock and the VFIO cdev backends share one engine.
  */
-#ifndef ATTACH_ENGINE_H
-#define ATTACH_ENGINE_H
+#ifndef NEST_ENGINE_H
+#define NEST_ENGINE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,8 +18,15 @@
 #define NEST_TRACE_MAX	256
 #define NEST_MAX_IDS	128
 #define NEST_ERR_LEN	256
+#define NEST_NAME_LEN	32
 /* What ctx->err holds (or ends with) once the trace has overflowed. */
 #define NEST_TRACE_OVERFLOW	"trace overflow: events dropped"
+
+/* From a member to its struct: a backend that wraps another's ops. */
+#ifndef container_of
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+#endif
 
 struct nest_ctx;
 struct nest_dev;
@@ -27,6 +34,8 @@ struct nest_dev;
 /* Every op returns 0 or a negative errno. */
 struct nest_dev_ops {
 	const char *name;
+	/* bind attaches it to the IOAS too, so every attach is a replace */
+	bool bind_attaches;
 	/* Bind to ctx->fd and set dev->dev_id; may attach to the IOAS. */
 	int (*bind)(struct nest_ctx *ctx, struct nest_dev *dev);
 	/* Attach to @pt_id, or replace the current attachment with it. */
@@ -47,7 +56,7 @@ struct nest_hwpt {
 struct nest_dev {
 	const struct nest_dev_ops *ops;
 	void *priv;
-	char name[32];
+	char name[NEST_NAME_LEN];
 	bool behind_bridge;
 	bool bound;
 	uint32_t dev_id;
@@ -111,29 +120,25 @@ void nest_ctx_note_id(struct nest_ctx *ctx, uint32_t id);
 
 /* Steps 1-9: bind, flags, reuse or allocate, attach, hiod, set. */
 int nest_attach_device(struct nest_ctx *ctx, struct nest_dev *dev);
-/*
- * data_len of SELFTEST stage-1 data that every kernel takes: the struct
- * grew after 6.12 (pagetable_type), and 6.12 refuses any length past
- * iotlb, while later kernels take one that ends there.
- */
-#define NEST_SELFTEST_DATA_LEN \
-	(offsetof(struct iommu_hwpt_selftest, iotlb) + sizeof(uint32_t))
-
 /* Step 10: the vIOMMU's stage-1, a nested HWPT on hiod.hwpt_id. */
 int nest_enable_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
 		       uint64_t vtd_s1_pgtbl);
 /* Reverse of the above: unset, detach, destroy, unbind. */
 int nest_detach_device(struct nest_ctx *ctx, struct nest_dev *dev);
 void nest_dev_free(struct nest_dev *dev);
+/*
+ * A VM going away: detach and free each of @devs (NULL entries skipped),
+ * last first, then destroy the IOAS.  For fixture teardowns.
+ */
+void nest_vm_teardown(struct nest_ctx *ctx, struct nest_dev **devs,
+		      unsigned int nr);
 
 struct nest_hwpt *nest_find_hwpt(struct nest_ctx *ctx, uint32_t id);
-/* IOMMU_DESTROY on @id: 0 or a negative errno. */
-int nest_destroy_id(int fd, uint32_t id);
 /*
- * Count of ids from ctx->ids still alive (IOMMU_DESTROY not ENOENT).  It
- * destroys whatever is idle, so it is a leak check for after teardown.
+ * How many ids of ctx->ids are still alive, asked without destroying
+ * anything: a leak check for after teardown.
  */
-unsigned int nest_count_live_ids(struct nest_ctx *ctx);
+unsigned int nest_count_live_ids(const struct nest_ctx *ctx);
 
 /*
  * Print trace events from @from on, with object ids renamed in order of
@@ -150,6 +155,5 @@ int nest_trace_format(const struct nest_ctx *ctx, unsigned int from,
  */
 int nest_trace_shape(const struct nest_ctx *ctx, unsigned int from,
 		     char *buf, size_t len);
-const char *nest_errno_name(int err);
 
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nest_util.h"
 #include "pci_sysfs.h"
 
 #define PCI_DEVICES "/sys/bus/pci/devices"
@@ -53,10 +54,8 @@ int pci_bdf_parse(const char *str, char *bdf, char *err, size_t err_len)
 	snprintf(bdf, BDF_LEN, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
 	return 0;
 bad:
-	snprintf(err, err_len,
-		 "bad BDF '%.32s': expected DDDD:BB:DD.F (hex domain, bus, device <= 1f, function <= 7)",
-		 str);
-	return -EINVAL;
+	return nest_fail(err, err_len, -EINVAL,
+			 "bad BDF '%.32s': expected " PCI_BDF_FORM, str);
 }
 
 int pci_vfio_cdev(const char *bdf, char *path, size_t len)

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * selftest-iommu: ours, for the kernel's mock IOMMU.  Keys and defaults:
+ *   nesting=off          wants a nesting parent and a SELFTEST stage-1
+ *   aw-bits=0            guest address width 1..64 checked against the
+ *                        host's as intel-iommu does; 0: not checked
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "kinds.h"
+
+static int set_aw_bits(void *field, const char *key, const char *val,
+		       char *err, size_t len)
+{
+	unsigned long n;
+
+	if (viommu_parse_uint(key, val, 64, "0..64", &n, err, len))
+		return -EINVAL;
+	*(unsigned int *)field = n;
+	return 0;
+}
+
+static const struct viommu_key selftest_keys[] = {
+	VIOMMU_KEY("nesting", "off", nesting, viommu_set_bool),
+	VIOMMU_KEY("aw-bits", "0", aw_bits, set_aw_bits),
+};
+
+static int selftest_format(const struct viommu_config *cfg, char *buf,
+			   size_t len)
+{
+	/* aw-bits only when set, so the common string stays short */
+	if (!cfg->aw_bits)
+		return snprintf(buf, len, "selftest-iommu,nesting=%s",
+				viommu_on_off(cfg->nesting));
+	return snprintf(buf, len, "selftest-iommu,nesting=%s,aw-bits=%u",
+			viommu_on_off(cfg->nesting), cfg->aw_bits);
+}
+
+static uint64_t selftest_flags(const struct viommu_config *cfg)
+{
+	return cfg->nesting ? VIOMMU_FLAG_WANT_NESTING_PARENT : 0;
+}
+
+static int selftest_check_hiod(const struct viommu_config *cfg,
+			       const struct viommu_hiod *h, char *why,
+			       size_t len)
+{
+	if (cfg->nesting && h->hw_info_type != VIOMMU_HW_INFO_TYPE_SELFTEST)
+		return viommu_fail(why, len,
+				   "nesting=on needs the mock IOMMU: hw_info type is 0x%x, expected SELFTEST (0x%x)",
+				   h->hw_info_type,
+				   VIOMMU_HW_INFO_TYPE_SELFTEST);
+	return viommu_check_aw_bits(cfg->aw_bits, h, why, len);
+}
+
+const struct viommu_kind_ops viommu_kind_selftest = {
+	.name = "selftest-iommu",
+	.keys = selftest_keys,
+	.nr_keys = ARRAY_SIZE(selftest_keys),
+	.format = selftest_format,
+	.flags = selftest_flags,
+	.stage1 = VIOMMU_STAGE1_SELFTEST,
+	.check_hiod = selftest_check_hiod,
+};

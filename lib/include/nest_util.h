@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers of the pure code, header-only so anything can use them without
+ * a kernel tree: little-endian bytes (hw_info data, the migration stream)
+ * and a message for a refusal.
+ */
+#ifndef NEST_UTIL_H
+#define NEST_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
+/* The @bytes (1 to 8) little-endian bytes at @p. */
+static inline uint64_t nest_get_le(const void *p, unsigned int bytes)
+{
+	const uint8_t *b = p;
+	uint64_t x = 0;
+
+	while (bytes--)
+		x = x << 8 | b[bytes];
+	return x;
+}
+
+static inline void nest_put_le(void *p, unsigned int bytes, uint64_t v)
+{
+	uint8_t *b = p;
+	unsigned int i;
+
+	for (i = 0; i < bytes; i++, v >>= 8)
+		b[i] = v;
+}
+
+static inline uint16_t nest_get_le16(const void *p)
+{
+	return nest_get_le(p, 2);
+}
+
+static inline uint32_t nest_get_le32(const void *p)
+{
+	return nest_get_le(p, 4);
+}
+
+static inline uint64_t nest_get_le64(const void *p)
+{
+	return nest_get_le(p, 8);
+}
+
+/* @err gets the message (when it has room at all); returns @ret. */
+static inline int nest_fail(char *err, size_t len, int ret,
+			    const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && len) {
+		va_start(ap, fmt);
+		vsnprintf(err, len, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+#endif

@@ -1,0 +1,219 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# QEMU 11.1, the oracle, installed nowhere.  Debian's build for Debian 13
+# (qemu-system-x86 from trixie-backports) and its dependency closure are
+# resolved and downloaded by apt with a private state (vm/apt.sh: an
+# empty dpkg status, the system's mirror, signatures checked), unpacked
+# into a sysroot in the cache, and run through that sysroot's own loader,
+# firmware and modules.  The sysroot is keyed by the version apt
+# resolved; once it is there no apt runs: warm runs are offline.
+#
+#   vm/qemu.sh [--arch ARCH] fetch         fetch it once; print the path
+#                                          of a wrapper that runs it
+#   vm/qemu.sh [--arch ARCH] run ARGS...   run it with ARGS (exec)
+#   vm/qemu.sh [--arch ARCH] version       print its version, e.g. 11.1.3
+#
+# ARCH is x86_64 (the default: qemu-system-x86_64) or aarch64
+# (qemu-system-aarch64 from qemu-system-arm, 10 MB more with the same
+# dependencies, added to the same sysroot).  IOMMUFD_NEST_QEMU=PATH
+# (IOMMUFD_NEST_QEMU_AARCH64 for aarch64) takes a QEMU of your own
+# instead, and nothing is fetched.
+#
+# Progress goes to stderr; the one result goes to stdout.  Exit status:
+# 0; 2 on bad usage; 4 when no QEMU can be had, the reason being the
+# last line on stderr (callers SKIP with it).  "run" exits as QEMU does.
+
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cache=${IOMMUFD_NEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iommufd-nest}
+series=11.1
+release=trixie-backports
+suites="trixie $release"
+apt_dir=$cache/apt-qemu
+# the packages a sysroot may hold, for either arch
+all_pkgs="qemu-system-x86 qemu-system-arm"
+NO_QEMU=4
+
+say() { echo "[qemu] $*" >&2; }
+# Every failure to get a QEMU: callers turn the status into a SKIP.
+die() { echo "error: $*" >&2; exit "$NO_QEMU"; }
+usage()
+{
+	echo "usage: $0 [--arch x86_64|aarch64] fetch | run ARGS... | version" >&2
+	exit 2
+}
+
+# shellcheck source=vm/apt.sh
+. "$here/vm/apt.sh"
+
+# Where the sysroot of a version goes (its epoch dropped).
+sysroot()
+{
+	echo "$cache/qemu-sysroot-${1#*:}"
+}
+
+# The wrapper of the recorded version's sysroot, if it holds $pkg.
+warm()
+{
+	local ver root
+
+	ver=$(cat "$apt_dir/version" 2>/dev/null) || return 1
+	root=$(sysroot "$ver")
+	[ -f "$root/.iommufd-nest-$pkg" ] && [ -x "$root/wrap/$bin" ] ||
+		return 1
+	echo "$root/wrap/$bin"
+}
+
+# write_wrapper ROOT BINARY: ROOT/wrap/BINARY runs ROOT's BINARY with
+# ROOT's loader and libraries only (not the host's ld.so.cache), its
+# modules and its firmware (Debian's QEMU also looks in /usr/share/seabios)
+write_wrapper()
+{
+	mkdir -p "$1/wrap"
+	cat >"$1/wrap/$2" <<EOF
+#!/bin/sh
+# Written by iommufd-nest's vm/qemu.sh: $2 from the sysroot above.
+root=\$(cd "\$(dirname "\$0")/.." && pwd)
+lib=\$root/usr/lib/x86_64-linux-gnu
+export QEMU_MODULE_DIR="\$lib/qemu"
+exec "\$lib/ld-linux-x86-64.so.2" --inhibit-cache --library-path "\$lib" \\
+	"\$root/usr/bin/$2" -L "\$root/usr/share/qemu" \\
+	-L "\$root/usr/share/seabios" "\$@"
+EOF
+	chmod +x "$1/wrap/$2"
+}
+
+# check_closure ROOT BINARY: every library BINARY loads is ROOT's own
+check_closure()
+{
+	local lib=$1/usr/lib/x86_64-linux-gnu out
+
+	out=$("$lib/ld-linux-x86-64.so.2" --inhibit-cache --library-path "$lib" \
+		--list "$1/usr/bin/$2" 2>&1) ||
+		die "the sysroot's loader cannot load $2: $out"
+	out=$(printf '%s\n' "$out" | grep -e 'not found' -e "=> /" |
+		grep -v "=> $1/" || true)
+	[ -z "$out" ] ||
+		die "$2 needs libraries its sysroot lacks: $(echo "$out" | xargs)"
+}
+
+cmd_fetch()
+{
+	local ver root tmp pkgs p deb n size
+
+	if [ -n "$own" ]; then
+		[ -f "$own" ] && [ -x "$own" ] ||
+			die "$own_var=$own is not an executable file"
+		echo "$own"
+		return
+	fi
+	warm && return
+	[ "$(uname -m)" = x86_64 ] ||
+		die "Debian's QEMU $series runs here from an amd64 sysroot, and this host is $(uname -m); set $own_var=PATH to a QEMU of your own"
+	mkdir -p "$apt_dir"
+	exec 9>"$apt_dir/lock"
+	flock -n 9 || { say "waiting for another fetch"; flock 9; }
+	warm && return
+	rm -rf "$cache"/.qemu-sysroot.*
+
+	apt_hint="or set $own_var=PATH to a QEMU of your own"
+	# shellcheck disable=SC2086
+	apt_state_init "$apt_dir" $suites
+	apt_state_update "$apt_dir"
+	ver=$(apt_state_candidate "$apt_dir" "$pkg" "$release")
+	[ -n "$ver" ] || apt_die "$release offers no $pkg"
+	case ${ver#*:} in
+	"$series".*) ;;
+	*) say "warning: $release now has QEMU ${ver#*:}, not $series; using it" ;;
+	esac
+	root=$(sysroot "$ver")
+	# the other arch's QEMU of the same version stays in the sysroot
+	pkgs=$pkg
+	for p in $all_pkgs; do
+		[ "$p" = "$pkg" ] || [ ! -f "$root/.iommufd-nest-$p" ] ||
+			pkgs="$pkgs $p"
+	done
+
+	say "resolving and downloading $pkgs $ver with its dependencies"
+	rm -f "$apt_dir/cache/archives/"*.deb
+	# shellcheck disable=SC2046
+	apt_state "$apt_dir" apt-get install -y --download-only -t "$release" \
+		$(for p in $pkgs; do echo "$p=$ver"; done) \
+		>"$apt_dir/log/fetch.log" 2>&1 || {
+		tail -n 5 "$apt_dir/log/fetch.log" >&2
+		apt_die "apt could not download $pkgs $ver (log: $apt_dir/log/fetch.log)"
+	}
+	n=$(find "$apt_dir/cache/archives" -maxdepth 1 -name '*.deb' | wc -l)
+	size=$(du -sh "$apt_dir/cache/archives" | cut -f1)
+	say "downloaded $n packages, $size"
+
+	tmp=$(mktemp -d "$cache/.qemu-sysroot.XXXXXX")
+	trap 'rm -rf "$tmp" "$tmp.old"' EXIT
+	for deb in "$apt_dir/cache/archives/"*.deb; do
+		dpkg-deb -x "$deb" "$tmp" || die "cannot unpack $deb"
+	done
+	for p in $pkgs; do
+		case $p in
+		qemu-system-x86) p=qemu-system-x86_64 ;;
+		qemu-system-arm) p=qemu-system-aarch64 ;;
+		esac
+		check_closure "$tmp" "$p"
+		write_wrapper "$tmp" "$p"
+	done
+	for p in $pkgs; do
+		echo "$ver" >"$tmp/.iommufd-nest-$p"
+	done
+	say "unpacked into $root ($(du -sh "$tmp" | cut -f1))"
+	[ ! -d "$root" ] || mv "$root" "$tmp.old"
+	mv "$tmp" "$root"
+	echo "$ver" >"$apt_dir/version.new"
+	mv "$apt_dir/version.new" "$apt_dir/version"
+	# older versions' sysroots, the debs and the package lists go: the
+	# next cold fetch reads the lists again
+	for p in "$cache"/qemu-sysroot-*; do
+		[ "$p" = "$root" ] || rm -rf "$p"
+	done
+	rm -rf "$tmp.old" "$apt_dir/cache" "$apt_dir/state/lists"
+	trap - EXIT
+	echo "$root/wrap/$bin"
+}
+
+cmd_version()
+{
+	local q out ver
+
+	q=$(cmd_fetch)
+	out=$("$q" --version 2>&1) || die "$q --version failed: $out"
+	ver=$(printf '%s\n' "$out" |
+		sed -n '1s/^QEMU emulator version \([0-9][0-9.]*\).*/\1/p')
+	[ -n "$ver" ] || die "$q --version says: $(echo "$out" | head -n 1)"
+	echo "$ver"
+}
+
+arch=x86_64
+if [ "${1:-}" = --arch ]; then
+	[ $# -ge 2 ] || usage
+	arch=$2
+	shift 2
+fi
+case $arch in
+x86_64)		pkg=qemu-system-x86 own_var=IOMMUFD_NEST_QEMU ;;
+aarch64)	pkg=qemu-system-arm own_var=IOMMUFD_NEST_QEMU_AARCH64 ;;
+*)		echo "error: unknown arch '$arch' (expected x86_64 or aarch64)" >&2
+		usage ;;
+esac
+bin=qemu-system-$arch
+own=${!own_var:-}
+
+case "${1:-}" in
+fetch)		[ $# -eq 1 ] || usage
+		cmd_fetch ;;
+run)		shift
+		q=$(cmd_fetch)
+		exec "$q" "$@" ;;
+version)	[ $# -eq 1 ] || usage
+		cmd_version ;;
+*)		usage ;;
+esac
