@@ -199,6 +199,11 @@ check-next:
 	@grep -q "vobj.viommu_pins_its_nesting_parent # SKIP kernel lacks IOMMU_VIOMMU_ALLOC" \
 		$(OUTPUT)/check-mixed.ktap || { echo "error: on 6.12 the vIOMMU tests must SKIP for the kernel's sake"; exit 1; }
 
+# Config conformance with the real QEMU 11.1 (fetched into the cache):
+# not in make check yet, the model is still pre-11.1 (issue 14).
+conformance: $(OUTPUT)/nest_report
+	$(SRC)/tests/conformance_config.sh $(OUTPUT)/nest_report
+
 # The kselftest route on the default (or KDIR) tree; .ci/run runs it too.
 check-intree: $(KDIR)/Makefile
 	$(SRC)/vm/kernel.sh deps build
@@ -210,4 +215,4 @@ CHECKPATCH_FILES := $(wildcard $(SRC)/*.[ch] $(SRC)/kinds/*.[ch] $(SRC)/lib/*.c 
 checkpatch: $(KDIR)/Makefile
 	perl $(KDIR)/scripts/checkpatch.pl --no-tree --quiet -f $(CHECKPATCH_FILES)
 
-.PHONY: nest-always all check check-intree check-next model-test checkpatch clean fuzz print-tests
+.PHONY: nest-always all check conformance check-intree check-next model-test checkpatch clean fuzz print-tests

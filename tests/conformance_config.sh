@@ -1,0 +1,96 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# TAP: config conformance with the real QEMU 11.1 (vm/qemu.sh).  Each
+# config of tests/conformance/configs is realized by QEMU as a -device
+# of a paused machine (q35, or virt for arm-smmuv3) and parsed by the
+# model (nest_report --viommu); both must accept it, or both refuse it.
+# Configs QEMU has no device for (selftest-iommu) are the model's alone;
+# arm-smmuv3 accel=on needs KVM, so under TCG it is known from source only:
+# both SKIP, never counted as conformance-tested.
+# Not yet part of make check: the model still answers as QEMU before
+# 11.1 did, and this test measures by how much.
+#   tests/conformance_config.sh NEST_REPORT [CONFIGS]
+
+set -u
+here=$(cd "$(dirname "$0")/.." && pwd)
+report=$1
+configs=${2:-$here/tests/conformance/configs}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+# shellcheck source=vm/tap.sh
+. "$here/vm/tap.sh"
+
+# qemu_verdict CONFIG: "realized" or "refused: MESSAGE" from QEMU 11.1
+qemu_verdict()
+{
+	local cfg=$1 kind=${1%%,*} props= arch=x86_64 machine=q35 dev rc
+
+	[ "$kind" = "$cfg" ] || props=,${cfg#*,}
+	case "$kind" in
+	none)		dev=() ;;
+	intel-iommu|amd-iommu)
+			dev=(-device "$kind$props") ;;
+	virtio-iommu)	dev=(-device "virtio-iommu-pci$props") ;;
+	arm-smmuv3)	arch=aarch64 machine=virt
+			dev=(-device "arm-smmuv3,primary-bus=pcie.0$props") ;;
+	*)		echo "no QEMU device"; return ;;
+	esac
+	# the monitor reads "quit" only once every device is realized
+	echo quit | timeout 60 "$here/vm/qemu.sh" --arch "$arch" run \
+		-M "$machine" -accel tcg -nodefaults -display none \
+		-serial none -monitor stdio -S "${dev[@]}" \
+		>"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" = 0 ]; then
+		echo realized
+	else
+		echo "refused: $(grep -m1 -v '^\[qemu\]' "$tmp/err" |
+			sed 's/^[^:]*: -device [^:]*: //')"
+	fi
+}
+
+# model_verdict CONFIG: "realized" or "refused: MESSAGE" from the model
+model_verdict()
+{
+	if "$report" --viommu "$1" >/dev/null 2>"$tmp/merr"; then
+		echo realized
+	else
+		echo "refused: $(sed "s/^error: --viommu '[^']*': //" "$tmp/merr" | head -n 1)"
+	fi
+}
+
+echo "TAP version 13"
+if ! "$here/vm/qemu.sh" version >"$tmp/ver" 2>"$tmp/why" ||
+   ! "$here/vm/qemu.sh" --arch aarch64 version >/dev/null 2>>"$tmp/why"; then
+	echo "1..1"
+	tap_skip config_conformance "no QEMU 11.1: $(tail -n 1 "$tmp/why")"
+	tap_exit
+fi
+mapfile -t list < <(grep -v '^#' "$configs" | grep -v '^$')
+echo "1..${#list[@]}"
+echo "# QEMU $(cat "$tmp/ver") against the model, ${#list[@]} configs"
+agree=0
+differ=0
+for cfg in "${list[@]}"; do
+	q=$(qemu_verdict "$cfg")
+	m=$(model_verdict "$cfg")
+	if [ "$q" = "no QEMU device" ]; then
+		tap_skip "$cfg" "QEMU has no such device: the model's alone"
+		continue
+	fi
+	case "$q" in
+	*"requires KVM"*)
+		# accel=on needs KVM: its checks are known from source only
+		tap_skip "$cfg" "QEMU cannot realize it under TCG ($q); model: $m"
+		continue ;;
+	esac
+	echo "# qemu:  $q"
+	echo "# model: $m"
+	[ "${q%%:*}" = "${m%%:*}" ]
+	rc=$?
+	[ $rc = 0 ] && agree=$((agree + 1)) || differ=$((differ + 1))
+	tap_ok $rc "$cfg"
+done
+echo "# $agree agree, $differ disagree"
+tap_exit
