@@ -27,7 +27,6 @@ UNIT_PROGS := viommu_model_test viommu_migration_test
 include $(SRC)/lib/libnest.mk
 VIOMMU_SRCS := $(LIBNEST_VIOMMU_SRCS)
 MODEL_SRCS := $(LIBNEST_MODEL_SRCS)
-ENGINE_SRCS := $(filter-out $(MODEL_SRCS),$(LIBNEST_SRCS))
 HEADERS := $(LIBNEST_HEADERS)
 
 CFLAGS ?= -O2 -g
@@ -74,7 +73,6 @@ endif
 # installed, never when this file is read: a fresh checkout has no
 # headers yet.  $(UAPI_STAMP) names the headers and what they hold; it is
 # rewritten only when that changes, and every such program depends on it.
-UAPI_PROGS := $(NEST_TESTS) nest_report nest_migrate nest_bench
 UAPI_STAMP := $(OUTPUT)/.uapi-headers
 UAPI_HDRS := $(wildcard $(KHDR_DIR)/linux/iommufd.h $(KHDR_DIR)/linux/vfio.h)
 

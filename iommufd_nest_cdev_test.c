@@ -238,10 +238,7 @@ TEST_F(cdev_nest, nest_parent_matches_hw)
 
 		mark = self->e.ctx.nr_events;
 		rc = nest_attach_device(&self->e.ctx, self->e.dev[i]);
-		ev = -1;
-		for (unsigned int e = mark; e < self->e.ctx.nr_events; e++)
-			if (self->e.ctx.trace[e].type == NEST_EV_HWPT_ALLOC)
-				ev = e;
+		ev = nest_trace_find(&self->e.ctx, mark, NEST_EV_HWPT_ALLOC);
 		ASSERT_LE(0, ev) TH_LOG("%s: %s: no HWPT_ALLOC: %s",
 					nest_blame(&self->e.ctx, mark),
 					bdfs[i], self->e.ctx.err);
@@ -469,7 +466,7 @@ TEST_F(cdev_plain, hw_info_decoded)
 			TH_LOG("engine: %s: no '%s' decoded", bdfs[i], hw->why);
 		if (hw->type != VIOMMU_HW_INFO_TYPE_INTEL_VTD)
 			continue;
-		memcpy(&reg, hw->data + 8, 8);
+		reg = vtd_cap(hw);
 		snprintf(want, sizeof(want), "cap_reg 0x%llx\n",
 			 (unsigned long long)reg);
 		ASSERT_NE(NULL, strstr(text, want))

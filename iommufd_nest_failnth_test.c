@@ -200,11 +200,7 @@ static void run_close(struct run *r)
 {
 	if (r->fd < 0)
 		return;
-	if (r->dev)
-		nest_detach_device(&r->ctx, r->dev);
-	nest_dev_free(r->dev);
-	r->dev = NULL;
-	nest_ctx_fini(&r->ctx);
+	nest_vm_teardown(&r->ctx, &r->dev, 1);
 	close(r->fd);
 	r->fd = -1;
 }

@@ -109,11 +109,7 @@ static void vm_close(struct vm *vm)
 {
 	if (vm->fd < 0)
 		return;
-	if (vm->dev)
-		nest_detach_device(&vm->ctx, vm->dev);
-	nest_dev_free(vm->dev);
-	vm->dev = NULL;
-	nest_ctx_fini(&vm->ctx);
+	nest_vm_teardown(&vm->ctx, &vm->dev, 1);
 	close(vm->fd);
 	vm->fd = -1;
 }
@@ -212,17 +208,6 @@ TEST_F(migrate, flags_equal_at_target)
 	}
 }
 
-/* Index of the first @type event in the trace; nr_events when none. */
-static int first_event(const struct nest_ctx *ctx, enum nest_event_type type)
-{
-	unsigned int i;
-
-	for (i = 0; i < ctx->nr_events; i++)
-		if (ctx->trace[i].type == type)
-			break;
-	return i;
-}
-
 TEST_F(migrate, replay_has_the_source_trace_shape)
 {
 	char src[TRACE_LEN], dst[TRACE_LEN];
@@ -242,8 +227,8 @@ TEST_F(migrate, replay_has_the_source_trace_shape)
 	 * Dirty tracking is allowed to differ: VFIO core takes it from the
 	 * host's caps (step 4), not from the vIOMMU.  Here it does differ.
 	 */
-	i = first_event(&self->src.ctx, NEST_EV_HWPT_ALLOC);
-	ASSERT_GT((int)self->src.ctx.nr_events, i)
+	i = nest_trace_find(&self->src.ctx, 0, NEST_EV_HWPT_ALLOC);
+	ASSERT_LE(0, i)
 		TH_LOG("engine: the source trace has no HWPT_ALLOC: %s", src);
 	ASSERT_TRUE(self->src.ctx.trace[i].arg & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
 		TH_LOG("engine: the source's HWPT has no dirty tracking");
@@ -251,8 +236,8 @@ TEST_F(migrate, replay_has_the_source_trace_shape)
 		TH_LOG("engine: the source's dirty tracking as replayed");
 	ASSERT_FALSE(res.dst_dirty[0])
 		TH_LOG("engine: dirty tracking on the no-dirty target");
-	i = first_event(&self->dst.ctx, NEST_EV_HWPT_ALLOC);
-	ASSERT_GT((int)self->dst.ctx.nr_events, i)
+	i = nest_trace_find(&self->dst.ctx, 0, NEST_EV_HWPT_ALLOC);
+	ASSERT_LE(0, i)
 		TH_LOG("engine: the target trace has no HWPT_ALLOC: %s", dst);
 	ASSERT_FALSE(self->dst.ctx.trace[i].arg & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
 		TH_LOG("engine: the target asked for dirty tracking");

@@ -23,7 +23,6 @@
 
 #define TRACE_LEN	2048
 #define NR_DEVS		3
-#define MOCK_HOST_AW	31	/* MOCK_APERTURE_LAST is 2^31 - 1 */
 
 /* ---- uAPI calls, independent of the engine under test ---- */
 
@@ -60,18 +59,6 @@ static int invalidate_selftest(int fd, uint32_t hwpt_id, uint32_t flags,
 	return nest_hwpt_invalidate(fd, hwpt_id,
 				    IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, &inv,
 				    sizeof(inv), done);
-}
-
-/* Index of the first trace event of @type from @from on, or -1. */
-static int find_event(const struct nest_ctx *ctx, unsigned int from,
-		      enum nest_event_type type)
-{
-	unsigned int i;
-
-	for (i = from; i < ctx->nr_events; i++)
-		if (ctx->trace[i].type == type)
-			return i;
-	return -1;
 }
 
 /* ---- the mock fixture: one vIOMMU config x one mock device kind ---- */
@@ -272,7 +259,7 @@ TEST_F(mock_nest, nest_parent_iff_wanted)
 	int ev, rc;
 
 	attach_as_expected(0);
-	ev = find_event(&self->ctx, 0, NEST_EV_HWPT_ALLOC);
+	ev = nest_trace_find(&self->ctx, 0, NEST_EV_HWPT_ALLOC);
 	ASSERT_LE(0, ev) TH_LOG("engine: no HWPT_ALLOC in the trace");
 	ASSERT_EQ(want, !!(self->ctx.trace[ev].arg &
 			   IOMMU_HWPT_ALLOC_NEST_PARENT))
@@ -301,7 +288,7 @@ TEST_F(mock_nest, dirty_tracking_iff_caps)
 
 	attach_as_expected(0);
 	if (variant->cfg->refusal) {
-		ev = find_event(&self->ctx, 0, NEST_EV_HWPT_ALLOC);
+		ev = nest_trace_find(&self->ctx, 0, NEST_EV_HWPT_ALLOC);
 		ASSERT_LE(0, ev) TH_LOG("engine: no HWPT_ALLOC in the trace");
 		ASSERT_EQ(dirty_dev(variant->dev_flags),
 			  !!(self->ctx.trace[ev].arg &
@@ -347,7 +334,7 @@ TEST_F(mock_nest, second_device_reuses_hwpt)
 		TH_LOG("engine: the trace does not print: %s", self->ctx.err);
 	if (variant->cfg->refusal) {
 		/* the refused device's HWPT is gone: nothing to reuse */
-		ASSERT_EQ(-1, find_event(&self->ctx, mark, NEST_EV_REUSE_TRY))
+		ASSERT_EQ(-1, nest_trace_find(&self->ctx, mark, NEST_EV_REUSE_TRY))
 			TH_LOG("engine: reused a refused HWPT: %s", self->trace);
 		ASSERT_EQ(0, self->ctx.nr_hwpts)
 			TH_LOG("engine: a refused HWPT is still listed");
@@ -380,14 +367,14 @@ TEST_F(mock_nest, other_device_kind_after_einval)
 	mark = self->ctx.nr_events;
 	ASSERT_EQ(0, nest_attach_device(&self->ctx, odev))
 		TH_LOG("%s: %s", nest_blame(&self->ctx, mark), self->ctx.err);
-	ev = find_event(&self->ctx, mark, NEST_EV_REUSE_TRY);
+	ev = nest_trace_find(&self->ctx, mark, NEST_EV_REUSE_TRY);
 	ASSERT_LE(0, ev) TH_LOG("engine: no REUSE_TRY in the trace");
 	if (dirty_dev(variant->dev_flags)) {
 		/* a no-dirty device cannot join a dirty-tracking domain */
 		ASSERT_EQ(EINVAL, self->ctx.trace[ev].err)
 			TH_LOG("kernel: attaching a no-dirty device to a dirty HWPT answered %s",
 			       nest_errno_name(self->ctx.trace[ev].err));
-		ASSERT_LE(0, find_event(&self->ctx, ev, NEST_EV_HWPT_ALLOC))
+		ASSERT_LE(0, nest_trace_find(&self->ctx, ev, NEST_EV_HWPT_ALLOC))
 			TH_LOG("engine: no fresh HWPT after EINVAL");
 		ASSERT_EQ(2, self->ctx.nr_hwpts) TH_LOG("engine: HWPTs listed");
 		ASSERT_NE(self->dev[0]->hwpt_id, odev->hwpt_id)
@@ -399,7 +386,7 @@ TEST_F(mock_nest, other_device_kind_after_einval)
 		ASSERT_EQ(0, self->ctx.trace[ev].err)
 			TH_LOG("kernel: reusing the no-dirty HWPT answered %s",
 			       nest_errno_name(self->ctx.trace[ev].err));
-		ASSERT_EQ(-1, find_event(&self->ctx, ev, NEST_EV_HWPT_ALLOC))
+		ASSERT_EQ(-1, nest_trace_find(&self->ctx, ev, NEST_EV_HWPT_ALLOC))
 			TH_LOG("engine: a fresh HWPT after a reuse");
 		ASSERT_EQ(1, self->ctx.nr_hwpts) TH_LOG("engine: HWPTs listed");
 		ASSERT_EQ(self->dev[0]->hwpt_id, odev->hwpt_id)
@@ -518,10 +505,9 @@ static bool hwpt_busy(int fd, uint32_t id)
 
 TEST_F(mock_nest, reverse_teardown_leaves_nothing)
 {
-	uint32_t made[2 * NR_DEVS], caps_type;
+	uint32_t made[2 * NR_DEVS];
 	unsigned int i, mark, nr_made = 0;
 	const char *expect;
-	uint64_t caps;
 	int ev;
 
 	attach_as_expected(0);
@@ -536,8 +522,8 @@ TEST_F(mock_nest, reverse_teardown_leaves_nothing)
 	 * anything: the HWPTs the attaches allocated.  A refused attach
 	 * made one too, and its rollback is then what is checked.
 	 */
-	for (ev = find_event(&self->ctx, 0, NEST_EV_HWPT_ALLOC); ev >= 0;
-	     ev = find_event(&self->ctx, ev + 1, NEST_EV_HWPT_ALLOC)) {
+	for (ev = nest_trace_find(&self->ctx, 0, NEST_EV_HWPT_ALLOC); ev >= 0;
+	     ev = nest_trace_find(&self->ctx, ev + 1, NEST_EV_HWPT_ALLOC)) {
 		ASSERT_EQ(0, self->ctx.trace[ev].err)
 			TH_LOG("kernel: HWPT_ALLOC answered %s",
 			       nest_errno_name(self->ctx.trace[ev].err));
@@ -549,7 +535,7 @@ TEST_F(mock_nest, reverse_teardown_leaves_nothing)
 	if (variant->cfg->refusal) {
 		ASSERT_EQ(0, self->ctx.nr_hwpts)
 			TH_LOG("engine: a refused HWPT is still listed");
-		ASSERT_LE(0, find_event(&self->ctx, 0, NEST_EV_DESTROY))
+		ASSERT_LE(0, nest_trace_find(&self->ctx, 0, NEST_EV_DESTROY))
 			TH_LOG("engine: the refused attach destroyed nothing");
 	} else {
 		ASSERT_EQ(1, self->ctx.nr_hwpts) TH_LOG("engine: HWPTs listed");
@@ -560,8 +546,7 @@ TEST_F(mock_nest, reverse_teardown_leaves_nothing)
 				TH_LOG("engine: device %u not bound and set", i);
 			ASSERT_EQ(self->ctx.hwpts[0].id, dev->hwpt_id)
 				TH_LOG("engine: device %u on another HWPT", i);
-			test_cmd_get_hw_info(self->fd, dev->dev_id, &caps_type,
-					     &caps);
+			test_cmd_get_hw_info(self->fd, dev->dev_id, NULL, NULL);
 			made[nr_made++] = dev->dev_id;
 		}
 		ASSERT_TRUE(hwpt_busy(self->fd, self->dev[0]->hwpt_id))
@@ -641,11 +626,11 @@ TEST_F(mock_nest, flags_answered_before_host_info)
 	}
 	ASSERT_LT(0, first_host) TH_LOG("engine: the host never reached the vIOMMU");
 	/* the engine asked before it read the host, as QEMU does */
-	ASSERT_LT(find_event(&self->ctx, 0, NEST_EV_GET_FLAGS),
-		  find_event(&self->ctx, 0, NEST_EV_DEVICE_INFO))
+	ASSERT_LT(nest_trace_find(&self->ctx, 0, NEST_EV_GET_FLAGS),
+		  nest_trace_find(&self->ctx, 0, NEST_EV_DEVICE_INFO))
 		TH_LOG("engine: DEVICE_INFO before GET_FLAGS");
-	ASSERT_LT(find_event(&self->ctx, 0, NEST_EV_ATTACH),
-		  find_event(&self->ctx, 0, NEST_EV_HIOD_REALIZE))
+	ASSERT_LT(nest_trace_find(&self->ctx, 0, NEST_EV_ATTACH),
+		  nest_trace_find(&self->ctx, 0, NEST_EV_HIOD_REALIZE))
 		TH_LOG("engine: HIOD_REALIZE before ATTACH");
 	ASSERT_EQ(VIOMMU_EV_SET_IOMMU_DEVICE,
 		  log[self->viommu.nr_records - 1].event)

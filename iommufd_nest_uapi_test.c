@@ -80,7 +80,6 @@
  * nothing more, later trees add pagetable_type); one word longer than
  * the tree's struct is too long everywhere.
  */
-#define SELFTEST_MIN	OFFSETOFEND(struct iommu_hwpt_selftest, iotlb)
 #define SELFTEST_WORDS	(sizeof(struct iommu_hwpt_selftest) / 4)
 #define SELFTEST_LONG	(sizeof(struct iommu_hwpt_selftest) + 4)
 
@@ -1342,7 +1341,7 @@ static void build_base(struct uapi_env *env, enum uapi_kind kind,
 		base_hwpt(env, arg, 0);
 		hwpt->pt_id = id[O_PARENT];
 		hwpt->data_type = IOMMU_HWPT_DATA_SELFTEST;
-		hwpt->data_len = SELFTEST_MIN;
+		hwpt->data_len = NEST_SELFTEST_DATA_LEN;
 		hwpt->data_uptr = payload;
 		break;
 	case K_HW_INFO:

@@ -329,20 +329,11 @@ if [ "$unit" = 1 ]; then
 		$(for t in $NEST_TESTS; do echo "$host_dir/$t"; done)
 fi
 if [ "$mode" = host ]; then
-	build_tests "$host_dir" "$host_dir/iommufd_nest_test" \
-		"$host_dir/iommufd_nest_migrate_test" \
-		"$host_dir/iommufd_nest_failnth_test" \
-		"$host_dir/iommufd_nest_uapi_test" \
-		"$host_dir/iommufd_nest_viommu_test" \
-		"$host_dir/iommufd_nest_cdev_test" \
-		"$host_dir/iommufd_nest_cdev_input_test" "$host_dir/nest_bind"
+	# shellcheck disable=SC2046
+	build_tests "$host_dir" "$host_dir/nest_bind" \
+		$(for t in $NEST_TESTS; do echo "$host_dir/$t"; done)
 else
-	guest_bins="iommufd_nest_test iommufd_nest_cdev_test"
-	guest_bins="$guest_bins iommufd_nest_cdev_input_test"
-	guest_bins="$guest_bins iommufd_nest_migrate_test iommufd_nest_failnth_test"
-	guest_bins="$guest_bins iommufd_nest_uapi_test iommufd_nest_viommu_test"
-	guest_bins="$guest_bins nest_bind nest_report"
-	guest_bins="$guest_bins nest_migrate nest_bench"
+	guest_bins="$NEST_TESTS nest_bind nest_report nest_migrate nest_bench"
 	# shellcheck disable=SC2046
 	build_tests "$guest_dir" STATIC=1 \
 		$(for b in $guest_bins; do echo "$guest_dir/$b"; done)

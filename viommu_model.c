@@ -88,16 +88,6 @@ int viommu_check_aw_bits(unsigned int aw_bits, const struct viommu_hiod *h,
 	return 0;
 }
 
-/* Add the @i-th of @n names to @buf, as "a, b or c". */
-static void list_add(char *buf, size_t size, unsigned int i, unsigned int n,
-		     const char *name)
-{
-	size_t used = strlen(buf);
-
-	snprintf(buf + used, size - used, "%s%s",
-		 !i ? "" : i + 1 < n ? ", " : " or ", name);
-}
-
 static int config_defaults(struct viommu_config *cfg, enum viommu_kind kind,
 			   char *err, size_t len)
 {
@@ -142,7 +132,7 @@ static int parse_key(struct viommu_config *cfg, const char *key,
 				   "%s: unknown key '%s': it takes no keys",
 				   ops->name, key);
 	for (i = 0; i < ops->nr_keys; i++)
-		list_add(list, sizeof(list), i, ops->nr_keys,
+		nest_list_add(list, sizeof(list), i, ops->nr_keys,
 			 ops->keys[i].name);
 	return viommu_fail(err, len, "%s: unknown key '%s': expected %s",
 			   ops->name, key, list);
@@ -155,7 +145,7 @@ static const char *kind_list(char *buf, size_t size)
 
 	buf[0] = 0;
 	for (i = 0; i < viommu_nr_kinds; i++)
-		list_add(buf, size, i, viommu_nr_kinds, viommu_kinds[i]->name);
+		nest_list_add(buf, size, i, viommu_nr_kinds, viommu_kinds[i]->name);
 	return buf;
 }
 

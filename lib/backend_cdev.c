@@ -115,6 +115,13 @@ int nest_cdev_fd(const struct nest_dev *dev)
 	return p->fd;
 }
 
+const char *nest_cdev_path(const struct nest_dev *dev)
+{
+	const struct cdev_priv *p = dev->priv;
+
+	return p->path;
+}
+
 static bool cdev_probe_spec(const char *spec)
 {
 	char bdf[BDF_LEN];
@@ -130,7 +137,6 @@ static int cdev_open_spec(int iommufd, const char *spec, unsigned int index,
 }
 
 const struct nest_backend nest_backend_cdev = {
-	.name = "vfio-cdev",
 	.specs = "a PCI BDF " PCI_BDF_FORM,
 	.viommu = "none",
 	.probe = cdev_probe_spec,

@@ -21,28 +21,23 @@ struct mock_priv {
 	uint32_t stdev_id;
 };
 
-int nest_mock_probe(int fd)
+/*
+ * 0 when @fd answers the mock's test ops; else -ENOTTY with @why naming
+ * the kernel option.  Checking a reference count of an empty range
+ * touches nothing.
+ */
+static int mock_check(int fd, char *why, size_t len)
 {
-	/* Checking a reference count of an empty range touches nothing. */
 	struct iommu_test_cmd cmd = {
 		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
 		.check_refs = { .length = 0, .uptr = 0, .refs = 0 },
 	};
-	int err = nest_test_cmd(fd, &cmd);
 
-	return err == -ENOTTY ? -ENOTTY : 0;
-}
-
-/* nest_mock_probe(), with the kernel option a refusal names in @why. */
-static int mock_check(int fd, char *why, size_t len)
-{
-	int err = nest_mock_probe(fd);
-
-	if (!err)
+	if (nest_test_cmd(fd, &cmd) != -ENOTTY)
 		return 0;
-	return nest_fail(why, len, err,
+	return nest_fail(why, len, -ENOTTY,
 			 "no mock devices (%s): kernel lacks CONFIG_IOMMUFD_TEST",
-			 strerror(-err));
+			 strerror(ENOTTY));
 }
 
 int nest_mock_open(char *why, size_t len)
@@ -177,7 +172,6 @@ static int mock_open_spec(int iommufd, const char *spec, unsigned int index,
 }
 
 const struct nest_backend nest_backend_mock = {
-	.name = "mock",
 	.specs = "mock, mock-no-dirty",
 	.viommu = "selftest-iommu,nesting=on",
 	.probe = mock_probe_spec,

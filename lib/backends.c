@@ -11,22 +11,21 @@
 #include "nest_backend.h"
 #include "nest_util.h"
 
-const struct nest_backend *const nest_backends[] = {
+/* The registry, in probe order. */
+static const struct nest_backend *const nest_backends[] = {
 	&nest_backend_mock,
 	&nest_backend_cdev,
 };
 
-const unsigned int nest_nr_backends = ARRAY_SIZE(nest_backends);
+static const unsigned int nest_nr_backends = ARRAY_SIZE(nest_backends);
 
 void nest_backend_specs(char *buf, size_t len)
 {
-	size_t n = 0;
 	unsigned int i;
 
 	buf[0] = 0;
-	for (i = 0; i < nest_nr_backends && n < len; i++)
-		n += snprintf(buf + n, len - n, "%s%s",
-			      !i ? "" : i + 1 < nest_nr_backends ? ", " : " or ",
+	for (i = 0; i < nest_nr_backends; i++)
+		nest_list_add(buf, len, i, nest_nr_backends,
 			      nest_backends[i]->specs);
 }
 

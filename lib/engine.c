@@ -172,13 +172,14 @@ struct nest_hwpt *nest_find_hwpt(struct nest_ctx *ctx, uint32_t id)
 	return NULL;
 }
 
-static void drop_hwpt(struct nest_ctx *ctx, struct nest_hwpt *hwpt)
+static int drop_hwpt(struct nest_ctx *ctx, struct nest_hwpt *hwpt)
 {
 	uint32_t id = hwpt->id;
 	int err = nest_destroy(ctx->fd, id);
 
 	trace(ctx, NEST_EV_DESTROY, id, 0, err);
 	*hwpt = ctx->hwpts[--ctx->nr_hwpts];
+	return err;
 }
 
 static int get_hw_info(struct nest_ctx *ctx, struct nest_dev *dev,
@@ -366,24 +367,31 @@ static int realize_and_set_hiod(struct nest_ctx *ctx, struct nest_dev *dev)
 	return 0;
 }
 
-/* Leave the context HWPT and destroy it when it was the last user. */
-static void leave_hwpt(struct nest_ctx *ctx, struct nest_dev *dev)
+/*
+ * Leave the context HWPT and destroy it when it was the last user.  The
+ * first detach or destroy error, all of them in the trace.
+ */
+static int leave_hwpt(struct nest_ctx *ctx, struct nest_dev *dev)
 {
 	struct nest_hwpt *hwpt = nest_find_hwpt(ctx, dev->hwpt_id);
-	int err;
+	int err, rc;
 
 	if (!dev->hwpt_id)
-		return;
+		return 0;
 	err = dev->ops->detach(ctx, dev);
 	trace(ctx, NEST_EV_DETACH, dev->nested_id ?: dev->hwpt_id, 0, err);
 	if (dev->nested_id) {
-		trace(ctx, NEST_EV_DESTROY, dev->nested_id, 0,
-		      nest_destroy(ctx->fd, dev->nested_id));
+		rc = nest_destroy(ctx->fd, dev->nested_id);
+		trace(ctx, NEST_EV_DESTROY, dev->nested_id, 0, rc);
+		err = err ?: rc;
 		dev->nested_id = 0;
 	}
-	if (hwpt && --hwpt->users == 0)
-		drop_hwpt(ctx, hwpt);
+	if (hwpt && --hwpt->users == 0) {
+		rc = drop_hwpt(ctx, hwpt);
+		err = err ?: rc;
+	}
 	dev->hwpt_id = 0;
+	return err;
 }
 
 static void unbind(struct nest_ctx *ctx, struct nest_dev *dev)
@@ -484,14 +492,19 @@ int nest_enable_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
 
 int nest_detach_device(struct nest_ctx *ctx, struct nest_dev *dev)
 {
+	int err;
+
 	if (dev->hiod_set) {
 		viommu_unset_iommu_device(ctx->viommu, dev->dev_id);
 		trace(ctx, NEST_EV_UNSET_IOMMU_DEVICE, dev->dev_id, 0, 0);
 		dev->hiod_set = false;
 	}
-	leave_hwpt(ctx, dev);
+	err = leave_hwpt(ctx, dev);
 	unbind(ctx, dev);
-	return 0;
+	if (err)
+		set_err(ctx, "%s: detach or destroy failed: %s", dev->name,
+			strerror(-err));
+	return err;
 }
 
 void nest_dev_free(struct nest_dev *dev)

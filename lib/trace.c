@@ -165,3 +165,14 @@ int nest_trace_shape(const struct nest_ctx *ctx, unsigned int from,
 {
 	return format_trace(ctx, from, buf, len, true);
 }
+
+int nest_trace_find(const struct nest_ctx *ctx, unsigned int from,
+		    enum nest_event_type type)
+{
+	unsigned int i;
+
+	for (i = from; i < ctx->nr_events; i++)
+		if (ctx->trace[i].type == type)
+			return i;
+	return -1;
+}

@@ -8,25 +8,24 @@
 #   tests/exit_codes_test.sh BINARY_DIR PROGRAM...
 
 set -u
+here=$(cd "$(dirname "$0")/.." && pwd)
 dir=$1
 shift
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT INT TERM
-n=0
-failed=0
+# shellcheck source=vm/tap.sh
+. "$here/vm/tap.sh"
 
 echo "TAP version 13"
 echo "1..$#"
 if [ -e /dev/iommu ]; then
 	# here they would run for real: the host group checks them there
 	for p in "$@"; do
-		n=$((n + 1))
-		echo "ok $n ${p}_exit_code # SKIP this host has /dev/iommu: no all-skipped run to check"
+		tap_skip "${p}_exit_code" "this host has /dev/iommu: no all-skipped run to check"
 	done
-	exit 4
+	tap_exit
 fi
 for p in "$@"; do
-	n=$((n + 1))
 	timeout 120 "$dir/$p" >"$tmp" 2>&1 </dev/null
 	rc=$?
 	read -r pass fail skip < <(awk '
@@ -40,14 +39,10 @@ for p in "$@"; do
 	else
 		want=4
 	fi
-	if [ "$rc" = "$want" ] && [ $((pass + fail + skip)) -gt 0 ]; then
-		echo "# $p: $pass passed, $fail failed, $skip skipped: exit $rc"
-		echo "ok $n ${p}_exit_code"
-	else
-		echo "# $p: $pass passed, $fail failed, $skip skipped; exit $rc, expected $want"
-		tail -n 3 "$tmp" | sed 's/^/#   /'
-		echo "not ok $n ${p}_exit_code"
-		failed=$((failed + 1))
-	fi
+	echo "# $p: $pass passed, $fail failed, $skip skipped: exit $rc, expected $want"
+	ok=1
+	[ "$rc" = "$want" ] && [ $((pass + fail + skip)) -gt 0 ] && ok=0
+	[ $ok = 0 ] || tail -n 3 "$tmp" | sed 's/^/#   /'
+	tap_ok $ok "${p}_exit_code"
 done
-[ "$failed" = 0 ]
+tap_exit

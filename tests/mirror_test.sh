@@ -11,24 +11,18 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 tool=$here/vm/debian_mirror.sh
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT INT TERM
-n=0
-failed=0
+# shellcheck source=vm/tap.sh
+. "$here/vm/tap.sh"
 
 # expect NAME WANT_RC PATTERN: run the tool on $root
 expect()
 {
 	local out rc
 
-	n=$((n + 1))
 	out=$(env -u IOMMUFD_NEST_MIRROR "$tool" "$root" 2>&1)
 	rc=$?
-	if [ "$rc" = "$2" ] && printf '%s\n' "$out" | grep -qE -- "$3"; then
-		echo "ok $n $1"
-	else
-		echo "# exit $rc (expected $2): $out"
-		echo "not ok $n $1"
-		failed=$((failed + 1))
-	fi
+	[ "$rc" = "$2" ] && printf '%s\n' "$out" | grep -qE -- "$3"
+	tap_ok $? "$1" "exit $rc (expected $2): $out"
 }
 
 # fixture FILE CONTENT: a fresh $root with only FILE under etc/apt
@@ -69,29 +63,17 @@ fixture "" ""
 rm -f "$root/etc/os-release"
 expect no_release_is_an_error 1 "no VERSION_CODENAME"
 
-n=$((n + 1))
 out=$(IOMMUFD_NEST_MIRROR=http://proxy.example/debian/ "$tool" "$root" 2>&1)
-if [ "$out" = http://proxy.example/debian ]; then
-	echo "ok $n override_wins"
-else
-	echo "# got: $out"
-	echo "not ok $n override_wins"
-	failed=$((failed + 1))
-fi
+[ "$out" = http://proxy.example/debian ]
+tap_ok $? override_wins "got: $out"
 
-n=$((n + 1))
-if env -u IOMMUFD_NEST_MIRROR "$tool" >"$root/sys" 2>&1 &&
-	grep -qE '^(https?|file|ftp)://' "$root/sys"; then
-	echo "# this system's mirror: $(cat "$root/sys")"
-	echo "ok $n this_system_has_a_mirror"
-else
-	echo "# $(cat "$root/sys")"
-	echo "not ok $n this_system_has_a_mirror"
-	failed=$((failed + 1))
-fi
+env -u IOMMUFD_NEST_MIRROR "$tool" >"$root/sys" 2>&1 &&
+	grep -qE '^(https?|file|ftp)://' "$root/sys"
+rc=$?
+echo "# this system's mirror: $(cat "$root/sys")"
+tap_ok $rc this_system_has_a_mirror
 
 # Debian's mirror hosts, written out anywhere in the project's files
-n=$((n + 1))
 hosts='(deb|ftp[.a-z0-9-]*|security|cdn-fastly)\.debian\.org'
 if git -C "$here" rev-parse --git-dir >/dev/null 2>&1; then
 	files=$(git -C "$here" ls-files)
@@ -99,11 +81,7 @@ else
 	files=$(cd "$here" && find . -type f ! -path './build/*')
 fi
 hits=$(cd "$here" && printf '%s\n' "$files" | xargs -r grep -nE "$hosts" 2>/dev/null)
-if [ -z "$hits" ]; then
-	echo "ok $n no_mirror_host_in_project"
-else
-	printf '%s\n' "$hits" | sed 's/^/# /'
-	echo "not ok $n no_mirror_host_in_project"
-	failed=$((failed + 1))
-fi
-[ "$failed" = 0 ]
+[ -z "$hits" ] || printf '%s\n' "$hits" | sed 's/^/# /'
+[ -z "$hits" ]
+tap_ok $? no_mirror_host_in_project
+tap_exit

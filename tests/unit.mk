@@ -27,30 +27,18 @@ define unit_need_cmocka
 @rm -f $@.cmocka-probe
 endef
 
-$(OUTPUT)/viommu_model_test: tests/viommu_model_test.c tests/unit_tap.c $(VIOMMU_SRCS) \
-		$(LIBNEST_DIR)/hw_info.c $(HEADERS) tests/unit_tap.h
-	$(unit_need_cmocka)
-	$(CC) $(UNIT_CFLAGS) $(UNIT_CORPUS) -o $@ $(filter %.c,$^) \
-		$(UNIT_LDFLAGS) $(CMOCKA_LDLIBS)
-
-$(OUTPUT)/viommu_migration_test: tests/viommu_migration_test.c tests/unit_tap.c \
-		$(MODEL_SRCS) $(HEADERS) tests/unit_tap.h
-	$(unit_need_cmocka)
-	$(CC) $(UNIT_CFLAGS) -o $@ $(filter %.c,$^) $(UNIT_LDFLAGS) \
-		$(CMOCKA_LDLIBS)
-
-# The same unit tests under ASan and UBSan: any report fails the test.
-$(OUTPUT)/san/viommu_model_test: tests/viommu_model_test.c tests/unit_tap.c $(VIOMMU_SRCS) \
-		$(LIBNEST_DIR)/hw_info.c $(HEADERS) tests/unit_tap.h
-	$(unit_need_cmocka)
-	$(CC) $(UNIT_CFLAGS) $(UNIT_CORPUS) $(SAN_FLAGS) -o $@ \
-		$(filter %.c,$^) $(CMOCKA_LDLIBS)
-
-$(OUTPUT)/san/viommu_migration_test: tests/viommu_migration_test.c tests/unit_tap.c \
-		$(MODEL_SRCS) $(HEADERS) tests/unit_tap.h
-	$(unit_need_cmocka)
-	$(CC) $(UNIT_CFLAGS) $(SAN_FLAGS) -o $@ $(filter %.c,$^) \
-		$(CMOCKA_LDLIBS)
+# $(call unit_rules,NAME,SOURCES,FLAGS): NAME built plainly and, under
+# san/, with ASan and UBSan (any report fails the test)
+define unit_rules
+$(OUTPUT)/$(1) $(OUTPUT)/san/$(1): tests/$(1).c tests/unit_tap.c \
+		tests/unit_tap.h $(2) $(HEADERS)
+	$$(unit_need_cmocka)
+	$$(CC) $$(UNIT_CFLAGS) $(3) $$(if $$(findstring /san/,$$@),$$(SAN_FLAGS)) \
+		-o $$@ $$(filter %.c,$$^) $$(UNIT_LDFLAGS) $$(CMOCKA_LDLIBS)
+endef
+$(eval $(call unit_rules,viommu_model_test,$(VIOMMU_SRCS) \
+	$(LIBNEST_DIR)/hw_info.c,$(UNIT_CORPUS)))
+$(eval $(call unit_rules,viommu_migration_test,$(MODEL_SRCS)))
 
 # Both run, even when the first fails; the exit status says if either did.
 model-test: $(OUTPUT)/viommu_model_test $(OUTPUT)/viommu_migration_test

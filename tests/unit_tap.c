@@ -126,3 +126,23 @@ void unit_tap_child(int argc, char **argv)
 	if (argc > 1)
 		cmocka_set_test_filter(argv[1]);
 }
+
+void unit_vnote(const char *file, int line, const char *what,
+		const char *fmt, va_list ap)
+{
+	if (file)
+		printf("# %s:%d: %s: ", file, line, what);
+	else
+		printf("# ");
+	vprintf(fmt, ap);
+	putchar('\n');
+}
+
+void unit_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	unit_vnote(NULL, 0, NULL, fmt, ap);
+	va_end(ap);
+}

@@ -8,27 +8,36 @@
 #ifndef UNIT_TAP_H
 #define UNIT_TAP_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 
 bool unit_tap_parent(int *status);
 void unit_tap_child(int argc, char **argv);
 
+/* kselftest's harness named the tests global.NAME: CI knows them so */
+#define UNIT_TEST(f) { "global." #f, f, NULL, NULL, NULL }
+
 /*
- * cmocka's asserts, with a note on failure saying what for.  The test
- * file defines note(fmt, ...): a "# " diagnostic line on stdout.
+ * A "# " diagnostic on stdout, ordered with the results; with @file, it
+ * starts "FILE:LINE: WHAT: ".
  */
+void unit_vnote(const char *file, int line, const char *what,
+		const char *fmt, va_list ap);
+void unit_note(const char *fmt, ...);
+
+/* cmocka's asserts, with a note on failure saying what for. */
 #define assert_int_why(want, got, ...) do {				\
 	uintmax_t want_ = (want), got_ = (got);				\
 									\
 	if (want_ != got_)						\
-		note(__VA_ARGS__);					\
+		unit_note(__VA_ARGS__);					\
 	assert_int_equal(want_, got_);					\
 } while (0)
 
 #define assert_true_why(cond, ...) do {					\
 	if (!(cond)) {							\
-		note("%s:%d: false: %s", __FILE__, __LINE__, #cond);	\
-		note(__VA_ARGS__);					\
+		unit_note("%s:%d: false: %s", __FILE__, __LINE__, #cond);	\
+		unit_note(__VA_ARGS__);					\
 		fail();							\
 	}								\
 } while (0)

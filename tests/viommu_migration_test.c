@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -26,19 +25,6 @@
 #include "unit_tap.h"
 
 #include "mig_stream.h"
-
-/* ---- diagnostics: TAP comments on stdout, ordered with the results ---- */
-
-static void note(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
 
 #define BUF_LEN 512
 
@@ -664,9 +650,6 @@ static void ssidsize_auto_breaks_invariance(void **state)
 	assert_true(viommu_mig_save(&s, buf, sizeof(buf), err,
 				    sizeof(err)) > 0);
 }
-
-/* kselftest's harness named these tests global.NAME: CI knows them so */
-#define UNIT_TEST(f) { "global." #f, f, NULL, NULL, NULL }
 
 int main(int argc, char **argv)
 {

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -28,28 +27,6 @@
 #include "hw_info.h"
 #include "kinds/kinds.h"
 #include "viommu_model.h"
-
-/* ---- diagnostics: TAP comments on stdout, ordered with the results ---- */
-
-static void vnote(const char *file, int line, const char *what,
-		  const char *fmt, va_list ap)
-{
-	if (file)
-		printf("# %s:%d: %s: ", file, line, what);
-	else
-		printf("# ");
-	vprintf(fmt, ap);
-	putchar('\n');
-}
-
-static void note(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vnote(NULL, 0, NULL, fmt, ap);
-	va_end(ap);
-}
 
 /*
  * A miss is noted and counted, and the test goes on, so that one run
@@ -69,7 +46,7 @@ static void expect_int_at(unsigned int *misses, const char *file, int line,
 	snprintf(what, sizeof(what), "%s is %jd, expected %jd", expr, got,
 		 want);
 	va_start(ap, fmt);
-	vnote(file, line, what, fmt, ap);
+	unit_vnote(file, line, what, fmt, ap);
 	va_end(ap);
 }
 
@@ -86,7 +63,7 @@ static void expect_str_at(unsigned int *misses, const char *file, int line,
 	snprintf(what, sizeof(what), "%s is \"%s\", expected \"%s\"", expr,
 		 got ? got : "(null)", want ? want : "(null)");
 	va_start(ap, fmt);
-	vnote(file, line, what, fmt, ap);
+	unit_vnote(file, line, what, fmt, ap);
 	va_end(ap);
 }
 
@@ -839,7 +816,7 @@ static void same_flags(struct host_stats *st, struct viommu *v,
 			      "%s hiod %u (%s, %s)", i ? " and" : " after",
 			      i + 1, host_names[s->host[i]],
 			      s->accepted[i] ? "accepted" : "refused");
-	note("'%s'%s: get_viommu_flags 0x%llx, its config alone 0x%llx",
+	unit_note("'%s'%s: get_viommu_flags 0x%llx, its config alone 0x%llx",
 	     s->config, after, (unsigned long long)got,
 	     (unsigned long long)want);
 }
@@ -958,11 +935,11 @@ static void flags_ignore_the_host(void **state)
 		assert_true(flags_against_hosts(&st, check_configs[i], hosts));
 	corpus = corpus_against_hosts(&st, UNIT_CONFIG_CORPUS, hosts);
 
-	note("%u configs (%d from %s), %d hosts, %u checks, %u hiods refused",
+	unit_note("%u configs (%d from %s), %d hosts, %u checks, %u hiods refused",
 	     st.configs, corpus < 0 ? 0 : corpus, UNIT_CONFIG_CORPUS,
 	     NR_HOSTS, st.checks, st.refused);
 	if (st.misses > MISSES_SHOWN)
-		note("... and %u more", st.misses - MISSES_SHOWN);
+		unit_note("... and %u more", st.misses - MISSES_SHOWN);
 	assert_int_why(0, st.misses, "%u of %u checks saw host-dependent flags",
 		       st.misses, st.checks);
 	assert_true_why(corpus >= 0, "cannot read %s: %s", UNIT_CONFIG_CORPUS,
@@ -979,9 +956,6 @@ static void flags_ignore_the_host(void **state)
 				host_names[i]);
 	assert_true(st.refused > 0);
 }
-
-/* kselftest's harness named these tests global.NAME: CI knows them so */
-#define UNIT_TEST(f) { "global." #f, f, NULL, NULL, NULL }
 
 int main(int argc, char **argv)
 {

@@ -14,5 +14,7 @@
 struct nest_dev *nest_cdev_dev_new(const char *bdf, char *err, size_t len);
 /* The open cdev of a bound device, -1 before bind. */
 int nest_cdev_fd(const struct nest_dev *dev);
+/* Its /dev/vfio/devices/vfioN, found when it was made. */
+const char *nest_cdev_path(const struct nest_dev *dev);
 
 #endif

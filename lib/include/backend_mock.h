@@ -16,11 +16,6 @@ struct nest_dev *nest_mock_dev_new(const char *name, uint32_t dev_flags);
 /* The MOCK_FLAGS_DEVICE_* it was made with. */
 uint32_t nest_mock_dev_flags(const struct nest_dev *dev);
 /*
- * 0 when @fd answers the mock's test ops; otherwise a negative errno
- * (-ENOTTY: the kernel was built without CONFIG_IOMMUFD_TEST).
- */
-int nest_mock_probe(int fd);
-/*
  * Open /dev/iommu and check it has the mock: the fd, or -1 with @why
  * naming the missing kernel option (a test's SKIP reason).
  */

@@ -15,7 +15,6 @@
 #include "nest_engine.h"
 
 struct nest_backend {
-	const char *name;
 	/* the specs it takes, as an error or a usage line lists them */
 	const char *specs;
 	/* a vIOMMU config its devices suit, for a tool given none */
@@ -31,10 +30,6 @@ struct nest_backend {
 	int (*open)(int iommufd, const char *spec, unsigned int index,
 		    struct nest_dev **out, char *err, size_t len);
 };
-
-/* The registry, in probe order. */
-extern const struct nest_backend *const nest_backends[];
-extern const unsigned int nest_nr_backends;
 
 extern const struct nest_backend nest_backend_mock;
 extern const struct nest_backend nest_backend_cdev;

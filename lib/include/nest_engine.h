@@ -123,7 +123,10 @@ int nest_attach_device(struct nest_ctx *ctx, struct nest_dev *dev);
 /* Step 10: the vIOMMU's stage-1, a nested HWPT on hiod.hwpt_id. */
 int nest_enable_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
 		       uint64_t vtd_s1_pgtbl);
-/* Reverse of the above: unset, detach, destroy, unbind. */
+/*
+ * Reverse of the above: unset, detach, destroy, unbind.  0, or the first
+ * detach or destroy error (the device is unbound all the same).
+ */
 int nest_detach_device(struct nest_ctx *ctx, struct nest_dev *dev);
 void nest_dev_free(struct nest_dev *dev);
 /*
@@ -155,5 +158,9 @@ int nest_trace_format(const struct nest_ctx *ctx, unsigned int from,
  */
 int nest_trace_shape(const struct nest_ctx *ctx, unsigned int from,
 		     char *buf, size_t len);
+
+/* Index of the first @type event from @from on, or -1. */
+int nest_trace_find(const struct nest_ctx *ctx, unsigned int from,
+		    enum nest_event_type type);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -49,6 +50,17 @@ static inline uint32_t nest_get_le32(const void *p)
 static inline uint64_t nest_get_le64(const void *p)
 {
 	return nest_get_le(p, 8);
+}
+
+/* Append the @i-th of @n names to the string in @buf, as "a, b or c". */
+static inline void nest_list_add(char *buf, size_t size, unsigned int i,
+				 unsigned int n, const char *name)
+{
+	size_t used = strnlen(buf, size);
+
+	if (used < size)
+		snprintf(buf + used, size - used, "%s%s",
+			 !i ? "" : i + 1 < n ? ", " : " or ", name);
 }
 
 /* @err gets the message (when it has room at all); returns @ret. */
