@@ -141,10 +141,10 @@ FIXTURE_VARIANT(cdev_nest) {
 FIXTURE_VARIANT_ADD(cdev_nest, none) { "none" };
 FIXTURE_VARIANT_ADD(cdev_nest, virtio_iommu) { "virtio-iommu" };
 FIXTURE_VARIANT_ADD(cdev_nest, intel_flts_off) {
-	"intel-iommu,x-scalable-mode=on,x-flts=off"
+	"intel-iommu,caching-mode=on,scalable-mode=on,fsts=off"
 };
 FIXTURE_VARIANT_ADD(cdev_nest, intel_flts_on) {
-	"intel-iommu,x-scalable-mode=on,x-flts=on"
+	"intel-iommu,caching-mode=on,scalable-mode=on,fsts=on"
 };
 FIXTURE_VARIANT_ADD(cdev_nest, smmuv3_accel) { "arm-smmuv3,accel=on" };
 
@@ -294,8 +294,10 @@ TEST_F(cdev_nest, nest_parent_matches_hw)
 TEST_F(cdev_plain, model_checks_on_real_hw_info)
 {
 	struct cdev_env *n = &self->e;
-	static const char *const flts = "intel-iommu,x-scalable-mode=on,x-flts=on";
+	static const char *const fsts =
+		"intel-iommu,caching-mode=on,scalable-mode=on,fsts=on";
 	struct viommu_config cfg;
+	struct viommu_hiod hh;
 	char why[VIOMMU_ERR_LEN], str[128];
 	unsigned int aw, mark;
 	int i, rc;
@@ -312,48 +314,54 @@ TEST_F(cdev_plain, model_checks_on_real_hw_info)
 		ASSERT_EQ(aw, h->host_aw_bits)
 			TH_LOG("engine: %s: hiod aw %u, the IOAS's %u", bdfs[i],
 			       h->host_aw_bits, aw);
-		ASSERT_EQ(hw->bridged, h->behind_bridge)
-			TH_LOG("engine: %s: the hiod's bridge", bdfs[i]);
+		/* the placement is the VM's: a plain BDF is on its root bus */
+		ASSERT_FALSE(h->behind_bridge)
+			TH_LOG("engine: %s: placed behind a bridge", bdfs[i]);
 
 		/* aw-bits against the IOAS's usable ranges */
-		ASSERT_EQ(0, viommu_config_parse("intel-iommu,aw-bits=48", &cfg,
-						 why, sizeof(why)))
+		ASSERT_EQ(0, viommu_config_parse("intel-iommu,caching-mode=on,aw-bits=48",
+						 &cfg, why, sizeof(why)))
 			TH_LOG("model: %s", why);
 		rc = viommu_check_hiod(&cfg, h, why, sizeof(why));
 		ASSERT_EQ(aw < 48 ? -EINVAL : 0, rc) TH_LOG("model: %s", why);
 
-		/* x-flts=on: the type first */
-		snprintf(str, sizeof(str), "%s,aw-bits=39,fs1gp=off", flts);
+		/* fsts=on on this hw_info, at fsts's 48 bits: the type first */
+		hh = *h;
+		hh.host_aw_bits = 48;
+		snprintf(str, sizeof(str), "%s,fs1gp=off", fsts);
 		ASSERT_EQ(0, viommu_config_parse(str, &cfg, why, sizeof(why)))
 			TH_LOG("model: %s", why);
-		rc = viommu_check_hiod(&cfg, h, why, sizeof(why));
+		rc = viommu_check_hiod(&cfg, &hh, why, sizeof(why));
 		if (!vtd) {
 			ASSERT_EQ(-EINVAL, rc)
-				TH_LOG("model: x-flts=on took a non-VT-d host");
-			ASSERT_NE(NULL, strstr(why, "needs a host VT-d"))
+				TH_LOG("model: fsts=on took a non-VT-d host");
+			ASSERT_NE(NULL, strstr(why, "Incompatible host platform IOMMU type"))
 				TH_LOG("model: %s", why);
 			continue;
 		}
-		/* then the bridge: refused for x-flts=on only */
-		ASSERT_EQ(hw->bridged ? -EINVAL : 0, rc) TH_LOG("model: %s", why);
-		if (hw->bridged)
-			ASSERT_NE(NULL, strstr(why, "behind a PCI bridge"))
-				TH_LOG("model: %s", why);
-		ASSERT_EQ(0, viommu_config_parse("intel-iommu,x-scalable-mode=on,aw-bits=39",
+		ASSERT_EQ(0, rc) TH_LOG("model: %s", why);
+		/* placed behind a bridge in the VM: refused for fsts=on only */
+		hh.behind_bridge = true;
+		rc = viommu_check_hiod(&cfg, &hh, why, sizeof(why));
+		ASSERT_EQ(-EINVAL, rc) TH_LOG("model: a bridge with fsts=on");
+		ASSERT_NE(NULL, strstr(why, "downstream to a PCI bridge"))
+			TH_LOG("model: %s", why);
+		ASSERT_EQ(0, viommu_config_parse("intel-iommu,caching-mode=on,scalable-mode=on,aw-bits=39",
 						 &cfg, why, sizeof(why)))
 			TH_LOG("model: %s", why);
-		ASSERT_EQ(0, viommu_check_hiod(&cfg, h, why, sizeof(why)))
+		ASSERT_EQ(0, viommu_check_hiod(&cfg, &hh, why, sizeof(why)))
 			TH_LOG("model: %s", why);
+		hh.behind_bridge = false;
 
 		/* fs1gp=on follows cap_reg bit 56 */
-		snprintf(str, sizeof(str), "%s,aw-bits=39,fs1gp=on", flts);
+		snprintf(str, sizeof(str), "%s,fs1gp=on", fsts);
 		ASSERT_EQ(0, viommu_config_parse(str, &cfg, why, sizeof(why)))
 			TH_LOG("model: %s", why);
-		rc = viommu_check_hiod(&cfg, h, why, sizeof(why));
+		rc = viommu_check_hiod(&cfg, &hh, why, sizeof(why));
 		if (!(vtd_cap(hw) & VTD_CAP_FS1GP)) {
 			ASSERT_EQ(-EINVAL, rc)
 				TH_LOG("model: fs1gp=on without cap.FS1GP");
-			ASSERT_NE(NULL, strstr(why, "lacks FS1GP"))
+			ASSERT_NE(NULL, strstr(why, "First stage 1GB large page is unsupported"))
 				TH_LOG("model: %s", why);
 		}
 	}

@@ -89,18 +89,19 @@ static const struct mock_expect cfg_virtio = {
 	"virtio-iommu", 0, NULL, false
 };
 static const struct mock_expect cfg_intel_flts_off = {
-	"intel-iommu,x-scalable-mode=on,x-flts=off", 0,
-	"aw-bits=48 exceeds the host address width of 31", false
+	"intel-iommu,caching-mode=on,scalable-mode=on,fsts=off", 0,
+	"aw-bits 48 > host aw-bits 31", false
 };
 static const struct mock_expect cfg_intel_flts_on = {
-	"intel-iommu,x-scalable-mode=on,x-flts=on",
-	VIOMMU_FLAG_WANT_NESTING_PARENT,
-	"hw_info type is 0xfeedbeef, expected INTEL_VTD", false
+	"intel-iommu,caching-mode=on,scalable-mode=on,fsts=on",
+	VIOMMU_FLAG_WANT_NESTING_PARENT |
+	VIOMMU_FLAG_WANT_NESTING_DIRTY_TRACKING,
+	"aw-bits 48 > host aw-bits 31", false
 };
 static const struct mock_expect cfg_smmuv3_accel = {
 	"arm-smmuv3,accel=on,ssidsize=20",
 	VIOMMU_FLAG_WANT_NESTING_PARENT | VIOMMU_FLAG_PASID_SUPPORTED,
-	"hw_info type is 0xfeedbeef, expected ARM_SMMUV3", false
+	"Wrong data type (-17973521) for Host SMMUv3 device info", false
 };
 static const struct mock_expect cfg_selftest_on = {
 	"selftest-iommu,nesting=on", VIOMMU_FLAG_WANT_NESTING_PARENT, NULL,

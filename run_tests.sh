@@ -407,7 +407,7 @@ run_unit()
 	nr=$((nr + 1))
 	echo "  KTAP version 1"
 	echo "  # the model and the command lines, no kernel needed"
-	echo "  1..12"
+	echo "  1..13"
 	run_binary 1 viommu_model_test "$dir/unit.out" "$dir/viommu_model_test"
 	run_binary 2 viommu_migration_test "$dir/migration.out" \
 		"$dir/viommu_migration_test"
@@ -433,6 +433,8 @@ run_unit()
 	run_binary 11 mirror_test "$dir/mirror.out" "$here/tests/mirror_test.sh"
 	run_binary 12 qemu_fetch_test "$dir/qemu-fetch.out" \
 		"$here/tests/qemu_fetch_test.sh"
+	run_binary 13 config_conformance "$dir/conformance.out" \
+		"$here/tests/conformance_config.sh" "$dir/nest_report"
 	ktap_result "" "$nr" unit "$f0" "$p0"
 }
 

@@ -29,15 +29,15 @@ const char *viommu_kind_name(enum viommu_kind kind)
 	return kind_ops(kind)->name;
 }
 
-int viommu_bad_value(const char *key, const char *val, const char *allowed,
-		     char *err, size_t len)
-{
-	return viommu_fail(err, len, "%s: bad value '%s': expected %s", key,
-			   val, allowed);
-}
+static const char *const on_off_auto_names[] = { "auto", "on", "off" };
+static const int on_off_auto_vals[] = { VIOMMU_AUTO, VIOMMU_ON, VIOMMU_OFF };
 
-int viommu_set_bool(void *field, const char *key, const char *val, char *err,
-		    size_t len)
+const struct viommu_enum viommu_on_off_auto = {
+	on_off_auto_names, on_off_auto_vals, ARRAY_SIZE(on_off_auto_vals)
+};
+
+static int parse_bool(const char *key, const char *val, bool *out, char *err,
+		      size_t len)
 {
 	static const char *const yes[] = { "on", "yes", "true", "y" };
 	static const char *const no[] = { "off", "no", "false", "n" };
@@ -45,32 +45,104 @@ int viommu_set_bool(void *field, const char *key, const char *val, char *err,
 
 	for (i = 0; i < ARRAY_SIZE(yes); i++) {
 		if (!strcmp(val, yes[i])) {
-			*(bool *)field = true;
+			*out = true;
 			return 0;
 		}
 		if (!strcmp(val, no[i])) {
-			*(bool *)field = false;
+			*out = false;
 			return 0;
 		}
 	}
-	return viommu_bad_value(key, val, "on or off", err, len);
+	return viommu_fail(err, len, "Parameter '%s' expects 'on' or 'off'",
+			   key);
 }
 
-int viommu_parse_uint(const char *key, const char *val, unsigned long max,
-		      const char *allowed, unsigned long *out, char *err,
+/* QEMU's number syntax: C's, whole string; a range error names the type */
+static int parse_uint(const char *key, const char *val, unsigned long long max,
+		      const char *type, unsigned int *out, char *err,
 		      size_t len)
 {
+	unsigned long long n;
 	char *end;
 
-	if (val[0] < '0' || val[0] > '9')
-		goto bad;
 	errno = 0;
-	*out = strtoul(val, &end, 10);
-	if (errno || *end || *out > max)
-		goto bad;
+	n = strtoull(val, &end, 0);
+	if (!*val || *end || (errno && errno != ERANGE))
+		return viommu_fail(err, len, "Parameter '%s' expects integer",
+				   key);
+	if (errno || n > max)
+		return viommu_fail(err, len, "Parameter '%s' expects %s", key,
+				   type);
+	*out = n;
 	return 0;
-bad:
-	return viommu_bad_value(key, val, allowed, err, len);
+}
+
+static int parse_enum(const struct viommu_key *k, const char *val, int *out,
+		      char *err, size_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < k->e->n; i++) {
+		if (!strcmp(val, k->e->names[i])) {
+			*out = k->e->vals[i];
+			return 0;
+		}
+	}
+	return viommu_fail(err, len,
+			   "Parameter '%s' does not accept value '%s'",
+			   k->name, val);
+}
+
+/* Set the field of @k in @cfg from @val. */
+static int key_set(const struct viommu_key *k, struct viommu_config *cfg,
+		   const char *val, char *err, size_t len)
+{
+	void *field = (char *)cfg + k->offset;
+
+	switch (k->type) {
+	case VIOMMU_KEY_BOOL:
+		return parse_bool(k->name, val, field, err, len);
+	case VIOMMU_KEY_UINT8:
+		return parse_uint(k->name, val, 0xff, "uint8_t", field, err,
+				  len);
+	case VIOMMU_KEY_UINT32:
+		return parse_uint(k->name, val, 0xffffffffULL, "uint32_t",
+				  field, err, len);
+	case VIOMMU_KEY_ENUM:
+		return parse_enum(k, val, field, err, len);
+	case VIOMMU_KEY_STR:
+		if (strlen(val) >= VIOMMU_STR_MAX)
+			return viommu_fail(err, len,
+					   "Parameter '%s': value longer than %d",
+					   k->name, VIOMMU_STR_MAX - 1);
+		snprintf(field, VIOMMU_STR_MAX, "%s", val);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Print the value of @k in @cfg, as key_set() reads it back. */
+static int key_format(const struct viommu_key *k,
+		      const struct viommu_config *cfg, char *buf, size_t len)
+{
+	const void *field = (const char *)cfg + k->offset;
+	unsigned int i;
+
+	switch (k->type) {
+	case VIOMMU_KEY_BOOL:
+		return snprintf(buf, len, "%s", viommu_on_off(*(bool *)field));
+	case VIOMMU_KEY_UINT8:
+	case VIOMMU_KEY_UINT32:
+		return snprintf(buf, len, "%u", *(unsigned int *)field);
+	case VIOMMU_KEY_ENUM:
+		for (i = 0; i < k->e->n; i++)
+			if (k->e->vals[i] == *(int *)field)
+				return snprintf(buf, len, "%s", k->e->names[i]);
+		return snprintf(buf, len, "?");
+	case VIOMMU_KEY_STR:
+		return snprintf(buf, len, "%s", (const char *)field);
+	}
+	return snprintf(buf, len, "?");
 }
 
 const char *viommu_on_off(bool b)
@@ -82,8 +154,7 @@ int viommu_check_aw_bits(unsigned int aw_bits, const struct viommu_hiod *h,
 			 char *why, size_t len)
 {
 	if (aw_bits > h->host_aw_bits)
-		return viommu_fail(why, len,
-				   "aw-bits=%u exceeds the host address width of %u bits",
+		return viommu_fail(why, len, "aw-bits %u > host aw-bits %u",
 				   aw_bits, h->host_aw_bits);
 	return 0;
 }
@@ -99,43 +170,55 @@ static int config_defaults(struct viommu_config *cfg, enum viommu_kind kind,
 	cfg->kind = kind;
 	for (i = 0; i < ops->nr_keys; i++) {
 		k = &ops->keys[i];
-		if (k->set((char *)cfg + k->offset, k->name, k->def, NULL, 0))
+		if (key_set(k, cfg, k->def, NULL, 0))
 			return viommu_fail(err, len, "%s: bad default %s=%s",
 					   ops->name, k->name, k->def);
 	}
 	return 0;
 }
 
-/* Set one key; bit i of @given marks ops->keys[i] as seen. */
-static int parse_key(struct viommu_config *cfg, const char *key,
-		     const char *val, unsigned int *given, char *err,
-		     size_t len)
+/* QEMU's device name, or ours for a kind QEMU does not have */
+static const char *qemu_name(const struct viommu_kind_ops *ops)
 {
-	const struct viommu_kind_ops *ops = kind_ops(cfg->kind);
-	const struct viommu_key *k;
+	return ops->qemu_name ? ops->qemu_name : ops->name;
+}
+
+/* QEMU's message for an unknown key, and a hint: the new name, or all */
+static int unknown_key(const struct viommu_kind_ops *ops, const char *key,
+		       char *err, size_t len)
+{
 	char list[VIOMMU_ERR_LEN] = "";
 	unsigned int i;
 
-	for (i = 0; i < ops->nr_keys; i++) {
-		k = &ops->keys[i];
-		if (strcmp(key, k->name))
-			continue;
-		if (k->set((char *)cfg + k->offset, key, val, err, len))
-			return -EINVAL;
-		if (*given & (1u << i))
-			return viommu_fail(err, len, "%s: given twice", key);
-		*given |= 1u << i;
-		return 0;
-	}
+	for (i = 0; i < ops->nr_renamed; i++)
+		if (!strcmp(key, ops->renamed[i].old))
+			return viommu_fail(err, len,
+					   "Property '%s.%s' not found (QEMU %s renamed it '%s')",
+					   qemu_name(ops), key,
+					   VIOMMU_QEMU_RELEASE,
+					   ops->renamed[i].new);
 	if (!ops->nr_keys)
 		return viommu_fail(err, len,
-				   "%s: unknown key '%s': it takes no keys",
-				   ops->name, key);
+				   "Property '%s.%s' not found (%s takes no keys)",
+				   qemu_name(ops), key, ops->name);
 	for (i = 0; i < ops->nr_keys; i++)
 		nest_list_add(list, sizeof(list), i, ops->nr_keys,
-			 ops->keys[i].name);
-	return viommu_fail(err, len, "%s: unknown key '%s': expected %s",
-			   ops->name, key, list);
+			      ops->keys[i].name);
+	return viommu_fail(err, len, "Property '%s.%s' not found (expected %s)",
+			   qemu_name(ops), key, list);
+}
+
+/* Set one key; as in QEMU, a key given twice takes its last value. */
+static int parse_key(struct viommu_config *cfg, const char *key,
+		     const char *val, char *err, size_t len)
+{
+	const struct viommu_kind_ops *ops = kind_ops(cfg->kind);
+	unsigned int i;
+
+	for (i = 0; i < ops->nr_keys; i++)
+		if (!strcmp(key, ops->keys[i].name))
+			return key_set(&ops->keys[i], cfg, val, err, len);
+	return unknown_key(ops, key, err, len);
 }
 
 /* Every kind, in the registry's order, as "a, b or c". */
@@ -153,9 +236,13 @@ static int config_kind(const char *name, size_t n, enum viommu_kind *kind)
 {
 	unsigned int i;
 
+	const char *q;
+
 	for (i = 0; i < viommu_nr_kinds; i++) {
-		if (strlen(viommu_kinds[i]->name) == n &&
-		    !strncmp(name, viommu_kinds[i]->name, n)) {
+		q = viommu_kinds[i]->qemu_name;
+		if ((strlen(viommu_kinds[i]->name) == n &&
+		     !strncmp(name, viommu_kinds[i]->name, n)) ||
+		    (q && strlen(q) == n && !strncmp(name, q, n))) {
 			*kind = i;
 			return 0;
 		}
@@ -163,13 +250,21 @@ static int config_kind(const char *name, size_t n, enum viommu_kind *kind)
 	return -EINVAL;
 }
 
-/* Split one "key=value" at @p, ending at @end, into @key and @val. */
+/*
+ * Split one "key=value" at @p, ending at @end, into @key and @val.  A
+ * bare "key" is QEMU's (deprecated) short form of key=on.
+ */
 static int split_option(const char *p, const char *end, char *key,
 			char *val, char *err, size_t len)
 {
 	int n = end - p > KEY_MAX ? KEY_MAX : end - p;
 	const char *eq = memchr(p, '=', end - p);
 
+	if (!eq && p != end && end - p <= KEY_MAX) {
+		snprintf(key, KEY_MAX + 1, "%.*s", (int)(end - p), p);
+		snprintf(val, KEY_MAX + 1, "on");
+		return 0;
+	}
 	if (!eq)
 		return viommu_fail(err, len,
 				   "bad option '%.*s': expected key=value", n, p);
@@ -187,7 +282,6 @@ int viommu_config_parse(const char *str, struct viommu_config *cfg,
 {
 	char key[KEY_MAX + 1], val[KEY_MAX + 1], kinds[VIOMMU_ERR_LEN];
 	const struct viommu_kind_ops *ops;
-	unsigned int given = 0;
 	enum viommu_kind kind;
 	const char *p, *end;
 	size_t n;
@@ -209,21 +303,38 @@ int viommu_config_parse(const char *str, struct viommu_config *cfg,
 		end = p + strcspn(p, ",");
 		if (split_option(p, end, key, val, err, err_len))
 			return -EINVAL;
-		if (parse_key(cfg, key, val, &given, err, err_len))
+		if (parse_key(cfg, key, val, err, err_len))
 			return -EINVAL;
 	}
 	ops = kind_ops(kind);
-	return ops->check ? ops->check(cfg, given, err, err_len) : 0;
+	return ops->check ? ops->check(cfg, err, err_len) : 0;
 }
 
+/* The canonical string: the kind, then each key not at its default. */
 int viommu_config_format(const struct viommu_config *cfg, char *buf,
 			 size_t len)
 {
 	const struct viommu_kind_ops *ops = kind_ops(cfg->kind);
+	char val[VIOMMU_STR_MAX + 8], def[VIOMMU_STR_MAX + 8];
+	struct viommu_config dflt;
+	size_t used;
+	unsigned int i;
+	int n;
 
 	if (ops->format)
 		return ops->format(cfg, buf, len);
-	return snprintf(buf, len, "%s", ops->name);
+	config_defaults(&dflt, cfg->kind, NULL, 0);
+	n = snprintf(buf, len, "%s", ops->name);
+	for (i = 0; i < ops->nr_keys && n >= 0; i++) {
+		key_format(&ops->keys[i], cfg, val, sizeof(val));
+		key_format(&ops->keys[i], &dflt, def, sizeof(def));
+		if (!strcmp(val, def))
+			continue;
+		used = (size_t)n < len ? (size_t)n : len;
+		n += snprintf(buf + used, len - used, ",%s=%s",
+			      ops->keys[i].name, val);
+	}
+	return n;
 }
 
 uint64_t viommu_config_flags(const struct viommu_config *cfg)

@@ -8,10 +8,10 @@
  * bits) are defined here and checked against the kernel headers by the
  * attach engine where those headers have them.
  *
- * Config strings use QEMU's -device syntax, "kind[,key=value]...".
- * Booleans take on|off, yes|no, true|false or y|n.  Each kind is one
- * file of kinds/ (its keys and defaults are at its top) and one row of
- * kinds/registry.c.
+ * Config strings use QEMU's -device syntax, "kind[,key=value]...", with
+ * QEMU 11.1's property names, types, defaults, realize-time rules and
+ * messages.  Each kind is one file of kinds/ (its keys and defaults are
+ * at its top) and one row of kinds/registry.c.
  */
 #ifndef VIOMMU_MODEL_H
 #define VIOMMU_MODEL_H
@@ -28,7 +28,11 @@
 #define VIOMMU_FLAG_WANT_NESTING_PARENT		(1ULL << 0)
 #define VIOMMU_FLAG_PASID_SUPPORTED		(1ULL << 1)
 #define VIOMMU_FLAG_WANT_NESTING_DIRTY_TRACKING	(1ULL << 2)
-#define VIOMMU_FLAGS_KNOWN			0x7ULL
+#define VIOMMU_FLAG_WANT_PASID_ATTACH (1ULL << 3)
+#define VIOMMU_FLAGS_KNOWN			0xfULL
+
+/* The QEMU release whose answers the model gives */
+#define VIOMMU_QEMU_RELEASE			"11.1"
 
 /* get_host_iommu_quirks() bits */
 #define HOST_IOMMU_QUIRK_NESTING_PARENT_BYPASS_RO	(1ULL << 0)
@@ -52,11 +56,13 @@
 #define SMMUV3_IDR_MAX			6
 
 #define VIOMMU_SSIDSIZE_AUTO		(-1)
+#define VIOMMU_OAS_AUTO			0
+#define VIOMMU_STR_MAX			32
 #define VIOMMU_SSIDSIZE_MAX		20
 #define VIOMMU_MAX_DEVICES		16
 #define VIOMMU_LOG_MAX			64
 #define VIOMMU_HW_DATA_MAX		64
-#define VIOMMU_ERR_LEN			160
+#define VIOMMU_ERR_LEN			256
 
 /* The rows of the registry, kinds/registry.c */
 enum viommu_kind {
@@ -65,21 +71,49 @@ enum viommu_kind {
 	VIOMMU_KIND_INTEL,
 	VIOMMU_KIND_SMMUV3,
 	VIOMMU_KIND_SELFTEST,
+	VIOMMU_KIND_AMD,
 };
 
+/* QEMU's OnOffAuto values */
+enum viommu_on_off_auto {
+	VIOMMU_AUTO,
+	VIOMMU_ON,
+	VIOMMU_OFF,
+};
+
+/* Every key of every kind; see the top of each kinds/ file. */
 struct viommu_config {
 	enum viommu_kind kind;
-	/* intel-iommu */
+	/* intel-iommu (and amd-iommu: intremap, device_iotlb, dma_*) */
 	bool scalable_mode;
-	bool flts;
-	unsigned int aw_bits;	/* also selftest-iommu, where 0 is unset */
+	bool fsts;
+	unsigned int pasid_bits;
+	bool svm;
 	bool fs1gp;
+	unsigned int aw_bits;	/* also virtio-iommu and selftest-iommu */
+	bool caching_mode;
+	int intremap;		/* enum viommu_on_off_auto */
+	bool device_iotlb;
+	bool dma_translation;
+	int eim;
+	bool snoop_control;
+	bool stale_tm;
+	unsigned int version;
+	/* amd-iommu */
+	bool dma_remap;
+	bool xtsup;
+	char pci_id[VIOMMU_STR_MAX];
+	/* virtio-iommu */
+	int granule;		/* log2 of the page size; 0: host */
+	bool boot_bypass;
 	/* arm-smmuv3 */
 	bool accel;
-	int ssidsize;
-	unsigned int oas;
-	bool ril;
-	bool ats;
+	int ssidsize;		/* or VIOMMU_SSIDSIZE_AUTO */
+	int oas;		/* bits, or VIOMMU_OAS_AUTO */
+	int ril;		/* enum viommu_on_off_auto */
+	int ats;
+	int cmdqv;
+	char stage[VIOMMU_STR_MAX];
 	/* selftest-iommu */
 	bool nesting;
 };
@@ -101,6 +135,8 @@ struct viommu_hiod {
 	uint8_t data[VIOMMU_HW_DATA_MAX];
 	uint64_t caps;
 	unsigned int host_aw_bits;	/* from the IOAS's usable IOVA ranges */
+	unsigned int host_pasid_bits;	/* GET_HW_INFO's max_pasid_log2 */
+	/* placed behind a PCI bridge in the guest: the VM's config */
 	bool behind_bridge;
 };
 
@@ -131,7 +167,7 @@ struct viommu {
 /* Parse a config string; on error fill @err and return -EINVAL. */
 int viommu_config_parse(const char *str, struct viommu_config *cfg,
 			char *err, size_t err_len);
-/* Print the canonical config string (every key, kind first). */
+/* Print the canonical config string: kind, then non-default keys. */
 int viommu_config_format(const struct viommu_config *cfg, char *buf,
 			 size_t len);
 const char *viommu_kind_name(enum viommu_kind kind);

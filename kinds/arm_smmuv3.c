@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * arm-smmuv3, keys and defaults:
+ * arm-smmuv3 as QEMU 11.1 has it.  Keys and defaults:
  *   accel=off            host-backed (nested) vSMMU
- *   ssidsize=0           0..20, or auto (host derived: not migration safe)
- *   oas=44               output address size in bits: 32..52 (SMMU codes)
- *   ril=on               range invalidation
- *   ats=off              address translation services
- * ssidsize, oas, ril and ats need accel=on, which wants a nesting parent
- * and puts a vIOMMU object on it.
+ *   ssidsize=auto        0..20 or auto
+ *   oas=auto             44, 48 or auto (OasMode also names 32..56)
+ *   ril=auto, ats=auto, cmdqv=auto   on, off or auto
+ *   stage=1              the emulated vSMMU's stage: 1, 2 or nested
+ * auto is resolved from the first cold-plugged VFIO device's host IDRs.
+ * Without accel only the defaults (and oas=44, ril=on, ssidsize=0)
+ * realize.  accel=on wants a nesting parent (plus PASID for an explicit
+ * ssidsize > 0: with auto that bit is the host's), puts a vIOMMU object
+ * on it, and blocks migration.  accel=on needs KVM: under TCG QEMU
+ * refuses it before these rules, so they come from QEMU's source.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,82 +19,66 @@
 
 #include "kinds.h"
 
-#define OAS_ALLOWED "32, 36, 40, 42, 44, 48 or 52"
-
-/* SMMU_IDR5.OAS encodings, indexed by code */
-static const unsigned int smmu_oas_bits[] = { 32, 36, 40, 42, 44, 48, 52 };
-
-static int set_ssidsize(void *field, const char *key, const char *val,
-			char *err, size_t len)
-{
-	unsigned long n;
-
-	if (!strcmp(val, "auto")) {
-		*(int *)field = VIOMMU_SSIDSIZE_AUTO;
-		return 0;
-	}
-	if (viommu_parse_uint(key, val, VIOMMU_SSIDSIZE_MAX, "0..20 or auto",
-			      &n, err, len))
-		return -EINVAL;
-	*(int *)field = n;
-	return 0;
-}
-
-static int set_oas(void *field, const char *key, const char *val, char *err,
-		   size_t len)
-{
-	unsigned long n;
-	unsigned int i;
-
-	if (viommu_parse_uint(key, val, 52, OAS_ALLOWED, &n, err, len))
-		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(smmu_oas_bits); i++) {
-		if (smmu_oas_bits[i] == n) {
-			*(unsigned int *)field = n;
-			return 0;
-		}
-	}
-	return viommu_bad_value(key, val, OAS_ALLOWED, err, len);
-}
-
-/* accel first: the others need it */
-static const struct viommu_key smmuv3_keys[] = {
-	VIOMMU_KEY("accel", "off", accel, viommu_set_bool),
-	VIOMMU_KEY("ssidsize", "0", ssidsize, set_ssidsize),
-	VIOMMU_KEY("oas", "44", oas, set_oas),
-	VIOMMU_KEY("ril", "on", ril, viommu_set_bool),
-	VIOMMU_KEY("ats", "off", ats, viommu_set_bool),
+static const char *const ssid_names[] = {
+	"auto", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10",
+	"11", "12", "13", "14", "15", "16", "17", "18", "19", "20",
+};
+static const int ssid_vals[] = {
+	VIOMMU_SSIDSIZE_AUTO, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+	11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+};
+static const struct viommu_enum ssidsize = {
+	ssid_names, ssid_vals, ARRAY_SIZE(ssid_vals)
 };
 
-static int smmuv3_check(const struct viommu_config *cfg, unsigned int given,
-			char *err, size_t len)
-{
-	unsigned int i;
+/* SMMU_IDR5.OAS: OasMode takes each code's width, QEMU builds 44 and 48 */
+static const char *const oas_names[] = {
+	"auto", "32", "36", "40", "42", "44", "48", "52", "56",
+};
+static const int oas_vals[] = { VIOMMU_OAS_AUTO, 32, 36, 40, 42, 44, 48, 52, 56 };
+static const struct viommu_enum oas = {
+	oas_names, oas_vals, ARRAY_SIZE(oas_vals)
+};
 
-	if (cfg->accel)
+static const struct viommu_key smmuv3_keys[] = {
+	VIOMMU_BOOL("accel", "off", accel),
+	VIOMMU_ENUM("ssidsize", "auto", ssidsize, &ssidsize),
+	VIOMMU_ENUM("oas", "auto", oas, &oas),
+	VIOMMU_ENUM("ril", "auto", ril, &viommu_on_off_auto),
+	VIOMMU_ENUM("ats", "auto", ats, &viommu_on_off_auto),
+	VIOMMU_ENUM("cmdqv", "auto", cmdqv, &viommu_on_off_auto),
+	VIOMMU_STR("stage", "1", stage),
+};
+
+/* Realize: QEMU's rules, in its order */
+static int smmuv3_check(const struct viommu_config *cfg, char *err,
+			size_t len)
+{
+	if (cfg->oas != VIOMMU_OAS_AUTO && cfg->oas != 44 && cfg->oas != 48)
+		return viommu_fail(err, len,
+				   "QEMU SMMUv3 model only implements auto, 44 bit, or 48 bit OAS. Other OasMode values are not supported.");
+	if (cfg->accel) {
+		if (!strcmp(cfg->stage, "2") || !strcmp(cfg->stage, "nested"))
+			return viommu_fail(err, len,
+					   "Only stage1 is supported for SMMUv3 with accel=on");
 		return 0;
-	for (i = 1; i < ARRAY_SIZE(smmuv3_keys); i++)
-		if (given & (1u << i))
-			return viommu_fail(err, len, "%s: needs accel=on",
-					   smmuv3_keys[i].name);
+	}
+	if (cfg->ril == VIOMMU_OFF)
+		return viommu_fail(err, len,
+				   "ril can only be disabled if accel=on");
+	if (cfg->ats == VIOMMU_ON)
+		return viommu_fail(err, len,
+				   "ats can only be enabled if accel=on");
+	if (cfg->oas == 48)
+		return viommu_fail(err, len,
+				   "oas must be 44 bits when accel=off");
+	if (cfg->ssidsize > 0)
+		return viommu_fail(err, len,
+				   "ssidsize can only be greater than 0 bits if accel=on");
+	if (cfg->cmdqv == VIOMMU_ON)
+		return viommu_fail(err, len,
+				   "cmdqv can only be enabled if accel=on");
 	return 0;
-}
-
-static int smmuv3_format(const struct viommu_config *cfg, char *buf,
-			 size_t len)
-{
-	char ssid[8];
-
-	if (!cfg->accel)
-		return snprintf(buf, len, "arm-smmuv3,accel=off");
-	if (cfg->ssidsize == VIOMMU_SSIDSIZE_AUTO)
-		snprintf(ssid, sizeof(ssid), "auto");
-	else
-		snprintf(ssid, sizeof(ssid), "%d", cfg->ssidsize);
-	return snprintf(buf, len,
-			"arm-smmuv3,accel=on,ssidsize=%s,oas=%u,ril=%s,ats=%s",
-			ssid, cfg->oas, viommu_on_off(cfg->ril),
-			viommu_on_off(cfg->ats));
 }
 
 static uint64_t smmuv3_flags(const struct viommu_config *cfg)
@@ -100,7 +88,7 @@ static uint64_t smmuv3_flags(const struct viommu_config *cfg)
 	if (!cfg->accel)
 		return 0;
 	flags = VIOMMU_FLAG_WANT_NESTING_PARENT;
-	/* auto is host derived: never reported as a flag */
+	/* auto is the host's: not known from the config */
 	if (cfg->ssidsize > 0)
 		flags |= VIOMMU_FLAG_PASID_SUPPORTED;
 	return flags;
@@ -108,8 +96,8 @@ static uint64_t smmuv3_flags(const struct viommu_config *cfg)
 
 static const char *smmuv3_migration_unsafe(const struct viommu_config *cfg)
 {
-	if (cfg->accel && cfg->ssidsize == VIOMMU_SSIDSIZE_AUTO)
-		return "ssidsize=auto takes the SSID size from the host (IDR1 of the first cold-plugged device), so PASID support depends on the host";
+	if (cfg->accel)
+		return "Migration not supported with SMMUv3 accelerator mode enabled";
 	return NULL;
 }
 
@@ -118,44 +106,58 @@ static unsigned int field(uint32_t reg, unsigned int lo, unsigned int bits)
 	return (reg >> lo) & ((1u << bits) - 1);
 }
 
-/* The vSMMU's own register view, from its config. */
+/* The vSMMU's own IDR fields that a host must match */
+#define VSMMU_STLEVEL	1	/* two-level stream table */
+#define VSMMU_SIDSIZE	16
+
+/* SMMU_IDR5.OAS codes to bits */
+static const unsigned int oas_code_bits[] = { 32, 36, 40, 42, 44, 48, 52, 56 };
+
+/* smmuv3_accel_set_iommu_device(): host IDRs against the vSMMU's */
 static int check_idrs(const struct viommu_config *cfg, const uint32_t *idr,
 		      char *why, size_t len)
 {
-	unsigned int oas = field(idr[5], 0, 3);
+	static const char *const gran[] = { "4K", "16K", "64K" };
+	unsigned int stlevel = field(idr[0], 27, 2);
+	unsigned int host_oas = oas_code_bits[field(idr[5], 0, 3)];
 	unsigned int ssid = field(idr[1], 6, 5);
-	unsigned int endian = field(idr[0], 21, 2);
+	unsigned int sid = field(idr[1], 0, 6);
+	int i;
 
-	if (!(idr[0] & (1u << 1)) || !(idr[0] & (1u << 0)))
+	if (stlevel != VSMMU_STLEVEL)
 		return viommu_fail(why, len,
-				   "host SMMU lacks stage 1 and stage 2 (IDR0.S1P/S2P)");
+				   "Host SMMUv3 Stream Table format mismatch (host STLEVEL=%u, QEMU STLEVEL=%u)",
+				   stlevel, VSMMU_STLEVEL);
+	if (field(idr[0], 21, 2) == 3)
+		return viommu_fail(why, len,
+				   "Host SMMUv3 doesn't support Little-endian translation table");
 	if (!(field(idr[0], 2, 2) & 2))
 		return viommu_fail(why, len,
-				   "host SMMU lacks AArch64 tables (IDR0.TTF)");
-	if (endian == 3)
+				   "Host SMMUv3 doesn't support AArch64 translation table format");
+	if (sid < VSMMU_SIDSIZE)
 		return viommu_fail(why, len,
-				   "host SMMU is big-endian only (IDR0.TTENDIAN)");
-	if (field(idr[1], 0, 6) < 16)
-		return viommu_fail(why, len,
-				   "host SIDSIZE %u is below the vSMMU's 16 bits",
-				   field(idr[1], 0, 6));
+				   "Host SMMUv3 SIDSIZE not compatible (host=%u, QEMU=%u)",
+				   sid, VSMMU_SIDSIZE);
 	if (cfg->ssidsize > 0 && ssid < (unsigned int)cfg->ssidsize)
 		return viommu_fail(why, len,
-				   "ssidsize=%d exceeds the host SSIDSIZE of %u",
-				   cfg->ssidsize, ssid);
-	if (cfg->ril && !(idr[3] & (1u << 10)))
+				   "Host SMMUv3 SSIDSIZE not compatible (host=%u, QEMU=%d)",
+				   ssid, cfg->ssidsize);
+	if (cfg->ril == VIOMMU_ON && !(idr[3] & (1u << 10)))
 		return viommu_fail(why, len,
-				   "ril=on but the host lacks range invalidation (IDR3.RIL)");
-	if (oas >= ARRAY_SIZE(smmu_oas_bits) || smmu_oas_bits[oas] < cfg->oas)
+				   "Host SMMUv3 doesn't support Range Invalidation");
+	if (cfg->oas != VIOMMU_OAS_AUTO && host_oas < (unsigned int)cfg->oas)
 		return viommu_fail(why, len,
-				   "oas=%u exceeds the host OAS code %u",
-				   cfg->oas, oas);
-	if (cfg->ats && !(idr[0] & (1u << 10)))
+				   "Host SMMUv3 supports only %u-bit IPA, but the vSMMU OAS implies %d-bit IPA",
+				   host_oas, cfg->oas);
+	if (cfg->ats == VIOMMU_ON && !(idr[0] & (1u << 10)))
 		return viommu_fail(why, len,
-				   "ats=on but the host lacks ATS (IDR0.ATS)");
-	if (!(idr[5] & (1u << 4)))
-		return viommu_fail(why, len,
-				   "host SMMU lacks the 4K granule the vSMMU uses (IDR5.GRAN4K)");
+				   "Host SMMUv3 doesn't support Address Translation Services");
+	/* the vSMMU offers all three granules: the host must too */
+	for (i = 0; i < 3; i++)
+		if (!(idr[5] & (1u << (4 + i))))
+			return viommu_fail(why, len,
+					   "Host SMMUv3 doesn't support %s translation granule",
+					   gran[i]);
 	return 0;
 }
 
@@ -170,9 +172,8 @@ static int smmuv3_check_hiod(const struct viommu_config *cfg,
 		return 0;
 	if (h->hw_info_type != VIOMMU_HW_INFO_TYPE_ARM_SMMUV3)
 		return viommu_fail(why, len,
-				   "accel=on needs a host SMMUv3: hw_info type is 0x%x, expected ARM_SMMUV3 (0x%x)",
-				   h->hw_info_type,
-				   VIOMMU_HW_INFO_TYPE_ARM_SMMUV3);
+				   "Wrong data type (%d) for Host SMMUv3 device info",
+				   (int)h->hw_info_type);
 	if (h->data_len < SMMUV3_INFO_LEN)
 		return viommu_fail(why, len,
 				   "SMMUv3 hw_info too short: %u bytes, expected %d",
@@ -184,10 +185,10 @@ static int smmuv3_check_hiod(const struct viommu_config *cfg,
 
 const struct viommu_kind_ops viommu_kind_smmuv3 = {
 	.name = "arm-smmuv3",
+	.qemu_name = "arm-smmuv3",
 	.keys = smmuv3_keys,
 	.nr_keys = ARRAY_SIZE(smmuv3_keys),
 	.check = smmuv3_check,
-	.format = smmuv3_format,
 	.flags = smmuv3_flags,
 	.migration_unsafe = smmuv3_migration_unsafe,
 	.stage1 = VIOMMU_STAGE1_SMMUV3,

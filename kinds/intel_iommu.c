@@ -1,79 +1,120 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * intel-iommu, keys and defaults:
- *   x-scalable-mode=off  scalable mode
- *   x-flts=off           first-stage translation; needs x-scalable-mode=on
- *   aw-bits=48           guest address width: 39 or 48 (QEMU >= 9.2)
- *   fs1gp=on             1 GiB first-stage pages (checked with x-flts=on)
- * x-flts=on wants a nesting parent and builds a VT-d stage-1.
+ * intel-iommu as QEMU 11.1 has it.  Keys and defaults:
+ *   scalable-mode=off    scalable mode
+ *   fsts=off             first-stage translation; needs scalable-mode=on
+ *   pasid-bits=0         PASID width, 0..20; needs scalable-mode=on
+ *   svm=off              shared virtual memory
+ *   fs1gp=on             1 GiB first-stage pages (checked with fsts=on)
+ *   aw-bits=48           guest address width: 39 or 48
+ *   caching-mode=off     must be on for any assigned device
+ *   intremap, device-iotlb, dma-translation, eim, snoop-control,
+ *   stale-tm, version    parsed and kept; eim=on needs intremap
+ * fsts=on wants a nesting parent with dirty tracking (0x5), and PASID
+ * attach when pasid-bits > 0 (0xf); it builds a VT-d stage-1.
  */
 #include <errno.h>
 #include <stdio.h>
 
 #include "kinds.h"
 
-static int set_aw_bits(void *field, const char *key, const char *val,
-		       char *err, size_t len)
-{
-	unsigned long n;
-
-	if (viommu_parse_uint(key, val, 48, "39 or 48", &n, err, len))
-		return -EINVAL;
-	if (n != 39 && n != 48)
-		return viommu_bad_value(key, val, "39 or 48", err, len);
-	*(unsigned int *)field = n;
-	return 0;
-}
-
 static const struct viommu_key intel_keys[] = {
-	VIOMMU_KEY("x-scalable-mode", "off", scalable_mode, viommu_set_bool),
-	VIOMMU_KEY("x-flts", "off", flts, viommu_set_bool),
-	VIOMMU_KEY("aw-bits", "48", aw_bits, set_aw_bits),
-	VIOMMU_KEY("fs1gp", "on", fs1gp, viommu_set_bool),
+	VIOMMU_BOOL("scalable-mode", "off", scalable_mode),
+	VIOMMU_BOOL("fsts", "off", fsts),
+	VIOMMU_UINT8("pasid-bits", "0", pasid_bits),
+	VIOMMU_BOOL("svm", "off", svm),
+	VIOMMU_BOOL("fs1gp", "on", fs1gp),
+	VIOMMU_UINT8("aw-bits", "48", aw_bits),
+	VIOMMU_BOOL("caching-mode", "off", caching_mode),
+	VIOMMU_ENUM("intremap", "auto", intremap, &viommu_on_off_auto),
+	VIOMMU_BOOL("device-iotlb", "off", device_iotlb),
+	VIOMMU_BOOL("dma-translation", "on", dma_translation),
+	VIOMMU_ENUM("eim", "auto", eim, &viommu_on_off_auto),
+	VIOMMU_BOOL("snoop-control", "off", snoop_control),
+	VIOMMU_BOOL("stale-tm", "off", stale_tm),
+	VIOMMU_UINT32("version", "0", version),
 };
 
-static int intel_check(const struct viommu_config *cfg, unsigned int given,
-		       char *err, size_t len)
-{
-	if (cfg->flts && !cfg->scalable_mode)
-		return viommu_fail(err, len,
-				   "x-flts: 'on' needs x-scalable-mode=on");
-	return 0;
-}
+/* The 11.0 names, gone in 11.1 */
+static const struct viommu_rename intel_renamed[] = {
+	{ "x-scalable-mode", "scalable-mode" },
+	{ "x-flts", "fsts" },
+	{ "x-pasid-mode", "pasid-bits" },
+};
 
-static int intel_format(const struct viommu_config *cfg, char *buf,
-			size_t len)
+#define VTD_PASID_BITS_MAX	20
+
+/* Realize: QEMU's rules, in its order */
+static int intel_check(const struct viommu_config *cfg, char *err,
+		       size_t len)
 {
-	return snprintf(buf, len,
-			"intel-iommu,x-scalable-mode=%s,x-flts=%s,aw-bits=%u,fs1gp=%s",
-			viommu_on_off(cfg->scalable_mode),
-			viommu_on_off(cfg->flts), cfg->aw_bits,
-			viommu_on_off(cfg->fs1gp));
+	if (cfg->eim == VIOMMU_ON && cfg->intremap == VIOMMU_OFF)
+		return viommu_fail(err, len,
+				   "eim=on cannot be selected without intremap=on");
+	if (cfg->fsts && !cfg->scalable_mode)
+		return viommu_fail(err, len,
+				   "fsts is only available in scalable mode");
+	if (cfg->fsts && cfg->aw_bits != 48)
+		return viommu_fail(err, len,
+				   "Scalable mode(fsts=on): supported value for aw-bits is: 48");
+	if (cfg->aw_bits != 39 && cfg->aw_bits != 48)
+		return viommu_fail(err, len,
+				   "%s: supported values for aw-bits are: 39, 48",
+				   cfg->scalable_mode ?
+				   "Scalable mode(fsts=off)" : "Legacy mode");
+	if (cfg->pasid_bits && !cfg->scalable_mode)
+		return viommu_fail(err, len,
+				   "Need to set scalable mode for PASID");
+	if (cfg->pasid_bits > VTD_PASID_BITS_MAX)
+		return viommu_fail(err, len,
+				   "PASID width %u exceeds Max PASID Width %d allowed in PCI spec",
+				   cfg->pasid_bits, VTD_PASID_BITS_MAX);
+	if (!cfg->svm)
+		return 0;
+	if (!cfg->device_iotlb)
+		return viommu_fail(err, len, "Need to set device IOTLB for svm");
+	if (!cfg->fsts)
+		return viommu_fail(err, len, "Need to set fsts for svm");
+	if (!cfg->dma_translation)
+		return viommu_fail(err, len,
+				   "Need to set dma-translation for svm");
+	if (!cfg->pasid_bits)
+		return viommu_fail(err, len,
+				   "Need to set PASID support for svm");
+	return 0;
 }
 
 static uint64_t intel_flags(const struct viommu_config *cfg)
 {
-	return cfg->flts ? VIOMMU_FLAG_WANT_NESTING_PARENT : 0;
+	uint64_t flags;
+
+	if (!cfg->fsts)
+		return 0;
+	flags = VIOMMU_FLAG_WANT_NESTING_PARENT |
+		VIOMMU_FLAG_WANT_NESTING_DIRTY_TRACKING;
+	if (cfg->pasid_bits)
+		flags |= VIOMMU_FLAG_PASID_SUPPORTED |
+			 VIOMMU_FLAG_WANT_PASID_ATTACH;
+	return flags;
 }
 
+/* set_iommu_device: QEMU's checks, in its order, with its messages */
 static int intel_check_hiod(const struct viommu_config *cfg,
 			    const struct viommu_hiod *h, char *why, size_t len)
 {
 	uint64_t cap;
 
-	/*
-	 * QEMU checks aw-bits first; we check the type first when x-flts=on
-	 * because the other checks mean nothing on another vendor's data.
-	 */
-	if (cfg->flts && h->hw_info_type != VIOMMU_HW_INFO_TYPE_INTEL_VTD)
+	if (!cfg->caching_mode)
 		return viommu_fail(why, len,
-				   "x-flts=on needs a host VT-d IOMMU: hw_info type is 0x%x, expected INTEL_VTD (0x%x)",
-				   h->hw_info_type,
-				   VIOMMU_HW_INFO_TYPE_INTEL_VTD);
+				   "Device assignment is not allowed without enabling caching-mode=on for Intel IOMMU.");
 	if (viommu_check_aw_bits(cfg->aw_bits, h, why, len))
 		return -EINVAL;
-	if (!cfg->flts)
+	if (!cfg->fsts)
 		return 0;
+	if (h->hw_info_type != VIOMMU_HW_INFO_TYPE_INTEL_VTD)
+		return viommu_fail(why, len,
+				   "Incompatible host platform IOMMU type %d",
+				   (int)h->hw_info_type);
 	if (h->data_len < VTD_INFO_LEN)
 		return viommu_fail(why, len,
 				   "VT-d hw_info too short: %u bytes, expected %d",
@@ -81,20 +122,25 @@ static int intel_check_hiod(const struct viommu_config *cfg,
 	cap = nest_get_le64(h->data + 8);
 	if (cfg->fs1gp && !(cap & VTD_CAP_FS1GP))
 		return viommu_fail(why, len,
-				   "fs1gp=on but the host cap_reg 0x%llx lacks FS1GP (bit 56)",
-				   (unsigned long long)cap);
+				   "First stage 1GB large page is unsupported by host IOMMU");
+	if (cfg->pasid_bits > h->host_pasid_bits)
+		return viommu_fail(why, len,
+				   "PASID bits size %u > host IOMMU PASID bits size %u",
+				   cfg->pasid_bits, h->host_pasid_bits);
 	if (h->behind_bridge)
 		return viommu_fail(why, len,
-				   "x-flts=on cannot use a host device behind a PCI bridge");
+				   "Host device downstream to a PCI bridge is unsupported when fsts=on");
 	return 0;
 }
 
 const struct viommu_kind_ops viommu_kind_intel = {
 	.name = "intel-iommu",
+	.qemu_name = "intel-iommu",
 	.keys = intel_keys,
 	.nr_keys = ARRAY_SIZE(intel_keys),
+	.renamed = intel_renamed,
+	.nr_renamed = ARRAY_SIZE(intel_renamed),
 	.check = intel_check,
-	.format = intel_format,
 	.flags = intel_flags,
 	.stage1 = VIOMMU_STAGE1_VTD,
 	.check_hiod = intel_check_hiod,

@@ -18,32 +18,63 @@
 #include "viommu_model.h"
 
 /*
- * One key of a config string.  @set parses @val into the field at
- * @offset of struct viommu_config, or fails naming @key and what it
- * allows; the model also runs it on @def to apply the default.
+ * How a key's value is parsed: QEMU's property types, with QEMU's
+ * messages for a value the type does not take.
  */
-struct viommu_key {
-	const char *name;
-	const char *def;
-	size_t offset;
-	int (*set)(void *field, const char *key, const char *val, char *err,
-		   size_t len);
+enum viommu_key_type {
+	VIOMMU_KEY_BOOL,	/* bool: on|off, yes|no, true|false, y|n */
+	VIOMMU_KEY_UINT8,	/* unsigned int, decimal, 0x hex or 0 octal */
+	VIOMMU_KEY_UINT32,
+	VIOMMU_KEY_ENUM,	/* int: vals[i] for the value names[i] */
+	VIOMMU_KEY_STR,		/* char[VIOMMU_STR_MAX] */
 };
 
-#define VIOMMU_KEY(_name, _def, _field, _set) \
-	{ .name = _name, .def = _def, \
-	  .offset = offsetof(struct viommu_config, _field), .set = _set }
+struct viommu_enum {
+	const char *const *names;
+	const int *vals;
+	unsigned int n;
+};
+
+/* One key of a config string: its type, default, and struct field. */
+struct viommu_key {
+	const char *name;
+	enum viommu_key_type type;
+	const char *def;
+	size_t offset;
+	const struct viommu_enum *e;
+};
+
+#define VIOMMU_KEY(_name, _type, _def, _field, _e) \
+	{ .name = _name, .type = _type, .def = _def, \
+	  .offset = offsetof(struct viommu_config, _field), .e = _e }
+#define VIOMMU_BOOL(n, d, f)	VIOMMU_KEY(n, VIOMMU_KEY_BOOL, d, f, NULL)
+#define VIOMMU_UINT8(n, d, f)	VIOMMU_KEY(n, VIOMMU_KEY_UINT8, d, f, NULL)
+#define VIOMMU_UINT32(n, d, f)	VIOMMU_KEY(n, VIOMMU_KEY_UINT32, d, f, NULL)
+#define VIOMMU_ENUM(n, d, f, e)	VIOMMU_KEY(n, VIOMMU_KEY_ENUM, d, f, e)
+#define VIOMMU_STR(n, d, f)	VIOMMU_KEY(n, VIOMMU_KEY_STR, d, f, NULL)
+
+/* QEMU's OnOffAuto, shared by several kinds */
+extern const struct viommu_enum viommu_on_off_auto;
+
+/* A key QEMU renamed: the old name gets a hint to the new one. */
+struct viommu_rename {
+	const char *old;
+	const char *new;
+};
 
 /* Any hook may be NULL: no check, the bare name, no flags, safe, accept. */
 struct viommu_kind_ops {
 	const char *name;
-	/* at most 32, in the order an unknown key's message lists them */
+	/* QEMU's -device name; NULL: a kind QEMU does not have */
+	const char *qemu_name;
+	/* in QEMU's order, the canonical string's and the hint's order */
 	const struct viommu_key *keys;
 	unsigned int nr_keys;
-	/* relations between keys; bit i of @given: keys[i] was given */
-	int (*check)(const struct viommu_config *cfg, unsigned int given,
-		     char *err, size_t len);
-	/* the canonical string, kind first */
+	const struct viommu_rename *renamed;
+	unsigned int nr_renamed;
+	/* realize-time rules, in QEMU's order, with QEMU's messages */
+	int (*check)(const struct viommu_config *cfg, char *err, size_t len);
+	/* the canonical string, kind first; NULL: every key, in order */
 	int (*format)(const struct viommu_config *cfg, char *buf, size_t len);
 	/* get_viommu_flags(), from the config alone */
 	uint64_t (*flags)(const struct viommu_config *cfg);
@@ -66,20 +97,11 @@ extern const struct viommu_kind_ops viommu_kind_virtio;
 extern const struct viommu_kind_ops viommu_kind_intel;
 extern const struct viommu_kind_ops viommu_kind_smmuv3;
 extern const struct viommu_kind_ops viommu_kind_selftest;
+extern const struct viommu_kind_ops viommu_kind_amd;
 
 /* What the model lends a kind (viommu_model.c). */
 /* -EINVAL, and the message in @err unless it is NULL */
 #define viommu_fail(err, len, ...) nest_fail(err, len, -EINVAL, __VA_ARGS__)
-/* "KEY: bad value 'VAL': expected ALLOWED" */
-int viommu_bad_value(const char *key, const char *val, const char *allowed,
-		     char *err, size_t len);
-/* A decimal number up to @max, else viommu_bad_value(). */
-int viommu_parse_uint(const char *key, const char *val, unsigned long max,
-		      const char *allowed, unsigned long *out, char *err,
-		      size_t len);
-/* A bool key's @set: on|off, yes|no, true|false or y|n. */
-int viommu_set_bool(void *field, const char *key, const char *val, char *err,
-		    size_t len);
 const char *viommu_on_off(bool b);
 /* set_iommu_device(): the guest's @aw_bits fit in the host's */
 int viommu_check_aw_bits(unsigned int aw_bits, const struct viommu_hiod *h,

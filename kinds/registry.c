@@ -11,6 +11,7 @@ const struct viommu_kind_ops *const viommu_kinds[] = {
 	[VIOMMU_KIND_INTEL] = &viommu_kind_intel,
 	[VIOMMU_KIND_SMMUV3] = &viommu_kind_smmuv3,
 	[VIOMMU_KIND_SELFTEST] = &viommu_kind_selftest,
+	[VIOMMU_KIND_AMD] = &viommu_kind_amd,
 };
 
 const unsigned int viommu_nr_kinds = ARRAY_SIZE(viommu_kinds);

@@ -10,21 +10,19 @@
 
 #include "kinds.h"
 
-static int set_aw_bits(void *field, const char *key, const char *val,
-		       char *err, size_t len)
-{
-	unsigned long n;
+static const struct viommu_key selftest_keys[] = {
+	VIOMMU_BOOL("nesting", "off", nesting),
+	VIOMMU_UINT8("aw-bits", "0", aw_bits),
+};
 
-	if (viommu_parse_uint(key, val, 64, "0..64", &n, err, len))
-		return -EINVAL;
-	*(unsigned int *)field = n;
+static int selftest_check(const struct viommu_config *cfg, char *err,
+			  size_t len)
+{
+	if (cfg->aw_bits > 64)
+		return viommu_fail(err, len,
+				   "aw-bits must be within [0,64], 0 for unchecked");
 	return 0;
 }
-
-static const struct viommu_key selftest_keys[] = {
-	VIOMMU_KEY("nesting", "off", nesting, viommu_set_bool),
-	VIOMMU_KEY("aw-bits", "0", aw_bits, set_aw_bits),
-};
 
 static int selftest_format(const struct viommu_config *cfg, char *buf,
 			   size_t len)
@@ -58,6 +56,7 @@ const struct viommu_kind_ops viommu_kind_selftest = {
 	.name = "selftest-iommu",
 	.keys = selftest_keys,
 	.nr_keys = ARRAY_SIZE(selftest_keys),
+	.check = selftest_check,
 	.format = selftest_format,
 	.flags = selftest_flags,
 	.stage1 = VIOMMU_STAGE1_SELFTEST,

@@ -14,6 +14,7 @@
 #include "nest_backend.h"
 #include "nest_ioctl.h"
 #include "pci_sysfs.h"
+#include "nest_util.h"
 
 struct cdev_priv {
 	char path[64];
@@ -99,7 +100,6 @@ struct nest_dev *nest_cdev_dev_new(const char *bdf, char *err, size_t len)
 	p->fd = -1;
 	dev->ops = &cdev_ops;
 	dev->priv = p;
-	dev->behind_bridge = pci_behind_bridge(norm);
 	snprintf(dev->name, sizeof(dev->name), "%s", norm);
 	return dev;
 fail:
@@ -122,22 +122,52 @@ const char *nest_cdev_path(const struct nest_dev *dev)
 	return p->path;
 }
 
+/*
+ * "BDF", "BDF@root" or "BDF@bridge": the device and where the VM places
+ * it, on its root bus or behind a PCI bridge.  The placement is the
+ * VM's config (QEMU's bus=), not the host's topology.
+ */
+static int split_spec(const char *spec, char *bdf, bool *bridge)
+{
+	const char *at = strchr(spec, '@');
+	size_t n = at ? (size_t)(at - spec) : strlen(spec);
+
+	if (n >= BDF_LEN)
+		return -EINVAL;
+	memcpy(bdf, spec, n);
+	bdf[n] = 0;
+	*bridge = at && !strcmp(at, "@bridge");
+	return at && !*bridge && strcmp(at, "@root") ? -EINVAL : 0;
+}
+
 static bool cdev_probe_spec(const char *spec)
 {
-	char bdf[BDF_LEN];
+	char bdf[BDF_LEN], norm[BDF_LEN];
+	bool bridge;
 
-	return !pci_bdf_parse(spec, bdf, NULL, 0);
+	return !split_spec(spec, bdf, &bridge) &&
+	       !pci_bdf_parse(bdf, norm, NULL, 0);
 }
 
 static int cdev_open_spec(int iommufd, const char *spec, unsigned int index,
 			  struct nest_dev **out, char *err, size_t len)
 {
-	*out = nest_cdev_dev_new(spec, err, len);
-	return *out ? 0 : -ENODEV;
+	char bdf[BDF_LEN];
+	bool bridge;
+
+	if (split_spec(spec, bdf, &bridge))
+		return nest_fail(err, len, -EINVAL,
+				 "device '%.40s': expected BDF, BDF@root or BDF@bridge",
+				 spec);
+	*out = nest_cdev_dev_new(bdf, err, len);
+	if (!*out)
+		return -ENODEV;
+	(*out)->behind_bridge = bridge;
+	return 0;
 }
 
 const struct nest_backend nest_backend_cdev = {
-	.specs = "a PCI BDF " PCI_BDF_FORM,
+	.specs = "a PCI BDF " PCI_BDF_FORM " (@bridge: behind a bridge in the VM)",
 	.viommu = "none",
 	.probe = cdev_probe_spec,
 	.open = cdev_open_spec,

@@ -108,7 +108,8 @@ static size_t encode_dev(const struct viommu_mig_dev *d, uint8_t *out)
 	nest_put_le(out, 4, d->hwpt_flags);
 	out[4] = d->layout;
 	out[5] = (d->hiod_set ? VIOMMU_MIG_STATE_HIOD : 0) |
-		 (d->nested ? VIOMMU_MIG_STATE_NESTED : 0);
+		 (d->nested ? VIOMMU_MIG_STATE_NESTED : 0) |
+		 (d->behind_bridge ? VIOMMU_MIG_STATE_BRIDGE : 0);
 	out[6] = 0;
 	out[7] = n;
 	memcpy(out + DEV_FIXED_LEN, d->id, n);
@@ -234,6 +235,7 @@ static int load_dev(const uint8_t *p, size_t n, unsigned int rec,
 	d->layout = p[4];
 	d->hiod_set = p[5] & VIOMMU_MIG_STATE_HIOD;
 	d->nested = p[5] & VIOMMU_MIG_STATE_NESTED;
+	d->behind_bridge = p[5] & VIOMMU_MIG_STATE_BRIDGE;
 	memcpy(d->id, p + DEV_FIXED_LEN, p[7]);
 	s->nr_devs++;
 	return check_dev(d, i, err, len);
@@ -253,6 +255,10 @@ static int load_header(const uint8_t *buf, size_t len, uint32_t *body,
 		return nest_fail(err, err_len, -EINVAL,
 				 "not a migration stream: magic %02x%02x%02x%02x, expected \"%s\"",
 				 buf[0], buf[1], buf[2], buf[3], VIOMMU_MIG_MAGIC);
+	if (nest_get_le16(buf + 4) == 1)
+		return nest_fail(err, err_len, -EINVAL,
+				 "stream version 1 predates the QEMU %s model (x- config names, flag bits 0-1, no guest bridge placement): save it again with this build, which reads version %d",
+				 VIOMMU_QEMU_RELEASE, VIOMMU_MIG_VERSION);
 	if (nest_get_le16(buf + 4) != VIOMMU_MIG_VERSION)
 		return nest_fail(err, err_len, -EINVAL,
 				 "stream version %u, this build reads version %d",

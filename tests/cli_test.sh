@@ -42,18 +42,20 @@ expect()
 }
 
 echo "TAP version 13"
-echo "1..31"
-expect report_bad_config 2 1 "x-flts: 'on' needs x-scalable-mode=on" -- \
+echo "1..33"
+expect report_bad_config 2 1 "Property 'intel-iommu.x-flts' not found .QEMU 11.1 renamed it 'fsts'" -- \
 	"$report" --viommu intel-iommu,x-flts=on
-expect report_unknown_kind 2 1 "unknown vIOMMU kind 'amd-iommu'" -- \
-	"$report" --viommu amd-iommu
+expect report_unknown_kind 2 1 "unknown vIOMMU kind 'amd-iommu-pci'" -- \
+	"$report" --viommu amd-iommu-pci
 expect report_no_config 2 - "no --viommu CONFIG given" -- "$report"
-expect report_flags 0 0 '^intel-iommu,x-scalable-mode=on,x-flts=on,aw-bits=48,fs1gp=on +0x1 +wanted' -- \
-	"$report" --viommu intel-iommu,x-scalable-mode=on,x-flts=on
-expect report_unsafe_auto 0 0 '"migration_safe": false, "unsafe_reason": "ssidsize=auto' -- \
-	"$report" --json --viommu arm-smmuv3,accel=on,ssidsize=auto
-expect report_pasid_flag 0 0 '"flags": 3, "want_nesting_parent": true, "pasid_supported": true, "migration_safe": true' -- \
-	"$report" --json --viommu arm-smmuv3,accel=on,ssidsize=20
+expect report_flags 0 0 '^intel-iommu,scalable-mode=on,fsts=on,caching-mode=on +0x5 +wanted' -- \
+	"$report" --viommu intel-iommu,caching-mode=on,scalable-mode=on,fsts=on
+expect report_accel_blocked 0 0 '"migration_safe": false, "unsafe_reason": "Migration not supported with SMMUv3 accelerator mode enabled"' -- \
+	"$report" --json --viommu arm-smmuv3,accel=on
+expect report_pasid_flag 0 0 '"flags": 15, "want_nesting_parent": true, "pasid_supported": true, "want_nesting_dirty_tracking": true, "want_pasid_attach": true, "migration_safe": true' -- \
+	"$report" --json --viommu intel-iommu,scalable-mode=on,fsts=on,pasid-bits=20
+expect report_names_qemu 0 0 '^vIOMMU model: QEMU 11.1$' -- \
+	"$report" --viommu none
 expect runner_unknown_topology 2 1 "unknown topology 'bogus'" -- \
 	"$here/run_tests.sh" --vm --topology bogus
 expect runner_bad_kdir 2 1 "not a kernel source tree" -- \
@@ -71,8 +73,11 @@ expect report_bad_bdf 2 1 "device 'zz:00.0': expected mock, mock-no-dirty or a P
 
 # A stream saved in the vtd guest (selftest-iommu,nesting=on, refused
 # there): streams must load wherever this build runs.
-good=564e4d530100100041000000030000000100190073656c66746573742d696f6d6d752c6e657374696e673d6f6e02000800010000000000000003001400000000000000000c303030303a30303a30322e30a4883c88
+good=564e4d530200100041000000030000000100190073656c66746573742d696f6d6d752c6e657374696e673d6f6e02000800010000000000000003001400000000000000000c303030303a30303a30322e30cb6f7c11
+# the same state as a version 1 stream, from before the QEMU 11.1 model
+old=564e4d530100100041000000030000000100190073656c66746573742d696f6d6d752c6e657374696e673d6f6e02000800010000000000000003001400000000000000000c303030303a30303a30322e30a4883c88
 echo "$good" >"$tmp/good.hex"
+echo "$old" >"$tmp/old.hex"
 echo "${good%??}00" >"$tmp/badcrc.hex"
 printf 'VNMS\001\000' >"$tmp/short.bin"
 echo "$good" | sed 's/^564e/464e/' >"$tmp/magic.hex"
@@ -88,11 +93,13 @@ expect migrate_bad_magic 2 1 "not a migration stream" -- \
 	"$migrate" dump --hex "$tmp/magic.hex"
 expect migrate_trailing 2 1 "2 trailing bytes after the checksum" -- \
 	"$migrate" dump --hex "$tmp/trailing.hex"
+expect migrate_old_version 2 1 "stream version 1 predates the QEMU 11.1 model" -- \
+	"$migrate" dump --hex "$tmp/old.hex"
 expect migrate_not_hex 2 1 "byte 0 is not a hex digit" -- \
 	"$migrate" dump --hex "$tmp/text.hex"
 expect migrate_missing_file 2 1 "No such file" -- \
 	"$migrate" dump "$tmp/none.bin"
-expect migrate_unsafe 2 1 "cannot migrate: ssidsize=auto" -- \
+expect migrate_unsafe 2 1 "cannot migrate: Migration not supported with SMMUv3 accelerator mode enabled" -- \
 	"$migrate" save --viommu arm-smmuv3,accel=on,ssidsize=auto --out "$tmp/s" mock
 expect migrate_bad_device 2 1 "device '00:3': expected mock, mock-no-dirty or a PCI BDF DDDD:BB:DD.F" -- \
 	"$migrate" load --hex "$tmp/good.hex" 00:3

@@ -216,14 +216,17 @@ static void print_json(const struct report_row *rows, int n)
 {
 	int i;
 
-	printf("{\"configs\": [");
+	printf("{\"qemu_release\": \"%s\", \"configs\": [",
+	       VIOMMU_QEMU_RELEASE);
 	for (i = 0; i < n; i++) {
 		printf("%s\n  {\"config\": ", i ? "," : "");
 		json_string(rows[i].canonical);
-		printf(", \"flags\": %llu, \"want_nesting_parent\": %s, \"pasid_supported\": %s, \"migration_safe\": %s",
+		printf(", \"flags\": %llu, \"want_nesting_parent\": %s, \"pasid_supported\": %s, \"want_nesting_dirty_tracking\": %s, \"want_pasid_attach\": %s, \"migration_safe\": %s",
 		       (unsigned long long)rows[i].flags,
 		       rows[i].flags & VIOMMU_FLAG_WANT_NESTING_PARENT ? "true" : "false",
 		       rows[i].flags & VIOMMU_FLAG_PASID_SUPPORTED ? "true" : "false",
+		       rows[i].flags & VIOMMU_FLAG_WANT_NESTING_DIRTY_TRACKING ? "true" : "false",
+		       rows[i].flags & VIOMMU_FLAG_WANT_PASID_ATTACH ? "true" : "false",
 		       rows[i].safe ? "true" : "false");
 		if (!rows[i].safe) {
 			printf(", \"unsafe_reason\": ");
@@ -238,6 +241,7 @@ static void print_table(const struct report_row *rows, int n)
 {
 	int i;
 
+	printf("vIOMMU model: QEMU %s\n", VIOMMU_QEMU_RELEASE);
 	printf("%-62s %-6s %-13s %-6s %s\n", "vIOMMU config", "flags",
 	       "nest-parent", "pasid", "migration-safe");
 	for (i = 0; i < n; i++) {
