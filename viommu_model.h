@@ -28,7 +28,8 @@
 #define VIOMMU_FLAG_WANT_NESTING_PARENT		(1ULL << 0)
 #define VIOMMU_FLAG_PASID_SUPPORTED		(1ULL << 1)
 #define VIOMMU_FLAG_WANT_NESTING_DIRTY_TRACKING	(1ULL << 2)
-#define VIOMMU_FLAGS_KNOWN			0x7ULL
+#define VIOMMU_FLAG_WANT_PASID_ATTACH (1ULL << 3)
+#define VIOMMU_FLAGS_KNOWN			0xfULL
 
 /* get_host_iommu_quirks() bits */
 #define HOST_IOMMU_QUIRK_NESTING_PARENT_BYPASS_RO	(1ULL << 0)
@@ -82,6 +83,8 @@ struct viommu_config {
 	bool ats;
 	/* selftest-iommu */
 	bool nesting;
+	bool nesting_dirty;
+	bool pasid_attach;
 };
 
 /* What the vIOMMU builds its stage-1 (step 10) with. */

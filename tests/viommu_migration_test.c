@@ -301,7 +301,7 @@ static void unknown_flag_bit(struct raw *r)
 {
 	raw_header(r);
 	raw_config(r, "selftest-iommu,nesting=on");
-	raw_flags(r, 0x1 | 0x8);
+	raw_flags(r, 0x1 | 0x10);
 	raw_finish(r);
 }
 
@@ -478,7 +478,7 @@ static const struct bad_stream bad_streams[] = {
 	{ "cut_short", cut_short, "truncated: the header announces" },
 	{ "trailing_garbage", trailing_garbage, "3 trailing bytes" },
 	{ "flipped_byte", flipped_byte, "checksum mismatch" },
-	{ "unknown_flag_bit", unknown_flag_bit, "unknown flag bits 0x8" },
+	{ "unknown_flag_bit", unknown_flag_bit, "unknown flag bits 0x10" },
 	{ "unknown_tag", unknown_tag, "unknown tag 9" },
 	{ "two_configs", two_configs, "a second CONFIG" },
 	{ "no_flags", no_flags, "no FLAGS record" },

@@ -168,6 +168,21 @@ static void selftest_keys(void **state)
 	assert_int_equal(0, c.aw_bits);
 	assert_int_equal(0, parse("selftest-iommu,aw-bits=30", &c, err));
 	assert_int_equal(30, c.aw_bits);
+	/* bits 2 and 3 on request, and only for a nesting parent */
+	assert_int_equal(0, parse("selftest-iommu,nesting=on,dirty=on", &c, err));
+	assert_int_equal(0x5, viommu_config_flags(&c));
+	assert_int_equal(0, parse("selftest-iommu,nesting=on,pasid=on", &c, err));
+	assert_int_equal(0x9, viommu_config_flags(&c));
+	assert_int_equal(0, parse("selftest-iommu,nesting=on,dirty=on,pasid=on",
+				  &c, err));
+	assert_int_equal(0xf & ~VIOMMU_FLAG_PASID_SUPPORTED,
+			 viommu_config_flags(&c));
+	assert_true(viommu_config_format(&c, err, sizeof(err)) > 0);
+	assert_string_equal("selftest-iommu,nesting=on,dirty=on,pasid=on", err);
+	assert_int_equal(-EINVAL, parse("selftest-iommu,dirty=on", &c, err));
+	assert_string_equal("dirty=on needs nesting=on", err);
+	assert_int_equal(-EINVAL, parse("selftest-iommu,pasid=on", &c, err));
+	assert_string_equal("pasid=on needs nesting=on", err);
 }
 
 static void every_bool_spelling(void **state)
@@ -219,7 +234,7 @@ static const struct bad_config bad_configs[] = {
 	{ "arm-smmuv3,stage=nested", "arm-smmuv3: unknown key 'stage': expected accel, ssidsize, oas, ril or ats" },
 	{ "virtio-iommu,granule=4k", "virtio-iommu: unknown key 'granule': it takes no keys" },
 	{ "none,x=1", "none: unknown key 'x': it takes no keys" },
-	{ "selftest-iommu,nest=on", "selftest-iommu: unknown key 'nest': expected nesting or aw-bits" },
+	{ "selftest-iommu,nest=on", "selftest-iommu: unknown key 'nest': expected nesting, aw-bits, dirty or pasid" },
 	{ "selftest-iommu,aw-bits=65", "aw-bits: bad value '65': expected 0..64" },
 	{ "selftest-iommu,aw-bits=wide", "aw-bits: bad value 'wide': expected 0..64" },
 	{ "selftest-iommu,nesting=2", "nesting: bad value '2': expected on or off" },
