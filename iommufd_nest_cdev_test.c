@@ -310,7 +310,7 @@ TEST_F(cdev_plain, model_checks_on_real_hw_info)
 		mark = n->ctx.nr_events;
 		ASSERT_EQ(0, nest_attach_device(&n->ctx, n->dev[i]))
 			TH_LOG("%s: %s", nest_blame(&n->ctx, mark), n->ctx.err);
-		aw = ioas_aw_bits(n->fd, n->ctx.ioas_id);
+		aw = ioas_aw_bits(n->fd, nest_find_hwpt(&n->ctx, n->dev[i]->hwpt_id)->ioas_id);
 		ASSERT_EQ(aw, h->host_aw_bits)
 			TH_LOG("engine: %s: hiod aw %u, the IOAS's %u", bdfs[i],
 			       h->host_aw_bits, aw);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * iommufd nesting path as a VMM drives it: vIOMMU flags first, then a
- * nesting-parent HWPT and the attach, then the host IOMMU device (hiod)
- * handed to the vIOMMU, then its stage-1.  Runs on the kernel's mock
+ * iommufd nesting path as a VMM drives it: an existing HWPT, else a new
+ * container whose device is read before the vIOMMU is asked for its
+ * flags, then a nesting-parent HWPT and the attach, then the host IOMMU
+ * device (hiod) handed to the vIOMMU, then its stage-1.  Runs on the kernel's mock
  * IOMMU (CONFIG_IOMMUFD_TEST); without it every test SKIPs.  Failures
  * name the side that disagreed (nest_blame.h).
  */
@@ -27,24 +28,40 @@
 /* ---- uAPI calls, independent of the engine under test ---- */
 
 /*
- * GET_HW_INFO's caps for a fresh mock device of @dev_flags, asked without
- * the engine.  Besides DIRTY_TRACKING, newer kernels set bits of their
- * own (PCI_ATS_NOT_SUPPORTED: the mock is no PCI device).
+ * GET_HW_INFO's caps and PASID width for a fresh mock device of
+ * @dev_flags, asked without the engine, on an IOAS of its own.  Besides
+ * DIRTY_TRACKING, newer kernels set bits of their own
+ * (PCI_ATS_NOT_SUPPORTED: the mock is no PCI device).
  */
-static int mock_caps(int fd, uint32_t ioas_id, uint32_t dev_flags,
-		     uint64_t *caps)
+static int mock_info(int fd, uint32_t dev_flags, uint64_t *caps,
+		     uint8_t *pasid_log2)
 {
-	uint32_t stdev, idev, hwpt;
+	uint32_t ioas, stdev, idev, hwpt;
 	int err;
 
-	err = nest_test_mock_domain_flags(fd, ioas_id, dev_flags, &stdev, &idev,
-					  &hwpt);
+	err = nest_ioas_alloc(fd, &ioas);
 	if (err)
 		return err;
-	err = _test_cmd_get_hw_info(fd, idev, NULL, caps);
-	nest_destroy(fd, stdev);
+	err = nest_test_mock_domain_flags(fd, ioas, dev_flags, &stdev, &idev,
+					  &hwpt);
+	if (!err) {
+		err = nest_get_hw_info_pasid(fd, idev, NULL, NULL, NULL, caps,
+					     pasid_log2);
+		nest_destroy(fd, stdev);
+	}
+	nest_destroy(fd, ioas);
 	return err;
 }
+
+static int mock_caps(int fd, uint32_t dev_flags, uint64_t *caps)
+{
+	uint8_t pasid_log2;
+
+	return mock_info(fd, dev_flags, caps, &pasid_log2);
+}
+
+/* The address bits of the mock's aperture, as the hiod must carry them. */
+#define MOCK_AW_BITS	viommu_aw_bits_from_last(MOCK_APERTURE_LAST)
 
 /* One SELFTEST invalidation entry; @done: how many the kernel took. */
 static int invalidate_selftest(int fd, uint32_t hwpt_id, uint32_t flags,
@@ -110,6 +127,16 @@ static const struct mock_expect cfg_selftest_on = {
 static const struct mock_expect cfg_selftest_off = {
 	"selftest-iommu,nesting=off", 0, NULL, false
 };
+static const struct mock_expect cfg_selftest_dirty = {
+	"selftest-iommu,nesting=on,dirty=on",
+	VIOMMU_FLAG_WANT_NESTING_PARENT |
+	VIOMMU_FLAG_WANT_NESTING_DIRTY_TRACKING, NULL, true
+};
+static const struct mock_expect cfg_selftest_pasid = {
+	"selftest-iommu,nesting=on,pasid=on",
+	VIOMMU_FLAG_WANT_NESTING_PARENT | VIOMMU_FLAG_WANT_PASID_ATTACH, NULL,
+	true
+};
 
 FIXTURE_VARIANT(mock_nest) {
 	const struct mock_expect *cfg;
@@ -150,6 +177,15 @@ FIXTURE_VARIANT_ADD(mock_nest, selftest_nesting_off_dirty) {
 FIXTURE_VARIANT_ADD(mock_nest, selftest_nesting_off_no_dirty) {
 	&cfg_selftest_off, NO_DIRTY
 };
+FIXTURE_VARIANT_ADD(mock_nest, selftest_nesting_dirty_dirty) {
+	&cfg_selftest_dirty, 0
+};
+FIXTURE_VARIANT_ADD(mock_nest, selftest_nesting_dirty_no_dirty) {
+	&cfg_selftest_dirty, NO_DIRTY
+};
+FIXTURE_VARIANT_ADD(mock_nest, selftest_nesting_pasid_dirty) {
+	&cfg_selftest_pasid, 0
+};
 
 FIXTURE_SETUP(mock_nest)
 {
@@ -184,13 +220,20 @@ static bool dirty_dev(uint32_t dev_flags)
 	return !(dev_flags & MOCK_FLAGS_DEVICE_NO_DIRTY);
 }
 
+/*
+ * QEMU 11.1's rule: a nesting parent tracks dirty pages only with flag
+ * bit 2.  No variant's mock device has PASIDs, so never ALLOC_PASID.
+ */
 static uint32_t expected_hwpt_flags(uint64_t viommu_flags, uint32_t dev_flags)
 {
+	bool nesting = viommu_flags & VIOMMU_FLAG_WANT_NESTING_PARENT;
 	uint32_t flags = 0;
 
-	if (viommu_flags & VIOMMU_FLAG_WANT_NESTING_PARENT)
+	if (nesting)
 		flags |= IOMMU_HWPT_ALLOC_NEST_PARENT;
-	if (dirty_dev(dev_flags))
+	if (dirty_dev(dev_flags) &&
+	    (!nesting ||
+	     (viommu_flags & VIOMMU_FLAG_WANT_NESTING_DIRTY_TRACKING)))
 		flags |= IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 	return flags;
 }
@@ -223,26 +266,27 @@ TEST_F(mock_nest, single_attach_trace)
 	uint64_t caps;
 	int n;
 
-	ASSERT_EQ(0, mock_caps(self->fd, self->ctx.ioas_id, variant->dev_flags,
-			       &caps))
+	ASSERT_EQ(0, mock_caps(self->fd, variant->dev_flags, &caps))
 		TH_LOG("kernel: a mock device or its GET_HW_INFO failed");
 	ASSERT_EQ(dirty_dev(variant->dev_flags),
 		  !!(caps & IOMMU_HW_CAP_DIRTY_TRACKING))
 		TH_LOG("kernel: caps 0x%llx for mock device flags 0x%x",
 		       (unsigned long long)caps, variant->dev_flags);
 	attach_as_expected(0);
+	/* QEMU 11.1: the device is read, then the vIOMMU is asked */
 	n = snprintf(expect, sizeof(expect),
-		     "BIND(D1) GET_FLAGS=0x%llx DEVICE_INFO(D1)=caps:0x%llx HWPT_ALLOC(0x%x)=H1",
-		     (unsigned long long)variant->cfg->flags,
-		     (unsigned long long)caps, hwpt_flags);
+		     "BIND(D1) IOAS_ALLOC=IOAS1 DEVICE_INFO(D1)=caps:0x%llx GET_FLAGS=0x%llx",
+		     (unsigned long long)caps,
+		     (unsigned long long)variant->cfg->flags);
 	if (hwpt_flags & IOMMU_HWPT_ALLOC_NEST_PARENT)
 		n += snprintf(expect + n, sizeof(expect) - n,
-			      " HOST_QUIRKS(H1)=0x0");
+			      " HOST_QUIRKS(IOAS1)=0x0");
 	n += snprintf(expect + n, sizeof(expect) - n,
-		      " ATTACH(H1) HIOD_REALIZE(H1)=type:0xfeedbeef");
+		      " HWPT_ALLOC(0x%x)=H1 ATTACH(H1) IOVA_RANGES(IOAS1)=aw:%u HIOD_REALIZE(H1)=type:0xfeedbeef",
+		      hwpt_flags, MOCK_AW_BITS);
 	if (variant->cfg->refusal)
 		snprintf(expect + n, sizeof(expect) - n,
-			 " SET_IOMMU_DEVICE(D1)=EPERM DETACH(H1) DESTROY(H1) UNBIND(D1)");
+			 " SET_IOMMU_DEVICE(D1)=EPERM DETACH(H1) DESTROY(H1) DESTROY(IOAS1) UNBIND(D1)");
 	else
 		snprintf(expect + n, sizeof(expect) - n,
 			 " SET_IOMMU_DEVICE(D1)=ok");
@@ -279,8 +323,15 @@ TEST_F(mock_nest, nest_parent_iff_wanted)
 		test_cmd_destroy(self->fd, nested);
 }
 
-TEST_F(mock_nest, dirty_tracking_iff_caps)
+/*
+ * DIRTY_TRACKING iff the host has the cap and, for a nesting parent,
+ * the vIOMMU sets flag bit 2: dropped for nesting=on, kept for dirty=on.
+ */
+TEST_F(mock_nest, dirty_tracking_iff_caps_and_flags)
 {
+	bool want = expected_hwpt_flags(variant->cfg->flags,
+					variant->dev_flags) &
+		    IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 	struct nest_dev *dev = self->dev[0];
 	uint32_t type = 0;
 	uint64_t caps = 0;
@@ -288,28 +339,28 @@ TEST_F(mock_nest, dirty_tracking_iff_caps)
 	int ev, rc;
 
 	attach_as_expected(0);
-	if (variant->cfg->refusal) {
-		ev = nest_trace_find(&self->ctx, 0, NEST_EV_HWPT_ALLOC);
-		ASSERT_LE(0, ev) TH_LOG("engine: no HWPT_ALLOC in the trace");
-		ASSERT_EQ(dirty_dev(variant->dev_flags),
-			  !!(self->ctx.trace[ev].arg &
-			     IOMMU_HWPT_ALLOC_DIRTY_TRACKING))
-			TH_LOG("engine: HWPT_ALLOC flags 0x%llx",
-			       (unsigned long long)self->ctx.trace[ev].arg);
+	ev = nest_trace_find(&self->ctx, 0, NEST_EV_HWPT_ALLOC);
+	ASSERT_LE(0, ev) TH_LOG("engine: no HWPT_ALLOC in the trace");
+	ASSERT_EQ(want, !!(self->ctx.trace[ev].arg &
+			   IOMMU_HWPT_ALLOC_DIRTY_TRACKING))
+		TH_LOG("engine: HWPT_ALLOC flags 0x%llx for vIOMMU flags 0x%llx",
+		       (unsigned long long)self->ctx.trace[ev].arg,
+		       (unsigned long long)variant->cfg->flags);
+	if (variant->cfg->refusal)
 		return;
-	}
 	test_cmd_get_hw_info(self->fd, dev->dev_id, &type, &caps);
-	dirty = caps & IOMMU_HW_CAP_DIRTY_TRACKING;
-	ASSERT_EQ(dirty_dev(variant->dev_flags), dirty)
+	ASSERT_EQ(dirty_dev(variant->dev_flags),
+		  !!(caps & IOMMU_HW_CAP_DIRTY_TRACKING))
 		TH_LOG("kernel: caps 0x%llx for mock device flags 0x%x",
 		       (unsigned long long)caps, variant->dev_flags);
+	dirty = want;
 	ASSERT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, type)
 		TH_LOG("kernel: hw_info type 0x%x", type);
 	ASSERT_EQ(dirty, dev->dirty_tracking)
-		TH_LOG("engine: dirty tracking not taken from the caps");
+		TH_LOG("engine: the device's dirty tracking is not its HWPT's");
 	ASSERT_EQ(dirty, !!(nest_find_hwpt(&self->ctx, dev->hwpt_id)->alloc_flags &
 			    IOMMU_HWPT_ALLOC_DIRTY_TRACKING))
-		TH_LOG("engine: HWPT flags not taken from the caps");
+		TH_LOG("engine: HWPT flags not kept as allocated");
 	/* The kernel's view: only a dirty-tracking HWPT can start tracking. */
 	rc = nest_hwpt_set_dirty_tracking(self->fd, dev->hwpt_id,
 					  IOMMU_HWPT_DIRTY_TRACKING_ENABLE);
@@ -322,12 +373,24 @@ TEST_F(mock_nest, dirty_tracking_iff_caps)
 			TH_LOG("kernel: dirty tracking does not stop");
 }
 
+/* How many times the vIOMMU was asked for its flags. */
+static unsigned int count_flags_asked(const struct viommu *v)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < v->nr_records; i++)
+		n += v->log[i].event == VIOMMU_EV_GET_FLAGS;
+	return n;
+}
+
 TEST_F(mock_nest, second_device_reuses_hwpt)
 {
 	unsigned int mark;
-	char expect[TRACE_LEN];
 
 	attach_as_expected(0);
+	ASSERT_EQ(1, count_flags_asked(&self->viommu))
+		TH_LOG("engine: a new container asked the flags %u times",
+		       count_flags_asked(&self->viommu));
 	mark = self->ctx.nr_events;
 	attach_as_expected(1);
 	ASSERT_EQ(0, nest_trace_format(&self->ctx, mark, self->trace,
@@ -341,10 +404,12 @@ TEST_F(mock_nest, second_device_reuses_hwpt)
 			TH_LOG("engine: a refused HWPT is still listed");
 		return;
 	}
-	snprintf(expect, sizeof(expect),
-		 "BIND(D1) GET_FLAGS=0x%llx REUSE_TRY(H1)=ok HIOD_REALIZE(H1)=type:0xfeedbeef SET_IOMMU_DEVICE(D1)=ok",
-		 (unsigned long long)variant->cfg->flags);
-	ASSERT_STREQ(expect, self->trace) TH_LOG("engine: trace differs");
+	/* a reused HWPT: the vIOMMU's flags are not asked */
+	ASSERT_STREQ("BIND(D1) REUSE_TRY(H1)=ok HIOD_REALIZE(H1)=type:0xfeedbeef SET_IOMMU_DEVICE(D1)=ok",
+		     self->trace)
+		TH_LOG("engine: trace differs");
+	ASSERT_EQ(1, count_flags_asked(&self->viommu))
+		TH_LOG("engine: the flags were asked on a reuse");
 	ASSERT_EQ(self->dev[0]->hwpt_id, self->dev[1]->hwpt_id)
 		TH_LOG("engine: the second device is on another HWPT");
 	ASSERT_EQ(1, self->ctx.nr_hwpts) TH_LOG("engine: HWPTs listed");
@@ -370,7 +435,7 @@ TEST_F(mock_nest, other_device_kind_after_einval)
 		TH_LOG("%s: %s", nest_blame(&self->ctx, mark), self->ctx.err);
 	ev = nest_trace_find(&self->ctx, mark, NEST_EV_REUSE_TRY);
 	ASSERT_LE(0, ev) TH_LOG("engine: no REUSE_TRY in the trace");
-	if (dirty_dev(variant->dev_flags)) {
+	if (self->dev[0]->dirty_tracking) {
 		/* a no-dirty device cannot join a dirty-tracking domain */
 		ASSERT_EQ(EINVAL, self->ctx.trace[ev].err)
 			TH_LOG("kernel: attaching a no-dirty device to a dirty HWPT answered %s",
@@ -378,6 +443,11 @@ TEST_F(mock_nest, other_device_kind_after_einval)
 		ASSERT_LE(0, nest_trace_find(&self->ctx, ev, NEST_EV_HWPT_ALLOC))
 			TH_LOG("engine: no fresh HWPT after EINVAL");
 		ASSERT_EQ(2, self->ctx.nr_hwpts) TH_LOG("engine: HWPTs listed");
+		/* EINVAL is no container failure: the new HWPT joins it */
+		ASSERT_EQ(-1, nest_trace_find(&self->ctx, mark,
+					      NEST_EV_IOAS_ALLOC))
+			TH_LOG("engine: a new IOAS after EINVAL");
+		ASSERT_EQ(1, self->ctx.nr_ioas) TH_LOG("engine: IOASes listed");
 		ASSERT_NE(self->dev[0]->hwpt_id, odev->hwpt_id)
 			TH_LOG("engine: both devices on one HWPT");
 		ASSERT_FALSE(odev->dirty_tracking)
@@ -572,11 +642,13 @@ TEST_F(mock_nest, reverse_teardown_leaves_nothing)
 	if (variant->cfg->refusal)
 		expect = "";
 	else if (variant->cfg->stage1)
-		expect = "UNSET_IOMMU_DEVICE(D1) DETACH(H1) DESTROY(H1) DESTROY(H2) UNBIND(D1)";
+		expect = "UNSET_IOMMU_DEVICE(D1) DETACH(H1) DESTROY(H1) DESTROY(H2) DESTROY(IOAS1) UNBIND(D1)";
 	else
-		expect = "UNSET_IOMMU_DEVICE(D1) DETACH(H1) DESTROY(H1) UNBIND(D1)";
+		expect = "UNSET_IOMMU_DEVICE(D1) DETACH(H1) DESTROY(H1) DESTROY(IOAS1) UNBIND(D1)";
 	ASSERT_STREQ(expect, self->trace) TH_LOG("engine: trace differs");
 	ASSERT_EQ(0, self->ctx.nr_hwpts) TH_LOG("engine: HWPTs still listed");
+	/* the container went with its last HWPT */
+	ASSERT_EQ(0, self->ctx.nr_ioas) TH_LOG("engine: IOASes still listed");
 	ASSERT_EQ(0, nest_ctx_fini(&self->ctx))
 		TH_LOG("kernel: destroying the IOAS: %s", self->ctx.err);
 	ASSERT_LE(3, self->ctx.nr_ids) TH_LOG("engine: too few ids noted");
@@ -605,34 +677,44 @@ TEST_F(mock_nest, flags_unchanged_by_set_iommu_device)
 		       self->viommu.nr_hiods);
 }
 
-TEST_F(mock_nest, flags_answered_before_host_info)
+/*
+ * QEMU 11.1 asks the flags only for a new HWPT, after IOMMU_GET_HW_INFO,
+ * and the host quirks after the flags and before the HWPT allocation.
+ * The flags still never depend on host information.
+ */
+TEST_F(mock_nest, flags_asked_after_device_info)
 {
 	const struct viommu_record *log = self->viommu.log;
-	unsigned int i, first_host = 0;
+	int info, flags, quirks, alloc;
 
 	attach_as_expected(0);
+	info = nest_trace_find(&self->ctx, 0, NEST_EV_DEVICE_INFO);
+	flags = nest_trace_find(&self->ctx, 0, NEST_EV_GET_FLAGS);
+	quirks = nest_trace_find(&self->ctx, 0, NEST_EV_HOST_QUIRKS);
+	alloc = nest_trace_find(&self->ctx, 0, NEST_EV_HWPT_ALLOC);
+	ASSERT_LE(0, info) TH_LOG("engine: no DEVICE_INFO");
+	ASSERT_LT(info, flags) TH_LOG("engine: GET_FLAGS before DEVICE_INFO");
+	ASSERT_LT(flags, alloc) TH_LOG("engine: HWPT_ALLOC before GET_FLAGS");
+	if (variant->cfg->flags & VIOMMU_FLAG_WANT_NESTING_PARENT) {
+		ASSERT_LT(flags, quirks)
+			TH_LOG("engine: HOST_QUIRKS before GET_FLAGS");
+		ASSERT_LT(quirks, alloc)
+			TH_LOG("engine: HOST_QUIRKS after HWPT_ALLOC");
+	} else {
+		ASSERT_EQ(-1, quirks)
+			TH_LOG("engine: quirks asked with no nesting wanted");
+	}
+	ASSERT_LT(nest_trace_find(&self->ctx, 0, NEST_EV_ATTACH),
+		  nest_trace_find(&self->ctx, 0, NEST_EV_HIOD_REALIZE))
+		TH_LOG("engine: HIOD_REALIZE before ATTACH");
+
 	ASSERT_LE(2, self->viommu.nr_records)
 		TH_LOG("engine: the vIOMMU was asked %u times",
 		       self->viommu.nr_records);
 	ASSERT_EQ(VIOMMU_EV_GET_FLAGS, log[0].event)
-		TH_LOG("engine: the flags were not asked first");
+		TH_LOG("engine: the flags were not the vIOMMU's first question");
 	ASSERT_FALSE(log[0].host_info_known)
-		TH_LOG("engine: the host was known when the flags were asked");
-	for (i = 1; i < self->viommu.nr_records; i++) {
-		if (log[i].event == VIOMMU_EV_GET_HOST_QUIRKS ||
-		    log[i].event == VIOMMU_EV_SET_IOMMU_DEVICE) {
-			first_host = i;
-			break;
-		}
-	}
-	ASSERT_LT(0, first_host) TH_LOG("engine: the host never reached the vIOMMU");
-	/* the engine asked before it read the host, as QEMU does */
-	ASSERT_LT(nest_trace_find(&self->ctx, 0, NEST_EV_GET_FLAGS),
-		  nest_trace_find(&self->ctx, 0, NEST_EV_DEVICE_INFO))
-		TH_LOG("engine: DEVICE_INFO before GET_FLAGS");
-	ASSERT_LT(nest_trace_find(&self->ctx, 0, NEST_EV_ATTACH),
-		  nest_trace_find(&self->ctx, 0, NEST_EV_HIOD_REALIZE))
-		TH_LOG("engine: HIOD_REALIZE before ATTACH");
+		TH_LOG("model: the flags were answered with host information");
 	ASSERT_EQ(VIOMMU_EV_SET_IOMMU_DEVICE,
 		  log[self->viommu.nr_records - 1].event)
 		TH_LOG("engine: set_iommu_device() was not the last call");
@@ -675,19 +757,22 @@ static void make_faulty(struct nest_dev *dev, struct faulty_priv *f,
 	dev->ops = &f->ops;
 }
 
+#define NR_FAULT_DEVS	3
+
 FIXTURE(engine_faults) {
 	int fd;
 	struct viommu viommu;
 	struct nest_ctx ctx;
-	struct nest_dev *dev[2];
-	struct faulty_priv faulty;
+	struct nest_dev *dev[NR_FAULT_DEVS];
+	struct faulty_priv faulty[NR_FAULT_DEVS];
 	char trace[TRACE_LEN];
 };
 
 FIXTURE_SETUP(engine_faults)
 {
 	struct viommu_config cfg;
-	char err[VIOMMU_ERR_LEN];
+	char err[VIOMMU_ERR_LEN], name[16];
+	int i;
 
 	self->fd = nest_mock_open(err, sizeof(err));
 	if (self->fd < 0)
@@ -698,103 +783,249 @@ FIXTURE_SETUP(engine_faults)
 	viommu_init(&self->viommu, &cfg);
 	ASSERT_EQ(0, nest_ctx_init(&self->ctx, self->fd, &self->viommu))
 		TH_LOG("kernel: %s", self->ctx.err);
-	self->dev[0] = nest_mock_dev_new("mock0", 0);
-	self->dev[1] = nest_mock_dev_new("mock1", 0);
-	ASSERT_NE(NULL, self->dev[0]) TH_LOG("test: out of memory");
-	ASSERT_NE(NULL, self->dev[1]) TH_LOG("test: out of memory");
+	for (i = 0; i < NR_FAULT_DEVS; i++) {
+		snprintf(name, sizeof(name), "mock%d", i);
+		self->dev[i] = nest_mock_dev_new(name, 0);
+		ASSERT_NE(NULL, self->dev[i]) TH_LOG("test: out of memory");
+	}
 }
 
 FIXTURE_TEARDOWN(engine_faults)
 {
 	int i;
 
-	for (i = 1; i >= 0; i--) {
+	for (i = NR_FAULT_DEVS - 1; i >= 0; i--) {
+		if (!self->dev[i])
+			continue;
 		nest_detach_device(&self->ctx, self->dev[i]);
 		/* restore the real ops so free() frees the mock's state */
-		if (self->dev[i]->ops == &self->faulty.ops)
-			self->dev[i]->ops = self->faulty.real;
+		if (self->dev[i]->ops == &self->faulty[i].ops)
+			self->dev[i]->ops = self->faulty[i].real;
 		nest_dev_free(self->dev[i]);
 	}
 	nest_ctx_fini(&self->ctx);
 	close(self->fd);
 }
 
+#define FAULTY(i, nth, err) make_faulty(self->dev[i], &self->faulty[i], nth, err)
+
 /*
- * "caps:0x..." as the trace prints a plain mock device's caps.  The
- * faults are injected, so a trace that differs is the engine's.
+ * The trace as expected, printf-style.  The faults are injected, so a
+ * trace that differs is the engine's.
  */
-#define EXPECT_TRACE(fmt) do {						\
+#define EXPECT_TRACE(...) do {						\
 	char __want[TRACE_LEN];						\
-	uint64_t __caps;						\
-	ASSERT_EQ(0, mock_caps(self->fd, self->ctx.ioas_id, 0, &__caps))\
-		TH_LOG("kernel: a mock device or its GET_HW_INFO failed"); \
-	snprintf(__want, sizeof(__want), fmt, (unsigned long long)__caps);\
+	snprintf(__want, sizeof(__want), __VA_ARGS__);			\
 	ASSERT_STREQ(__want, self->trace) TH_LOG("engine: trace differs"); \
+} while (0)
+
+/* "caps:0x..." as the trace prints a plain mock device's caps */
+#define PLAIN_CAPS(caps) do {						\
+	int __rc = mock_caps(self->fd, 0, &(caps));			\
+	ASSERT_EQ(0, __rc)						\
+		TH_LOG("kernel: a mock device or its GET_HW_INFO failed"); \
+} while (0)
+
+#define FORMAT_FROM(mark) do {						\
+	int __rc = nest_trace_format(&self->ctx, mark, self->trace,	\
+				     sizeof(self->trace));		\
+	ASSERT_EQ(0, __rc)						\
+		TH_LOG("engine: the trace does not print: %s", self->ctx.err); \
 } while (0)
 
 TEST_F(engine_faults, fresh_hwpt_destroyed_when_attach_fails)
 {
-	make_faulty(self->dev[0], &self->faulty, 1, EIO);
+	uint64_t caps;
+
+	PLAIN_CAPS(caps);
+	FAULTY(0, 1, EIO);
 	ASSERT_EQ(-EIO, nest_attach_device(&self->ctx, self->dev[0]))
 		TH_LOG("engine: %s", self->ctx.err);
 	ASSERT_NE(NULL, strstr(self->ctx.err, "attach to new HWPT"))
 		TH_LOG("engine: %s", self->ctx.err);
-	ASSERT_EQ(0, nest_trace_format(&self->ctx, 0, self->trace,
-				       sizeof(self->trace)))
-		TH_LOG("engine: the trace does not print: %s", self->ctx.err);
-	EXPECT_TRACE("BIND(D1) GET_FLAGS=0x1 DEVICE_INFO(D1)=caps:0x%llx HWPT_ALLOC(0x3)=H1 HOST_QUIRKS(H1)=0x0 ATTACH(H1)=EIO DESTROY(H1) UNBIND(D1)");
+	FORMAT_FROM(0);
+	EXPECT_TRACE("BIND(D1) IOAS_ALLOC=IOAS1 DEVICE_INFO(D1)=caps:0x%llx GET_FLAGS=0x1 HOST_QUIRKS(IOAS1)=0x0 HWPT_ALLOC(0x1)=H1 ATTACH(H1)=EIO DESTROY(H1) DESTROY(IOAS1) UNBIND(D1)",
+		     (unsigned long long)caps);
 	ASSERT_EQ(0, self->ctx.nr_hwpts) TH_LOG("engine: HWPTs still listed");
+	ASSERT_EQ(0, self->ctx.nr_ioas) TH_LOG("engine: IOASes still listed");
 	ASSERT_EQ(0, self->viommu.nr_hiods)
 		TH_LOG("engine: the vIOMMU holds a host IOMMU device");
-	/* only the IOAS is left */
-	ASSERT_EQ(1, nest_count_live_ids(&self->ctx))
+	/* the fresh IOAS went with the fresh HWPT: nothing is left */
+	ASSERT_EQ(0, nest_count_live_ids(&self->ctx))
 		TH_LOG("%s: objects outlived the failed attach",
 		       nest_blame_leak(&self->ctx));
 }
 
-TEST_F(engine_faults, reuse_error_other_than_einval_fails)
+/*
+ * An error other than EINVAL fails the container, not the device: QEMU
+ * discards it and makes a new container.
+ */
+TEST_F(engine_faults, reuse_error_other_than_einval_takes_new_ioas)
 {
 	unsigned int mark;
+	uint32_t first_ioas;
+	uint64_t caps;
 
+	PLAIN_CAPS(caps);
 	ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev[0]))
 		TH_LOG("%s: %s", nest_blame(&self->ctx, 0), self->ctx.err);
-	make_faulty(self->dev[1], &self->faulty, 1, ENOMEM);
+	first_ioas = self->ctx.ioas_id;
+	FAULTY(1, 1, ENOMEM);
 	mark = self->ctx.nr_events;
-	ASSERT_EQ(-ENOMEM, nest_attach_device(&self->ctx, self->dev[1]))
-		TH_LOG("engine: %s", self->ctx.err);
-	ASSERT_EQ(0, nest_trace_format(&self->ctx, mark, self->trace,
-				       sizeof(self->trace)))
-		TH_LOG("engine: the trace does not print: %s", self->ctx.err);
-	/* no fresh HWPT after a real error: only EINVAL means "next" */
-	ASSERT_STREQ("BIND(D1) GET_FLAGS=0x1 REUSE_TRY(H1)=ENOMEM UNBIND(D1)",
-		     self->trace)
-		TH_LOG("engine: trace differs");
-	ASSERT_EQ(1, self->ctx.nr_hwpts) TH_LOG("engine: HWPTs listed");
-	ASSERT_EQ(1, self->ctx.hwpts[0].users) TH_LOG("engine: HWPT users");
+	ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev[1]))
+		TH_LOG("engine: the ENOMEM was not discarded: %s",
+		       self->ctx.err);
+	ASSERT_EQ(0, self->ctx.err[0])
+		TH_LOG("engine: a discarded error stayed: %s", self->ctx.err);
+	FORMAT_FROM(mark);
+	EXPECT_TRACE("BIND(D1) REUSE_TRY(H1)=ENOMEM IOAS_ALLOC=IOAS1 DEVICE_INFO(D1)=caps:0x%llx GET_FLAGS=0x1 HOST_QUIRKS(IOAS1)=0x0 HWPT_ALLOC(0x1)=H2 ATTACH(H2) IOVA_RANGES(IOAS1)=aw:%u HIOD_REALIZE(H2)=type:0xfeedbeef SET_IOMMU_DEVICE(D1)=ok",
+		     (unsigned long long)caps, MOCK_AW_BITS);
+	ASSERT_EQ(2, self->ctx.nr_ioas) TH_LOG("engine: IOASes listed");
+	ASSERT_NE(first_ioas, self->ctx.ioas_id)
+		TH_LOG("engine: no new IOAS");
+	ASSERT_EQ(self->ctx.ioas_id,
+		  nest_find_hwpt(&self->ctx, self->dev[1]->hwpt_id)->ioas_id)
+		TH_LOG("engine: the new HWPT is not on the new IOAS");
+	ASSERT_EQ(1, nest_find_hwpt(&self->ctx, self->dev[0]->hwpt_id)->users)
+		TH_LOG("engine: HWPT users");
+	/* each container goes with its own last device */
+	ASSERT_EQ(0, nest_detach_device(&self->ctx, self->dev[0]))
+		TH_LOG("%s: %s", nest_blame(&self->ctx, 0), self->ctx.err);
+	ASSERT_EQ(1, self->ctx.nr_ioas) TH_LOG("engine: IOASes listed");
+	test_err_destroy(ENOENT, self->fd, first_ioas);
 }
 
 TEST_F(engine_faults, reuse_einval_tries_fresh)
 {
 	unsigned int mark;
+	uint64_t caps;
 
+	PLAIN_CAPS(caps);
 	ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev[0]))
 		TH_LOG("%s: %s", nest_blame(&self->ctx, 0), self->ctx.err);
-	make_faulty(self->dev[1], &self->faulty, 1, EINVAL);
+	FAULTY(1, 1, EINVAL);
 	mark = self->ctx.nr_events;
 	ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev[1]))
 		TH_LOG("%s: %s", nest_blame(&self->ctx, mark), self->ctx.err);
-	ASSERT_EQ(0, nest_trace_format(&self->ctx, mark, self->trace,
-				       sizeof(self->trace)))
-		TH_LOG("engine: the trace does not print: %s", self->ctx.err);
-	EXPECT_TRACE("BIND(D1) GET_FLAGS=0x1 REUSE_TRY(H1)=EINVAL DEVICE_INFO(D1)=caps:0x%llx HWPT_ALLOC(0x3)=H2 HOST_QUIRKS(H2)=0x0 ATTACH(H2) HIOD_REALIZE(H2)=type:0xfeedbeef SET_IOMMU_DEVICE(D1)=ok");
+	FORMAT_FROM(0);
+	/* the new HWPT joins the container: no second IOAS */
+	EXPECT_TRACE("BIND(D1) IOAS_ALLOC=IOAS1 DEVICE_INFO(D1)=caps:0x%1$llx GET_FLAGS=0x1 HOST_QUIRKS(IOAS1)=0x0 HWPT_ALLOC(0x1)=H1 ATTACH(H1) IOVA_RANGES(IOAS1)=aw:%2$u HIOD_REALIZE(H1)=type:0xfeedbeef SET_IOMMU_DEVICE(D1)=ok BIND(D2) REUSE_TRY(H1)=EINVAL DEVICE_INFO(D2)=caps:0x%1$llx GET_FLAGS=0x1 HOST_QUIRKS(IOAS1)=0x0 HWPT_ALLOC(0x1)=H2 ATTACH(H2) HIOD_REALIZE(H2)=type:0xfeedbeef SET_IOMMU_DEVICE(D2)=ok",
+		     (unsigned long long)caps, MOCK_AW_BITS);
 	ASSERT_EQ(2, self->ctx.nr_hwpts) TH_LOG("engine: HWPTs listed");
+	ASSERT_EQ(1, self->ctx.nr_ioas) TH_LOG("engine: IOASes listed");
+}
+
+/* QEMU 11.1 tries a container's HWPTs newest first. */
+TEST_F(engine_faults, reuse_tries_newest_first)
+{
+	unsigned int mark;
+	int ev;
+
+	ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev[0]))
+		TH_LOG("%s: %s", nest_blame(&self->ctx, 0), self->ctx.err);
+	/* an EINVAL gives the second device a second HWPT */
+	FAULTY(1, 1, EINVAL);
+	ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev[1]))
+		TH_LOG("%s: %s", nest_blame(&self->ctx, 0), self->ctx.err);
+	ASSERT_NE(self->dev[0]->hwpt_id, self->dev[1]->hwpt_id)
+		TH_LOG("engine: one HWPT for both");
+	/* the third: EINVAL from the newest, then the older one fits */
+	FAULTY(2, 1, EINVAL);
+	mark = self->ctx.nr_events;
+	ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev[2]))
+		TH_LOG("%s: %s", nest_blame(&self->ctx, mark), self->ctx.err);
+	ev = nest_trace_find(&self->ctx, mark, NEST_EV_REUSE_TRY);
+	ASSERT_LE(0, ev) TH_LOG("engine: no REUSE_TRY");
+	ASSERT_EQ(self->dev[1]->hwpt_id, self->ctx.trace[ev].id)
+		TH_LOG("engine: the first try was not the newest HWPT");
+	ASSERT_EQ(EINVAL, self->ctx.trace[ev].err)
+		TH_LOG("engine: the injected EINVAL is not traced");
+	ASSERT_EQ(ev + 1, nest_trace_find(&self->ctx, ev + 1,
+					  NEST_EV_REUSE_TRY))
+		TH_LOG("engine: no second try right after the EINVAL");
+	ASSERT_EQ(self->dev[0]->hwpt_id, self->ctx.trace[ev + 1].id)
+		TH_LOG("engine: the second try was not the older HWPT");
+	ASSERT_EQ(self->dev[0]->hwpt_id, self->dev[2]->hwpt_id)
+		TH_LOG("engine: the third device is not on the older HWPT");
+	ASSERT_EQ(-1, nest_trace_find(&self->ctx, mark, NEST_EV_GET_FLAGS))
+		TH_LOG("engine: the flags were asked on a reuse");
+}
+
+/*
+ * IOMMU_HWPT_ALLOC_PASID iff flag bit 3 and the host has PASIDs: a mock
+ * device without PASIDs gets none whatever the flags, and one with
+ * PASIDs (6.15+ mock) gets one only with pasid=on.
+ */
+static int pasid_attach(int fd, const char *config, uint32_t dev_flags,
+			uint32_t *hwpt_flags, char *err, size_t len)
+{
+	struct viommu_config cfg;
+	struct viommu viommu;
+	struct nest_ctx ctx;
+	struct nest_dev *dev;
+	int rc, ev;
+
+	rc = viommu_config_parse(config, &cfg, err, len);
+	if (rc)
+		return rc;
+	viommu_init(&viommu, &cfg);
+	nest_ctx_init(&ctx, fd, &viommu);
+	dev = nest_mock_dev_new("mock0", dev_flags);
+	if (!dev)
+		return -ENOMEM;
+	rc = nest_attach_device(&ctx, dev);
+	snprintf(err, len, "%s", ctx.err);
+	ev = nest_trace_find(&ctx, 0, NEST_EV_HWPT_ALLOC);
+	*hwpt_flags = ev < 0 ? ~0u : ctx.trace[ev].arg;
+	nest_vm_teardown(&ctx, &dev, 1);
+	return rc;
+}
+
+TEST_F(engine_faults, alloc_pasid_iff_flag_and_host_pasids)
+{
+	char err[NEST_ERR_LEN];
+	uint8_t log2 = 0;
+	uint64_t caps;
+	uint32_t flags;
+
+	ASSERT_EQ(0, pasid_attach(self->fd, "selftest-iommu,nesting=on,pasid=on",
+				  0, &flags, err, sizeof(err)))
+		TH_LOG("engine: %s", err);
+	ASSERT_EQ(0, mock_info(self->fd, 0, &caps, &log2))
+		TH_LOG("kernel: a mock device or its GET_HW_INFO failed");
+	ASSERT_EQ(0, log2) TH_LOG("kernel: a plain mock device has PASIDs");
+	ASSERT_EQ(0, flags & NEST_HWPT_ALLOC_PASID)
+		TH_LOG("engine: ALLOC_PASID with no host PASIDs: 0x%x", flags);
+	ASSERT_EQ(IOMMU_HWPT_ALLOC_NEST_PARENT, flags & ~IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
+		TH_LOG("engine: HWPT_ALLOC flags 0x%x", flags);
+#ifndef MOCK_PASID_WIDTH
+	SKIP(return, "headers lack MOCK_FLAGS_DEVICE_PASID (iommufd_test.h of 6.15+): no mock device has PASIDs");
+#else
+	ASSERT_EQ(0, mock_info(self->fd, MOCK_FLAGS_DEVICE_PASID, &caps, &log2))
+		TH_LOG("kernel: a PASID mock device or its GET_HW_INFO failed");
+	if (!log2)
+		SKIP(return, "kernel's mock device reports no PASIDs (out_max_pasid_log2 0): Linux 6.15+ needed");
+	ASSERT_EQ(0, pasid_attach(self->fd, "selftest-iommu,nesting=on,pasid=on",
+				  MOCK_FLAGS_DEVICE_PASID, &flags, err,
+				  sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_TRUE(flags & NEST_HWPT_ALLOC_PASID)
+		TH_LOG("engine: no ALLOC_PASID with bit 3 and %u PASID bits: 0x%x",
+		       log2, flags);
+	ASSERT_EQ(0, pasid_attach(self->fd, "selftest-iommu,nesting=on",
+				  MOCK_FLAGS_DEVICE_PASID, &flags, err,
+				  sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_EQ(0, flags & NEST_HWPT_ALLOC_PASID)
+		TH_LOG("engine: ALLOC_PASID without bit 3: 0x%x", flags);
+#endif
 }
 
 TEST_F(engine_faults, stage1_replace_failure_destroys_nested)
 {
 	unsigned int mark;
 
-	make_faulty(self->dev[0], &self->faulty, 2, EIO);
+	FAULTY(0, 2, EIO);
 	ASSERT_EQ(0, nest_attach_device(&self->ctx, self->dev[0]))
 		TH_LOG("%s: %s", nest_blame(&self->ctx, 0), self->ctx.err);
 	mark = self->ctx.nr_events;

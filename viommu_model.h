@@ -116,6 +116,8 @@ struct viommu_config {
 	char stage[VIOMMU_STR_MAX];
 	/* selftest-iommu */
 	bool nesting;
+	bool nesting_dirty;
+	bool pasid_attach;
 };
 
 /* What the vIOMMU builds its stage-1 (step 10) with. */

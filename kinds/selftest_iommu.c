@@ -4,6 +4,11 @@
  *   nesting=off          wants a nesting parent and a SELFTEST stage-1
  *   aw-bits=0            guest address width 1..64 checked against the
  *                        host's as intel-iommu does; 0: not checked
+ *   dirty=off            with nesting=on: flag bit 2, dirty tracking on
+ *                        the nesting parent too (as 11.1's intel-iommu)
+ *   pasid=off            with nesting=on: flag bit 3, a PASID-capable
+ *                        parent when the host has PASIDs
+ * The last two exist so the mock can ask for what real vIOMMUs ask.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,31 +18,52 @@
 static const struct viommu_key selftest_keys[] = {
 	VIOMMU_BOOL("nesting", "off", nesting),
 	VIOMMU_UINT8("aw-bits", "0", aw_bits),
+	VIOMMU_BOOL("dirty", "off", nesting_dirty),
+	VIOMMU_BOOL("pasid", "off", pasid_attach),
 };
 
+/* bits 2 and 3 only qualify a nesting parent: alone they mean nothing */
 static int selftest_check(const struct viommu_config *cfg, char *err,
 			  size_t len)
 {
 	if (cfg->aw_bits > 64)
 		return viommu_fail(err, len,
 				   "aw-bits must be within [0,64], 0 for unchecked");
+	if (cfg->nesting)
+		return 0;
+	if (cfg->nesting_dirty)
+		return viommu_fail(err, len, "dirty=on needs nesting=on");
+	if (cfg->pasid_attach)
+		return viommu_fail(err, len, "pasid=on needs nesting=on");
 	return 0;
 }
 
 static int selftest_format(const struct viommu_config *cfg, char *buf,
 			   size_t len)
 {
-	/* aw-bits only when set, so the common string stays short */
-	if (!cfg->aw_bits)
-		return snprintf(buf, len, "selftest-iommu,nesting=%s",
-				viommu_on_off(cfg->nesting));
-	return snprintf(buf, len, "selftest-iommu,nesting=%s,aw-bits=%u",
-			viommu_on_off(cfg->nesting), cfg->aw_bits);
+	char aw[16] = "";
+
+	/* the other keys only when set, so the common string stays short */
+	if (cfg->aw_bits)
+		snprintf(aw, sizeof(aw), ",aw-bits=%u", cfg->aw_bits);
+	return snprintf(buf, len, "selftest-iommu,nesting=%s%s%s%s",
+			viommu_on_off(cfg->nesting), aw,
+			cfg->nesting_dirty ? ",dirty=on" : "",
+			cfg->pasid_attach ? ",pasid=on" : "");
 }
 
 static uint64_t selftest_flags(const struct viommu_config *cfg)
 {
-	return cfg->nesting ? VIOMMU_FLAG_WANT_NESTING_PARENT : 0;
+	uint64_t flags = 0;
+
+	if (!cfg->nesting)
+		return 0;
+	flags |= VIOMMU_FLAG_WANT_NESTING_PARENT;
+	if (cfg->nesting_dirty)
+		flags |= VIOMMU_FLAG_WANT_NESTING_DIRTY_TRACKING;
+	if (cfg->pasid_attach)
+		flags |= VIOMMU_FLAG_WANT_PASID_ATTACH;
+	return flags;
 }
 
 static int selftest_check_hiod(const struct viommu_config *cfg,

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The mock device backend.  A mock device is created bound and attached
- * to the IOAS (through an automatic domain), so "bind" creates it, and
- * "detach" moves it back onto the IOAS, which lets its HWPT be destroyed.
+ * to an IOAS (through an automatic domain), so "bind" creates it on an
+ * IOAS of its own, a parking place outside the VM's containers, and
+ * "detach" moves it back there, which lets its HWPT and container go.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 struct mock_priv {
 	uint32_t dev_flags;
 	uint32_t stdev_id;
+	uint32_t park_id;	/* its own IOAS while bound */
 };
 
 /*
@@ -63,10 +65,17 @@ static int mock_bind(struct nest_ctx *ctx, struct nest_dev *dev)
 	uint32_t auto_id;
 	int err;
 
-	err = nest_test_mock_domain_flags(ctx->fd, ctx->ioas_id, p->dev_flags,
-					  &p->stdev_id, &dev->dev_id, &auto_id);
+	err = nest_ioas_alloc(ctx->fd, &p->park_id);
 	if (err)
 		return err;
+	nest_ctx_note_id(ctx, p->park_id);
+	err = nest_test_mock_domain_flags(ctx->fd, p->park_id, p->dev_flags,
+					  &p->stdev_id, &dev->dev_id, &auto_id);
+	if (err) {
+		nest_destroy(ctx->fd, p->park_id);
+		p->park_id = 0;
+		return err;
+	}
 	nest_ctx_note_id(ctx, p->stdev_id);
 	/* the automatic domain must be gone once the device is */
 	nest_ctx_note_id(ctx, auto_id);
@@ -83,7 +92,9 @@ static int mock_replace(struct nest_ctx *ctx, struct nest_dev *dev,
 
 static int mock_detach(struct nest_ctx *ctx, struct nest_dev *dev)
 {
-	return mock_replace(ctx, dev, ctx->ioas_id);
+	struct mock_priv *p = dev->priv;
+
+	return mock_replace(ctx, dev, p->park_id);
 }
 
 static void mock_unbind(struct nest_ctx *ctx, struct nest_dev *dev)
@@ -91,7 +102,9 @@ static void mock_unbind(struct nest_ctx *ctx, struct nest_dev *dev)
 	struct mock_priv *p = dev->priv;
 
 	nest_destroy(ctx->fd, p->stdev_id);
+	nest_destroy(ctx->fd, p->park_id);
 	p->stdev_id = 0;
+	p->park_id = 0;
 }
 
 static void mock_free(struct nest_dev *dev)

@@ -132,34 +132,20 @@ unsigned int nest_count_live_ids(const struct nest_ctx *ctx)
 
 int nest_ctx_init(struct nest_ctx *ctx, int fd, struct viommu *v)
 {
-	int err;
-
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->fd = fd;
 	ctx->viommu = v;
-	err = nest_ioas_alloc(fd, &ctx->ioas_id);
-	if (err) {
-		set_err(ctx, "IOMMU_IOAS_ALLOC failed: %s", strerror(-err));
-		return err;
-	}
-	nest_ctx_note_id(ctx, ctx->ioas_id);
 	return 0;
 }
 
-int nest_ctx_fini(struct nest_ctx *ctx)
+struct nest_ioas *nest_find_ioas(struct nest_ctx *ctx, uint32_t id)
 {
-	int err;
+	unsigned int i;
 
-	if (!ctx->ioas_id)
-		return 0;
-	err = nest_destroy(ctx->fd, ctx->ioas_id);
-	if (err) {
-		set_err(ctx, "destroying IOAS %u failed: %s", ctx->ioas_id,
-			strerror(-err));
-		return err;
-	}
-	ctx->ioas_id = 0;
-	return 0;
+	for (i = 0; i < ctx->nr_ioas; i++)
+		if (ctx->ioas[i].id == id)
+			return &ctx->ioas[i];
+	return NULL;
 }
 
 struct nest_hwpt *nest_find_hwpt(struct nest_ctx *ctx, uint32_t id)
@@ -172,25 +158,71 @@ struct nest_hwpt *nest_find_hwpt(struct nest_ctx *ctx, uint32_t id)
 	return NULL;
 }
 
+/* Destroy a container; the lists stay in creation order. */
+static int drop_ioas(struct nest_ctx *ctx, struct nest_ioas *ioas)
+{
+	uint32_t id = ioas->id;
+	int err = nest_destroy(ctx->fd, id);
+	unsigned int i = ioas - ctx->ioas;
+
+	trace(ctx, NEST_EV_DESTROY, id, NEST_DESTROY_IOAS, err);
+	memmove(ioas, ioas + 1, (--ctx->nr_ioas - i) * sizeof(*ioas));
+	ctx->ioas_id = ctx->nr_ioas ? ctx->ioas[ctx->nr_ioas - 1].id : 0;
+	return err;
+}
+
+int nest_ctx_fini(struct nest_ctx *ctx)
+{
+	int err, first = 0;
+
+	while (ctx->nr_ioas) {
+		uint32_t id = ctx->ioas[ctx->nr_ioas - 1].id;
+
+		err = drop_ioas(ctx, &ctx->ioas[ctx->nr_ioas - 1]);
+		if (err && !first) {
+			set_err(ctx, "destroying IOAS %u failed: %s", id,
+				strerror(-err));
+			first = err;
+		}
+	}
+	return first;
+}
+
 static int drop_hwpt(struct nest_ctx *ctx, struct nest_hwpt *hwpt)
 {
 	uint32_t id = hwpt->id;
 	int err = nest_destroy(ctx->fd, id);
+	unsigned int i = hwpt - ctx->hwpts;
 
 	trace(ctx, NEST_EV_DESTROY, id, 0, err);
-	*hwpt = ctx->hwpts[--ctx->nr_hwpts];
+	memmove(hwpt, hwpt + 1, (--ctx->nr_hwpts - i) * sizeof(*hwpt));
 	return err;
 }
 
+/* A container goes with its last HWPT. */
+static int drop_ioas_if_empty(struct nest_ctx *ctx, uint32_t ioas_id)
+{
+	struct nest_ioas *ioas = nest_find_ioas(ctx, ioas_id);
+	unsigned int i;
+
+	if (!ioas)
+		return 0;
+	for (i = 0; i < ctx->nr_hwpts; i++)
+		if (ctx->hwpts[i].ioas_id == ioas_id)
+			return 0;
+	return drop_ioas(ctx, ioas);
+}
+
 static int get_hw_info(struct nest_ctx *ctx, struct nest_dev *dev,
-		       struct viommu_hiod *hiod)
+		       struct viommu_hiod *hiod, uint8_t *max_pasid_log2)
 {
 	uint32_t len = sizeof(hiod->data);
 	int err;
 
 	memset(hiod, 0, sizeof(*hiod));
-	err = nest_get_hw_info(ctx->fd, dev->dev_id, hiod->data, &len,
-			       &hiod->hw_info_type, &hiod->caps);
+	err = nest_get_hw_info_pasid(ctx->fd, dev->dev_id, hiod->data, &len,
+				     &hiod->hw_info_type, &hiod->caps,
+				     max_pasid_log2);
 	if (err)
 		return err;
 	hiod->dev_id = dev->dev_id;
@@ -200,20 +232,20 @@ static int get_hw_info(struct nest_ctx *ctx, struct nest_dev *dev,
 }
 
 /*
- * Host address width from the IOAS's usable ranges: the bits needed for
- * the last usable IOVA, as QEMU derives it for aw-bits checks.
+ * Step 7, once per new container: the host address width from the
+ * IOAS's usable ranges (the bits of the last usable IOVA).  Like QEMU,
+ * ranges it cannot read only cost the check: 64 bits, no failure.
  */
-static int host_aw_bits(struct nest_ctx *ctx, unsigned int *bits)
+static void read_iova_ranges(struct nest_ctx *ctx, struct nest_ioas *ioas)
 {
 	struct iommu_iova_range r[32];
 	uint32_t n = 32;
 	int err;
 
-	err = nest_ioas_iova_ranges(ctx->fd, ctx->ioas_id, r, &n, NULL);
-	if (err)
-		return err;
-	*bits = n ? viommu_aw_bits_from_last(r[n - 1].last) : 0;
-	return 0;
+	err = nest_ioas_iova_ranges(ctx->fd, ioas->id, r, &n, NULL);
+	ioas->host_aw_bits = !err && n ?
+			     viommu_aw_bits_from_last(r[n - 1].last) : 64;
+	trace(ctx, NEST_EV_IOVA_RANGES, ioas->id, ioas->host_aw_bits, err);
 }
 
 static int hwpt_alloc(struct nest_ctx *ctx, struct nest_dev *dev,
@@ -228,34 +260,12 @@ static int hwpt_alloc(struct nest_ctx *ctx, struct nest_dev *dev,
 	return err;
 }
 
-/* Step 3: every HWPT this context made, in order; EINVAL means next. */
-static int try_reuse(struct nest_ctx *ctx, struct nest_dev *dev,
-		     bool *attached)
+static void use_hwpt(struct nest_dev *dev, struct nest_hwpt *hwpt)
 {
-	unsigned int i;
-	int err;
-
-	*attached = false;
-	for (i = 0; i < ctx->nr_hwpts; i++) {
-		struct nest_hwpt *hwpt = &ctx->hwpts[i];
-
-		err = dev->ops->attach(ctx, dev, hwpt->id);
-		trace(ctx, NEST_EV_REUSE_TRY, hwpt->id, 0, err);
-		if (err == -EINVAL)
-			continue;
-		if (err) {
-			set_err(ctx, "%s: attach to existing HWPT %u failed: %s",
-				dev->name, hwpt->id, strerror(-err));
-			return err;
-		}
-		hwpt->users++;
-		dev->hwpt_id = hwpt->id;
-		dev->dirty_tracking =
-			hwpt->alloc_flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
-		*attached = true;
-		return 0;
-	}
-	return 0;
+	hwpt->users++;
+	dev->hwpt_id = hwpt->id;
+	dev->dirty_tracking =
+		hwpt->alloc_flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 }
 
 /* Name the hardware fact behind a refused nesting parent. */
@@ -272,32 +282,60 @@ static void explain_no_nesting(struct nest_ctx *ctx,
 		 why);
 }
 
-/* Steps 4-7: read caps, allocate a fresh HWPT, attach to it. */
+/* The HWPT flags: what the vIOMMU wants, as far as the host can. */
+static uint32_t hwpt_flags(uint64_t vflags, const struct viommu_hiod *info,
+			   uint8_t max_pasid_log2)
+{
+	bool nesting = vflags & VIOMMU_FLAG_WANT_NESTING_PARENT;
+	uint32_t flags = 0;
+
+	if (nesting)
+		flags |= IOMMU_HWPT_ALLOC_NEST_PARENT;
+	/* a nesting parent tracks dirty pages only when the vIOMMU says so */
+	if ((info->caps & IOMMU_HW_CAP_DIRTY_TRACKING) &&
+	    (!nesting || (vflags & VIOMMU_FLAG_WANT_NESTING_DIRTY_TRACKING)))
+		flags |= IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+	if ((vflags & VIOMMU_FLAG_WANT_PASID_ATTACH) && max_pasid_log2)
+		flags |= NEST_HWPT_ALLOC_PASID;
+	return flags;
+}
+
+/*
+ * Steps 4-6 on @ioas: read the device, ask the vIOMMU (flags, then host
+ * quirks for a nesting parent), allocate a HWPT there, attach to it.
+ */
 static int attach_fresh(struct nest_ctx *ctx, struct nest_dev *dev,
-			uint64_t viommu_flags)
+			uint32_t ioas_id)
 {
 	struct nest_hwpt *hwpt;
 	struct viommu_hiod info;
-	uint32_t flags = 0, id = 0;
+	uint64_t vflags, quirks = 0;
+	uint32_t flags, id = 0;
+	uint8_t pasid_log2 = 0;
 	int err;
 
-	err = get_hw_info(ctx, dev, &info);
+	err = get_hw_info(ctx, dev, &info, &pasid_log2);
 	trace(ctx, NEST_EV_DEVICE_INFO, dev->dev_id, info.caps, err);
 	if (err) {
 		set_err(ctx, "%s: IOMMU_GET_HW_INFO failed: %s", dev->name,
 			strerror(-err));
 		return err;
 	}
-	if (viommu_flags & VIOMMU_FLAG_WANT_NESTING_PARENT)
-		flags |= IOMMU_HWPT_ALLOC_NEST_PARENT;
-	if (info.caps & IOMMU_HW_CAP_DIRTY_TRACKING)
-		flags |= IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+	/* only now, and only here: a reused HWPT needs no flags */
+	vflags = viommu_get_flags(ctx->viommu);
+	trace(ctx, NEST_EV_GET_FLAGS, 0, vflags, 0);
+	if (vflags & VIOMMU_FLAG_WANT_NESTING_PARENT) {
+		quirks = viommu_get_host_quirks(ctx->viommu, info.hw_info_type,
+						info.data, info.data_len);
+		trace(ctx, NEST_EV_HOST_QUIRKS, ioas_id, quirks, 0);
+	}
+	flags = hwpt_flags(vflags, &info, pasid_log2);
 
-	err = hwpt_alloc(ctx, dev, ctx->ioas_id, flags, IOMMU_HWPT_DATA_NONE,
+	err = hwpt_alloc(ctx, dev, ioas_id, flags, IOMMU_HWPT_DATA_NONE,
 			 NULL, 0, &id);
-	trace_new(ctx, NEST_EV_HWPT_ALLOC, ctx->ioas_id, flags, err, id);
+	trace_new(ctx, NEST_EV_HWPT_ALLOC, ioas_id, flags, err, id);
 	if (err) {
-		/* Step 6: no fallback to a plain HWPT. */
+		/* no fallback to a plain HWPT */
 		set_err(ctx, "%s: IOMMU_HWPT_ALLOC flags 0x%x failed: %s",
 			dev->name, flags, strerror(-err));
 		if ((flags & IOMMU_HWPT_ALLOC_NEST_PARENT) && err == -EOPNOTSUPP)
@@ -305,23 +343,15 @@ static int attach_fresh(struct nest_ctx *ctx, struct nest_dev *dev,
 		return err;
 	}
 	if (ctx->nr_hwpts >= NEST_MAX_HWPTS) {
-		nest_destroy(ctx->fd, id);
+		trace(ctx, NEST_EV_DESTROY, id, 0, nest_destroy(ctx->fd, id));
 		set_err(ctx, "more than %d HWPTs in one context", NEST_MAX_HWPTS);
 		return -ENOSPC;
 	}
 	hwpt = &ctx->hwpts[ctx->nr_hwpts++];
 	memset(hwpt, 0, sizeof(*hwpt));
 	hwpt->id = id;
+	hwpt->ioas_id = ioas_id;
 	hwpt->alloc_flags = flags;
-	if (flags & IOMMU_HWPT_ALLOC_NEST_PARENT) {
-		uint64_t quirks = viommu_get_host_quirks(ctx->viommu,
-					info.hw_info_type, info.data,
-					info.data_len);
-
-		trace(ctx, NEST_EV_HOST_QUIRKS, id, quirks, 0);
-		hwpt->bypass_ro =
-			quirks & HOST_IOMMU_QUIRK_NESTING_PARENT_BYPASS_RO;
-	}
 
 	err = dev->ops->attach(ctx, dev, id);
 	trace(ctx, NEST_EV_ATTACH, id, 0, err);
@@ -331,21 +361,89 @@ static int attach_fresh(struct nest_ctx *ctx, struct nest_dev *dev,
 		drop_hwpt(ctx, hwpt);
 		return err;
 	}
-	hwpt->users = 1;
-	dev->hwpt_id = id;
-	dev->dirty_tracking = flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+	/* the quirk holds for every mapping of the container */
+	if (quirks & HOST_IOMMU_QUIRK_NESTING_PARENT_BYPASS_RO)
+		nest_find_ioas(ctx, ioas_id)->bypass_ro = true;
+	use_hwpt(dev, hwpt);
+	return 0;
+}
+
+/*
+ * One container: its HWPTs newest first, where EINVAL means "not this
+ * one"; when none fits, a new HWPT on it.
+ */
+static int attach_container(struct nest_ctx *ctx, struct nest_dev *dev,
+			    uint32_t ioas_id)
+{
+	unsigned int i;
+	int err;
+
+	for (i = ctx->nr_hwpts; i-- > 0;) {
+		struct nest_hwpt *hwpt = &ctx->hwpts[i];
+
+		if (hwpt->ioas_id != ioas_id)
+			continue;
+		err = dev->ops->attach(ctx, dev, hwpt->id);
+		trace(ctx, NEST_EV_REUSE_TRY, hwpt->id, 0, err);
+		if (err == -EINVAL)
+			continue;
+		if (err) {
+			set_err(ctx, "%s: attach to existing HWPT %u failed: %s",
+				dev->name, hwpt->id, strerror(-err));
+			return err;
+		}
+		use_hwpt(dev, hwpt);
+		return 0;
+	}
+	return attach_fresh(ctx, dev, ioas_id);
+}
+
+/* Steps 3-7: a new IOAS, the device on it, its ranges; else no IOAS. */
+static int attach_new_container(struct nest_ctx *ctx, struct nest_dev *dev)
+{
+	struct nest_ioas *ioas;
+	uint32_t id = 0;
+	int err;
+
+	if (ctx->nr_ioas >= NEST_MAX_IOAS) {
+		set_err(ctx, "%s: more than %d IOASes in one context",
+			dev->name, NEST_MAX_IOAS);
+		return -ENOSPC;
+	}
+	err = nest_ioas_alloc(ctx->fd, &id);
+	trace_new(ctx, NEST_EV_IOAS_ALLOC, 0, 0, err, id);
+	if (err) {
+		set_err(ctx, "%s: IOMMU_IOAS_ALLOC failed: %s", dev->name,
+			strerror(-err));
+		return err;
+	}
+	nest_ctx_note_id(ctx, id);
+	ioas = &ctx->ioas[ctx->nr_ioas++];
+	memset(ioas, 0, sizeof(*ioas));
+	ioas->id = id;
+	ctx->ioas_id = id;
+	if (ctx->ioas_created)
+		ctx->ioas_created(ctx, id);
+
+	err = attach_container(ctx, dev, id);
+	if (err) {
+		drop_ioas(ctx, nest_find_ioas(ctx, id));
+		return err;
+	}
+	read_iova_ranges(ctx, nest_find_ioas(ctx, id));
 	return 0;
 }
 
 /* Steps 8-9, only after the attach: realize the hiod, hand it over. */
 static int realize_and_set_hiod(struct nest_ctx *ctx, struct nest_dev *dev)
 {
+	struct nest_hwpt *hwpt = nest_find_hwpt(ctx, dev->hwpt_id);
+	struct nest_ioas *ioas = nest_find_ioas(ctx, hwpt->ioas_id);
 	char why[VIOMMU_ERR_LEN];
 	int err;
 
-	err = get_hw_info(ctx, dev, &dev->hiod);
-	if (!err)
-		err = host_aw_bits(ctx, &dev->hiod.host_aw_bits);
+	err = get_hw_info(ctx, dev, &dev->hiod, NULL);
+	dev->hiod.host_aw_bits = ioas->host_aw_bits;
 	dev->hiod.hwpt_id = dev->hwpt_id;
 	trace(ctx, NEST_EV_HIOD_REALIZE, dev->hwpt_id, dev->hiod.hw_info_type,
 	      err);
@@ -368,8 +466,9 @@ static int realize_and_set_hiod(struct nest_ctx *ctx, struct nest_dev *dev)
 }
 
 /*
- * Leave the context HWPT and destroy it when it was the last user.  The
- * first detach or destroy error, all of them in the trace.
+ * Leave the context HWPT, destroy it when it was the last user and its
+ * container when that was its last HWPT.  The first detach or destroy
+ * error, all of them in the trace.
  */
 static int leave_hwpt(struct nest_ctx *ctx, struct nest_dev *dev)
 {
@@ -387,7 +486,11 @@ static int leave_hwpt(struct nest_ctx *ctx, struct nest_dev *dev)
 		dev->nested_id = 0;
 	}
 	if (hwpt && --hwpt->users == 0) {
+		uint32_t ioas_id = hwpt->ioas_id;
+
 		rc = drop_hwpt(ctx, hwpt);
+		err = err ?: rc;
+		rc = drop_ioas_if_empty(ctx, ioas_id);
 		err = err ?: rc;
 	}
 	dev->hwpt_id = 0;
@@ -405,8 +508,7 @@ static void unbind(struct nest_ctx *ctx, struct nest_dev *dev)
 
 int nest_attach_device(struct nest_ctx *ctx, struct nest_dev *dev)
 {
-	uint64_t flags;
-	bool attached;
+	unsigned int i;
 	int err;
 
 	ctx->err[0] = 0;
@@ -420,12 +522,17 @@ int nest_attach_device(struct nest_ctx *ctx, struct nest_dev *dev)
 	dev->bound = true;
 	nest_ctx_note_id(ctx, dev->dev_id);
 
-	flags = viommu_get_flags(ctx->viommu);
-	trace(ctx, NEST_EV_GET_FLAGS, 0, flags, 0);
-
-	err = try_reuse(ctx, dev, &attached);
-	if (!err && !attached)
-		err = attach_fresh(ctx, dev, flags);
+	/* step 2: the containers there are, newest first */
+	for (i = ctx->nr_ioas, err = -ENOENT; err && i-- > 0;) {
+		err = attach_container(ctx, dev, ctx->ioas[i].id);
+		/* QEMU drops the error and goes on: it is not the device's */
+		if (err) {
+			ctx->err[0] = 0;
+			note_trace_overflow(ctx);
+		}
+	}
+	if (err)
+		err = attach_new_container(ctx, dev);
 	if (!err)
 		err = realize_and_set_hiod(ctx, dev);
 	if (err) {

@@ -4,6 +4,7 @@
  * from the arguments, issued, and its outputs handed back.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
 
@@ -150,8 +151,19 @@ int nest_hwpt_alloc(int fd, uint32_t dev_id, uint32_t pt_id, uint32_t flags,
 	return ret;
 }
 
-int nest_get_hw_info(int fd, uint32_t dev_id, void *data, uint32_t *data_len,
-		     uint32_t *type, uint64_t *caps)
+/*
+ * out_max_pasid_log2 is the first byte after out_data_type.  Headers from
+ * before it name that byte __reserved, and kernels from before it leave
+ * it zero, so it is read by its place: every header builds.
+ */
+#define HW_INFO_PASID_OFF	(offsetof(struct iommu_hw_info, out_data_type) + \
+				 sizeof(__u32))
+_Static_assert(offsetof(struct iommu_hw_info, out_capabilities) ==
+	       HW_INFO_PASID_OFF + 4, "struct iommu_hw_info layout changed");
+
+int nest_get_hw_info_pasid(int fd, uint32_t dev_id, void *data,
+			   uint32_t *data_len, uint32_t *type, uint64_t *caps,
+			   uint8_t *max_pasid_log2)
 {
 	struct iommu_hw_info cmd = {
 		.size = sizeof(cmd),
@@ -169,7 +181,16 @@ int nest_get_hw_info(int fd, uint32_t dev_id, void *data, uint32_t *data_len,
 		*type = cmd.out_data_type;
 	if (caps)
 		*caps = cmd.out_capabilities;
+	if (max_pasid_log2)
+		*max_pasid_log2 = ((const uint8_t *)&cmd)[HW_INFO_PASID_OFF];
 	return 0;
+}
+
+int nest_get_hw_info(int fd, uint32_t dev_id, void *data, uint32_t *data_len,
+		     uint32_t *type, uint64_t *caps)
+{
+	return nest_get_hw_info_pasid(fd, dev_id, data, data_len, type, caps,
+				      NULL);
 }
 
 int nest_hwpt_set_dirty_tracking(int fd, uint32_t hwpt_id, uint32_t flags)

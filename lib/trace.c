@@ -2,7 +2,7 @@
 /*
  * Printing the attach engine's trace.  Object ids are kernel-assigned and
  * reused, so they print as names given in order of creation: devices
- * D1, D2..., HWPTs H1, H2...; the IOAS prints as IOAS.
+ * D1, D2..., HWPTs H1, H2..., IOASes IOAS1, IOAS2...
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,24 +13,35 @@
 #include "nest_engine.h"
 #include "nest_ioctl.h"
 
+enum obj_kind { OBJ_DEV, OBJ_HWPT, OBJ_IOAS, NR_OBJ_KINDS };
+
+static const char *const obj_prefix[NR_OBJ_KINDS] = {
+	[OBJ_DEV] = "D", [OBJ_HWPT] = "H", [OBJ_IOAS] = "IOAS",
+};
+
 struct trace_names {
-	unsigned int nr, nr_dev, nr_hwpt;
+	unsigned int nr, nr_of[NR_OBJ_KINDS];
 	struct {
 		uint32_t id;
-		char name[8];
+		enum obj_kind kind;
+		char name[12];
 	} map[NEST_TRACE_MAX * 2];
-	uint32_t ioas_id;
 	bool shape;	/* leave out what the host decides */
 };
 
+/* HWPT_ALLOC flags the host decides rather than the vIOMMU */
+#define HOST_HWPT_FLAGS (IOMMU_HWPT_ALLOC_DIRTY_TRACKING | NEST_HWPT_ALLOC_PASID)
+
 static const char *const event_names[] = {
 	[NEST_EV_BIND] = "BIND",
-	[NEST_EV_GET_FLAGS] = "GET_FLAGS",
 	[NEST_EV_REUSE_TRY] = "REUSE_TRY",
+	[NEST_EV_IOAS_ALLOC] = "IOAS_ALLOC",
 	[NEST_EV_DEVICE_INFO] = "DEVICE_INFO",
-	[NEST_EV_HWPT_ALLOC] = "HWPT_ALLOC",
+	[NEST_EV_GET_FLAGS] = "GET_FLAGS",
 	[NEST_EV_HOST_QUIRKS] = "HOST_QUIRKS",
+	[NEST_EV_HWPT_ALLOC] = "HWPT_ALLOC",
 	[NEST_EV_ATTACH] = "ATTACH",
+	[NEST_EV_IOVA_RANGES] = "IOVA_RANGES",
 	[NEST_EV_HIOD_REALIZE] = "HIOD_REALIZE",
 	[NEST_EV_SET_IOMMU_DEVICE] = "SET_IOMMU_DEVICE",
 	[NEST_EV_NESTED_ALLOC] = "NESTED_ALLOC",
@@ -41,37 +52,50 @@ static const char *const event_names[] = {
 };
 
 /* Give a newly created object the next name of its kind. */
-static void name_new(struct trace_names *n, uint32_t id, bool is_dev)
+static void name_new(struct trace_names *n, uint32_t id, enum obj_kind kind)
 {
 	if (n->nr >= ARRAY_SIZE(n->map))
 		return;
 	n->map[n->nr].id = id;
-	if (is_dev)
-		snprintf(n->map[n->nr].name, 8, "D%u", ++n->nr_dev);
-	else
-		snprintf(n->map[n->nr].name, 8, "H%u", ++n->nr_hwpt);
+	n->map[n->nr].kind = kind;
+	snprintf(n->map[n->nr].name, sizeof(n->map[n->nr].name), "%s%u",
+		 obj_prefix[kind], ++n->nr_of[kind]);
 	n->nr++;
 }
 
-/* The newest name for @id; objects created before the slice get one now. */
-static const char *name_of(struct trace_names *n, uint32_t id, bool is_dev)
+/*
+ * The newest name for @id as a @kind (ids of destroyed objects come
+ * back as other kinds); objects created before the slice get one now.
+ */
+static const char *name_of(struct trace_names *n, uint32_t id,
+			   enum obj_kind kind)
 {
 	unsigned int i;
 
-	if (id == n->ioas_id)
-		return "IOAS";
 	for (i = n->nr; i-- > 0;)
 		if (n->map[i].id == id)
 			return n->map[i].name;
-	name_new(n, id, is_dev);
+	name_new(n, id, kind);
 	return n->nr ? n->map[n->nr - 1].name : "?";
 }
 
-static bool acts_on_device(enum nest_event_type type)
+static enum obj_kind acts_on(const struct nest_event *ev)
 {
-	return type == NEST_EV_BIND || type == NEST_EV_DEVICE_INFO ||
-	       type == NEST_EV_SET_IOMMU_DEVICE ||
-	       type == NEST_EV_UNSET_IOMMU_DEVICE || type == NEST_EV_UNBIND;
+	switch (ev->type) {
+	case NEST_EV_BIND:
+	case NEST_EV_DEVICE_INFO:
+	case NEST_EV_SET_IOMMU_DEVICE:
+	case NEST_EV_UNSET_IOMMU_DEVICE:
+	case NEST_EV_UNBIND:
+		return OBJ_DEV;
+	case NEST_EV_HOST_QUIRKS:
+	case NEST_EV_IOVA_RANGES:
+		return OBJ_IOAS;
+	case NEST_EV_DESTROY:
+		return ev->arg == NEST_DESTROY_IOAS ? OBJ_IOAS : OBJ_HWPT;
+	default:
+		return OBJ_HWPT;
+	}
 }
 
 /* The "=result" part of one event. */
@@ -82,19 +106,28 @@ static int format_result(struct trace_names *n, const struct nest_event *ev,
 		return snprintf(buf, len, "=%s", nest_errno_name(ev->err));
 	if (n->shape && (ev->type == NEST_EV_DEVICE_INFO ||
 			 ev->type == NEST_EV_HOST_QUIRKS ||
+			 ev->type == NEST_EV_IOVA_RANGES ||
 			 ev->type == NEST_EV_HIOD_REALIZE))
 		return snprintf(buf, len, "%s", "");
 	switch (ev->type) {
+	case NEST_EV_IOAS_ALLOC:
+		name_new(n, ev->new_id, OBJ_IOAS);
+		return snprintf(buf, len, "=%s",
+				name_of(n, ev->new_id, OBJ_IOAS));
 	case NEST_EV_HWPT_ALLOC:
 	case NEST_EV_NESTED_ALLOC:
-		name_new(n, ev->new_id, false);
-		return snprintf(buf, len, "=%s", name_of(n, ev->new_id, false));
+		name_new(n, ev->new_id, OBJ_HWPT);
+		return snprintf(buf, len, "=%s",
+				name_of(n, ev->new_id, OBJ_HWPT));
 	case NEST_EV_GET_FLAGS:
 	case NEST_EV_HOST_QUIRKS:
 		return snprintf(buf, len, "=0x%llx",
 				(unsigned long long)ev->arg);
 	case NEST_EV_DEVICE_INFO:
 		return snprintf(buf, len, "=caps:0x%llx",
+				(unsigned long long)ev->arg);
+	case NEST_EV_IOVA_RANGES:
+		return snprintf(buf, len, "=aw:%llu",
 				(unsigned long long)ev->arg);
 	case NEST_EV_HIOD_REALIZE:
 		return snprintf(buf, len, "=type:0x%llx",
@@ -114,28 +147,29 @@ static int format_call(struct trace_names *n, const struct nest_event *ev,
 	const char *name = event_names[ev->type];
 
 	if (ev->type == NEST_EV_BIND && !ev->err)
-		name_new(n, ev->id, true);
+		name_new(n, ev->id, OBJ_DEV);
 	switch (ev->type) {
 	case NEST_EV_GET_FLAGS:
+	case NEST_EV_IOAS_ALLOC:
 		return snprintf(buf, len, "%s", name);
 	case NEST_EV_HWPT_ALLOC:
 		return snprintf(buf, len, "%s(0x%llx)", name,
 				(unsigned long long)(n->shape ?
-				ev->arg & ~IOMMU_HWPT_ALLOC_DIRTY_TRACKING : ev->arg));
+				ev->arg & ~HOST_HWPT_FLAGS : ev->arg));
 	case NEST_EV_BIND:
 		if (ev->err)
 			return snprintf(buf, len, "%s", name);
 		/* fall through */
 	default:
 		return snprintf(buf, len, "%s(%s)", name,
-				name_of(n, ev->id, acts_on_device(ev->type)));
+				name_of(n, ev->id, acts_on(ev)));
 	}
 }
 
 static int format_trace(const struct nest_ctx *ctx, unsigned int from,
 			char *buf, size_t len, bool shape)
 {
-	struct trace_names names = { .ioas_id = ctx->ioas_id, .shape = shape };
+	struct trace_names names = { .shape = shape };
 	size_t used = 0;
 	unsigned int i;
 	char call[64], result[32];

@@ -194,6 +194,21 @@ static void selftest_keys(void **state)
 	assert_int_equal(0, c.aw_bits);
 	assert_int_equal(0, parse("selftest-iommu,aw-bits=30", &c, err));
 	assert_int_equal(30, c.aw_bits);
+	/* bits 2 and 3 on request, and only for a nesting parent */
+	assert_int_equal(0, parse("selftest-iommu,nesting=on,dirty=on", &c, err));
+	assert_int_equal(0x5, viommu_config_flags(&c));
+	assert_int_equal(0, parse("selftest-iommu,nesting=on,pasid=on", &c, err));
+	assert_int_equal(0x9, viommu_config_flags(&c));
+	assert_int_equal(0, parse("selftest-iommu,nesting=on,dirty=on,pasid=on",
+				  &c, err));
+	assert_int_equal(0xf & ~VIOMMU_FLAG_PASID_SUPPORTED,
+			 viommu_config_flags(&c));
+	assert_true(viommu_config_format(&c, err, sizeof(err)) > 0);
+	assert_string_equal("selftest-iommu,nesting=on,dirty=on,pasid=on", err);
+	assert_int_equal(-EINVAL, parse("selftest-iommu,dirty=on", &c, err));
+	assert_string_equal("dirty=on needs nesting=on", err);
+	assert_int_equal(-EINVAL, parse("selftest-iommu,pasid=on", &c, err));
+	assert_string_equal("pasid=on needs nesting=on", err);
 }
 
 static void every_bool_spelling(void **state)
@@ -260,7 +275,9 @@ static const struct bad_config bad_configs[] = {
 	{ "virtio-iommu,aw-bits=31", "aw-bits must be within [32,64]" },
 	{ "virtio-iommu,bogus=on", "Property 'virtio-iommu-pci.bogus' not found (expected granule, aw-bits or boot-bypass)" },
 	{ "none,x=1", "Property 'none.x' not found (none takes no keys)" },
-	{ "selftest-iommu,nest=on", "Property 'selftest-iommu.nest' not found (expected nesting or aw-bits)" },
+	{ "selftest-iommu,nest=on", "Property 'selftest-iommu.nest' not found (expected nesting, aw-bits, dirty or pasid)" },
+	{ "selftest-iommu,dirty=on", "dirty=on needs nesting=on" },
+	{ "selftest-iommu,pasid=on", "pasid=on needs nesting=on" },
 	{ "selftest-iommu,aw-bits=65", "aw-bits must be within [0,64], 0 for unchecked" },
 	{ "selftest-iommu,aw-bits=wide", "Parameter 'aw-bits' expects integer" },
 	{ "selftest-iommu,nesting=2", "Parameter 'nesting' expects 'on' or 'off'" },

@@ -412,53 +412,77 @@ static int bare_hw_info(int fd, uint32_t dev_id, uint8_t *data,
 	return 0;
 }
 
+static int bare_ioas_alloc(int fd, uint32_t *id)
+{
+	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
+
+	if (ioctl(fd, IOMMU_IOAS_ALLOC, &cmd))
+		return -errno;
+	*id = cmd.out_ioas_id;
+	return 0;
+}
+
 /*
- * What nest_attach_device() and nest_detach_device() issue, without the
- * engine: bind, hw_info, HWPT_ALLOC, attach, hw_info and IOVA ranges for
- * the hiod; then detach, destroy, unbind.
+ * What nest_attach_device() and nest_detach_device() issue for a VM's
+ * first device, without the engine: bind (a mock on an IOAS of its own),
+ * a new IOAS, hw_info, HWPT_ALLOC, attach, IOVA ranges, hw_info for the
+ * hiod; then detach, destroy the HWPT and the IOAS, unbind.
  */
-static int bare_sequence(struct bench *b, int fd, uint32_t ioas_id,
-			 uint32_t want_parent)
+static int bare_sequence(struct bench *b, int fd, uint64_t vflags)
 {
 	struct vfio_device_detach_iommufd_pt det = { .argsz = sizeof(det) };
 	struct iommu_iova_range ranges[32];
 	struct iommu_ioas_iova_ranges rq = {
-		.size = sizeof(rq), .ioas_id = ioas_id, .num_iovas = 32,
+		.size = sizeof(rq), .num_iovas = 32,
 		.allowed_iovas = (uintptr_t)ranges,
 	};
 	struct iommu_hwpt_alloc ha = {
-		.size = sizeof(ha), .pt_id = ioas_id,
-		.data_type = IOMMU_HWPT_DATA_NONE,
+		.size = sizeof(ha), .data_type = IOMMU_HWPT_DATA_NONE,
 	};
 	uint8_t data[VIOMMU_HW_DATA_MAX];
 	struct bare_dev d = { .cdev_fd = -1 };
+	uint32_t park = 0, ioas = 0;
 	uint64_t caps = 0;
-	int err;
+	int err = 0;
 
-	err = bare_bind(b, fd, ioas_id, &d);
-	if (err)
+	if (b->bare == BARE_MOCK)
+		err = bare_ioas_alloc(fd, &park);
+	err = err ?: bare_bind(b, fd, park, &d);
+	if (err) {
+		if (park)
+			nest_destroy(fd, park);
 		return err;
-	err = bare_hw_info(fd, d.dev_id, data, &caps);
+	}
+	err = bare_ioas_alloc(fd, &ioas);
+	err = err ?: bare_hw_info(fd, d.dev_id, data, &caps);
 	ha.dev_id = d.dev_id;
-	ha.flags = want_parent |
-		   (caps & IOMMU_HW_CAP_DIRTY_TRACKING ?
-		    IOMMU_HWPT_ALLOC_DIRTY_TRACKING : 0);
+	ha.pt_id = ioas;
+	if (vflags & VIOMMU_FLAG_WANT_NESTING_PARENT)
+		ha.flags = IOMMU_HWPT_ALLOC_NEST_PARENT;
+	if ((caps & IOMMU_HW_CAP_DIRTY_TRACKING) &&
+	    (!ha.flags || (vflags & VIOMMU_FLAG_WANT_NESTING_DIRTY_TRACKING)))
+		ha.flags |= IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 	if (!err && ioctl(fd, IOMMU_HWPT_ALLOC, &ha))
 		err = -errno;
 	err = err ?: bare_attach(b, fd, &d, ha.out_hwpt_id);
-	err = err ?: bare_hw_info(fd, d.dev_id, data, &caps);
+	rq.ioas_id = ioas;
 	if (!err && ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &rq))
 		err = -errno;
+	err = err ?: bare_hw_info(fd, d.dev_id, data, &caps);
 	if (b->bare == BARE_MOCK)
-		bare_attach(b, fd, &d, ioas_id);
+		bare_attach(b, fd, &d, park);
 	else
 		ioctl(d.cdev_fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &det);
 	if (ha.out_hwpt_id)
 		nest_destroy(fd, ha.out_hwpt_id);
-	if (b->bare == BARE_MOCK)
+	if (ioas)
+		nest_destroy(fd, ioas);
+	if (b->bare == BARE_MOCK) {
 		nest_destroy(fd, d.stdev_id);
-	else
+		nest_destroy(fd, park);
+	} else {
 		close(d.cdev_fd);
+	}
 	return err;
 }
 
@@ -472,21 +496,19 @@ static int engine_sequence(struct bench *b, struct nest_ctx *ctx,
 	ctx->nr_events = 0;
 	ctx->trace_overflow = 0;
 	ctx->nr_hwpts = 0;
-	ctx->nr_ids = 1;	/* the IOAS */
+	ctx->nr_ids = 0;
 	ctx->viommu->nr_records = 0;
 	return err;
 }
 
 /*
- * Engine and bare alternate, in both orders, on one IOAS of their own,
+ * Engine and bare alternate, in both orders, each on IOASes of its own,
  * so drift in the machine hits both alike.
  */
 static int bench_sequence(struct bench *b)
 {
 	uint64_t *bare = calloc(b->iters, sizeof(*bare));
-	uint32_t want = viommu_config_flags(&b->viommu.cfg) &
-			VIOMMU_FLAG_WANT_NESTING_PARENT ?
-			IOMMU_HWPT_ALLOC_NEST_PARENT : 0;
+	uint64_t want = viommu_config_flags(&b->viommu.cfg);
 	char err_msg[NEST_ERR_LEN] = "";
 	struct viommu v = b->viommu;
 	struct nest_dev *dev;
@@ -510,7 +532,7 @@ static int bench_sequence(struct bench *b)
 				err = engine_sequence(b, &ctx, dev);
 				b->samples[i] = now_ns() - t;
 			} else if (b->bare) {
-				err = bare_sequence(b, b->fd, ctx.ioas_id, want);
+				err = bare_sequence(b, b->fd, want);
 				bare[i] = now_ns() - t;
 			}
 		}
@@ -681,10 +703,10 @@ static int setup(struct bench *b)
 	}
 	b->samples = calloc(b->iters, sizeof(*b->samples));
 	rc = b->samples ? nest_ctx_init(&b->ctx, b->fd, &b->viommu) : -ENOMEM;
+	/* the per-operation benches' own IOAS: the engine makes none yet */
+	rc = rc ?: nest_ioas_alloc(b->fd, &b->ioas_id);
 	rc = rc ?: b->dev->ops->bind(&b->ctx, b->dev);
-	/* one that bind leaves detached (a cdev) goes on the IOAS, as the mock */
-	if (!rc && !b->dev->ops->bind_attaches)
-		rc = b->dev->ops->attach(&b->ctx, b->dev, b->ctx.ioas_id);
+	rc = rc ?: b->dev->ops->attach(&b->ctx, b->dev, b->ioas_id);
 	rc = rc ?: nest_get_hw_info(b->fd, b->dev->dev_id, NULL, NULL, &type,
 				    NULL);
 	if (rc) {
@@ -692,7 +714,6 @@ static int setup(struct bench *b)
 		return 1;
 	}
 	b->selftest_iommu = type == IOMMU_HW_INFO_TYPE_SELFTEST;
-	b->ioas_id = b->ctx.ioas_id;
 	bare_setup(b);
 	return 0;
 }
@@ -744,6 +765,8 @@ int main(int argc, char **argv)
 		rc = f ? rc : 1;
 	}
 	nest_ctx_fini(&b.ctx);
+	if (b.ioas_id)
+		nest_destroy(b.fd, b.ioas_id);
 	close(b.fd);
 	free(b.samples);
 	return rc;

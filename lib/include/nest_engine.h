@@ -15,6 +15,7 @@
 #include "viommu_model.h"
 
 #define NEST_MAX_HWPTS	16
+#define NEST_MAX_IOAS	8
 #define NEST_TRACE_MAX	256
 #define NEST_MAX_IDS	128
 #define NEST_ERR_LEN	256
@@ -34,7 +35,7 @@ struct nest_dev;
 /* Every op returns 0 or a negative errno. */
 struct nest_dev_ops {
 	const char *name;
-	/* bind attaches it to the IOAS too, so every attach is a replace */
+	/* bind attaches it to an IOAS of its own: every attach replaces */
 	bool bind_attaches;
 	/* Bind to ctx->fd and set dev->dev_id; may attach to the IOAS. */
 	int (*bind)(struct nest_ctx *ctx, struct nest_dev *dev);
@@ -46,11 +47,20 @@ struct nest_dev_ops {
 	void (*free)(struct nest_dev *dev);
 };
 
+/* A container: an IOAS and the HWPTs on it. */
+struct nest_ioas {
+	uint32_t id;
+	/* HOST_IOMMU_QUIRK_NESTING_PARENT_BYPASS_RO: skip read-only RAM */
+	bool bypass_ro;
+	/* from IOAS_IOVA_RANGES, read once: 64 when they are unknown */
+	unsigned int host_aw_bits;
+};
+
 struct nest_hwpt {
 	uint32_t id;
+	uint32_t ioas_id;	/* its container */
 	uint32_t alloc_flags;
 	unsigned int users;
-	bool bypass_ro;		/* HOST_IOMMU_QUIRK_NESTING_PARENT_BYPASS_RO */
 };
 
 struct nest_dev {
@@ -69,12 +79,14 @@ struct nest_dev {
 
 enum nest_event_type {
 	NEST_EV_BIND,
-	NEST_EV_GET_FLAGS,
 	NEST_EV_REUSE_TRY,
+	NEST_EV_IOAS_ALLOC,
 	NEST_EV_DEVICE_INFO,
-	NEST_EV_HWPT_ALLOC,
+	NEST_EV_GET_FLAGS,
 	NEST_EV_HOST_QUIRKS,
+	NEST_EV_HWPT_ALLOC,
 	NEST_EV_ATTACH,
+	NEST_EV_IOVA_RANGES,
 	NEST_EV_HIOD_REALIZE,
 	NEST_EV_SET_IOMMU_DEVICE,
 	NEST_EV_NESTED_ALLOC,
@@ -84,18 +96,25 @@ enum nest_event_type {
 	NEST_EV_UNBIND,
 };
 
+/* A DESTROY event's arg when it destroyed an IOAS (else a HWPT) */
+#define NEST_DESTROY_IOAS	1
+
 struct nest_event {
 	enum nest_event_type type;
-	uint32_t id;		/* the device or HWPT the step acted on */
+	uint32_t id;		/* the device, HWPT or IOAS it acted on */
 	uint32_t new_id;	/* the object it created, if any */
-	uint64_t arg;		/* flags, caps or hw_info type */
+	uint64_t arg;		/* flags, caps, address bits or hw_info type */
 	int err;		/* positive errno, 0 on success */
 };
 
 struct nest_ctx {
 	int fd;
+	/* the newest container's IOAS, 0 when none: where a VM maps */
 	uint32_t ioas_id;
 	struct viommu *viommu;
+	/* containers and HWPTs, oldest first */
+	unsigned int nr_ioas;
+	struct nest_ioas ioas[NEST_MAX_IOAS];
 	unsigned int nr_hwpts;
 	struct nest_hwpt hwpts[NEST_MAX_HWPTS];
 	unsigned int nr_events;
@@ -106,19 +125,27 @@ struct nest_ctx {
 	 * err; the steps themselves still return what the kernel said.
 	 */
 	unsigned int trace_overflow;
+	/*
+	 * Called with each new IOAS before anything attaches to it, where a
+	 * test plays the host's reserved regions.  NULL: nothing.
+	 */
+	void (*ioas_created)(struct nest_ctx *ctx, uint32_t ioas_id);
 	/* every object id ever created here, for leak checks */
 	unsigned int nr_ids;
 	uint32_t ids[NEST_MAX_IDS];
 	char err[NEST_ERR_LEN];
 };
 
-/* Open an IOAS on @fd for a VM whose vIOMMU is @v. */
+/* A VM on @fd whose vIOMMU is @v; containers come with the attaches. */
 int nest_ctx_init(struct nest_ctx *ctx, int fd, struct viommu *v);
-/* Destroy the IOAS; every device must be detached first. */
+/* Destroy the containers left; every device must be detached first. */
 int nest_ctx_fini(struct nest_ctx *ctx);
 void nest_ctx_note_id(struct nest_ctx *ctx, uint32_t id);
 
-/* Steps 1-9: bind, flags, reuse or allocate, attach, hiod, set. */
+/*
+ * Steps 1-9: bind; an existing container's HWPT or a new one on it; else
+ * a new container; then the hiod, and set_iommu_device().
+ */
 int nest_attach_device(struct nest_ctx *ctx, struct nest_dev *dev);
 /* Step 10: the vIOMMU's stage-1, a nested HWPT on hiod.hwpt_id. */
 int nest_enable_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
@@ -131,12 +158,14 @@ int nest_detach_device(struct nest_ctx *ctx, struct nest_dev *dev);
 void nest_dev_free(struct nest_dev *dev);
 /*
  * A VM going away: detach and free each of @devs (NULL entries skipped),
- * last first, then destroy the IOAS.  For fixture teardowns.
+ * last first, then destroy what containers are left.  For fixture
+ * teardowns.
  */
 void nest_vm_teardown(struct nest_ctx *ctx, struct nest_dev **devs,
 		      unsigned int nr);
 
 struct nest_hwpt *nest_find_hwpt(struct nest_ctx *ctx, uint32_t id);
+struct nest_ioas *nest_find_ioas(struct nest_ctx *ctx, uint32_t id);
 /*
  * How many ids of ctx->ids are still alive, asked without destroying
  * anything: a leak check for after teardown.
@@ -145,15 +174,15 @@ unsigned int nest_count_live_ids(const struct nest_ctx *ctx);
 
 /*
  * Print trace events from @from on, with object ids renamed in order of
- * appearance (devices D1.., HWPTs H1..) so traces compare across runs
- * and hosts.  0, -ENOSPC when @buf is too short, or -EOVERFLOW when the
+ * appearance (devices D1.., HWPTs H1.., IOASes IOAS1..) so traces
+ * compare across runs and hosts.  0, -ENOSPC when @buf is too short, or -EOVERFLOW when the
  * trace dropped events (what it kept is printed all the same).
  */
 int nest_trace_format(const struct nest_ctx *ctx, unsigned int from,
 		      char *buf, size_t len);
 /*
  * The same with what the host decides left out: device caps, quirks,
- * the hiod's type and the DIRTY_TRACKING bit.  Two hosts that took the
+ * address bits, the hiod's type and the DIRTY_TRACKING and PASID bits.  Two hosts that took the
  * same steps with the same outcomes give the same shape.
  */
 int nest_trace_shape(const struct nest_ctx *ctx, unsigned int from,

@@ -30,6 +30,12 @@
 #define NEST_SELFTEST_DATA_LEN \
 	(offsetof(struct iommu_hwpt_selftest, iotlb) + sizeof(uint32_t))
 
+/*
+ * IOMMU_HWPT_ALLOC_PASID (6.15): an enum, so headers cannot be asked
+ * whether they have it; uAPI values do not change.
+ */
+#define NEST_HWPT_ALLOC_PASID	(1u << 3)
+
 /* Any ioctl: -errno when it fails, else what it returned (0 for these). */
 int nest_ioctl(int fd, unsigned long request, void *arg);
 /* An errno's name ("EINVAL"); "0" for 0, "E<n>" for one it does not know. */
@@ -61,6 +67,10 @@ int nest_hwpt_alloc(int fd, uint32_t dev_id, uint32_t pt_id, uint32_t flags,
  */
 int nest_get_hw_info(int fd, uint32_t dev_id, void *data, uint32_t *data_len,
 		     uint32_t *type, uint64_t *caps);
+/* The same, and the device's PASID width (0: none, or an older kernel). */
+int nest_get_hw_info_pasid(int fd, uint32_t dev_id, void *data,
+			   uint32_t *data_len, uint32_t *type, uint64_t *caps,
+			   uint8_t *max_pasid_log2);
 int nest_hwpt_set_dirty_tracking(int fd, uint32_t hwpt_id, uint32_t flags);
 int nest_hwpt_get_dirty_bitmap(int fd, uint32_t hwpt_id, uint32_t flags,
 			       uint64_t iova, uint64_t length,
