@@ -31,7 +31,8 @@ qemu_verdict()
 	none)		dev=() ;;
 	intel-iommu|amd-iommu)
 			dev=(-device "$kind$props") ;;
-	virtio-iommu)	dev=(-device "virtio-iommu-pci$props") ;;
+	virtio-iommu|virtio-iommu-pci)
+			dev=(-device "virtio-iommu-pci$props") ;;
 	arm-smmuv3)	arch=aarch64 machine=virt
 			dev=(-device "arm-smmuv3,primary-bus=pcie.0$props") ;;
 	*)		echo "no QEMU device"; return ;;
