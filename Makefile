@@ -20,7 +20,7 @@ NEST_TESTS := iommufd_nest_test iommufd_nest_cdev_test iommufd_nest_cdev_input_t
 # lib.mk rewrites these to full paths; the rules below use NEST_TESTS
 TEST_GEN_PROGS := $(NEST_TESTS)
 # built and installed, not run by run_tests
-TEST_GEN_PROGS_EXTENDED := nest_bind nest_report nest_migrate nest_bench
+TEST_GEN_PROGS_EXTENDED := nest_bind nest_report nest_migrate nest_bench nest_vmm
 TOOLS := $(TEST_GEN_PROGS_EXTENDED)
 UNIT_PROGS := viommu_model_test viommu_migration_test
 
@@ -96,7 +96,7 @@ endef
 UAPI_DEPS := tests/no_uapi.c $(HEADERS) $(UAPI_STAMP) $(UAPI_HDRS)
 
 # the test programs and the tools, each its own .c on the library
-ENGINE_TOOLS := nest_report nest_migrate nest_bench
+ENGINE_TOOLS := nest_report nest_migrate nest_bench nest_vmm
 $(addprefix $(OUTPUT)/,$(NEST_TESTS)): $(OUTPUT)/%: %.c $(LIBNEST_SRCS) \
 		$(UAPI_DEPS)
 	$(call uapi_cc,$(filter-out tests/no_uapi.c,$(filter %.c,$^)))

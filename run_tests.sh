@@ -333,7 +333,7 @@ if [ "$mode" = host ]; then
 	build_tests "$host_dir" "$host_dir/nest_bind" \
 		$(for t in $NEST_TESTS; do echo "$host_dir/$t"; done)
 else
-	guest_bins="$NEST_TESTS nest_bind nest_report nest_migrate nest_bench"
+	guest_bins="$NEST_TESTS nest_bind nest_report nest_migrate nest_bench nest_vmm"
 	# shellcheck disable=SC2046
 	build_tests "$guest_dir" STATIC=1 \
 		$(for b in $guest_bins; do echo "$guest_dir/$b"; done)

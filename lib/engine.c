@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "nest_engine.h"
 #include "nest_ioctl.h"
@@ -185,6 +186,9 @@ int nest_ctx_fini(struct nest_ctx *ctx)
 			first = err;
 		}
 	}
+	if (ctx->ram)
+		munmap(ctx->ram, ctx->guest_ram);
+	ctx->ram = NULL;
 	return first;
 }
 
@@ -246,6 +250,39 @@ static void read_iova_ranges(struct nest_ctx *ctx, struct nest_ioas *ioas)
 	ioas->host_aw_bits = !err && n ?
 			     viommu_aw_bits_from_last(r[n - 1].last) : 64;
 	trace(ctx, NEST_EV_IOVA_RANGES, ioas->id, ioas->host_aw_bits, err);
+}
+
+/* Step 7: all guest RAM into the new container, read-write at IOVA 0. */
+static int map_guest_ram(struct nest_ctx *ctx, struct nest_dev *dev,
+			 uint32_t ioas_id)
+{
+	uint64_t iova = 0;
+	int err;
+
+	if (!ctx->guest_ram)
+		return 0;
+	if (!ctx->ram) {
+		ctx->ram = mmap(NULL, ctx->guest_ram, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (ctx->ram == MAP_FAILED) {
+			ctx->ram = NULL;
+			err = -errno;
+			set_err(ctx, "%s: no memory for %llu bytes of guest RAM: %s",
+				dev->name, (unsigned long long)ctx->guest_ram,
+				strerror(-err));
+			return err;
+		}
+	}
+	err = nest_ioas_map(ctx->fd, ioas_id,
+			    IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			    IOMMU_IOAS_MAP_WRITEABLE, ctx->ram, ctx->guest_ram,
+			    &iova);
+	trace(ctx, NEST_EV_MAP, ioas_id, ctx->guest_ram, err);
+	if (err)
+		set_err(ctx, "%s: mapping %llu bytes of guest RAM at IOVA 0 failed: %s",
+			dev->name, (unsigned long long)ctx->guest_ram,
+			strerror(-err));
+	return err;
 }
 
 static int hwpt_alloc(struct nest_ctx *ctx, struct nest_dev *dev,
@@ -431,7 +468,7 @@ static int attach_new_container(struct nest_ctx *ctx, struct nest_dev *dev)
 		return err;
 	}
 	read_iova_ranges(ctx, nest_find_ioas(ctx, id));
-	return 0;
+	return map_guest_ram(ctx, dev, id);
 }
 
 /* Steps 8-9, only after the attach: realize the hiod, hand it over. */

@@ -42,6 +42,7 @@ static const char *const event_names[] = {
 	[NEST_EV_HWPT_ALLOC] = "HWPT_ALLOC",
 	[NEST_EV_ATTACH] = "ATTACH",
 	[NEST_EV_IOVA_RANGES] = "IOVA_RANGES",
+	[NEST_EV_MAP] = "MAP",
 	[NEST_EV_HIOD_REALIZE] = "HIOD_REALIZE",
 	[NEST_EV_SET_IOMMU_DEVICE] = "SET_IOMMU_DEVICE",
 	[NEST_EV_NESTED_ALLOC] = "NESTED_ALLOC",
@@ -90,6 +91,7 @@ static enum obj_kind acts_on(const struct nest_event *ev)
 		return OBJ_DEV;
 	case NEST_EV_HOST_QUIRKS:
 	case NEST_EV_IOVA_RANGES:
+	case NEST_EV_MAP:
 		return OBJ_IOAS;
 	case NEST_EV_DESTROY:
 		return ev->arg == NEST_DESTROY_IOAS ? OBJ_IOAS : OBJ_HWPT;

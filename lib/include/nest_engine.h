@@ -87,6 +87,7 @@ enum nest_event_type {
 	NEST_EV_HWPT_ALLOC,
 	NEST_EV_ATTACH,
 	NEST_EV_IOVA_RANGES,
+	NEST_EV_MAP,
 	NEST_EV_HIOD_REALIZE,
 	NEST_EV_SET_IOMMU_DEVICE,
 	NEST_EV_NESTED_ALLOC,
@@ -130,6 +131,13 @@ struct nest_ctx {
 	 * test plays the host's reserved regions.  NULL: nothing.
 	 */
 	void (*ioas_created)(struct nest_ctx *ctx, uint32_t ioas_id);
+	/*
+	 * Bytes of guest RAM the VM maps at IOVA 0 into each new container
+	 * after the attach and before set_iommu_device, as QEMU's memory
+	 * listener does; 0: none.  The engine owns @ram, its backing.
+	 */
+	uint64_t guest_ram;
+	void *ram;
 	/* every object id ever created here, for leak checks */
 	unsigned int nr_ids;
 	uint32_t ids[NEST_MAX_IDS];
