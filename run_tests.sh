@@ -348,8 +348,22 @@ else
 	# shellcheck disable=SC2046
 	"$here/vm/initramfs.sh" "$initrd" \
 		$(for b in $guest_bins; do echo "$guest_dir/$b"; done) \
-		"$here"/vm/guest/* "$here/vm/tap.sh" ||
+		"$here"/vm/guest/* "$here/vm/tap.sh" \
+		"$here/tests/conformance/device_configs" ||
 		fail_setup "cannot pack the initramfs"
+	# QEMU 11.1 goes only to the guests whose tests run it (a payload
+	# vm/qemu.sh packs: 70 MB, or the reason there is none)
+	initrd_qemu=
+	for t in $selected; do
+		topology_carries_qemu "$t" || continue
+		"$here/vm/qemu.sh" payload "$guest_dir/qemu-payload.cpio" ||
+			fail_setup "cannot pack QEMU 11.1 for the guests"
+		initrd_qemu=$guest_dir/initramfs-qemu.cpio
+		[ "$initrd_qemu" -nt "$initrd" ] &&
+			[ "$initrd_qemu" -nt "$guest_dir/qemu-payload.cpio" ] ||
+			cat "$initrd" "$guest_dir/qemu-payload.cpio" >"$initrd_qemu"
+		break
+	done
 fi
 if [ -n "$kdir_b" ]; then
 	kernel_b=$("$here/vm/kernel.sh" bzimage "$kdir_b" "${frags[@]}") ||
@@ -468,6 +482,16 @@ run_host()
 	ktap_result "" "$nr" host "$f0" "$p0"
 }
 
+# The initramfs a topology's guest boots: with QEMU 11.1 if it runs it.
+topology_initrd()
+{
+	if [ -n "$initrd_qemu" ] && topology_carries_qemu "$1"; then
+		echo "$initrd_qemu"
+	else
+		echo "$initrd"
+	fi
+}
+
 # The tests a topology's guest runs: its own, and the migration source.
 guest_tests()
 {
@@ -539,7 +563,7 @@ if [ "$mode" = host ]; then
 else
 	# the guests boot while the unit tests run here
 	for topo in $selected; do
-		echo "$topo $kernel $initrd $build_dir/vm/$topo $(guest_tests "$topo" | tr ' ' ,)"
+		echo "$topo $kernel $(topology_initrd "$topo") $build_dir/vm/$topo $(guest_tests "$topo" | tr ' ' ,)"
 	done | boot_all "$jobs_max" "$timeout" &
 	boots=$!
 	unit_start=$SECONDS

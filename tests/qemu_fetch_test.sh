@@ -4,8 +4,9 @@
 # TAP: the oracle, QEMU 11.1, can be had and really runs here
 # (vm/qemu.sh), and the script keeps its contract: a warm fetch calls
 # no apt, a cold one without a mirror exits 4 with the reason, and
-# IOMMUFD_NEST_QEMU takes a QEMU of one's own.  When no QEMU can be had,
-# the checks that need one SKIP with the reason vm/qemu.sh gave.
+# IOMMUFD_NEST_QEMU takes a QEMU of one's own; the guest payload holds
+# all that QEMU and strace load.  When no QEMU can be had, the checks
+# that need one SKIP with the reason vm/qemu.sh gave.
 #   tests/qemu_fetch_test.sh
 
 set -u
@@ -45,7 +46,7 @@ have()
 }
 
 echo "TAP version 13"
-echo "1..6"
+echo "1..8"
 
 fetch_rc=0
 path=$("$qemu" fetch 2>"$tmp/fetch.err") || fetch_rc=$?
@@ -121,4 +122,31 @@ args=$(IOMMUFD_NEST_QEMU=$tmp/own-qemu IOMMUFD_NEST_CACHE="$tmp/cache" \
 	"$qemu" run -M "q35,a b" 2>&1)
 [ "$ver" = 11.1.99 ] && [ "$args" = "args: -M q35,a b" ]
 tap_ok $? own_qemu_is_used "version: $ver; run: $args"
+
+# the guest payload, unpacked here: its loader finds every library QEMU
+# and strace need in /qemu/lib alone, and its QEMU runs
+if have payload_is_closed; then
+	mkdir -p "$tmp/payload"
+	"$qemu" payload "$tmp/payload.cpio" 2>/dev/null &&
+		(cd "$tmp/payload" && cpio -id --quiet <"$tmp/payload.cpio")
+	p=$tmp/payload/qemu
+	out=
+	for b in qemu-system-x86_64 strace; do
+		out="$out$("$p/lib/ld-linux-x86-64.so.2" --inhibit-cache \
+			--library-path "$p/lib" --list "$p/bin/$b" 2>&1 |
+			grep -e 'not found' -e '=> /' | grep -v "=> $p/lib/")"
+	done
+	[ -x "$p/qemu-system-x86_64" ] && [ -x "$p/strace" ] &&
+		[ -f "$p/share/bios-256k.bin" ] && [ -z "$out" ]
+	tap_ok $? payload_is_closed "outside /qemu/lib or missing: $out"
+fi
+if have payload_qemu_runs; then
+	ver=$("$p/lib/ld-linux-x86-64.so.2" --inhibit-cache \
+		--library-path "$p/lib" "$p/bin/qemu-system-x86_64" --version 2>&1 |
+		head -n 1)
+	case $ver in
+	"QEMU emulator version 11.1."*) tap_ok 0 payload_qemu_runs ;;
+	*) tap_ok 1 payload_qemu_runs "it says: $ver" ;;
+	esac
+fi
 tap_exit

@@ -13,6 +13,8 @@
 #                                          of a wrapper that runs it
 #   vm/qemu.sh [--arch ARCH] run ARGS...   run it with ARGS (exec)
 #   vm/qemu.sh [--arch ARCH] version       print its version, e.g. 11.1.3
+#   vm/qemu.sh payload OUT.cpio            a cpio to append to a guest
+#                                          initramfs: /qemu (see cmd_payload)
 #
 # ARCH is x86_64 (the default: qemu-system-x86_64) or aarch64
 # (qemu-system-aarch64 from qemu-system-arm, 10 MB more with the same
@@ -34,6 +36,9 @@ suites="trixie $release"
 apt_dir=$cache/apt-qemu
 # the packages a sysroot may hold, for either arch
 all_pkgs="qemu-system-x86 qemu-system-arm"
+# always in the sysroot: strace shows the ioctls QEMU has no trace point
+# for, when QEMU runs as the VMM inside a guest
+tool_pkgs=strace
 NO_QEMU=4
 
 say() { echo "[qemu] $*" >&2; }
@@ -41,7 +46,7 @@ say() { echo "[qemu] $*" >&2; }
 die() { echo "error: $*" >&2; exit "$NO_QEMU"; }
 usage()
 {
-	echo "usage: $0 [--arch x86_64|aarch64] fetch | run ARGS... | version" >&2
+	echo "usage: $0 [--arch x86_64|aarch64] fetch | run ARGS... | version | payload OUT.cpio" >&2
 	exit 2
 }
 
@@ -61,8 +66,8 @@ warm()
 
 	ver=$(cat "$apt_dir/version" 2>/dev/null) || return 1
 	root=$(sysroot "$ver")
-	[ -f "$root/.iommufd-nest-$pkg" ] && [ -x "$root/wrap/$bin" ] ||
-		return 1
+	[ -f "$root/.iommufd-nest-$pkg" ] && [ -x "$root/wrap/$bin" ] &&
+		[ -f "$root/.iommufd-nest-$tool_pkgs" ] || return 1
 	echo "$root/wrap/$bin"
 }
 
@@ -140,7 +145,7 @@ cmd_fetch()
 	rm -f "$apt_dir/cache/archives/"*.deb
 	# shellcheck disable=SC2046
 	apt_state "$apt_dir" apt-get install -y --download-only -t "$release" \
-		$(for p in $pkgs; do echo "$p=$ver"; done) \
+		$(for p in $pkgs; do echo "$p=$ver"; done) $tool_pkgs \
 		>"$apt_dir/log/fetch.log" 2>&1 || {
 		tail -n 5 "$apt_dir/log/fetch.log" >&2
 		apt_die "apt could not download $pkgs $ver (log: $apt_dir/log/fetch.log)"
@@ -162,7 +167,10 @@ cmd_fetch()
 		check_closure "$tmp" "$p"
 		write_wrapper "$tmp" "$p"
 	done
-	for p in $pkgs; do
+	for p in $tool_pkgs; do
+		check_closure "$tmp" "$p"
+	done
+	for p in $pkgs $tool_pkgs; do
 		echo "$ver" >"$tmp/.iommufd-nest-$p"
 	done
 	say "unpacked into $root ($(du -sh "$tmp" | cut -f1))"
@@ -192,6 +200,71 @@ cmd_version()
 	echo "$ver"
 }
 
+# The files of ROOT that BINARY loads: the loader's own list, not the
+# whole sysroot (170 MB), for a guest that has only what it is given.
+loaded_libs()
+{
+	local lib=$1/usr/lib/x86_64-linux-gnu
+
+	"$lib/ld-linux-x86-64.so.2" --inhibit-cache --library-path "$lib" \
+		--list "$1/usr/bin/$2" | sed -n "s|.* => \($1/[^ ]*\) .*|\1|p"
+}
+
+# payload OUT: a newc cpio that, appended to a guest initramfs, gives
+# /qemu: qemu-system-x86_64 and strace, the libraries they load, the
+# firmware a paused q35 reads (bios-256k.bin, kvmvapic.bin: seen with
+# strace), and /qemu/qemu-system-x86_64 and /qemu/strace running them
+# through that loader.  Without a QEMU it holds /qemu/missing, the
+# reason, so the guest test SKIPs with it; exit 0 either way.
+cmd_payload()
+{
+	local out=$1 q root tmp f err rc=0 key
+
+	err=$(mktemp)
+	q=$(cmd_fetch 2>"$err") || rc=$?
+	[ "$rc" = 0 ] || [ "$rc" = "$NO_QEMU" ] || { cat "$err" >&2; exit "$rc"; }
+	key=$({ echo "$q"; tail -n 1 "$err"; cat "$0"; } | sha1sum | cut -d' ' -f1)
+	if [ -f "$out" ] && [ "$(cat "$out.key" 2>/dev/null)" = "$key" ]; then
+		rm -f "$err"
+		return
+	fi
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp" "$err"' EXIT
+	mkdir -p "$tmp/qemu/bin" "$tmp/qemu/lib" "$tmp/qemu/share"
+	if [ "$rc" != 0 ]; then
+		say "no QEMU for the guests: $(tail -n 1 "$err")"
+		tail -n 1 "$err" | sed 's/^error: //' >"$tmp/qemu/missing"
+	elif [ -n "$own" ]; then
+		echo "$own_var=$own is not a Debian sysroot: it cannot be carried into a guest" >"$tmp/qemu/missing"
+	else
+		root=${q%/wrap/*}
+		for f in "$bin" $tool_pkgs; do
+			cp "$root/usr/bin/$f" "$tmp/qemu/bin/"
+			# shellcheck disable=SC2046
+			cp $(loaded_libs "$root" "$f") "$tmp/qemu/lib/"
+		done
+		cp "$root/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" "$tmp/qemu/lib/"
+		cp "$root/usr/share/seabios/bios-256k.bin" \
+			"$root/usr/share/qemu/kvmvapic.bin" "$tmp/qemu/share/"
+		for f in "$bin" $tool_pkgs; do
+			cat >"$tmp/qemu/$f" <<EOF
+#!/bin/sh
+# Written by iommufd-nest's vm/qemu.sh payload: $f from /qemu.
+export QEMU_MODULE_DIR=/qemu/lib/qemu
+exec /qemu/lib/ld-linux-x86-64.so.2 --inhibit-cache --library-path /qemu/lib \\
+	/qemu/bin/$f $([ "$f" = "$bin" ] && echo "-L /qemu/share ")"\$@"
+EOF
+			chmod +x "$tmp/qemu/$f"
+		done
+		say "guest payload: $(du -sh "$tmp/qemu" | cut -f1) in $(find "$tmp/qemu" -type f | wc -l) files"
+	fi
+	(cd "$tmp" && find qemu | cpio -o -H newc --quiet) >"$out.tmp"
+	mv "$out.tmp" "$out"
+	echo "$key" >"$out.key"
+	rm -rf "$tmp" "$err"
+	trap - EXIT
+}
+
 arch=x86_64
 if [ "${1:-}" = --arch ]; then
 	[ $# -ge 2 ] || usage
@@ -215,5 +288,7 @@ run)		shift
 		exec "$q" "$@" ;;
 version)	[ $# -eq 1 ] || usage
 		cmd_version ;;
+payload)	[ $# -eq 2 ] && [ "$arch" = x86_64 ] || usage
+		cmd_payload "$2" ;;
 *)		usage ;;
 esac

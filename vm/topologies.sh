@@ -17,9 +17,9 @@ topology_table()
 {
 	cat <<EOF
 mock|q35, no vIOMMU: the kernel's mock IOMMU (CONFIG_IOMMUFD_TEST)|$Q35||iommufd_nest_test iommufd_nest_migrate_test iommufd_nest_failnth_test iommufd_nest_uapi_test iommufd_nest_viommu_test bench_smoke
-vtd|q35 + intel-iommu (legacy mode) + 2 edu, one behind a PCI bridge|$Q35_SPLIT $VTD $EDU_PAIR|intel_iommu=on|cdev_edu cdev_input_edu report_edu bind_restore
-vtd-scalable|q35 + intel-iommu x-scalable-mode=on + 2 edu, one behind a PCI bridge|$Q35_SPLIT $VTD,x-scalable-mode=on $EDU_PAIR|intel_iommu=on|cdev_edu cdev_input_edu report_edu bind_restore
-virtio-iommu|q35 + virtio-iommu-pci + edu|$Q35 -device virtio-iommu-pci -device edu|iommufd.allow_unsafe_interrupts=1|cdev_edu cdev_input_edu
+vtd|q35 + intel-iommu (legacy mode) + 2 edu, one behind a PCI bridge|$Q35_SPLIT $VTD $EDU_PAIR|intel_iommu=on|cdev_edu cdev_input_edu report_edu bind_restore qemu_vmm_edu
+vtd-scalable|q35 + intel-iommu x-scalable-mode=on + 2 edu, one behind a PCI bridge|$Q35_SPLIT $VTD,x-scalable-mode=on $EDU_PAIR|intel_iommu=on|cdev_edu cdev_input_edu report_edu bind_restore qemu_vmm_edu
+virtio-iommu|q35 + virtio-iommu-pci + edu|$Q35 -device virtio-iommu-pci -device edu|iommufd.allow_unsafe_interrupts=1|cdev_edu cdev_input_edu qemu_vmm_edu
 EOF
 }
 
@@ -36,6 +36,23 @@ topology_describe() { topology_field "$1" 2; }
 topology_qemu_args() { topology_field "$1" 3; }
 topology_cmdline() { topology_field "$1" 4; }
 topology_tests() { topology_field "$1" 5; }
+
+# Guest tests that run QEMU 11.1 as the VMM inside the guest: a topology
+# that runs one boots with vm/qemu.sh's payload (70 MB) appended to its
+# initramfs, the others without it.
+QEMU_GUEST_TESTS="qemu_vmm_edu"
+
+topology_carries_qemu()
+{
+	local t
+
+	for t in $(topology_tests "$1"); do
+		case " $QEMU_GUEST_TESTS " in
+		*" $t "*) return 0 ;;
+		esac
+	done
+	return 1
+}
 
 topology_exists()
 {
