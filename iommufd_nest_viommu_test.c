@@ -234,8 +234,8 @@ FIXTURE_TEARDOWN(vobj)
 			TH_LOG("%s: %s", nest_blame(&self->ctx, __mark), \
 			       self->ctx.err);				\
 	}								\
-	ASSERT_EQ(1, nest_count_live_ids(&self->ctx))			\
-		TH_LOG("%s: only the IOAS may outlive the devices",	\
+	ASSERT_EQ(0, nest_count_live_ids(&self->ctx))			\
+		TH_LOG("%s: the container outlived its last HWPT",	\
 		       nest_blame_leak(&self->ctx));			\
 } while (0)
 
@@ -741,8 +741,8 @@ TEST(flags_without_nesting_parent_cannot_back_a_viommu)
 	EXPECT_EQ(0, nest_detach_device(&ctx, dev))
 		TH_LOG("%s: %s", nest_blame(&ctx, mark), ctx.err);
 	nest_dev_free(dev);
-	/* the IOAS alone is left */
-	EXPECT_EQ(1, nest_count_live_ids(&ctx))
+	/* the container went with its last HWPT: nothing is left */
+	EXPECT_EQ(0, nest_count_live_ids(&ctx))
 		TH_LOG("%s: objects outlived the device",
 		       nest_blame_leak(&ctx));
 	nest_ctx_fini(&ctx);
