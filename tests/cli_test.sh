@@ -2,13 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # TAP tests of the command lines: run_tests.sh usage errors and the
-# report tool.  Each bad input must give one line on stderr and exit 2.
+# engine tools (nest_report, nest_migrate and nest_vmm beside them).
+# Each bad input must give one line on stderr and exit 2.
 #   tests/cli_test.sh NEST_REPORT_BINARY NEST_MIGRATE_BINARY
 
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 report=$1
 migrate=$2
+vmm=$(dirname "$report")/nest_vmm
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0
@@ -42,7 +44,7 @@ expect()
 }
 
 echo "TAP version 13"
-echo "1..33"
+echo "1..38"
 expect report_bad_config 2 1 "Property 'intel-iommu.x-flts' not found .QEMU 11.1 renamed it 'fsts'" -- \
 	"$report" --viommu intel-iommu,x-flts=on
 expect report_unknown_kind 2 1 "unknown vIOMMU kind 'amd-iommu-pci'" -- \
@@ -56,6 +58,15 @@ expect report_pasid_flag 0 0 '"flags": 15, "want_nesting_parent": true, "pasid_s
 	"$report" --json --viommu intel-iommu,scalable-mode=on,fsts=on,pasid-bits=20
 expect report_names_qemu 0 0 '^vIOMMU model: QEMU 11.1$' -- \
 	"$report" --viommu none
+expect vmm_no_device 2 - "both needed" -- "$vmm" --viommu none
+expect vmm_bad_config 2 1 "Parameter 'aw-bits' expects uint8_t" -- \
+	"$vmm" --viommu intel-iommu,aw-bits=300 --device 00:02.0
+expect vmm_bad_placement 2 1 "device '00:02.0@left'" -- \
+	"$vmm" --viommu none --device 00:02.0@left
+expect vmm_bad_ram 2 1 "--guest-ram 'lots': expected MiB" -- \
+	"$vmm" --viommu none --device 00:02.0 --guest-ram lots
+expect vmm_unknown_option 2 - "unexpected argument '--fast'" -- \
+	"$vmm" --fast
 expect runner_unknown_topology 2 1 "unknown topology 'bogus'" -- \
 	"$here/run_tests.sh" --vm --topology bogus
 expect runner_bad_kdir 2 1 "not a kernel source tree" -- \
