@@ -325,7 +325,7 @@ if [ "$unit" = 1 ]; then
 		"$host_dir/san/viommu_model_test" \
 		"$host_dir/san/viommu_migration_test" \
 		"$host_dir/san/replay_config" "$host_dir/san/replay_stream" \
-		"$host_dir/nest_migrate" \
+		"$host_dir/nest_migrate" "$host_dir/nest_vmm" \
 		$(for t in $NEST_TESTS; do echo "$host_dir/$t"; done)
 fi
 if [ "$mode" = host ]; then
