@@ -22,7 +22,7 @@ TEST_GEN_PROGS := $(NEST_TESTS)
 # built and installed, not run by run_tests
 TEST_GEN_PROGS_EXTENDED := nest_bind nest_report nest_migrate nest_bench nest_vmm
 TOOLS := $(TEST_GEN_PROGS_EXTENDED)
-UNIT_PROGS := viommu_model_test viommu_migration_test
+UNIT_PROGS := viommu_model_test viommu_migration_test smmuv3_s1_test
 
 include $(SRC)/lib/libnest.mk
 VIOMMU_SRCS := $(LIBNEST_VIOMMU_SRCS)

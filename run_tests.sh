@@ -324,6 +324,7 @@ if [ "$unit" = 1 ]; then
 		"$host_dir/viommu_migration_test" "$host_dir/nest_report" \
 		"$host_dir/san/viommu_model_test" \
 		"$host_dir/san/viommu_migration_test" \
+		"$host_dir/smmuv3_s1_test" "$host_dir/san/smmuv3_s1_test" \
 		"$host_dir/san/replay_config" "$host_dir/san/replay_stream" \
 		"$host_dir/nest_migrate" "$host_dir/nest_vmm" \
 		$(for t in $NEST_TESTS; do echo "$host_dir/$t"; done)
@@ -421,7 +422,7 @@ run_unit()
 	nr=$((nr + 1))
 	echo "  KTAP version 1"
 	echo "  # the model and the command lines, no kernel needed"
-	echo "  1..13"
+	echo "  1..15"
 	run_binary 1 viommu_model_test "$dir/unit.out" "$dir/viommu_model_test"
 	run_binary 2 viommu_migration_test "$dir/migration.out" \
 		"$dir/viommu_migration_test"
@@ -449,6 +450,9 @@ run_unit()
 		"$here/tests/qemu_fetch_test.sh"
 	run_binary 13 config_conformance "$dir/conformance.out" \
 		"$here/tests/conformance_config.sh" "$dir/nest_report"
+	run_binary 14 smmuv3_s1_test "$dir/smmuv3-s1.out" "$dir/smmuv3_s1_test"
+	run_binary 15 smmuv3_s1_test.asan_ubsan "$dir/smmuv3-s1-san.out" \
+		"$dir/san/smmuv3_s1_test"
 	ktap_result "" "$nr" unit "$f0" "$p0"
 }
 

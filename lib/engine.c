@@ -13,6 +13,7 @@
 #include "nest_engine.h"
 #include "nest_ioctl.h"
 #include "hw_info.h"
+#include "smmuv3_s1.h"
 
 _Static_assert(VIOMMU_HW_INFO_TYPE_INTEL_VTD == IOMMU_HW_INFO_TYPE_INTEL_VTD,
 	       "hw_info type values drifted from the uAPI");
@@ -502,6 +503,19 @@ static int realize_and_set_hiod(struct nest_ctx *ctx, struct nest_dev *dev)
 	return 0;
 }
 
+/* Destroy *@id if set, traced; the first error wins over @err. */
+static int drop_id(struct nest_ctx *ctx, uint32_t *id, int err)
+{
+	int rc;
+
+	if (!*id)
+		return err;
+	rc = nest_destroy(ctx->fd, *id);
+	trace(ctx, NEST_EV_DESTROY, *id, 0, rc);
+	*id = 0;
+	return err ?: rc;
+}
+
 /*
  * Leave the context HWPT, destroy it when it was the last user and its
  * container when that was its last HWPT.  The first detach or destroy
@@ -516,12 +530,12 @@ static int leave_hwpt(struct nest_ctx *ctx, struct nest_dev *dev)
 		return 0;
 	err = dev->ops->detach(ctx, dev);
 	trace(ctx, NEST_EV_DETACH, dev->nested_id ?: dev->hwpt_id, 0, err);
-	if (dev->nested_id) {
-		rc = nest_destroy(ctx->fd, dev->nested_id);
-		trace(ctx, NEST_EV_DESTROY, dev->nested_id, 0, rc);
-		err = err ?: rc;
-		dev->nested_id = 0;
-	}
+	/* what sits on the parent goes first, the vIOMMU last */
+	err = drop_id(ctx, &dev->nested_id, err);
+	err = drop_id(ctx, &dev->abort_id, err);
+	err = drop_id(ctx, &dev->bypass_id, err);
+	err = drop_id(ctx, &dev->vdev_id, err);
+	err = drop_id(ctx, &dev->viommu_id, err);
 	if (hwpt && --hwpt->users == 0) {
 		uint32_t ioas_id = hwpt->ioas_id;
 
@@ -580,18 +594,86 @@ int nest_attach_device(struct nest_ctx *ctx, struct nest_dev *dev)
 	return 0;
 }
 
+#ifdef IOMMU_VIOMMU_ALLOC
+/* A HWPT on @dev's vIOMMU from one vSTE, kept in *@out. */
+static int vste_hwpt(struct nest_ctx *ctx, struct nest_dev *dev,
+		     unsigned int cfg, uint64_t cd_ipa, uint32_t *out)
+{
+	uint64_t ste[2];
+	int err;
+
+	smmu_vste(ste, cfg, cd_ipa);
+	err = hwpt_alloc(ctx, dev, dev->viommu_id, 0,
+			 IOMMU_HWPT_DATA_ARM_SMMUV3, ste, sizeof(ste), out);
+	trace_new(ctx, NEST_EV_NESTED_ALLOC, dev->viommu_id,
+		  IOMMU_HWPT_DATA_ARM_SMMUV3, err, *out);
+	if (err)
+		set_err(ctx, "%s: HWPT from a vSTE (Config %u) on vIOMMU %u failed: %s",
+			dev->name, cfg, dev->viommu_id, strerror(-err));
+	return err;
+}
+
+/*
+ * Step 10 for arm-smmuv3 accel=on, as QEMU 11.1 does it: a vIOMMU on the
+ * nesting parent with its abort and bypass vSTE HWPTs (made once), the
+ * device's vDEVICE at its vSID, then a HWPT from the guest's S1_TRANS
+ * vSTE, whose CD is at @cd_ipa.  What is made stays on @dev for
+ * leave_hwpt() to undo, also after a failure.
+ */
+static int smmuv3_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
+			 uint64_t cd_ipa, uint32_t *id)
+{
+	int err;
+
+	if (!dev->viommu_id) {
+		err = nest_viommu_alloc(ctx->fd, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, 0,
+					dev->dev_id, dev->hiod.hwpt_id,
+					&dev->viommu_id);
+		trace_new(ctx, NEST_EV_VIOMMU_ALLOC, dev->hiod.hwpt_id,
+			  IOMMU_VIOMMU_TYPE_ARM_SMMUV3, err, dev->viommu_id);
+		if (err) {
+			dev->viommu_id = 0;
+			set_err(ctx, "%s: Unable to alloc vIOMMU: IOMMU_VIOMMU_ALLOC(ARM_SMMUV3) on parent %u: %s",
+				dev->name, dev->hiod.hwpt_id, strerror(-err));
+			return err;
+		}
+		nest_ctx_note_id(ctx, dev->viommu_id);
+		err = vste_hwpt(ctx, dev, SMMU_STE_CFG_ABORT, 0, &dev->abort_id);
+		if (!err)
+			err = vste_hwpt(ctx, dev, SMMU_STE_CFG_BYPASS, 0,
+					&dev->bypass_id);
+		if (err)
+			return err;
+	}
+	if (!dev->vdev_id) {
+		err = nest_vdevice_alloc(ctx->fd, dev->viommu_id, dev->dev_id,
+					 dev->vsid, &dev->vdev_id);
+		trace_new(ctx, NEST_EV_VDEVICE_ALLOC, dev->viommu_id,
+			  dev->vsid, err, dev->vdev_id);
+		if (err) {
+			dev->vdev_id = 0;
+			set_err(ctx, "%s: IOMMU_VDEVICE_ALLOC at vSID %u failed: %s",
+				dev->name, dev->vsid, strerror(-err));
+			return err;
+		}
+		nest_ctx_note_id(ctx, dev->vdev_id);
+	}
+	return vste_hwpt(ctx, dev, SMMU_STE_CFG_S1_TRANS, cd_ipa, id);
+}
+#endif
+
 int nest_enable_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
-		       uint64_t vtd_s1_pgtbl)
+		       uint64_t s1_addr)
 {
 	struct iommu_hwpt_selftest selftest = {
 		.iotlb = IOMMU_TEST_IOTLB_DEFAULT,
 	};
 	struct iommu_hwpt_vtd_s1 vtd = {
-		.pgtbl_addr = vtd_s1_pgtbl,
+		.pgtbl_addr = s1_addr,
 		.addr_width = ctx->viommu->cfg.aw_bits,
 	};
-	uint32_t type, len, id = 0;
-	const void *data;
+	uint32_t type = 0, len = 0, id = 0;
+	const void *data = NULL;
 	int err;
 
 	if (!dev->hiod_set) {
@@ -609,18 +691,33 @@ int nest_enable_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
 		data = &vtd;
 		len = sizeof(vtd);
 		break;
+	case VIOMMU_STAGE1_SMMUV3:
+#ifdef IOMMU_VIOMMU_ALLOC
+		/* made there: id is set, nothing left to allocate here */
+		err = smmuv3_stage1(ctx, dev, s1_addr, &id);
+		if (err)
+			return err;
+		break;
+#else
+		set_err(ctx, "%s: built without IOMMU_VIOMMU_ALLOC (uAPI headers before 6.13): no SMMUv3 stage-1",
+			dev->name);
+		return -EOPNOTSUPP;
+#endif
 	default:
 		set_err(ctx, "%s: %s builds no nested HWPT stage-1", dev->name,
 			viommu_kind_name(ctx->viommu->cfg.kind));
 		return -EOPNOTSUPP;
 	}
-	err = hwpt_alloc(ctx, dev, dev->hiod.hwpt_id, 0, type, data, len, &id);
-	trace_new(ctx, NEST_EV_NESTED_ALLOC, dev->hiod.hwpt_id, type, err,
-		  id);
-	if (err) {
-		set_err(ctx, "%s: nested HWPT on parent %u failed: %s",
-			dev->name, dev->hiod.hwpt_id, strerror(-err));
-		return err;
+	if (!id) {
+		err = hwpt_alloc(ctx, dev, dev->hiod.hwpt_id, 0, type, data,
+				 len, &id);
+		trace_new(ctx, NEST_EV_NESTED_ALLOC, dev->hiod.hwpt_id, type,
+			  err, id);
+		if (err) {
+			set_err(ctx, "%s: nested HWPT on parent %u failed: %s",
+				dev->name, dev->hiod.hwpt_id, strerror(-err));
+			return err;
+		}
 	}
 	err = dev->ops->attach(ctx, dev, id);
 	trace(ctx, NEST_EV_ATTACH, id, 0, err);
@@ -630,6 +727,8 @@ int nest_enable_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
 		trace(ctx, NEST_EV_DESTROY, id, 0, nest_destroy(ctx->fd, id));
 		return err;
 	}
+	/* a new vSTE replaces the old one: that HWPT has no user now */
+	drop_id(ctx, &dev->nested_id, 0);
 	dev->nested_id = id;
 	return 0;
 }

@@ -22,7 +22,8 @@ LIBNEST_TOP := $(abspath $(LIBNEST_DIR)/..)
 # and the migration stream
 LIBNEST_VIOMMU_SRCS := $(LIBNEST_TOP)/viommu_model.c \
 	$(sort $(wildcard $(LIBNEST_TOP)/kinds/*.c))
-LIBNEST_MODEL_SRCS := $(LIBNEST_VIOMMU_SRCS) $(LIBNEST_DIR)/mig_stream.c
+LIBNEST_MODEL_SRCS := $(LIBNEST_VIOMMU_SRCS) $(LIBNEST_DIR)/mig_stream.c \
+	$(LIBNEST_DIR)/smmuv3_s1.c
 # the device backends, one file each, and their registry
 LIBNEST_BACKEND_SRCS := $(LIBNEST_DIR)/backends.c \
 	$(sort $(wildcard $(LIBNEST_DIR)/backend_*.c))

@@ -46,6 +46,8 @@ static const char *const event_names[] = {
 	[NEST_EV_HIOD_REALIZE] = "HIOD_REALIZE",
 	[NEST_EV_SET_IOMMU_DEVICE] = "SET_IOMMU_DEVICE",
 	[NEST_EV_NESTED_ALLOC] = "NESTED_ALLOC",
+	[NEST_EV_VIOMMU_ALLOC] = "VIOMMU_ALLOC",
+	[NEST_EV_VDEVICE_ALLOC] = "VDEVICE_ALLOC",
 	[NEST_EV_UNSET_IOMMU_DEVICE] = "UNSET_IOMMU_DEVICE",
 	[NEST_EV_DETACH] = "DETACH",
 	[NEST_EV_DESTROY] = "DESTROY",
@@ -118,6 +120,9 @@ static int format_result(struct trace_names *n, const struct nest_event *ev,
 				name_of(n, ev->new_id, OBJ_IOAS));
 	case NEST_EV_HWPT_ALLOC:
 	case NEST_EV_NESTED_ALLOC:
+	case NEST_EV_VIOMMU_ALLOC:
+	case NEST_EV_VDEVICE_ALLOC:
+		/* objects on a vIOMMU share the HWPTs' names */
 		name_new(n, ev->new_id, OBJ_HWPT);
 		return snprintf(buf, len, "=%s",
 				name_of(n, ev->new_id, OBJ_HWPT));

@@ -72,6 +72,9 @@ struct nest_dev {
 	uint32_t dev_id;
 	uint32_t hwpt_id;	/* the context HWPT it is attached to */
 	uint32_t nested_id;	/* its stage-1 HWPT, 0 when none */
+	/* arm-smmuv3 accel=on: its virtual SID, and what step 10 made */
+	uint32_t vsid;
+	uint32_t viommu_id, vdev_id, abort_id, bypass_id;
 	bool dirty_tracking;
 	bool hiod_set;
 	struct viommu_hiod hiod;
@@ -91,6 +94,8 @@ enum nest_event_type {
 	NEST_EV_HIOD_REALIZE,
 	NEST_EV_SET_IOMMU_DEVICE,
 	NEST_EV_NESTED_ALLOC,
+	NEST_EV_VIOMMU_ALLOC,
+	NEST_EV_VDEVICE_ALLOC,
 	NEST_EV_UNSET_IOMMU_DEVICE,
 	NEST_EV_DETACH,
 	NEST_EV_DESTROY,
@@ -155,9 +160,15 @@ void nest_ctx_note_id(struct nest_ctx *ctx, uint32_t id);
  * a new container; then the hiod, and set_iommu_device().
  */
 int nest_attach_device(struct nest_ctx *ctx, struct nest_dev *dev);
-/* Step 10: the vIOMMU's stage-1, a nested HWPT on hiod.hwpt_id. */
+/*
+ * Step 10: the vIOMMU's stage-1.  A nested HWPT on hiod.hwpt_id (VT-d:
+ * @s1_addr is the first-stage table), or for arm-smmuv3 accel=on a vIOMMU
+ * on it, its abort and bypass vSTE HWPTs, the device's vDEVICE at
+ * dev->vsid and a HWPT from an S1_TRANS vSTE whose CD is at IPA @s1_addr.
+ * Called again, the new stage-1 replaces the old.
+ */
 int nest_enable_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
-		       uint64_t vtd_s1_pgtbl);
+		       uint64_t s1_addr);
 /*
  * Reverse of the above: unset, detach, destroy, unbind.  0, or the first
  * detach or destroy error (the device is unbound all the same).
