@@ -15,6 +15,7 @@ SRC := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 INTREE := $(if $(wildcard $(SRC)/../lib.mk),1)
 
 NEST_TESTS := iommufd_nest_test iommufd_nest_cdev_test iommufd_nest_cdev_input_test \
+	      iommufd_nest_smmu_test \
 	      iommufd_nest_migrate_test iommufd_nest_failnth_test \
 	      iommufd_nest_viommu_test iommufd_nest_uapi_test
 # lib.mk rewrites these to full paths; the rules below use NEST_TESTS

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Nested translation on a real driver, with DMA: an edu device behind
+ * arm-smmu-v3 (QEMU's emulated nested SMMUv3), attached as QEMU 11.1's
+ * arm-smmuv3,accel=on attaches it.  The guest memory is the VM's RAM the
+ * engine maps at IPA 0 (stage 2); in it the test builds a CD and stage-1
+ * tables (lib/smmuv3_s1.c), and the engine's stage-1 puts a vIOMMU, a
+ * vDEVICE and an S1_TRANS vSTE over them.  Then edu DMA must land where
+ * both stages point, a stage-1 miss must leave memory untouched, and a
+ * changed PTE must take effect once invalidated through the vIOMMU.
+ *
+ * Devices: BDFs of edu devices bound to vfio-pci, as trailing arguments
+ * or IOMMUFD_NEST_BDF; the first on a root bus is used.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "nest_kselftest.h"
+
+#include "nest_engine.h"
+#include "nest_ioctl_test.h"
+#include "backend_cdev.h"
+#include "edu.h"
+#include "pci_sysfs.h"
+#include "smmuv3_s1.h"
+#include "viommu_model.h"
+#include "nest_bdfs.h"
+#include "nest_blame.h"
+
+/* the vIOMMU uAPI came with 6.13: older headers build SKIPs */
+#ifdef IOMMU_VIOMMU_ALLOC
+#define HAVE_VIOMMU 1
+#endif
+
+#define RAM_SIZE	(2u << 20)	/* stage 2: IPA 0..2 MiB */
+#define VSID		8
+#define ASID		1
+/* stage-1 input addresses: below edu's 28-bit DMA mask, outside RAM */
+#define IOVA_A		0x8000000ULL
+#define IOVA_B		(IOVA_A + SMMU_PAGE_SIZE)
+/* below RAM's end, so only stage 1 keeps a DMA from landing there */
+#define IOVA_MISS	0x1000ULL
+#define LEN		256
+
+FIXTURE(smmu) {
+	int fd;
+	struct viommu viommu;
+	struct nest_ctx ctx;
+	struct nest_dev *dev;
+	struct edu *edu;
+	struct smmu_gmem g;
+	struct smmu_s1 s1;
+	uint64_t page[3];	/* IPAs of three data pages */
+};
+
+static const char *first_edu(void)
+{
+	unsigned int vendor, device;
+	int i;
+
+	for (i = 0; i < nr_bdfs; i++)
+		if (!pci_ids(bdfs[i], &vendor, &device) &&
+		    vendor == EDU_VENDOR && device == EDU_DEVICE &&
+		    !pci_behind_bridge(bdfs[i]))
+			return bdfs[i];
+	return NULL;
+}
+
+/* The CPU's view of a guest page */
+static uint8_t *at(struct smmu_gmem *g, uint64_t ipa)
+{
+	return smmu_gmem_ptr(g, ipa, SMMU_PAGE_SIZE);
+}
+
+FIXTURE_SETUP(smmu)
+{
+	struct smmu_cd_cfg c = {
+		.asid = ASID, .t0sz = SMMU_T0SZ_39, .ips = SMMU_IPS_44,
+		.mair = 0xff,	/* index 0: normal write-back memory */
+	};
+	const char *bdf = first_edu();
+	struct viommu_config cfg;
+	char err[NEST_ERR_LEN];
+	uint64_t cd_ipa;
+	int i, rc;
+
+	self->fd = -1;
+#ifndef HAVE_VIOMMU
+	SKIP(return, "built against uAPI headers without IOMMU_VIOMMU_ALLOC (before 6.13)");
+#endif
+	if (!bdf)
+		SKIP(return, "no edu device (1234:11e8) on a root bus among the given BDFs");
+	self->fd = open("/dev/iommu", O_RDWR);
+	ASSERT_LE(0, self->fd) TH_LOG("kernel: /dev/iommu: %s", strerror(errno));
+	ASSERT_EQ(0, viommu_config_parse("arm-smmuv3,accel=on", &cfg, err,
+					 sizeof(err)))
+		TH_LOG("model: %s", err);
+	viommu_init(&self->viommu, &cfg);
+	nest_ctx_init(&self->ctx, self->fd, &self->viommu);
+	self->ctx.guest_ram = RAM_SIZE;
+	self->dev = nest_cdev_dev_new(bdf, err, sizeof(err));
+	ASSERT_NE(NULL, self->dev) TH_LOG("test: %s", err);
+	self->dev->vsid = VSID;
+	rc = nest_attach_device(&self->ctx, self->dev);
+	if (rc == -EOPNOTSUPP)
+		SKIP(return, "no nesting parent: %s (arm-smmu-v3 grants one from Linux 6.13, on an SMMU with S1P and S2P)",
+		     self->ctx.err);
+	ASSERT_EQ(0, rc) TH_LOG("%s: %s", nest_blame(&self->ctx, 0),
+				self->ctx.err);
+
+	/* the guest's memory is the RAM the engine mapped at IPA 0 */
+	self->g.va = self->ctx.ram;
+	self->g.ipa = 0;
+	self->g.size = RAM_SIZE;
+	ASSERT_EQ(0, smmu_s1_init(&self->s1, &self->g, SMMU_T0SZ_39));
+	cd_ipa = smmu_gmem_alloc(&self->g, 64, 64);
+	ASSERT_NE(0, cd_ipa) TH_LOG("test: no guest memory for the CD");
+	c.ttb0 = self->s1.root;
+	smmu_cd(smmu_gmem_ptr(&self->g, cd_ipa, 64), &c);
+	for (i = 0; i < 3; i++) {
+		self->page[i] = smmu_gmem_alloc(&self->g, SMMU_PAGE_SIZE,
+						SMMU_PAGE_SIZE);
+		ASSERT_NE(0, self->page[i]) TH_LOG("test: guest memory full");
+	}
+	ASSERT_EQ(0, smmu_s1_map(&self->s1, IOVA_A, self->page[0], true));
+	ASSERT_EQ(0, smmu_s1_map(&self->s1, IOVA_B, self->page[1], true));
+
+	rc = nest_enable_stage1(&self->ctx, self->dev, cd_ipa);
+	if (rc == -EOPNOTSUPP)
+		SKIP(return, "%s (IOMMU_VIOMMU_ALLOC(ARM_SMMUV3) needs IORT CANWBS on the root complex or SMMU IDR3.FWB: the smmuv3-nested topology gives CANWBS)",
+		     self->ctx.err);
+	ASSERT_EQ(0, rc) TH_LOG("%s: %s", nest_blame(&self->ctx, 0),
+				self->ctx.err);
+	self->edu = edu_open(nest_cdev_fd(self->dev), err, sizeof(err));
+	ASSERT_NE(NULL, self->edu) TH_LOG("kernel: edu through VFIO: %s", err);
+}
+
+FIXTURE_TEARDOWN(smmu)
+{
+	if (self->edu)
+		edu_close(self->edu);
+	if (self->fd < 0)
+		return;
+	nest_vm_teardown(&self->ctx, &self->dev, 1);
+	close(self->fd);
+}
+
+/* Fill the device's buffer from @iova (a DMA read through both stages). */
+static int edu_load(struct edu *edu, uint64_t iova)
+{
+	return edu_dma(edu, iova, LEN, false);
+}
+
+/* The DMA reads page 0 through IOVA_A and writes page 1 through IOVA_B. */
+TEST_F(smmu, dma_lands_where_both_stages_point)
+{
+	uint8_t *src = at(&self->g, self->page[0]), *dst = at(&self->g, self->page[1]);
+	uint8_t *before = malloc(RAM_SIZE);
+	int i;
+
+	ASSERT_NE(NULL, before) TH_LOG("test: out of memory");
+	for (i = 0; i < LEN; i++)
+		src[i] = 0x5a ^ i;
+	memcpy(before, self->ctx.ram, RAM_SIZE);
+	ASSERT_EQ(0, edu_load(self->edu, IOVA_A)) TH_LOG("kernel: edu DMA read");
+	ASSERT_EQ(0, edu_dma(self->edu, IOVA_B, LEN, true))
+		TH_LOG("kernel: edu DMA write");
+	ASSERT_EQ(0, memcmp(src, dst, LEN))
+		TH_LOG("kernel: the data did not land where stage 1 (IOVA 0x%llx -> IPA 0x%llx) and stage 2 point",
+		       (unsigned long long)IOVA_B,
+		       (unsigned long long)self->page[1]);
+	/* and nowhere else: the rest of RAM is as it was */
+	memcpy(before + self->page[1], dst, LEN);
+	ASSERT_EQ(0, memcmp(before, self->ctx.ram, RAM_SIZE))
+		TH_LOG("kernel: the DMA also wrote outside its page");
+	free(before);
+}
+
+/* No stage-1 entry: the write must go nowhere, even to RAM at that IPA. */
+TEST_F(smmu, stage1_miss_leaves_memory_untouched)
+{
+	uint8_t *src = at(&self->g, self->page[0]);
+	uint8_t *before = malloc(RAM_SIZE);
+
+	ASSERT_NE(NULL, before) TH_LOG("test: out of memory");
+	memset(src, 0xc3, LEN);
+	ASSERT_EQ(0, edu_load(self->edu, IOVA_A)) TH_LOG("kernel: edu DMA read");
+	ASSERT_EQ(NULL, smmu_s1_pte(&self->s1, IOVA_MISS))
+		TH_LOG("test: IOVA 0x%llx has a stage-1 table",
+		       (unsigned long long)IOVA_MISS);
+	memcpy(before, self->ctx.ram, RAM_SIZE);
+	edu_dma(self->edu, IOVA_MISS, LEN, true);
+	ASSERT_EQ(0, memcmp(before, self->ctx.ram, RAM_SIZE))
+		TH_LOG("kernel: a DMA to an IOVA stage 1 does not map changed guest memory");
+	free(before);
+}
+
+/* A PTE moved to page 2 and invalidated: the DMA follows it. */
+TEST_F(smmu, invalidation_moves_the_mapping)
+{
+	uint8_t *src = at(&self->g, self->page[0]), *old = at(&self->g, self->page[1]);
+	uint8_t *new = at(&self->g, self->page[2]);
+	uint32_t done = 1;
+	uint64_t cmd[2];
+	int rc;
+
+	memset(src, 0x11, LEN);
+	ASSERT_EQ(0, edu_load(self->edu, IOVA_A));
+	ASSERT_EQ(0, edu_dma(self->edu, IOVA_B, LEN, true));
+	ASSERT_EQ(0x11, old[0]) TH_LOG("kernel: the first write missed");
+
+	ASSERT_EQ(0, smmu_s1_map(&self->s1, IOVA_B, self->page[2], true));
+	smmu_cmd_tlbi_nh_va(cmd, ASID, IOVA_B, true);
+#ifdef HAVE_VIOMMU
+	rc = nest_hwpt_invalidate(self->fd, self->dev->viommu_id,
+				  IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+				  cmd, sizeof(cmd), &done);
+#else
+	rc = -EOPNOTSUPP;
+#endif
+	ASSERT_EQ(0, rc) TH_LOG("kernel: TLBI_NH_VA through the vIOMMU: %s",
+				strerror(-rc));
+	ASSERT_EQ(1, done) TH_LOG("kernel: %u commands handled", done);
+
+	memset(src, 0x22, LEN);
+	ASSERT_EQ(0, edu_load(self->edu, IOVA_A));
+	ASSERT_EQ(0, edu_dma(self->edu, IOVA_B, LEN, true));
+	ASSERT_EQ(0x22, new[0])
+		TH_LOG("kernel: after the invalidation the DMA missed the new page (0x%02x)",
+		       new[0]);
+	ASSERT_EQ(0x11, old[0])
+		TH_LOG("kernel: the old page was written after the invalidation");
+}
+
+int main(int argc, char **argv)
+{
+	argc = take_bdfs(argc, argv);
+	return argc < 0 ? 2 : test_harness_run(argc, argv);
+}
