@@ -12,8 +12,10 @@
  * Devices: BDFs of edu devices bound to vfio-pci, as trailing arguments
  * or IOMMUFD_NEST_BDF; the first on a root bus is used.
  */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,11 +183,41 @@ TEST_F(smmu, dma_lands_where_both_stages_point)
 	free(before);
 }
 
-/* No stage-1 entry: the write must go nowhere, even to RAM at that IPA. */
+#ifdef IOMMU_VEVENTQ_ALLOC
+#define F_TRANSLATION	0x10
+
+/* The first vEVENT of @qfd within 2 s: its type, and its SID in @sid. */
+static int read_vevent(int qfd, uint32_t *sid, uint64_t *addr)
+{
+	struct {
+		struct iommufd_vevent_header hdr;
+		struct iommu_vevent_arm_smmuv3 ev;
+	} rec;
+	struct pollfd p = { .fd = qfd, .events = POLLIN };
+	ssize_t n;
+
+	if (poll(&p, 1, 2000) != 1)
+		return -ETIMEDOUT;
+	n = read(qfd, &rec, sizeof(rec));
+	if (n != sizeof(rec))
+		return n < 0 ? -errno : -EIO;
+	*sid = le64toh(rec.ev.evt[0]) >> 32;
+	*addr = le64toh(rec.ev.evt[2]);
+	return le64toh(rec.ev.evt[0]) & 0xff;
+}
+#endif
+
+/*
+ * No stage-1 entry: the write must go nowhere, even to the RAM at that
+ * IPA, and the fault reaches the vIOMMU's vEVENTQ as the vSID's.
+ */
 TEST_F(smmu, stage1_miss_leaves_memory_untouched)
 {
 	uint8_t *src = at(&self->g, self->page[0]);
 	uint8_t *before = malloc(RAM_SIZE);
+	uint32_t q = 0, sid = 0;
+	uint64_t addr = 0;
+	int qfd = -1, type;
 
 	ASSERT_NE(NULL, before) TH_LOG("test: out of memory");
 	memset(src, 0xc3, LEN);
@@ -193,11 +225,31 @@ TEST_F(smmu, stage1_miss_leaves_memory_untouched)
 	ASSERT_EQ(NULL, smmu_s1_pte(&self->s1, IOVA_MISS))
 		TH_LOG("test: IOVA 0x%llx has a stage-1 table",
 		       (unsigned long long)IOVA_MISS);
+#ifdef IOMMU_VEVENTQ_ALLOC
+	ASSERT_EQ(0, nest_veventq_alloc(self->fd, self->dev->viommu_id,
+					IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 4, &q,
+					&qfd))
+		TH_LOG("kernel: IOMMU_VEVENTQ_ALLOC(ARM_SMMUV3) failed");
+#endif
 	memcpy(before, self->ctx.ram, RAM_SIZE);
 	edu_dma(self->edu, IOVA_MISS, LEN, true);
 	ASSERT_EQ(0, memcmp(before, self->ctx.ram, RAM_SIZE))
 		TH_LOG("kernel: a DMA to an IOVA stage 1 does not map changed guest memory");
 	free(before);
+#ifdef IOMMU_VEVENTQ_ALLOC
+	type = read_vevent(qfd, &sid, &addr);
+	close(qfd);
+	/* the vIOMMU goes with the teardown: its queue must go first */
+	ASSERT_EQ(0, nest_destroy(self->fd, q));
+	ASSERT_EQ(F_TRANSLATION, type)
+		TH_LOG("kernel: the vEVENTQ gave %d, not F_TRANSLATION", type);
+	ASSERT_EQ(VSID, sid) TH_LOG("kernel: the event names SID %u", sid);
+	TH_LOG("F_TRANSLATION for vSID %u at 0x%llx", sid,
+	       (unsigned long long)addr);
+#else
+	(void)q; (void)sid; (void)addr; (void)qfd; (void)type;
+	SKIP(return, "headers lack IOMMU_VEVENTQ_ALLOC: the fault report is not checked");
+#endif
 }
 
 /* A PTE moved to page 2 and invalidated: the DMA follows it. */
