@@ -2,6 +2,8 @@
 #
 # iommufd-nest.  Standalone:
 #   make [KDIR=tree] [STATIC=1] [OUTPUT=dir]   build the tests
+#   make CROSS_COMPILE=aarch64-linux-gnu- ...  the same for arm64 guests,
+#                                              on KDIR's arm64 uAPI headers
 #   make check                                 unit tests, then the VM suite
 #   make check-next                            the same on Debian's 7.2 tree
 # KDIR defaults to Debian's linux-source-6.12, unpacked into the cache.
@@ -52,7 +54,14 @@ DEFAULT_KDIR := $(CACHE)/linux-source-6.12
 KDIR ?= $(DEFAULT_KDIR)
 override KDIR := $(abspath $(KDIR))
 OUTPUT ?= $(SRC)/build
-KHDR_DIR ?= $(shell $(SRC)/vm/kernel.sh headers-dir $(KDIR))
+# cross-building (the arm64 guests): the compiler and the uAPI headers
+# are the target's (asm/ differs: x86's would make longs 32 bits)
+ifneq ($(CROSS_COMPILE),)
+CC := $(CROSS_COMPILE)gcc
+HDR_ARCH := $(if $(filter aarch64-%,$(CROSS_COMPILE)),arm64,$(error CROSS_COMPILE=$(CROSS_COMPILE): only aarch64-* is supported))
+endif
+HDR_ENV := NEST_HDR_ARCH=$(HDR_ARCH)
+KHDR_DIR ?= $(shell $(HDR_ENV) $(SRC)/vm/kernel.sh headers-dir $(KDIR))
 KHDR_INCLUDES ?= -isystem $(KHDR_DIR)
 KTREE_DEPS := $(KDIR)/Makefile $(KHDR_DIR)/linux/types.h
 CPPFLAGS += $(KHDR_INCLUDES) $(LIBNEST_CPPFLAGS) \
@@ -128,7 +137,7 @@ $(KDIR)/Makefile:
 endif
 
 $(KHDR_DIR)/linux/types.h: | $(KDIR)/Makefile
-	$(SRC)/vm/kernel.sh headers $(KDIR) $(KHDR_DIR) >/dev/null
+	$(HDR_ENV) $(SRC)/vm/kernel.sh headers $(KDIR) $(KHDR_DIR) >/dev/null
 endif
 
 # Fuzzing the model's parsers (libFuzzer, clang-14): make fuzz FUZZ_SECONDS=N

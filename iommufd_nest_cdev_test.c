@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/utsname.h>
 
 #include "kselftest_harness.h"
 #include "nest_kselftest.h"
@@ -26,6 +27,7 @@
 #include "viommu_model.h"
 #include "nest_bdfs.h"
 #include "nest_blame.h"
+#include "nest_util.h"
 
 #define IOVA_A		0x100000
 #define IOVA_B		0x200000
@@ -44,6 +46,17 @@ struct hw_facts {
 	bool bridged;
 	bool edu;
 };
+
+/* Whether the running kernel is older than @major.@minor. */
+static bool kernel_before(unsigned int major, unsigned int minor)
+{
+	unsigned int ma = 0, mi = 0;
+	struct utsname u;
+
+	if (uname(&u) || sscanf(u.release, "%u.%u", &ma, &mi) != 2)
+		return false;
+	return ma < major || (ma == major && mi < minor);
+}
 
 static int probe_hw(const char *bdf, struct hw_facts *f)
 {
@@ -71,6 +84,16 @@ static int probe_hw(const char *bdf, struct hw_facts *f)
 	f->len = len < sizeof(f->data) ? len : sizeof(f->data);
 	f->nesting = hw_info_nesting(f->type, f->data, f->len, f->why,
 				     sizeof(f->why));
+	/*
+	 * The IDRs can say S1P and S2P, yet before 6.13 arm-smmu-v3's
+	 * domain_alloc_user takes only DIRTY_TRACKING: no nesting parent.
+	 */
+	if (f->type == VIOMMU_HW_INFO_TYPE_ARM_SMMUV3 &&
+	    f->nesting == HW_NESTING_YES && kernel_before(6, 13)) {
+		f->nesting = HW_NESTING_NO;
+		snprintf(f->why, sizeof(f->why),
+			 "Linux < 6.13 arm-smmu-v3 has no nesting parent");
+	}
 	f->bridged = pci_behind_bridge(bdf);
 	f->edu = !pci_ids(bdf, &vendor, &device) && vendor == EDU_VENDOR &&
 		 device == EDU_DEVICE;
@@ -664,6 +687,124 @@ TEST(ro_mapping_on_nest_parent)
 	close(devfd);
 	close(fd);
 	free(buf);
+}
+
+#ifdef IOMMU_VIOMMU_ALLOC
+#define IORT_PATH		"/sys/firmware/acpi/tables/IORT"
+#define IORT_HDR_LEN		48
+#define IORT_NODE_RC		2
+/* root complex node: memory access flags; CANWBS is bit 2 */
+#define IORT_RC_MAF		23
+#define IORT_MAF_CANWBS		0x4
+#define SMMU_IDR3_FWB		(1u << 8)
+
+/*
+ * Whether the firmware says the root complex's writes are coherent
+ * (IORT CANWBS): 1 or 0, -1 without an IORT (a device-tree boot cannot
+ * say it at all).  @why names what was found.
+ */
+static int iort_canwbs(char *why, size_t len)
+{
+	static uint8_t t[65536];
+	uint32_t nodes, off, i, n = 0, size;
+	int fd = open(IORT_PATH, O_RDONLY), canwbs = 0;
+	ssize_t got;
+
+	if (fd < 0) {
+		snprintf(why, len, "no IORT (%s): no CANWBS", strerror(errno));
+		return -1;
+	}
+	got = read(fd, t, sizeof(t));
+	close(fd);
+	if (got < IORT_HDR_LEN) {
+		snprintf(why, len, "IORT of %zd bytes: no CANWBS", got);
+		return -1;
+	}
+	size = got;
+	nodes = nest_get_le32(t + 36);
+	off = nest_get_le32(t + 40);
+	for (i = 0; i < nodes && off + IORT_RC_MAF < size; i++) {
+		uint16_t node_len = t[off + 1] | t[off + 2] << 8;
+
+		if (t[off] == IORT_NODE_RC) {
+			n++;
+			if (t[off + IORT_RC_MAF] & IORT_MAF_CANWBS)
+				canwbs = 1;
+			snprintf(why, len, "IORT root complex memory access flags 0x%x: %s",
+				 t[off + IORT_RC_MAF],
+				 canwbs ? "CANWBS" : "no CANWBS");
+		}
+		if (!node_len)
+			break;
+		off += node_len;
+	}
+	if (!n)
+		snprintf(why, len, "IORT without a root complex: no CANWBS");
+	return canwbs;
+}
+#endif
+
+/*
+ * arm-smmu-v3 gives a vIOMMU only when the guest's stage 1 cannot make
+ * DMA incoherent: the root complex is CANWBS in the IORT, or the SMMU
+ * forces write-back (IDR3.FWB).  QEMU's SMMUv3 has no FWB and its IORT
+ * no CANWBS, so IOMMU_VIOMMU_ALLOC answers EOPNOTSUPP unless the IORT
+ * is upgraded (the smmuv3-nested topology).
+ */
+TEST(smmuv3_viommu_needs_canwbs_or_fwb)
+{
+#ifndef IOMMU_VIOMMU_ALLOC
+	SKIP(return, "headers lack IOMMU_VIOMMU_ALLOC: Linux 6.13 or later needed");
+#else
+	uint32_t dev_id, ioas_id, hwpt_id, viommu_id, idr3;
+	int i, found = -1, fd, devfd, canwbs, rc;
+	char path[64], iort[96];
+	struct hw_facts hw;
+	bool fwb;
+
+	if (!nr_bdfs)
+		SKIP(return, "no device: pass BDFs or set IOMMUFD_NEST_BDF");
+	for (i = 0; i < nr_bdfs && found < 0; i++)
+		if (!probe_hw(bdfs[i], &hw) &&
+		    hw.type == VIOMMU_HW_INFO_TYPE_ARM_SMMUV3)
+			found = i;
+	if (found < 0)
+		SKIP(return, "no given device is behind an SMMUv3");
+	if (hw.nesting != HW_NESTING_YES)
+		SKIP(return, "%s: no nesting parent (%s)", bdfs[found],
+		     hw.why);
+	idr3 = nest_get_le32(hw.data + 8 + 4 * 3);
+	fwb = idr3 & SMMU_IDR3_FWB;
+	canwbs = iort_canwbs(iort, sizeof(iort));
+	ASSERT_EQ(0, pci_vfio_cdev(bdfs[found], path, sizeof(path)))
+		TH_LOG("kernel: %s has no VFIO cdev", bdfs[found]);
+	fd = open("/dev/iommu", O_RDWR);
+	ASSERT_LE(0, fd) TH_LOG("kernel: /dev/iommu: %s", strerror(errno));
+	devfd = open(path, O_RDWR);
+	ASSERT_LE(0, devfd) TH_LOG("kernel: %s: %s", path, strerror(errno));
+	test_cmd_vfio_bind_iommufd(devfd, fd, &dev_id);
+	test_cmd_ioas_alloc(fd, &ioas_id);
+	test_cmd_hwpt_alloc(fd, dev_id, ioas_id, IOMMU_HWPT_ALLOC_NEST_PARENT,
+			    &hwpt_id);
+	rc = nest_viommu_alloc(fd, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, 0, dev_id,
+			       hwpt_id, &viommu_id);
+	close(devfd);
+	close(fd);
+	if (rc == -ENOTTY)
+		SKIP(return, "kernel lacks IOMMU_VIOMMU_ALLOC (ENOTTY): Linux 6.13 or later needed");
+	if (canwbs > 0 || fwb) {
+		ASSERT_EQ(0, rc)
+			TH_LOG("kernel: %s: %s, IDR3.FWB=%d, yet IOMMU_VIOMMU_ALLOC(ARM_SMMUV3) answered %s",
+			       bdfs[found], iort, fwb, nest_errno_name(-rc));
+	} else {
+		ASSERT_EQ(-EOPNOTSUPP, rc)
+			TH_LOG("kernel: %s: %s and IDR3.FWB=0, yet IOMMU_VIOMMU_ALLOC(ARM_SMMUV3) answered %s",
+			       bdfs[found], iort,
+			       rc ? nest_errno_name(-rc) : "success");
+	}
+	TH_LOG("%s: IOMMU_VIOMMU_ALLOC(ARM_SMMUV3) %s: %s, IDR3.FWB=%d",
+	       bdfs[found], rc ? "EOPNOTSUPP" : "granted", iort, fwb);
+#endif
 }
 
 int main(int argc, char **argv)

@@ -245,13 +245,26 @@ for t in ${topos:-all}; do
 		die_usage "unknown topology '$t': expected all or one of: $TOPOLOGIES"
 	fi
 done
+# the arm64 guests (smmuv3*) need their own kernel, tests and QEMU
+selected_x86=
+selected_arm64=
+for t in $selected; do
+	if [ "$(topology_arch "$t")" = arm64 ]; then
+		selected_arm64="$selected_arm64 $t"
+	else
+		selected_x86="$selected_x86 $t"
+	fi
+done
+# migration streams go between the x86 guests (QEMU 11.1's machines)
 if [ "$migrate" = 1 ]; then
 	[ "$mode" != host ] && [ ${#devices[@]} -eq 0 ] ||
 		die_usage "--migrate runs between QEMU guests: it goes with --vm, not --host or --device"
 	mode=vm
-	[ "$(echo $selected | wc -w)" -ge 2 ] ||
-		die_usage "--migrate needs two or more topologies, got:$selected"
+	[ "$(echo $selected_x86 | wc -w)" -ge 2 ] ||
+		die_usage "--migrate needs two or more x86 topologies, got:$selected_x86"
 fi
+[ "$bench" = 0 ] || [ -z "$selected_arm64" ] ||
+	die_usage "--bench runs in x86 guests, not in:$selected_arm64"
 # kernel_tree OPTION DIR: DIR made absolute, or a usage error
 kernel_tree()
 {
@@ -335,6 +348,8 @@ if [ "$mode" = host ]; then
 		$(for t in $NEST_TESTS; do echo "$host_dir/$t"; done)
 else
 	guest_bins="$NEST_TESTS nest_bind nest_report nest_migrate nest_bench nest_vmm"
+fi
+if [ "$mode" = vm ] && [ -n "$selected_x86" ]; then
 	# shellcheck disable=SC2046
 	build_tests "$guest_dir" STATIC=1 \
 		$(for b in $guest_bins; do echo "$guest_dir/$b"; done)
@@ -365,6 +380,108 @@ else
 			cat "$initrd" "$guest_dir/qemu-payload.cpio" >"$initrd_qemu"
 		break
 	done
+fi
+
+# The arm64 guests: a cross-built kernel and static tests, a static arm64
+# busybox, QEMU 10.0 (bookworm-backports) and, for UEFI, its firmware.
+# What cannot be had makes those topologies SKIP with the reason.
+arm64_skip=
+arm64_dir=$build_dir/guest-arm64-$tree_tag
+cache=${IOMMUFD_NEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iommufd-nest}
+
+# fetch_or_skip VAR CMD...: VAR is CMD's output; on exit 4 arm64_skip
+# is its reason (no subshell: it sets both here)
+fetch_or_skip()
+{
+	local var=$1 err rc=0 got
+
+	shift
+	err=$(mktemp)
+	got=$("$@" 2>"$err") || rc=$?
+	if [ "$rc" = 4 ]; then
+		arm64_skip=$(tail -n 1 "$err" | sed 's/^error: //')
+	elif [ "$rc" != 0 ]; then
+		cat "$err" >&2
+		rm -f "$err"
+		fail_setup "$* failed (exit $rc)"
+	fi
+	grep '^\[' "$err" >&2
+	rm -f "$err"
+	printf -v "$var" '%s' "$got"
+}
+
+setup_arm64()
+{
+	local bb t
+
+	if [ "$kasan" = 1 ]; then
+		arm64_skip="--kasan builds x86 kernels only"
+		return
+	fi
+	"$here/vm/kernel.sh" deps cross ||
+		fail_setup "cannot install the cross compiler for the arm64 guests"
+	fetch_or_skip QEMU_AARCH64 "$here/vm/qemu.sh" --arch aarch64 \
+		--release 10.0 fetch
+	[ -z "$arm64_skip" ] || return 0
+	fetch_or_skip bb "$here/vm/busybox.sh" arm64
+	[ -z "$arm64_skip" ] || return 0
+	# shellcheck disable=SC2046
+	build_tests "$arm64_dir" STATIC=1 CROSS_COMPILE=aarch64-linux-gnu- \
+		$(for b in $guest_bins; do echo "$arm64_dir/$b"; done)
+	kernel_arm64=$("$here/vm/kernel.sh" image arm64 "${boot_kdir:-$kdir}" \
+		"$here/vm/arm64.config" "$here/config") ||
+		fail_setup "no arm64 guest kernel"
+	initrd_arm64=$arm64_dir/initramfs.cpio
+	# shellcheck disable=SC2046
+	"$here/vm/initramfs.sh" --busybox "$bb" "$initrd_arm64" \
+		$(for b in $guest_bins; do echo "$arm64_dir/$b"; done) \
+		"$here"/vm/guest/* "$here/vm/tap.sh" \
+		"$here/tests/conformance/device_configs" ||
+		fail_setup "cannot pack the arm64 initramfs"
+	for t in $selected_arm64; do
+		[ "$(topology_firmware "$t")" = uefi-iort ] || continue
+		AARCH64_EFI=$("$here/vm/qemu.sh" --arch aarch64 --release 10.0 efi) ||
+			fail_setup "no UEFI firmware for $t"
+		export QEMU_AARCH64 AARCH64_EFI
+		iort_initrd "$t"
+	done
+	export QEMU_AARCH64
+}
+
+# iort_initrd TOPOLOGY: initrd_iort, the arm64 initramfs after a cpio
+# with QEMU's IORT upgraded to CANWBS (vm/iort.sh).  QEMU's IORT depends
+# only on the QEMU build and the machine: it is dumped from a guest once
+# and cached by those.
+iort_initrd()
+{
+	local t=$1 key d dir=$build_dir/vm/$1-iort
+
+	key=$({ "$QEMU_AARCH64" --version | head -n 1
+		topology_qemu_args "$t"; sha1sum <"$AARCH64_EFI"
+		sha1sum <"$here/vm/iort.sh"; } | sha1sum | cut -c1-10)
+	d=$cache/iort-$key
+	if [ ! -f "$d/iort.cpio" ]; then
+		say "dumping QEMU's IORT from a $t guest (once, into $d)"
+		boot_guest "$t" "$kernel_arm64" "$initrd_arm64" "$dir" 120 dump_iort
+		[ -z "$GUEST_PROBLEM" ] && [ "$(cat "$dir/dump_iort.rc" 2>/dev/null)" = 0 ] ||
+			fail_setup "cannot dump QEMU's IORT: ${GUEST_PROBLEM:-$(cat "$dir/dump_iort.out" 2>/dev/null)} (logs in $dir)"
+		mkdir -p "$d.tmp"
+		"$here/vm/iort.sh" unhex "$dir/dump_iort.out" "$d.tmp/IORT-qemu.aml" &&
+			"$here/vm/iort.sh" canwbs "$d.tmp/IORT-qemu.aml" "$d.tmp/IORT.aml" &&
+			"$here/vm/iort.sh" cpio "$d.tmp/IORT.aml" "$d.tmp/iort.cpio" ||
+			fail_setup "cannot upgrade QEMU's IORT (logs in $dir)"
+		rm -rf "$d"
+		mv "$d.tmp" "$d"
+	fi
+	initrd_iort=$arm64_dir/initramfs-iort.cpio
+	# the kernel looks for table upgrades in the first, uncompressed cpio
+	cat "$d/iort.cpio" "$initrd_arm64" >"$initrd_iort"
+}
+
+if [ "$mode" = vm ] && [ -n "$selected_arm64" ]; then
+	setup_arm64
+	[ -z "$arm64_skip" ] ||
+		say "the arm64 topologies ($selected_arm64 ) SKIP: $arm64_skip"
 fi
 if [ -n "$kdir_b" ]; then
 	kernel_b=$("$here/vm/kernel.sh" bzimage "$kdir_b" "${frags[@]}") ||
@@ -486,10 +603,27 @@ run_host()
 	ktap_result "" "$nr" host "$f0" "$p0"
 }
 
-# The initramfs a topology's guest boots: with QEMU 11.1 if it runs it.
+# The kernel a topology's guest boots.
+topology_kernel()
+{
+	if [ "$(topology_arch "$1")" = arm64 ]; then
+		echo "$kernel_arm64"
+	else
+		echo "$kernel"
+	fi
+}
+
+# The initramfs a topology's guest boots: with QEMU 11.1 if it runs it;
+# the arm64 one, with the upgraded IORT for uefi-iort.
 topology_initrd()
 {
-	if [ -n "$initrd_qemu" ] && topology_carries_qemu "$1"; then
+	if [ "$(topology_arch "$1")" = arm64 ]; then
+		if [ "$(topology_firmware "$1")" = uefi-iort ]; then
+			echo "$initrd_iort"
+		else
+			echo "$initrd_arm64"
+		fi
+	elif [ -n "$initrd_qemu" ] && topology_carries_qemu "$1"; then
 		echo "$initrd_qemu"
 	else
 		echo "$initrd"
@@ -499,7 +633,8 @@ topology_initrd()
 # The tests a topology's guest runs: its own, and the migration source.
 guest_tests()
 {
-	echo "$(topology_tests "$1")$([ "$migrate" = 1 ] && echo " migrate_save")"
+	echo "$(topology_tests "$1")$([ "$migrate" = 1 ] &&
+		[ "$(topology_arch "$1")" = x86 ] && echo " migrate_save")"
 }
 
 # The KTAP of one topology whose guest has run (boot_all).
@@ -515,6 +650,11 @@ run_topology()
 	echo "  1..$(topology_tests "$topo" | wc -w)"
 	for t in $(topology_tests "$topo"); do
 		i=$((i + 1))
+		if [ "$(topology_arch "$topo")" = arm64 ] && [ -n "$arm64_skip" ]; then
+			echo "  ok $i $t # SKIP $arm64_skip"
+			KTAP_SKIP=$((KTAP_SKIP + 1))
+			continue
+		fi
 		rc=0
 		reason=
 		if [ -f "$dir/$t.rc" ]; then
@@ -567,7 +707,9 @@ if [ "$mode" = host ]; then
 else
 	# the guests boot while the unit tests run here
 	for topo in $selected; do
-		echo "$topo $kernel $(topology_initrd "$topo") $build_dir/vm/$topo $(guest_tests "$topo" | tr ' ' ,)"
+		[ "$(topology_arch "$topo")" = x86 ] || [ -z "$arm64_skip" ] ||
+			continue
+		echo "$topo $(topology_kernel "$topo") $(topology_initrd "$topo") $build_dir/vm/$topo $(guest_tests "$topo" | tr ' ' ,)"
 	done | boot_all "$jobs_max" "$timeout" &
 	boots=$!
 	unit_start=$SECONDS
@@ -580,10 +722,10 @@ else
 	if [ "$migrate" = 1 ]; then
 		# shellcheck disable=SC2086
 		migrate_targets "$build_dir/vm" "$kernel" "$initrd" "$jobs_max" \
-			"$timeout" $selected
+			"$timeout" $selected_x86
 		nr=$((nr + 1))
 		# shellcheck disable=SC2086
-		migrate_report "$nr" "$build_dir/vm" "$guest_kver" $selected
+		migrate_report "$nr" "$build_dir/vm" "$guest_kver" $selected_x86
 	fi
 fi
 [ "$timings" = 1 ] && [ "$mode" = vm ] && print_timings

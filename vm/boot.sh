@@ -10,21 +10,29 @@ GUEST_TROUBLE='Kernel panic|Oops|BUG:|WARNING:|KASAN:|general protection fault|w
 # Writes DIR/console.log and DIR/serial.log, then DIR/NAME.out and
 # DIR/NAME.rc for each @@BEGIN/@@END block.  TESTS (default: the
 # topology's) are run in order.  Sets GUEST_PROBLEM to a reason when the
-# guest failed as a whole, and GUEST_KERNEL to its release.
+# guest failed as a whole, and GUEST_KERNEL to its release.  arm64
+# topologies run $QEMU_AARCH64 (and $AARCH64_EFI for UEFI), which the
+# runner fetched.
 boot_guest()
 {
 	local topo=$1 kernel=$2 initrd=$3 dir=$4 timeout=$5 rc=0 tests
-	local append
+	local append qemu=qemu-system-x86_64 console=ttyS0 out=ttyS1 fw=()
 
 	tests=$(echo "${6:-$(topology_tests "$topo")}" | tr ' ' ,)
+	if [ "$(topology_arch "$topo")" = arm64 ]; then
+		# virt's PL011s: the second one appears with a second -serial
+		qemu=$QEMU_AARCH64 console=ttyAMA0 out=ttyAMA1
+		[ "$(topology_firmware "$topo")" != uefi-iort ] ||
+			fw=(-bios "$AARCH64_EFI")
+	fi
 	# no_timer_check: a TCG guest on a loaded host can fail the IO-APIC
 	# timer check and panic before any test runs
-	append="console=ttyS0 loglevel=5 panic=-1 no_timer_check nest_run=$tests $(topology_cmdline "$topo") ${GUEST_CMDLINE_EXTRA:-}"
+	append="console=$console loglevel=5 panic=-1 no_timer_check nest_out=$out nest_run=$tests $(topology_cmdline "$topo") ${GUEST_CMDLINE_EXTRA:-}"
 	GUEST_PROBLEM=
 	rm -f "$dir"/*.out "$dir"/*.rc
 	mkdir -p "$dir"
 	# shellcheck disable=SC2046
-	timeout -k 5 "$timeout" qemu-system-x86_64 -accel tcg \
+	timeout -k 5 "$timeout" "$qemu" -accel tcg "${fw[@]}" \
 		$(topology_qemu_args "$topo") \
 		-display none -monitor none -nic none -no-reboot \
 		-serial "file:$dir/console.log" -serial "file:$dir/serial.log" \

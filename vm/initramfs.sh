@@ -2,21 +2,30 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Pack a guest initramfs: static busybox, vm/init and the test binaries.
-#   vm/initramfs.sh OUT.cpio BINARY...
+#   vm/initramfs.sh [--busybox PATH] OUT.cpio BINARY...
 # Uncompressed: a TCG guest unpacks it faster than it would gunzip it.
 # OUT is kept while its inputs are unchanged (OUT.key holds their hash).
+# --busybox: another architecture's static busybox (vm/busybox.sh), for
+# a guest that is not this host's architecture.
 
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+busybox=/bin/busybox
+if [ "${1:-}" = --busybox ]; then
+	busybox=$2
+	# it cannot run here: an ELF file is all that can be checked
+	[ -f "$busybox" ] && [ "$(head -c 4 "$busybox" | tail -c 3)" = ELF ] ||
+		{ echo "error: --busybox $busybox: not an ELF file" >&2; exit 1; }
+	shift 2
+else
+	[ -x "$busybox" ] && "$busybox" --list >/dev/null 2>&1 ||
+		{ echo "error: no static busybox at $busybox (apt-get install busybox-static)" >&2; exit 1; }
+	ldd "$busybox" >/dev/null 2>&1 &&
+		{ echo "error: $busybox is not static (apt-get install busybox-static)" >&2; exit 1; }
+fi
 out=$1
 shift
-busybox=/bin/busybox
-
-[ -x "$busybox" ] && "$busybox" --list >/dev/null 2>&1 ||
-	{ echo "error: no static busybox at $busybox (apt-get install busybox-static)" >&2; exit 1; }
-ldd "$busybox" >/dev/null 2>&1 &&
-	{ echo "error: $busybox is not static (apt-get install busybox-static)" >&2; exit 1; }
 
 key=$({ printf '%s\n' "$@"; cat "$busybox" "$here/init" "$@"; } | sha1sum | cut -d' ' -f1)
 [ -f "$out" ] && [ "$(cat "$out.key" 2>/dev/null)" = "$key" ] && exit 0

@@ -11,7 +11,11 @@
 #   vm/kernel.sh headers KDIR [DIR] install KDIR's uAPI headers (into DIR,
 #                                   which ends in /usr/include), print the dir
 #   vm/kernel.sh headers-dir KDIR   print where they go, building nothing
+#                                   (NEST_HDR_ARCH=arm64: another arch's)
 #   vm/kernel.sh bzimage KDIR FRAG  build KDIR with the fragments, print bzImage
+#   vm/kernel.sh image arm64 KDIR FRAG...
+#                                   the same cross-built for arm64 (the
+#                                   smmuv3 topologies), print its Image
 #
 # Progress goes to stderr; the one result goes to stdout.
 
@@ -30,6 +34,9 @@ vm_pkgs="$build_pkgs qemu-system-x86 busybox-static libelf-dev libssl-dev
 	 cpio gzip"
 # fuzz: libFuzzer targets of the model (make fuzz)
 fuzz_pkgs="clang-14 libfuzzer-14-dev"
+# cross: the arm64 guests (smmuv3 topologies): their kernel and static
+# test binaries
+cross_pkgs="$vm_pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
 
 # A tree newer than 6.12, with the vIOMMU object uAPI, from Debian's
 # trixie-backports; fetched with a private apt state, not installed.
@@ -59,6 +66,7 @@ cmd_deps()
 
 	[ "${1:-vm}" = vm ] && want=$vm_pkgs
 	[ "${1:-vm}" = fuzz ] && want=$fuzz_pkgs
+	[ "${1:-vm}" = cross ] && want=$cross_pkgs
 	command -v dpkg-query >/dev/null ||
 		die "not a Debian system: install by hand: $want"
 	# shellcheck disable=SC2086
@@ -191,14 +199,18 @@ is_built_in_place()
 	[ -f "$1/.config" ] || [ -d "$1/include/config" ]
 }
 
+# The architecture of the uAPI headers (asm/ differs): the host's unless
+# NEST_HDR_ARCH names another, e.g. arm64 for the arm64 guests' tests.
+hdr_arch=${NEST_HDR_ARCH:-}
+
 # Where a tree's uAPI headers go: its own usr/include when it is built in
-# place, else a cache directory per tree.
+# place, else a cache directory per tree (and arch).
 headers_out()
 {
-	if is_built_in_place "$1"; then
+	if [ -z "$hdr_arch" ] && is_built_in_place "$1"; then
 		echo "$1"
 	else
-		echo "$cache/hdr-$(echo "$1" | sha1sum | cut -c1-10)"
+		echo "$cache/hdr-${hdr_arch:+$hdr_arch-}$(echo "$1" | sha1sum | cut -c1-10)"
 	fi
 }
 
@@ -223,8 +235,8 @@ cmd_headers()
 	if [ "$out" = "$kdir" ]; then
 		make -s -C "$kdir" headers >&2
 	else
-		make -s -C "$kdir" O="$out" headers >&2
-	fi || die "'make headers' failed in $kdir"
+		make -s -C "$kdir" O="$out" ${hdr_arch:+ARCH=$hdr_arch} headers >&2
+	fi || die "'make headers' failed in $kdir${hdr_arch:+ for $hdr_arch}"
 	echo "$out/usr/include"
 }
 
@@ -235,7 +247,7 @@ defines_symbol()
 	local sym=${2%%=*}
 
 	grep -rqsx --include='Kconfig*' "\(menu\)\?config ${sym#CONFIG_}" \
-		"$1/drivers" "$1/arch/x86" "$1/lib" "$1/mm" "$1/init" "$1/kernel" \
+		"$1/drivers" "$1/arch/$karch" "$1/lib" "$1/mm" "$1/init" "$1/kernel" \
 		"$1/fs" "$1/security" "$1/Kconfig" 2>/dev/null
 }
 
@@ -253,30 +265,40 @@ watch_build()
 	done
 }
 
+# The architecture built (set by "image"): x86 for the q35 guests, arm64
+# (cross-compiled) for the virt guests.
+karch=x86
+kimage=bzImage
+kmake=()
+# options of the shared fragment ("config") that only x86 can have
+arch_only=
+
 cmd_bzimage()
 {
-	local kdir=$1 frags=("${@:2}") key out log f opt missing=
+	local kdir=$1 frags=("${@:2}") key out log f opt img missing=
 
 	check_tree "$kdir"
 	is_built_in_place "$kdir" &&
 		die "$kdir is configured in place (.config present); pass a clean tree ('make mrproper') so builds go to a separate output directory"
 	key=$(tree_key "$kdir")-$(cat "${frags[@]}" | sha1sum | cut -c1-10)
+	[ "$karch" = x86 ] || key=$karch-$key
 	out="$cache/kbuild-$key"
 	log="$out/build.log"
+	img=$out/arch/$karch/boot/$kimage
 	# Debian's source never changes under a version; other trees may.
-	if [ -f "$out/.iommufd-nest-built" ] && [ "${key#deb-}" != "$key" ]; then
-		echo "$out/arch/x86/boot/bzImage"
+	if [ -f "$out/.iommufd-nest-built" ] && [ "${key#*deb-}" != "$key" ]; then
+		echo "$img"
 		return
 	fi
 	mkdir -p "$out"
 	if [ ! -f "$out/.config" ]; then
-		say "configuring $(tree_version "$kdir") in $out"
-		make -s -C "$kdir" O="$out" tinyconfig >"$log" 2>&1 ||
+		say "configuring $(tree_version "$kdir") for $karch in $out"
+		make -s -C "$kdir" O="$out" "${kmake[@]}" tinyconfig >"$log" 2>&1 ||
 			die "tinyconfig failed, see $log"
 		"$kdir/scripts/kconfig/merge_config.sh" -m -O "$out" \
 			"$out/.config" "${frags[@]}" >>"$log" 2>&1 ||
 			die "merge_config failed, see $log"
-		make -s -C "$kdir" O="$out" olddefconfig >>"$log" 2>&1 ||
+		make -s -C "$kdir" O="$out" "${kmake[@]}" olddefconfig >>"$log" 2>&1 ||
 			die "olddefconfig failed, see $log"
 		for f in "${frags[@]}"; do
 			while read -r opt; do
@@ -285,20 +307,46 @@ cmd_bzimage()
 					missing="$missing ${opt%%=*}"
 			done < <(grep -E '^CONFIG_[A-Z0-9_]+=' "$f")
 		done
+		for opt in $arch_only; do
+			missing=$(echo "$missing" | tr ' ' '\n' |
+				{ grep -vx "$opt" || true; } | xargs)
+		done
 		[ -z "$missing" ] ||
-			say "warning: this tree cannot enable:$missing (tests needing them will SKIP)"
+			say "warning: this tree cannot enable: $missing (tests needing them will SKIP)"
 	fi
-	say "building bzImage (log: $log)"
-	make -C "$kdir" O="$out" -j"$(($(nproc) + 1))" bzImage >>"$log" 2>&1 &
+	say "building $karch $kimage (log: $log)"
+	make -C "$kdir" O="$out" "${kmake[@]}" -j"$(($(nproc) + 1))" "$kimage" \
+		>>"$log" 2>&1 &
 	watch_build $! "$log"
 	wait $! || { tail -n 25 "$log" >&2; die "kernel build failed, see $log"; }
 	touch "$out/.iommufd-nest-built"
-	say "built $out/arch/x86/boot/bzImage"
-	echo "$out/arch/x86/boot/bzImage"
+	say "built $img"
+	echo "$img"
+}
+
+# image ARCH KDIR FRAG...: x86 is bzimage; arm64 is cross-compiled with
+# Debian's gcc-aarch64-linux-gnu (vm/kernel.sh deps cross)
+cmd_image()
+{
+	case $1 in
+	x86)	;;
+	arm64)	command -v aarch64-linux-gnu-gcc >/dev/null ||
+			die "no aarch64-linux-gnu-gcc to build an arm64 kernel (run: vm/kernel.sh deps cross)"
+		karch=arm64 kimage=Image
+		# x86 only (the mock needs GENERIC_PT, which on 7.2 only
+		# x86 IOMMU drivers select; virtio-iommu needs VIRTIO)
+		arch_only="CONFIG_INTEL_IOMMU CONFIG_IOMMUFD_TEST CONFIG_IOMMU_PT_AMDV1 CONFIG_VIRTIO_IOMMU"
+		kmake=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-) ;;
+	*)	die "image: unknown arch '$1' (expected x86 or arm64)" ;;
+	esac
+	cmd_bzimage "${@:2}"
 }
 
 case "${1:-}" in
-deps)		cmd_deps "${2:-vm}" ;;
+deps)		case "${2:-vm}" in
+		build|vm|fuzz|cross) cmd_deps "${2:-vm}" ;;
+		*)	die "deps: unknown set '$2' (expected build, vm, fuzz or cross)" ;;
+		esac ;;
 source)		case "${2:-stable}" in
 		stable)	cmd_source ;;
 		next)	cmd_source_next ;;
@@ -313,5 +361,7 @@ headers-dir)	[ $# -eq 2 ] || die "usage: $0 headers-dir KDIR"
 		echo "$(headers_out "$2")/usr/include" ;;
 bzimage)	[ $# -ge 3 ] || die "usage: $0 bzimage KDIR FRAGMENT..."
 		cmd_bzimage "${@:2}" ;;
-*)		die "usage: $0 deps|source [next]|headers KDIR|bzimage KDIR FRAGMENT..." ;;
+image)		[ $# -ge 4 ] || die "usage: $0 image x86|arm64 KDIR FRAGMENT..."
+		cmd_image "${@:2}" ;;
+*)		die "usage: $0 deps|source [next]|headers KDIR|bzimage KDIR FRAGMENT...|image ARCH KDIR FRAGMENT..." ;;
 esac

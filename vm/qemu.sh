@@ -9,12 +9,24 @@
 # firmware and modules.  The sysroot is keyed by the version apt
 # resolved; once it is there no apt runs: warm runs are offline.
 #
-#   vm/qemu.sh [--arch ARCH] fetch         fetch it once; print the path
-#                                          of a wrapper that runs it
-#   vm/qemu.sh [--arch ARCH] run ARGS...   run it with ARGS (exec)
-#   vm/qemu.sh [--arch ARCH] version       print its version, e.g. 11.1.3
-#   vm/qemu.sh payload OUT.cpio            a cpio to append to a guest
-#                                          initramfs: /qemu (see cmd_payload)
+#   vm/qemu.sh [--arch ARCH] [--release R] fetch
+#                                   fetch it once; print the path of a
+#                                   wrapper that runs it
+#   vm/qemu.sh [--arch ARCH] [--release R] run ARGS...
+#                                   run it with ARGS (exec)
+#   vm/qemu.sh [--arch ARCH] [--release R] version
+#                                   print its version, e.g. 11.1.3
+#   vm/qemu.sh --arch aarch64 --release 10.0 efi
+#                                   print the path of the UEFI firmware
+#                                   (Debian 12's QEMU_EFI.fd) it came with
+#   vm/qemu.sh payload OUT.cpio     a cpio to append to a guest
+#                                   initramfs: /qemu (see cmd_payload)
+#
+# R is 11.1 (the default, above) or 10.0: Debian 12's own bookworm-
+# backports build, which runs on Debian 12 as it is; the smmuv3 guests
+# boot on it (its aarch64 virt machine has a nested SMMUv3), with
+# qemu-efi-aarch64 beside it in the same sysroot.  Each release has its
+# own apt state and sysroot.
 #
 # ARCH is x86_64 (the default: qemu-system-x86_64) or aarch64
 # (qemu-system-aarch64 from qemu-system-arm, 10 MB more with the same
@@ -34,6 +46,8 @@ series=11.1
 release=trixie-backports
 suites="trixie $release"
 apt_dir=$cache/apt-qemu
+# data packages unpacked beside QEMU (firmware), no binary of theirs run
+data_pkgs=
 # the packages a sysroot may hold, for either arch
 all_pkgs="qemu-system-x86 qemu-system-arm"
 # always in the sysroot: strace shows the ioctls QEMU has no trace point
@@ -46,7 +60,7 @@ say() { echo "[qemu] $*" >&2; }
 die() { echo "error: $*" >&2; exit "$NO_QEMU"; }
 usage()
 {
-	echo "usage: $0 [--arch x86_64|aarch64] fetch | run ARGS... | version | payload OUT.cpio" >&2
+	echo "usage: $0 [--arch x86_64|aarch64] [--release 11.1|10.0] fetch | run ARGS... | version | efi | payload OUT.cpio" >&2
 	exit 2
 }
 
@@ -62,18 +76,32 @@ sysroot()
 # The wrapper of the recorded version's sysroot, if it holds $pkg.
 warm()
 {
-	local ver root
+	local ver root p
 
 	ver=$(cat "$apt_dir/version" 2>/dev/null) || return 1
 	root=$(sysroot "$ver")
-	[ -f "$root/.iommufd-nest-$pkg" ] && [ -x "$root/wrap/$bin" ] &&
-		[ -f "$root/.iommufd-nest-$tool_pkgs" ] || return 1
+	[ -f "$root/.iommufd-nest-$pkg" ] && [ -x "$root/wrap/$bin" ] ||
+		return 1
+	for p in $tool_pkgs $data_pkgs; do
+		[ -f "$root/.iommufd-nest-$p" ] || return 1
+	done
 	echo "$root/wrap/$bin"
 }
 
 # write_wrapper ROOT BINARY: ROOT/wrap/BINARY runs ROOT's BINARY with
 # ROOT's loader and libraries only (not the host's ld.so.cache), its
 # modules and its firmware (Debian's QEMU also looks in /usr/share/seabios)
+# Debian 13 has its libraries in /usr/lib only; Debian 12's libc6 is
+# still in /lib: the loader and the search path cover both.
+libdirs=usr/lib/x86_64-linux-gnu:lib/x86_64-linux-gnu
+ldso=lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
+
+# sysroot_ldso ROOT: ROOT's loader, relative to ROOT
+sysroot_ldso()
+{
+	if [ -e "$1/usr/$ldso" ]; then echo "usr/$ldso"; else echo "$ldso"; fi
+}
+
 write_wrapper()
 {
 	mkdir -p "$1/wrap"
@@ -81,9 +109,9 @@ write_wrapper()
 #!/bin/sh
 # Written by iommufd-nest's vm/qemu.sh: $2 from the sysroot above.
 root=\$(cd "\$(dirname "\$0")/.." && pwd)
-lib=\$root/usr/lib/x86_64-linux-gnu
-export QEMU_MODULE_DIR="\$lib/qemu"
-exec "\$lib/ld-linux-x86-64.so.2" --inhibit-cache --library-path "\$lib" \\
+lib=\$root/${libdirs//:/:\$root/}
+export QEMU_MODULE_DIR="\$root/usr/lib/x86_64-linux-gnu/qemu"
+exec "\$root/$(sysroot_ldso "$1")" --inhibit-cache --library-path "\$lib" \\
 	"\$root/usr/bin/$2" -L "\$root/usr/share/qemu" \\
 	-L "\$root/usr/share/seabios" "\$@"
 EOF
@@ -93,9 +121,9 @@ EOF
 # check_closure ROOT BINARY: every library BINARY loads is ROOT's own
 check_closure()
 {
-	local lib=$1/usr/lib/x86_64-linux-gnu out
+	local lib=$1/${libdirs//:/:$1/} out
 
-	out=$("$lib/ld-linux-x86-64.so.2" --inhibit-cache --library-path "$lib" \
+	out=$("$1/$(sysroot_ldso "$1")" --inhibit-cache --library-path "$lib" \
 		--list "$1/usr/bin/$2" 2>&1) ||
 		die "the sysroot's loader cannot load $2: $out"
 	out=$(printf '%s\n' "$out" | grep -e 'not found' -e "=> /" |
@@ -145,7 +173,7 @@ cmd_fetch()
 	rm -f "$apt_dir/cache/archives/"*.deb
 	# shellcheck disable=SC2046
 	apt_state "$apt_dir" apt-get install -y --download-only -t "$release" \
-		$(for p in $pkgs; do echo "$p=$ver"; done) $tool_pkgs \
+		$(for p in $pkgs; do echo "$p=$ver"; done) $tool_pkgs $data_pkgs \
 		>"$apt_dir/log/fetch.log" 2>&1 || {
 		tail -n 5 "$apt_dir/log/fetch.log" >&2
 		apt_die "apt could not download $pkgs $ver (log: $apt_dir/log/fetch.log)"
@@ -170,7 +198,7 @@ cmd_fetch()
 	for p in $tool_pkgs; do
 		check_closure "$tmp" "$p"
 	done
-	for p in $pkgs $tool_pkgs; do
+	for p in $pkgs $tool_pkgs $data_pkgs; do
 		echo "$ver" >"$tmp/.iommufd-nest-$p"
 	done
 	say "unpacked into $root ($(du -sh "$tmp" | cut -f1))"
@@ -178,9 +206,9 @@ cmd_fetch()
 	mv "$tmp" "$root"
 	echo "$ver" >"$apt_dir/version.new"
 	mv "$apt_dir/version.new" "$apt_dir/version"
-	# older versions' sysroots, the debs and the package lists go: the
-	# next cold fetch reads the lists again
-	for p in "$cache"/qemu-sysroot-*; do
+	# older versions' sysroots of this series, the debs and the package
+	# lists go: the next cold fetch reads the lists again
+	for p in "$cache/qemu-sysroot-$series".*; do
 		[ "$p" = "$root" ] || rm -rf "$p"
 	done
 	rm -rf "$tmp.old" "$apt_dir/cache" "$apt_dir/state/lists"
@@ -266,11 +294,26 @@ EOF
 }
 
 arch=x86_64
-if [ "${1:-}" = --arch ]; then
+rel=11.1
+while [ "${1:-}" = --arch ] || [ "${1:-}" = --release ]; do
 	[ $# -ge 2 ] || usage
-	arch=$2
+	case $1 in
+	--arch)		arch=$2 ;;
+	--release)	rel=$2 ;;
+	esac
 	shift 2
-fi
+done
+case $rel in
+11.1)	;;
+10.0)	series=10.0 release=bookworm-backports
+	suites="bookworm $release"
+	apt_dir=$cache/apt-qemu-10.0
+	# the guests of this release boot and stop on their own: no strace
+	tool_pkgs=
+	[ "$arch" != aarch64 ] || data_pkgs=qemu-efi-aarch64 ;;
+*)	echo "error: unknown release '$rel' (expected 11.1 or 10.0)" >&2
+	usage ;;
+esac
 case $arch in
 x86_64)		pkg=qemu-system-x86 own_var=IOMMUFD_NEST_QEMU ;;
 aarch64)	pkg=qemu-system-arm own_var=IOMMUFD_NEST_QEMU_AARCH64 ;;
@@ -288,7 +331,14 @@ run)		shift
 		exec "$q" "$@" ;;
 version)	[ $# -eq 1 ] || usage
 		cmd_version ;;
-payload)	[ $# -eq 2 ] && [ "$arch" = x86_64 ] || usage
+efi)		[ $# -eq 1 ] && [ -n "$data_pkgs" ] || usage
+		q=$(cmd_fetch)
+		efi=${q%/wrap/*}/usr/share/qemu-efi-aarch64/QEMU_EFI.fd
+		# a QEMU of one's own: the firmware of one's own too
+		[ -z "$own" ] || efi=${IOMMUFD_NEST_QEMU_EFI:-/usr/share/qemu-efi-aarch64/QEMU_EFI.fd}
+		[ -f "$efi" ] || die "qemu-efi-aarch64 has no $efi"
+		echo "$efi" ;;
+payload)	[ $# -eq 2 ] && [ "$arch" = x86_64 ] && [ "$rel" = 11.1 ] || usage
 		cmd_payload "$2" ;;
 *)		usage ;;
 esac

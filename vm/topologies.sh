@@ -9,8 +9,25 @@ EDU_PAIR="-device edu -device pci-bridge,id=br1,chassis_nr=1 -device edu,bus=br1
 VTD="-device intel-iommu,intremap=on,caching-mode=on,aw-bits=48"
 Q35="-M q35 -m 512 -smp 1"
 Q35_SPLIT="-M q35,kernel-irqchip=split -m 512 -smp 1"
+# QEMU 10.0's virt machine with its nested SMMUv3 (stage 1 and 2, the
+# default since virt-9.2) in front of the PCIe root complex; GICv3 for
+# its ITS, whose MSIs are isolated (with GICv2m iommufd refuses binds)
+VIRT_SMMU="-M virt,iommu=smmuv3,gic-version=3 -cpu max -m 512 -smp 1"
+# Behind a conventional PCI bridge the edu's DMA would alias to the
+# bridge's stream ID, which arm-smmu-v3 does not support (vfio-pci's
+# probe fails with EINVAL): the second edu sits behind a PCIe root port.
+EDU_PAIR_PCIE="-device edu -device pcie-root-port,id=rp1,chassis=1 -device edu,bus=rp1"
 
-# One row per topology: NAME|DESCRIPTION|QEMU ARGS|KERNEL CMDLINE|TESTS.
+# The hook for the SMMUv3 stage-1 tests on the vIOMMU (vm/guest/smmu_stage1
+# runs every program it names that the initramfs holds).
+SMMU_NESTED_TESTS="smmu_stage1"
+
+# One row per topology: NAME|DESCRIPTION|QEMU ARGS|KERNEL CMDLINE|TESTS
+# [|ARCH|FIRMWARE].  ARCH is x86 (default: qemu-system-x86_64 from the
+# system, bzImage) or arm64 (QEMU 10.0 from bookworm-backports, a
+# cross-built Image, static aarch64 tests: vm/qemu.sh, vm/busybox.sh).
+# FIRMWARE uefi-iort: boot through UEFI so the kernel uses ACPI, with
+# QEMU's IORT upgraded through the initrd to say CANWBS (vm/iort.sh).
 # virtio-iommu: x86 has no MSI isolation behind it (no interrupt
 # remapping), so iommufd refuses binds with EPERM unless allowed.
 topology_table()
@@ -20,6 +37,8 @@ mock|q35, no vIOMMU: the kernel's mock IOMMU (CONFIG_IOMMUFD_TEST)|$Q35||iommufd
 vtd|q35 + intel-iommu (legacy mode) + 2 edu, one behind a PCI bridge|$Q35_SPLIT $VTD $EDU_PAIR|intel_iommu=on|cdev_edu cdev_input_edu report_edu bind_restore qemu_vmm_edu
 vtd-scalable|q35 + intel-iommu x-scalable-mode=on + 2 edu, one behind a PCI bridge|$Q35_SPLIT $VTD,x-scalable-mode=on $EDU_PAIR|intel_iommu=on|cdev_edu cdev_input_edu report_edu bind_restore qemu_vmm_edu
 virtio-iommu|q35 + virtio-iommu-pci + edu|$Q35 -device virtio-iommu-pci -device edu|iommufd.allow_unsafe_interrupts=1|cdev_edu cdev_input_edu qemu_vmm_edu
+smmuv3|arm64 virt + nested SMMUv3 (device tree) + 2 edu, one behind a PCIe root port|$VIRT_SMMU $EDU_PAIR_PCIE||cdev_edu cdev_input_edu report_smmu|arm64|
+smmuv3-nested|arm64 virt + nested SMMUv3 through UEFI/ACPI, IORT upgraded to CANWBS + 2 edu|$VIRT_SMMU $EDU_PAIR_PCIE|acpi=force|iort_canwbs cdev_edu report_smmu $SMMU_NESTED_TESTS|arm64|uefi-iort
 EOF
 }
 
@@ -36,6 +55,8 @@ topology_describe() { topology_field "$1" 2; }
 topology_qemu_args() { topology_field "$1" 3; }
 topology_cmdline() { topology_field "$1" 4; }
 topology_tests() { topology_field "$1" 5; }
+topology_arch() { local a; a=$(topology_field "$1" 6); echo "${a:-x86}"; }
+topology_firmware() { topology_field "$1" 7; }
 
 # Guest tests that run QEMU 11.1 as the VMM inside the guest: a topology
 # that runs one boots with vm/qemu.sh's payload (70 MB) appended to its
