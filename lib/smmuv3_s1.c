@@ -75,6 +75,9 @@ uint64_t smmu_gmem_alloc(struct smmu_gmem *g, size_t size, size_t align)
 {
 	size_t at = (g->used + align - 1) & ~(align - 1);
 
+	/* 0 means full, so IPA 0 itself is never handed out */
+	if (!g->ipa && !at)
+		at = align;
 	if (!align || (align & (align - 1)) || at > g->size ||
 	    size > g->size - at)
 		return 0;

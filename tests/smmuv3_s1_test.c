@@ -165,6 +165,10 @@ static void gmem_bounds(void **state)
 	assert_int_equal(0, smmu_gmem_alloc(&g, GMEM_SIZE, 64));
 	assert_int_equal(0, smmu_gmem_alloc(&g, 8, 3));
 	assert_ptr_equal(gmem_buf + 16, smmu_gmem_ptr(&g, GMEM_IPA + 16, 8));
+	/* memory at IPA 0 skips IPA 0: 0 is the allocator's "full" */
+	g = gmem();
+	g.ipa = 0;
+	assert_int_equal(4096, smmu_gmem_alloc(&g, 4096, 4096));
 	assert_null(smmu_gmem_ptr(&g, GMEM_IPA - 1, 1));
 	assert_null(smmu_gmem_ptr(&g, GMEM_IPA + GMEM_SIZE - 4, 8));
 }

@@ -54,7 +54,7 @@ struct smmu_gmem {
 	size_t used;
 };
 
-/* Zeroed, @align-aligned memory from @g: its IPA, or 0 when full. */
+/* Zeroed, @align-aligned memory from @g: its IPA (never 0), or 0. */
 uint64_t smmu_gmem_alloc(struct smmu_gmem *g, size_t size, size_t align);
 /* The CPU's pointer to IPA @ipa, or NULL outside @g. */
 void *smmu_gmem_ptr(const struct smmu_gmem *g, uint64_t ipa, size_t len);
