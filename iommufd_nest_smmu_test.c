@@ -289,6 +289,98 @@ TEST_F(smmu, invalidation_moves_the_mapping)
 		TH_LOG("kernel: the old page was written after the invalidation");
 }
 
+#ifdef HAVE_VIOMMU
+/* A HWPT on the vIOMMU from a raw vSTE: the errno, the HWPT destroyed. */
+static int vste_errno(FIXTURE_DATA(smmu) * self, uint64_t ste0, uint64_t ste1)
+{
+	uint64_t ste[2] = { htole64(ste0), htole64(ste1) };
+	uint32_t id = 0;
+	int rc;
+
+	rc = nest_hwpt_alloc(self->fd, self->dev->dev_id, self->dev->viommu_id,
+			     0, IOMMU_HWPT_DATA_ARM_SMMUV3, ste, sizeof(ste),
+			     &id);
+	if (!rc)
+		nest_destroy(self->fd, id);
+	return rc;
+}
+
+/* One command through the vIOMMU: the errno, and how many were taken. */
+static int cmd_errno(FIXTURE_DATA(smmu) * self, uint32_t type,
+		     uint64_t w0, uint64_t w1, uint32_t *done)
+{
+	uint64_t cmd[2] = { htole64(w0), htole64(w1) };
+
+	*done = 1;
+	return nest_hwpt_invalidate(self->fd, self->dev->viommu_id, type, cmd,
+				    sizeof(cmd), done);
+}
+#endif
+
+/*
+ * What arm-smmu-v3 refuses, with the errno its iommufd code gives: a vSTE
+ * with a field the guest may not set, a Config or EATS it does not take
+ * (EIO, kept for bad STE data); a command it does not pass, or one for an
+ * unknown vSID (EIO, none taken); the wrong data type (EINVAL); a second
+ * vDEVICE for the device (EEXIST); a vIOMMU of the default type
+ * (EOPNOTSUPP) or on a HWPT that is no nesting parent (EINVAL).
+ */
+TEST_F(smmu, bad_inputs_get_exact_errnos)
+{
+#ifdef HAVE_VIOMMU
+	const uint64_t s1 = 0x1 | SMMU_STE_CFG_S1_TRANS << 1;
+	uint32_t done, id = 0, plain = 0;
+
+	ASSERT_EQ(0, vste_errno(self, s1 | 0x40000, 0))
+		TH_LOG("kernel: a valid S1_TRANS vSTE was refused");
+	EXPECT_EQ(-EIO, vste_errno(self, s1, 1ULL << 8))
+		TH_LOG("kernel: vSTE word 1 bit 8 (not the guest's)");
+	EXPECT_EQ(-EIO, vste_errno(self, 0x1 | 6 << 1, 0))
+		TH_LOG("kernel: vSTE Config 6 (stage 2 only)");
+	EXPECT_EQ(-EIO, vste_errno(self, s1, 2ULL << 28))
+		TH_LOG("kernel: vSTE EATS 2");
+
+	EXPECT_EQ(-EIO, cmd_errno(self, IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+				  0x01, 0, &done))
+		TH_LOG("kernel: opcode 0x01 (PREFETCH_CONFIG) passed");
+	EXPECT_EQ(0, done);
+	EXPECT_EQ(-EIO, cmd_errno(self, IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+				  SMMU_CMD_CFGI_CD_ALL | 99ULL << 32, 0, &done))
+		TH_LOG("kernel: CFGI_CD_ALL for vSID 99, which has no vDEVICE");
+	EXPECT_EQ(0, done);
+	EXPECT_EQ(-EINVAL, cmd_errno(self,
+				     IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3 + 1,
+				     SMMU_CMD_TLBI_NSNH_ALL, 0, &done))
+		TH_LOG("kernel: an unknown invalidation data type");
+	EXPECT_EQ(0, cmd_errno(self, IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+			       SMMU_CMD_CFGI_CD_ALL | (uint64_t)VSID << 32, 0,
+			       &done))
+		TH_LOG("kernel: CFGI_CD_ALL for the device's own vSID");
+	EXPECT_EQ(1, done);
+
+	EXPECT_EQ(-EEXIST, nest_vdevice_alloc(self->fd, self->dev->viommu_id,
+					      self->dev->dev_id, VSID + 1,
+					      &id))
+		TH_LOG("kernel: a second vDEVICE for one device");
+	EXPECT_EQ(-EOPNOTSUPP,
+		  nest_viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_DEFAULT, 0,
+				    self->dev->dev_id, self->dev->hiod.hwpt_id,
+				    &id))
+		TH_LOG("kernel: a vIOMMU of the default type");
+	ASSERT_EQ(0, nest_hwpt_alloc(self->fd, self->dev->dev_id,
+				     self->ctx.ioas_id, 0, IOMMU_HWPT_DATA_NONE,
+				     NULL, 0, &plain))
+		TH_LOG("kernel: a plain HWPT");
+	EXPECT_EQ(-EINVAL,
+		  nest_viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, 0,
+				    self->dev->dev_id, plain, &id))
+		TH_LOG("kernel: a vIOMMU on a HWPT that is no nesting parent");
+	EXPECT_EQ(0, nest_destroy(self->fd, plain));
+#else
+	SKIP(return, "headers lack IOMMU_VIOMMU_ALLOC");
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	argc = take_bdfs(argc, argv);
