@@ -478,6 +478,8 @@ iort_initrd()
 }
 
 if [ "$mode" = vm ] && [ -n "$selected_arm64" ]; then
+	# the IORT dump boots a guest: stop it on an interrupt too
+	trap on_interrupt INT TERM
 	setup_arm64
 	[ -z "$arm64_skip" ] ||
 		say "the arm64 topologies ($selected_arm64 ) SKIP: $arm64_skip"
