@@ -540,7 +540,7 @@ run_unit()
 	nr=$((nr + 1))
 	echo "  KTAP version 1"
 	echo "  # the model and the command lines, no kernel needed"
-	echo "  1..13"
+	echo "  1..14"
 	run_binary 1 viommu_model_test "$dir/unit.out" "$dir/viommu_model_test"
 	run_binary 2 viommu_migration_test "$dir/migration.out" \
 		"$dir/viommu_migration_test"
@@ -568,6 +568,7 @@ run_unit()
 		"$here/tests/qemu_fetch_test.sh"
 	run_binary 13 config_conformance "$dir/conformance.out" \
 		"$here/tests/conformance_config.sh" "$dir/nest_report"
+	run_binary 14 iort_test "$dir/iort.out" "$here/tests/iort_test.sh"
 	ktap_result "" "$nr" unit "$f0" "$p0"
 }
 
