@@ -261,7 +261,7 @@ if [ "$migrate" = 1 ]; then
 		die_usage "--migrate runs between QEMU guests: it goes with --vm, not --host or --device"
 	mode=vm
 	[ "$(echo $selected_x86 | wc -w)" -ge 2 ] ||
-		die_usage "--migrate needs two or more x86 topologies, got:$selected_x86"
+		die_usage "--migrate needs two or more topologies (x86 ones: the streams are QEMU 11.1's), got:$selected_x86"
 fi
 [ "$bench" = 0 ] || [ -z "$selected_arm64" ] ||
 	die_usage "--bench runs in x86 guests, not in:$selected_arm64"
@@ -338,7 +338,7 @@ if [ "$unit" = 1 ]; then
 		"$host_dir/san/viommu_model_test" \
 		"$host_dir/san/viommu_migration_test" \
 		"$host_dir/san/replay_config" "$host_dir/san/replay_stream" \
-		"$host_dir/nest_migrate" \
+		"$host_dir/nest_migrate" "$host_dir/nest_vmm" \
 		$(for t in $NEST_TESTS; do echo "$host_dir/$t"; done)
 fi
 if [ "$mode" = host ]; then
