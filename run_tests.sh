@@ -464,11 +464,13 @@ iort_initrd()
 		boot_guest "$t" "$kernel_arm64" "$initrd_arm64" "$dir" 120 dump_iort
 		[ -z "$GUEST_PROBLEM" ] && [ "$(cat "$dir/dump_iort.rc" 2>/dev/null)" = 0 ] ||
 			fail_setup "cannot dump QEMU's IORT: ${GUEST_PROBLEM:-$(cat "$dir/dump_iort.out" 2>/dev/null)} (logs in $dir)"
+		# the cache gets a whole result or nothing
+		rm -rf "$d.tmp"
 		mkdir -p "$d.tmp"
 		"$here/vm/iort.sh" unhex "$dir/dump_iort.out" "$d.tmp/IORT-qemu.aml" &&
 			"$here/vm/iort.sh" canwbs "$d.tmp/IORT-qemu.aml" "$d.tmp/IORT.aml" &&
 			"$here/vm/iort.sh" cpio "$d.tmp/IORT.aml" "$d.tmp/iort.cpio" ||
-			fail_setup "cannot upgrade QEMU's IORT (logs in $dir)"
+			{ rm -rf "$d.tmp"; fail_setup "cannot upgrade QEMU's IORT (logs in $dir)"; }
 		rm -rf "$d"
 		mv "$d.tmp" "$d"
 	fi
