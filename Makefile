@@ -181,6 +181,9 @@ print-tests:
 	@echo $(NEST_TESTS)
 
 # The KTAP must also parse with prove, and the JUnit XML with xmllint.
+# "all" holds the arm64 guests (smmuv3, smmuv3-nested): on 6.12 they
+# check that arm-smmu-v3 refuses NEST_PARENT and why, on 7.2 (check-next)
+# that it grants it and, with the upgraded IORT, a vIOMMU.
 check:
 	@mkdir -p $(OUTPUT)
 	bash -c 'set -o pipefail; $(SRC)/run_tests.sh --vm --topology all --migrate \

@@ -42,9 +42,11 @@ struct hw_facts {
 	uint8_t data[VIOMMU_HW_DATA_MAX];
 	uint32_t len;
 	enum hw_nesting nesting;
-	char why[96];
+	char why[96];		/* why the kernel nests or not */
+	char hw_why[96];	/* what hw_info alone says */
 	bool bridged;
 	bool edu;
+	bool smmuv3;	/* behind arm-smmu-v3, by hw_info or by driver */
 };
 
 /* Whether the running kernel is older than @major.@minor. */
@@ -56,6 +58,22 @@ static bool kernel_before(unsigned int major, unsigned int minor)
 	if (uname(&u) || sscanf(u.release, "%u.%u", &ma, &mi) != 2)
 		return false;
 	return ma < major || (ma == major && mi < minor);
+}
+
+/* Whether @bdf's IOMMU is driven by arm-smmu-v3, from sysfs. */
+static bool iommu_is_smmuv3(const char *bdf)
+{
+	char path[96], link[256];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu/device/driver",
+		 bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return false;
+	link[n] = 0;
+	return !strcmp(strrchr(link, '/') ? strrchr(link, '/') + 1 : link,
+		       "arm-smmu-v3");
 }
 
 static int probe_hw(const char *bdf, struct hw_facts *f)
@@ -84,12 +102,15 @@ static int probe_hw(const char *bdf, struct hw_facts *f)
 	f->len = len < sizeof(f->data) ? len : sizeof(f->data);
 	f->nesting = hw_info_nesting(f->type, f->data, f->len, f->why,
 				     sizeof(f->why));
+	memcpy(f->hw_why, f->why, sizeof(f->hw_why));
+	f->smmuv3 = f->type == VIOMMU_HW_INFO_TYPE_ARM_SMMUV3 ||
+		    iommu_is_smmuv3(bdf);
 	/*
-	 * The IDRs can say S1P and S2P, yet before 6.13 arm-smmu-v3's
-	 * domain_alloc_user takes only DIRTY_TRACKING: no nesting parent.
+	 * Before 6.13 arm-smmu-v3 reports no hw_info (type NONE) and its
+	 * domain_alloc_user takes only DIRTY_TRACKING: no nesting parent,
+	 * whatever the SMMU's IDRs say.
 	 */
-	if (f->type == VIOMMU_HW_INFO_TYPE_ARM_SMMUV3 &&
-	    f->nesting == HW_NESTING_YES && kernel_before(6, 13)) {
+	if (f->smmuv3 && kernel_before(6, 13)) {
 		f->nesting = HW_NESTING_NO;
 		snprintf(f->why, sizeof(f->why),
 			 "Linux < 6.13 arm-smmu-v3 has no nesting parent");
@@ -493,8 +514,9 @@ TEST_F(cdev_plain, hw_info_decoded)
 			 hw_info_type_name(hw->type));
 		ASSERT_NE(NULL, strstr(text, want))
 			TH_LOG("engine: %s: no '%s' decoded", bdfs[i], want);
-		ASSERT_NE(NULL, strstr(text, hw->why))
-			TH_LOG("engine: %s: no '%s' decoded", bdfs[i], hw->why);
+		ASSERT_NE(NULL, strstr(text, hw->hw_why))
+			TH_LOG("engine: %s: no '%s' decoded", bdfs[i],
+			       hw->hw_why);
 		if (hw->type != VIOMMU_HW_INFO_TYPE_INTEL_VTD)
 			continue;
 		reg = vtd_cap(hw);
@@ -765,8 +787,7 @@ TEST(smmuv3_viommu_needs_canwbs_or_fwb)
 	if (!nr_bdfs)
 		SKIP(return, "no device: pass BDFs or set IOMMUFD_NEST_BDF");
 	for (i = 0; i < nr_bdfs && found < 0; i++)
-		if (!probe_hw(bdfs[i], &hw) &&
-		    hw.type == VIOMMU_HW_INFO_TYPE_ARM_SMMUV3)
+		if (!probe_hw(bdfs[i], &hw) && hw.smmuv3)
 			found = i;
 	if (found < 0)
 		SKIP(return, "no given device is behind an SMMUv3");

@@ -5,7 +5,9 @@
 # (vm/qemu.sh), and the script keeps its contract: a warm fetch calls
 # no apt, a cold one without a mirror exits 4 with the reason, and
 # IOMMUFD_NEST_QEMU takes a QEMU of one's own; the guest payload holds
-# all that QEMU and strace load.  When no QEMU can be had, the checks
+# all that QEMU and strace load.  And the smmuv3 guests' QEMU: Debian
+# 12's 10.0 for aarch64, whose virt machine realizes a nested SMMUv3
+# under its UEFI firmware.  When no QEMU can be had, the checks
 # that need one SKIP with the reason vm/qemu.sh gave.
 #   tests/qemu_fetch_test.sh
 
@@ -46,7 +48,7 @@ have()
 }
 
 echo "TAP version 13"
-echo "1..8"
+echo "1..10"
 
 fetch_rc=0
 path=$("$qemu" fetch 2>"$tmp/fetch.err") || fetch_rc=$?
@@ -148,5 +150,25 @@ if have payload_qemu_runs; then
 	"QEMU emulator version 11.1."*) tap_ok 0 payload_qemu_runs ;;
 	*) tap_ok 1 payload_qemu_runs "it says: $ver" ;;
 	esac
+fi
+
+# QEMU 10.0 for aarch64 from bookworm-backports (vm/qemu.sh --release 10.0)
+a64=("$qemu" --arch aarch64 --release 10.0)
+rc=0
+"${a64[@]}" fetch >/dev/null 2>"$tmp/a64.err" || rc=$?
+reason=$(tail -n 1 "$tmp/a64.err" | sed 's/^error: //')
+if [ "$rc" = 4 ]; then
+	tap_skip aarch64_is_10_0 "$reason"
+	tap_skip virt_nested_smmuv3_realizes "$reason"
+else
+	ver=$("${a64[@]}" version 2>&1)
+	echo "$ver" | grep -qxE '10\.0\.[0-9]+'
+	tap_ok $? aarch64_is_10_0 "vm/qemu.sh --arch aarch64 --release 10.0 version says: $ver (fetch: $reason)"
+	# paused, the monitor on stdin: "quit" once every device is realized
+	efi=$("${a64[@]}" efi 2>&1)
+	echo quit | timeout 120 "${a64[@]}" run -M virt,iommu=smmuv3,gic-version=3 \
+		-cpu max -accel tcg -bios "$efi" -nodefaults -display none \
+		-serial none -S -monitor stdio -device edu >"$tmp/virt.out" 2>&1
+	tap_ok $? virt_nested_smmuv3_realizes "firmware $efi: $(said "$tmp/virt.out")"
 fi
 tap_exit
