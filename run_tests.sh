@@ -255,13 +255,13 @@ for t in $selected; do
 		selected_x86="$selected_x86 $t"
 	fi
 done
-# migration streams go between the x86 guests (QEMU 11.1's machines)
+# migration streams go between every two guests, x86 and arm64 alike
 if [ "$migrate" = 1 ]; then
 	[ "$mode" != host ] && [ ${#devices[@]} -eq 0 ] ||
 		die_usage "--migrate runs between QEMU guests: it goes with --vm, not --host or --device"
 	mode=vm
-	[ "$(echo $selected_x86 | wc -w)" -ge 2 ] ||
-		die_usage "--migrate needs two or more topologies (x86 ones: the streams are QEMU 11.1's), got:$selected_x86"
+	[ "$(echo $selected | wc -w)" -ge 2 ] ||
+		die_usage "--migrate needs two or more topologies, got:$selected"
 fi
 [ "$bench" = 0 ] || [ -z "$selected_arm64" ] ||
 	die_usage "--bench runs in x86 guests, not in:$selected_arm64"
@@ -622,6 +622,16 @@ topology_kernel()
 	fi
 }
 
+# What a migration target boots: the x86 ones need no QEMU 11.1.
+target_kernel_initrd()
+{
+	if [ "$(topology_arch "$1")" = arm64 ]; then
+		echo "$(topology_kernel "$1") $(topology_initrd "$1")"
+	else
+		echo "$kernel $initrd"
+	fi
+}
+
 # The initramfs a topology's guest boots: with QEMU 11.1 if it runs it;
 # the arm64 one, with the upgraded IORT for uefi-iort.
 topology_initrd()
@@ -643,7 +653,7 @@ topology_initrd()
 guest_tests()
 {
 	echo "$(topology_tests "$1")$([ "$migrate" = 1 ] &&
-		[ "$(topology_arch "$1")" = x86 ] && echo " migrate_save")"
+		echo " migrate_save")"
 }
 
 # The KTAP of one topology whose guest has run (boot_all).
@@ -729,12 +739,14 @@ else
 		run_topology "$topo"
 	done
 	if [ "$migrate" = 1 ]; then
+		# the arm64 hosts join unless they SKIP
+		hosts=$selected_x86
+		[ -n "$arm64_skip" ] || hosts="$hosts $selected_arm64"
 		# shellcheck disable=SC2086
-		migrate_targets "$build_dir/vm" "$kernel" "$initrd" "$jobs_max" \
-			"$timeout" $selected_x86
+		migrate_targets "$build_dir/vm" "$jobs_max" "$timeout" $hosts
 		nr=$((nr + 1))
 		# shellcheck disable=SC2086
-		migrate_report "$nr" "$build_dir/vm" "$guest_kver" $selected_x86
+		migrate_report "$nr" "$build_dir/vm" "$guest_kver" $hosts
 	fi
 fi
 [ "$timings" = 1 ] && [ "$mode" = vm ] && print_timings

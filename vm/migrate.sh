@@ -53,15 +53,17 @@ verdict_problem()
 	fi
 }
 
-# migrate_targets VMDIR KERNEL INITRD JOBS TIMEOUT TOPOLOGY...: boot each
+# migrate_targets VMDIR JOBS TIMEOUT TOPOLOGY...: boot each
 # as the target of the others' streams (saved under VMDIR/TOPOLOGY),
 # packed into /migrate of an extra initramfs segment.
 migrate_targets()
 {
-	local vmdir=$1 kernel=$2 initrd=$3 jobs=$4 timeout=$5 t s f name dir pack
+	local vmdir=$1 jobs=$2 timeout=$3 t s f name dir pack img base
 
-	shift 5
+	shift 3
 	for t in "$@"; do
+		# not "kernel" and "initrd": the callee reads the globals of those names
+		read -r img base < <(target_kernel_initrd "$t")
 		dir=$vmdir/$t/migrate
 		pack=$(mktemp -d)
 		mkdir -p "$pack/migrate" "$dir"
@@ -78,9 +80,9 @@ migrate_targets()
 		done
 		# the kernel unpacks concatenated cpio archives in turn
 		(cd "$pack" && find migrate | cpio -o -H newc --quiet) |
-			cat "$initrd" - >"$dir/initramfs.cpio"
+			cat "$base" - >"$dir/initramfs.cpio"
 		rm -rf "$pack"
-		echo "$t $kernel $dir/initramfs.cpio $dir migrate_load"
+		echo "$t $img $dir/initramfs.cpio $dir migrate_load"
 	done | boot_all "$jobs" "$timeout" "as a migration target"
 }
 
@@ -89,10 +91,21 @@ migrate_targets()
 migrate_cell()
 {
 	local vmdir=$1 kver=$2 s=$3 t=$4 c=$5 src tgt flags fsrc= fdst=
-	local verdict problem at_source
+	local verdict problem= at_source blocked
 
 	src=$vmdir/$s/save.$c.out
 	tgt=$vmdir/$t/migrate/mig.$s.$c
+	# a config QEMU will not migrate on any host ("*" in migrate_expect)
+	blocked=$(migrate_expect "*" "$c" "$kver")
+	if [ -n "$blocked" ]; then
+		if grep -q '^stream: ' "$src" 2>/dev/null; then
+			problem="source $s saved a stream of a config QEMU blocks"
+		elif ! grep -qF -- "$blocked" "$src" 2>/dev/null; then
+			problem="source $s did not say '$blocked': $(grep -m1 '^error' "$src" 2>/dev/null)"
+		fi
+		echo "blocked|-|blocked|${problem:-}"
+		return
+	fi
 	at_source=$(sed -n 's/^source: //p' "$src" 2>/dev/null)
 	problem=$(verdict_problem "$at_source" "$(migrate_expect "$s" "$c" "$kver")")
 	[ -n "$problem" ] && problem="source $s: $problem"
