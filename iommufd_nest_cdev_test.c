@@ -666,6 +666,29 @@ TEST_F(cdev_dma, unmapped_iova_never_reaches_memory)
 			TH_LOG("kernel: byte %d changed after the unmap", i);
 }
 
+/*
+ * Without the engine: @bdf's cdev bound to a new iommufd, an IOAS, and a
+ * NEST_PARENT HWPT on it, not yet attached.
+ */
+static void open_nest_parent(struct __test_metadata *_metadata,
+			     const char *bdf, int *fd, int *devfd,
+			     uint32_t *dev_id, uint32_t *ioas_id,
+			     uint32_t *hwpt_id)
+{
+	char path[64];
+
+	ASSERT_EQ(0, pci_vfio_cdev(bdf, path, sizeof(path)))
+		TH_LOG("kernel: %s has no VFIO cdev", bdf);
+	*fd = open("/dev/iommu", O_RDWR);
+	ASSERT_LE(0, *fd) TH_LOG("kernel: /dev/iommu: %s", strerror(errno));
+	*devfd = open(path, O_RDWR);
+	ASSERT_LE(0, *devfd) TH_LOG("kernel: %s: %s", path, strerror(errno));
+	test_cmd_vfio_bind_iommufd(*devfd, *fd, dev_id);
+	test_cmd_ioas_alloc(*fd, ioas_id);
+	test_cmd_hwpt_alloc(*fd, *dev_id, *ioas_id,
+			    IOMMU_HWPT_ALLOC_NEST_PARENT, hwpt_id);
+}
+
 /* Read-only mappings on a nesting parent follow the errata quirk. */
 TEST(ro_mapping_on_nest_parent)
 {
@@ -674,7 +697,6 @@ TEST(ro_mapping_on_nest_parent)
 	struct viommu v;
 	struct hw_facts hw;
 	uint64_t quirks;
-	char path[64];
 	void *buf;
 	int i, found = -1, fd, devfd;
 
@@ -687,16 +709,8 @@ TEST(ro_mapping_on_nest_parent)
 		SKIP(return, "no given device's IOMMU can nest (%s)", hw.why);
 	viommu_init(&v, &cfg);
 	quirks = viommu_get_host_quirks(&v, hw.type, hw.data, hw.len);
-	ASSERT_EQ(0, pci_vfio_cdev(bdfs[found], path, sizeof(path)))
-		TH_LOG("kernel: %s has no VFIO cdev", bdfs[found]);
-	fd = open("/dev/iommu", O_RDWR);
-	ASSERT_LE(0, fd) TH_LOG("kernel: /dev/iommu: %s", strerror(errno));
-	devfd = open(path, O_RDWR);
-	ASSERT_LE(0, devfd) TH_LOG("kernel: %s: %s", path, strerror(errno));
-	test_cmd_vfio_bind_iommufd(devfd, fd, &dev_id);
-	test_cmd_ioas_alloc(fd, &ioas_id);
-	test_cmd_hwpt_alloc(fd, dev_id, ioas_id, IOMMU_HWPT_ALLOC_NEST_PARENT,
-			    &hwpt_id);
+	open_nest_parent(_metadata, bdfs[found], &fd, &devfd, &dev_id,
+			 &ioas_id, &hwpt_id);
 	test_cmd_vfio_attach_pt(devfd, hwpt_id);
 	ASSERT_EQ(0, posix_memalign(&buf, PAGE, PAGE))
 		TH_LOG("test: out of memory");
@@ -780,7 +794,7 @@ TEST(smmuv3_viommu_needs_canwbs_or_fwb)
 #else
 	uint32_t dev_id, ioas_id, hwpt_id, viommu_id, idr3;
 	int i, found = -1, fd, devfd, canwbs, rc;
-	char path[64], iort[96];
+	char iort[96];
 	struct hw_facts hw;
 	bool fwb;
 
@@ -797,16 +811,8 @@ TEST(smmuv3_viommu_needs_canwbs_or_fwb)
 	idr3 = nest_get_le32(hw.data + 8 + 4 * 3);
 	fwb = idr3 & SMMU_IDR3_FWB;
 	canwbs = iort_canwbs(iort, sizeof(iort));
-	ASSERT_EQ(0, pci_vfio_cdev(bdfs[found], path, sizeof(path)))
-		TH_LOG("kernel: %s has no VFIO cdev", bdfs[found]);
-	fd = open("/dev/iommu", O_RDWR);
-	ASSERT_LE(0, fd) TH_LOG("kernel: /dev/iommu: %s", strerror(errno));
-	devfd = open(path, O_RDWR);
-	ASSERT_LE(0, devfd) TH_LOG("kernel: %s: %s", path, strerror(errno));
-	test_cmd_vfio_bind_iommufd(devfd, fd, &dev_id);
-	test_cmd_ioas_alloc(fd, &ioas_id);
-	test_cmd_hwpt_alloc(fd, dev_id, ioas_id, IOMMU_HWPT_ALLOC_NEST_PARENT,
-			    &hwpt_id);
+	open_nest_parent(_metadata, bdfs[found], &fd, &devfd, &dev_id,
+			 &ioas_id, &hwpt_id);
 	rc = nest_viommu_alloc(fd, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, 0, dev_id,
 			       hwpt_id, &viommu_id);
 	close(devfd);
