@@ -20,6 +20,7 @@
 
 #include "nest_backend.h"
 #include "nest_ioctl.h"
+#include "nest_util.h"
 #include "hw_info.h"
 #include "viommu_model.h"
 
@@ -289,14 +290,7 @@ int main(int argc, char **argv)
 			}
 			nd++;
 		} else {
-			bool help = !strcmp(argv[i], "-h") ||
-				    !strcmp(argv[i], "--help");
-
-			if (!help)
-				fprintf(stderr, "error: unexpected argument '%s'\n",
-					argv[i]);
-			print_usage(help ? stdout : stderr, argv[0]);
-			return help ? 0 : 2;
+			return nest_usage_exit(argv[i], argv[0], print_usage);
 		}
 	}
 	if (!n) {

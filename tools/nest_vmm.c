@@ -138,14 +138,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 		} else {
-			bool help = !strcmp(argv[i], "-h") ||
-				    !strcmp(argv[i], "--help");
-
-			if (!help)
-				fprintf(stderr, "error: unexpected argument '%s'\n",
-					argv[i]);
-			print_usage(help ? stdout : stderr, argv[0]);
-			return help ? 0 : 2;
+			return nest_usage_exit(argv[i], argv[0], print_usage);
 		}
 	}
 	if (!config || !spec) {

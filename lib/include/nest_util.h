@@ -8,6 +8,7 @@
 #define NEST_UTIL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -75,6 +76,22 @@ static inline int nest_fail(char *err, size_t len, int ret,
 		va_end(ap);
 	}
 	return ret;
+}
+
+/*
+ * A tool's argument it does not take: -h or --help prints @usage on
+ * stdout and gives exit status 0; anything else is named on stderr,
+ * with @usage, and gives 2.
+ */
+static inline int nest_usage_exit(const char *arg, const char *prog,
+				  void (*usage)(FILE *f, const char *prog))
+{
+	bool help = !strcmp(arg, "-h") || !strcmp(arg, "--help");
+
+	if (!help)
+		fprintf(stderr, "error: unexpected argument '%s'\n", arg);
+	usage(help ? stdout : stderr, prog);
+	return help ? 0 : 2;
 }
 
 #endif
