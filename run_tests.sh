@@ -622,16 +622,6 @@ topology_kernel()
 	fi
 }
 
-# What a migration target boots: the x86 ones need no QEMU 11.1.
-target_kernel_initrd()
-{
-	if [ "$(topology_arch "$1")" = arm64 ]; then
-		echo "$(topology_kernel "$1") $(topology_initrd "$1")"
-	else
-		echo "$kernel $initrd"
-	fi
-}
-
 # The initramfs a topology's guest boots: with QEMU 11.1 if it runs it;
 # the arm64 one, with the upgraded IORT for uefi-iort.
 topology_initrd()
@@ -649,11 +639,18 @@ topology_initrd()
 	fi
 }
 
-# The tests a topology's guest runs: its own, and the migration source.
+# The tests a topology's guest runs: with --migrate, its streams are
+# saved first, so that the others wait the least for them
 guest_tests()
 {
-	echo "$(topology_tests "$1")$([ "$migrate" = 1 ] &&
-		echo " migrate_save")"
+	echo "$([ "$migrate" = 1 ] && echo "migrate_save ")$(topology_tests "$1")"
+}
+
+# What it runs once every guest is ready: with --migrate, it loads the
+# others' streams (boot_all, migrate_feed)
+guest_later()
+{
+	[ "$migrate" = 0 ] || echo migrate_load
 }
 
 # The KTAP of one topology whose guest has run (boot_all).
@@ -701,18 +698,16 @@ elapsed()
 # --timings: where the time went, as KTAP diagnostics
 print_timings()
 {
-	local dir topo up0 up1 wall
+	local dir topo wall boot tests wait later fw cpu
 
 	echo "# timings: build $(elapsed "$run_start" "$build_end") s, unit tests ${unit_secs:-0} s (alongside the guests), total $(elapsed "$run_start" "$(date +%s.%N)") s"
-	for dir in "$build_dir"/vm/*/ "$build_dir"/vm/*/migrate/; do
+	for dir in "$build_dir"/vm/*/; do
 		[ -f "$dir/wall" ] && [ "$dir/wall" -nt "$build_end_file" ] || continue
 		topo=${dir#"$build_dir"/vm/}
 		topo=${topo%/}
-		read -r up0 up1 < <(awk '/^@@UPTIME start/ { s = $3 } /^@@UPTIME end/ { e = $3 } END { print s + 0, e + 0 }' "$dir/serial.txt")
-		read -r wall < <(awk '{ printf "%.1f", $2 - $1 }' "$dir/wall")
-		printf '# timings: %-22s wall %5s s: kernel boot %4.1f s, tests %4.1f s, qemu and firmware %4.1f s\n' \
-			"$topo" "$wall" "$up0" "$(awk -v a="$up0" -v b="$up1" 'BEGIN { print b - a }')" \
-			"$(awk -v w="$wall" -v e="$up1" 'BEGIN { print w - e }')"
+		read -r wall boot tests wait later fw cpu < <(guest_phases "$dir")
+		printf '# timings: %-14s wall %5.1f s: qemu and firmware %4.1f s, kernel boot %4.1f s, tests %4.1f s, waiting %4.1f s, loading %4.1f s; cpu %5.1f s\n' \
+			"$topo" "$wall" "$fw" "$boot" "$tests" "$wait" "$later" "$cpu"
 	done
 }
 
@@ -728,8 +723,8 @@ else
 	for topo in $selected; do
 		[ "$(topology_arch "$topo")" = x86 ] || [ -z "$arm64_skip" ] ||
 			continue
-		echo "$topo $(topology_kernel "$topo") $(topology_initrd "$topo") $build_dir/vm/$topo $(guest_tests "$topo" | tr ' ' ,)"
-	done | boot_all "$jobs_max" "$timeout" &
+		echo "$topo $(topology_kernel "$topo") $(topology_initrd "$topo") $build_dir/vm/$topo $(guest_tests "$topo" | tr ' ' ,) $(guest_later)"
+	done | BOOT_FEED=migrate_feed boot_all "$jobs_max" "$timeout" &
 	boots=$!
 	unit_start=$SECONDS
 	[ "$unit" = 1 ] && run_unit
@@ -742,8 +737,6 @@ else
 		# the arm64 hosts join unless they SKIP
 		hosts=$selected_x86
 		[ -n "$arm64_skip" ] || hosts="$hosts $selected_arm64"
-		# shellcheck disable=SC2086
-		migrate_targets "$build_dir/vm" "$jobs_max" "$timeout" $hosts
 		nr=$((nr + 1))
 		# shellcheck disable=SC2086
 		migrate_report "$nr" "$build_dir/vm" "$guest_kver" $hosts

@@ -6,17 +6,20 @@
 # Console lines that mean the guest kernel itself went wrong.
 GUEST_TROUBLE='Kernel panic|Oops|BUG:|WARNING:|KASAN:|general protection fault|watchdog: BUG|hung_task'
 
-# boot_guest TOPOLOGY KERNEL INITRD DIR TIMEOUT [TESTS]
-# Writes DIR/console.log and DIR/serial.log, then DIR/NAME.out and
+# boot_guest TOPOLOGY KERNEL INITRD DIR TIMEOUT [TESTS [LATER]]
+# Writes DIR/console.log and DIR/serial.out (the test port; the runner
+# writes to it through the FIFO DIR/serial.in), then DIR/NAME.out and
 # DIR/NAME.rc for each @@BEGIN/@@END block.  TESTS (default: the
-# topology's) are run in order.  Sets GUEST_PROBLEM to a reason when the
-# guest failed as a whole, and GUEST_KERNEL to its release.  arm64
-# topologies run $QEMU_AARCH64 (and $AARCH64_EFI for UEFI), which the
-# runner fetched.
+# topology's) are run in order; with LATER the guest then waits for the
+# runner (boot_all) and runs those.  Sets GUEST_PROBLEM to a reason when
+# the guest failed as a whole, and GUEST_KERNEL to its release; DIR/cpu
+# holds QEMU's "wall user system" seconds.  arm64 topologies run
+# $QEMU_AARCH64 (and $AARCH64_EFI for UEFI), which the runner fetched.
 boot_guest()
 {
 	local topo=$1 kernel=$2 initrd=$3 dir=$4 timeout=$5 rc=0 tests
 	local append qemu=qemu-system-x86_64 console=ttyS0 out=ttyS1 fw=()
+	local later=${7:-} TIMEFORMAT='%R %U %S'
 
 	tests=$(echo "${6:-$(topology_tests "$topo")}" | tr ' ' ,)
 	if [ "$(topology_arch "$topo")" = arm64 ]; then
@@ -27,21 +30,29 @@ boot_guest()
 	fi
 	# no_timer_check: a TCG guest on a loaded host can fail the IO-APIC
 	# timer check and panic before any test runs
-	append="console=$console loglevel=5 panic=-1 no_timer_check nest_out=$out nest_run=$tests $(topology_cmdline "$topo") ${GUEST_CMDLINE_EXTRA:-}"
+	append="console=$console loglevel=5 panic=-1 no_timer_check nest_out=$out nest_run=$tests${later:+ nest_later=1} $(topology_cmdline "$topo") ${GUEST_CMDLINE_EXTRA:-}"
 	GUEST_PROBLEM=
-	rm -f "$dir"/*.out "$dir"/*.rc
+	rm -f "$dir"/*.out "$dir"/*.rc "$dir/serial.in" "$dir/timed-out"
 	mkdir -p "$dir"
+	# QEMU's pipe backend: it reads serial.in (a FIFO it opens read-write,
+	# so never blocks) and appends to serial.out (a plain file)
+	mkfifo "$dir/serial.in"
+	: >"$dir/serial.out"
 	# shellcheck disable=SC2046
-	timeout -k 5 "$timeout" "$qemu" -accel tcg "${fw[@]}" \
+	{ time timeout -k 5 "$timeout" "$qemu" -accel tcg "${fw[@]}" \
 		$(topology_qemu_args "$topo") \
 		-display none -monitor none -nic none -no-reboot \
-		-serial "file:$dir/console.log" -serial "file:$dir/serial.log" \
+		-serial "file:$dir/console.log" \
+		-chardev "pipe,id=nestio,path=$dir/serial" -serial chardev:nestio \
 		-kernel "$kernel" -initrd "$initrd" -append "$append" \
-		</dev/null >"$dir/qemu.log" 2>&1 || rc=$?
-	tr -d '\r' <"$dir/serial.log" >"$dir/serial.txt" 2>/dev/null || :
+		</dev/null >"$dir/qemu.log" 2>&1 || rc=$?; } 2>"$dir/cpu"
+	rm -f "$dir/serial.in"
+	tr -d '\r' <"$dir/serial.out" >"$dir/serial.txt" 2>/dev/null || :
 	split_serial "$dir"
 	GUEST_KERNEL=$(sed -n 's/^@@KERNEL //p' "$dir/serial.txt" | head -n 1)
-	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+	if [ -f "$dir/timed-out" ]; then
+		GUEST_PROBLEM="guest timed out after $(cat "$dir/timed-out") s of work"
+	elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 		GUEST_PROBLEM="guest timed out after ${timeout} s"
 	elif grep -qE "$GUEST_TROUBLE" "$dir/console.log" 2>/dev/null; then
 		GUEST_PROBLEM="guest kernel: $(grep -m1 -E "$GUEST_TROUBLE" "$dir/console.log" | tr -d '\r')"
@@ -62,6 +73,27 @@ split_serial()
 	' "$1/serial.txt"
 }
 
+# guest_phases DIR: seconds of the guest that ran in DIR, as "wall boot
+# tests wait later firmware cpu": kernel boot (until init), its tests,
+# idle at boot_all's barrier, the LATER tests, QEMU and firmware (the
+# wall time the kernel did not see), and QEMU's user + system CPU time.
+guest_phases()
+{
+	awk '
+	FILENAME ~ /wall$/ { wall = $2 - $1; next }
+	FILENAME ~ /cpu$/ { cpu = $2 + $3; next }
+	$1 == "@@UPTIME" { t[$2] = $3 }
+	END {
+		# cut short: the rest of the wall time counts as its tests
+		if (!("end" in t))
+			t["end"] = t["wait"] = t["go"] = wall
+		if (!("wait" in t)) { t["wait"] = t["end"]; t["go"] = t["end"] }
+		printf "%.2f %.2f %.2f %.2f %.2f %.2f %.2f\n", wall, t["start"],
+			t["wait"] - t["start"], t["go"] - t["wait"],
+			t["end"] - t["go"], wall - t["end"], cpu
+	}' "$1/wall" "$1/cpu" "$1/serial.txt"
+}
+
 # Console lines around the first sign of trouble, as KTAP diagnostics.
 guest_excerpt()
 {
@@ -75,36 +107,121 @@ guest_excerpt()
 	fi | tr -d '\r' | sed 's/^/# console: /'
 }
 
-# boot_job TOPOLOGY KERNEL INITRD DIR TESTS TIMEOUT [WHAT]: boot_guest,
-# its outcome kept in DIR (problem, kernel, wall) for the parent to read.
+# boot_job TOPOLOGY KERNEL INITRD DIR TESTS TIMEOUT LATER [WHAT]:
+# boot_guest, its outcome kept in DIR (problem, kernel, wall) for the
+# parent to read.
 boot_job()
 {
 	local start=$SECONDS t0 t1 dir=$4
 
 	t0=$(date +%s.%N)
-	boot_guest "$1" "$2" "$3" "$dir" "$6" "$5"
+	boot_guest "$1" "$2" "$3" "$dir" "$6" "$5" "$7"
 	t1=$(date +%s.%N)
 	printf '%s' "$GUEST_PROBLEM" >"$dir/problem"
 	printf '%s' "$GUEST_KERNEL" >"$dir/kernel"
 	echo "$t0 $t1" >"$dir/wall"
-	say "$1${7:+ $7} finished in $((SECONDS - start)) s"
+	say "$1${8:+ $8} finished in $((SECONDS - start)) s"
+}
+
+# microseconds since the epoch
+now_us()
+{
+	local t=$EPOCHREALTIME
+
+	echo "${t/./}"
+}
+
+# boot_feed DIR DIRS...: send the ready guest in DIR what $BOOT_FEED
+# prints for it, through its test port
+boot_feed()
+{
+	local fd
+
+	# read-write: opening never blocks, even if the guest just died
+	exec {fd}<>"$1/serial.in" || return
+	"$BOOT_FEED" "$@" >&"$fd"
+	exec {fd}>&-
 }
 
 # boot_all JOBS TIMEOUT [WHAT]: boot each "TOPOLOGY KERNEL INITRD DIR
-# TESTS" line of stdin (TESTS comma-separated), JOBS guests at a time,
-# each within TIMEOUT seconds, and wait for all.
+# TESTS [LATER]" line of stdin (TESTS and LATER comma-separated), JOBS
+# guests at work at a time, each given TIMEOUT seconds of work, and
+# wait for all.  A guest with LATER tests says @@READY after TESTS and
+# then waits, idle: it counts neither against JOBS nor against its
+# TIMEOUT.  Once no guest is at work, $BOOT_FEED DIR DIRS... tells each
+# waiting one what to load and run (vm/init's protocol).  A guest that
+# dies or hangs ends alone; the others are fed without it.
 boot_all()
 {
-	local max=$1 timeout=$2 what=${3:-} topo kernel initrd dir tests
+	local max=$1 timeout=$2 what=${3:-} n=0 i busy queued ready t0 t1 dt
+	local topo kernel initrd dir tests later cap
+	local -a spec state pid used dirs
 
-	while read -r topo kernel initrd dir tests; do
-		while [ "$(jobs -rp | wc -l)" -ge "$max" ]; do
-			wait -n
+	while read -r topo kernel initrd dir tests later; do
+		spec[n]="$topo $kernel $initrd $dir $tests ${later:-}"
+		dirs[n]=$dir
+		state[n]=queued
+		used[n]=0
+		n=$((n + 1))
+	done
+	t0=$(now_us)
+	while :; do
+		t1=$(now_us)
+		dt=$((t1 - t0))
+		t0=$t1
+		busy=0 queued=0 ready=0
+		for ((i = 0; i < n; i++)); do
+			case ${state[i]} in
+			queued)	queued=$((queued + 1)); continue ;;
+			ended)	continue ;;
+			esac
+			if ! kill -0 "${pid[i]}" 2>/dev/null; then
+				state[i]=ended
+				continue
+			fi
+			if [ "${state[i]}" = busy ] &&
+			   grep -q '^@@READY' "${dirs[i]}/serial.out"; then
+				state[i]=ready
+			fi
+			if [ "${state[i]}" = ready ]; then
+				ready=$((ready + 1))
+				continue
+			fi
+			busy=$((busy + 1))
+			used[i]=$((used[i] + dt))
+			if [ "${used[i]}" -gt $((timeout * 1000000)) ]; then
+				echo "$timeout" >"${dirs[i]}/timed-out"
+				# shellcheck disable=SC2046
+				kill -TERM $(descendants "${pid[i]}") 2>/dev/null
+			fi
 		done
-		mkdir -p "$dir"
-		say "booting $topo${what:+ $what} (timeout $timeout s, logs in $dir)"
-		boot_job "$topo" "$kernel" "$initrd" "$dir" "${tests//,/ }" \
-			"$timeout" "$what" </dev/null &
+		for ((i = 0; i < n && busy < max; i++)); do
+			[ "${state[i]}" = queued ] || continue
+			read -r topo kernel initrd dir tests later <<<"${spec[i]}"
+			mkdir -p "$dir"
+			# a waiting guest's hard limit leaves room for the others
+			cap=$timeout
+			[ -z "$later" ] || cap=$((3 * timeout))
+			say "booting $topo${what:+ $what} (timeout $timeout s, logs in $dir)"
+			boot_job "$topo" "$kernel" "$initrd" "$dir" \
+				"${tests//,/ }" "$cap" "$later" "$what" </dev/null &
+			pid[i]=$!
+			state[i]=busy
+			busy=$((busy + 1))
+			queued=$((queued - 1))
+		done
+		if [ "$busy" = 0 ] && [ "$queued" = 0 ] && [ "$ready" = 0 ]; then
+			break
+		fi
+		if [ "$busy" = 0 ] && [ "$queued" = 0 ]; then
+			say "every guest is ready: sending each what it loads"
+			for ((i = 0; i < n; i++)); do
+				[ "${state[i]}" = ready ] || continue
+				boot_feed "${dirs[i]}" "${dirs[@]}"
+				state[i]=fed
+			done
+		fi
+		sleep 0.1
 	done
 	wait
 }
@@ -122,7 +239,7 @@ descendants()
 	local f line ppid
 
 	for f in /proc/[0-9]*/stat; do
-		read -r line <"$f" 2>/dev/null || continue
+		read -r line 2>/dev/null <"$f" || continue
 		ppid=${line##*) }
 		ppid=${ppid#* }
 		ppid=${ppid%% *}

@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # run_tests.sh --migrate: the cross-host migration matrix.  Each
-# topology's guest saved one stream per config (vm/guest/migrate_save,
-# "save.CONFIG" blocks); here every other topology's guest loads them
-# (vm/guest/migrate_load) and each source x target x config becomes a
-# KTAP result, judged against vm/migrate_expect.  Sourced after
-# vm/boot.sh and vm/ktap.sh.
+# topology's guest saves one stream per config first (vm/guest/
+# migrate_save, "save.CONFIG" blocks), runs its tests, and waits; once
+# all are waiting, boot_all hands each the others' streams (migrate_feed)
+# and it loads them (vm/guest/migrate_load) in the same boot.  Each
+# source x target x config becomes a KTAP result, judged against
+# vm/migrate_expect.  Sourced after vm/boot.sh and vm/ktap.sh.
 
 MIGRATE_VM=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -53,37 +54,26 @@ verdict_problem()
 	fi
 }
 
-# migrate_targets VMDIR JOBS TIMEOUT TOPOLOGY...: boot each
-# as the target of the others' streams (saved under VMDIR/TOPOLOGY),
-# packed into /migrate of an extra initramfs segment.
-migrate_targets()
+# migrate_feed DIR DIRS...: for boot_all's BOOT_FEED: the streams every
+# other guest of DIRS saved (blocks save.CONFIG of its test port), as
+# "@@FILE SOURCE.CONFIG.hex" and the stream's line, then the test that
+# loads them.  Each DIR's name is its topology's.
+migrate_feed()
 {
-	local vmdir=$1 jobs=$2 timeout=$3 t s f name dir pack img base
+	local t=$1 d
 
-	shift 3
-	for t in "$@"; do
-		# not "kernel" and "initrd": the callee reads the globals of those names
-		read -r img base < <(target_kernel_initrd "$t")
-		dir=$vmdir/$t/migrate
-		pack=$(mktemp -d)
-		mkdir -p "$pack/migrate" "$dir"
-		for s in "$@"; do
-			[ "$s" = "$t" ] && continue
-			for f in "$vmdir/$s"/save.*.out; do
-				[ -f "$f" ] || continue
-				name=${f##*/save.}
-				name=${name%.out}
-				grep -q '^stream: ' "$f" &&
-					sed -n 's/^stream: //p' "$f" \
-						>"$pack/migrate/$s.$name.hex"
-			done
-		done
-		# the kernel unpacks concatenated cpio archives in turn
-		(cd "$pack" && find migrate | cpio -o -H newc --quiet) |
-			cat "$base" - >"$dir/initramfs.cpio"
-		rm -rf "$pack"
-		echo "$t $img $dir/initramfs.cpio $dir migrate_load"
-	done | boot_all "$jobs" "$timeout" "as a migration target"
+	shift
+	for d in "$@"; do
+		[ "$d" = "$t" ] && continue
+		tr -d '\r' <"$d/serial.out" | awk -v s="${d##*/}" '
+			/^@@BEGIN save\./ { c = substr($2, 6); next }
+			/^@@END / { c = ""; next }
+			c != "" && /^stream: / {
+				print "@@FILE " s "." c ".hex"
+				print substr($0, 9)
+			}'
+	done
+	echo "@@RUN migrate_load"
 }
 
 # migrate_cell VMDIR KVER SOURCE TARGET CONFIG:
@@ -94,7 +84,7 @@ migrate_cell()
 	local verdict problem= at_source blocked
 
 	src=$vmdir/$s/save.$c.out
-	tgt=$vmdir/$t/migrate/mig.$s.$c
+	tgt=$vmdir/$t/mig.$s.$c
 	# a config QEMU will not migrate on any host ("*" in migrate_expect)
 	blocked=$(migrate_expect "*" "$c" "$kver")
 	if [ -n "$blocked" ]; then
@@ -112,9 +102,9 @@ migrate_cell()
 	if ! grep -q '^stream: ' "$src" 2>/dev/null; then
 		problem="source $s saved no stream (exit $(cat "$vmdir/$s/save.$c.rc" 2>/dev/null || echo ?))"
 	elif [ ! -f "$tgt.rc" ]; then
-		problem="target $t did not load it: $(cat "$vmdir/$t/migrate/problem" 2>/dev/null)"
-	elif [ -s "$vmdir/$t/migrate/problem" ]; then
-		problem="target $t: $(cat "$vmdir/$t/migrate/problem")"
+		problem="target $t did not load it: $(cat "$vmdir/$t/problem" 2>/dev/null)"
+	elif [ -s "$vmdir/$t/problem" ]; then
+		problem="target $t: $(cat "$vmdir/$t/problem")"
 	fi
 	read -r fsrc fdst < <(sed -n 's/^flags: source \(0x[0-9a-f]*\) target \(0x[0-9a-f]*\) .*/\1 \2/p' "$tgt.out" 2>/dev/null)
 	# equal flags once; unequal ones as source->target
