@@ -36,8 +36,9 @@ CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-clobbered -Wno-format-truncation
 # lib.mk defines _GNU_SOURCE itself
 CFLAGS += $(if $(INTREE),,-D_GNU_SOURCE)
+# the guests' binaries: stripped, a third less initramfs to unpack
 ifeq ($(STATIC),1)
-LDFLAGS += -static
+LDFLAGS += -static -s
 endif
 
 ifeq ($(INTREE),1)

@@ -311,6 +311,20 @@ if [ -z "$kdir" ]; then
 	kdir=$("$here/vm/kernel.sh" source "$kernel_name") ||
 		fail_setup "no kernel source"
 fi
+# pvh_image BZIMAGE: the vmlinux beside it when it has a PVH entry (see
+# vm/boot.config): QEMU boots it without running the decompressor
+pvh_image()
+{
+	local top=${1%/arch/x86/boot/bzImage}
+
+	if grep -qx CONFIG_PVH=y "$top/.config" 2>/dev/null &&
+	   [ -f "$top/vmlinux" ]; then
+		echo "$top/vmlinux"
+	else
+		echo "$1"
+	fi
+}
+
 # binaries per kernel tree, so switching --kdir never reuses stale ones
 tree_tag=$(echo "$kdir" | sha1sum | cut -c1-8)
 host_dir=$build_dir/host-$tree_tag
@@ -360,6 +374,7 @@ if [ "$mode" = vm ] && [ -n "$selected_x86" ]; then
 	fi
 	kernel=$("$here/vm/kernel.sh" bzimage "${boot_kdir:-$kdir}" \
 		 "${frags[@]}") || fail_setup "no guest kernel"
+	kernel=$(pvh_image "$kernel")
 	initrd=$guest_dir/initramfs.cpio
 	# shellcheck disable=SC2046
 	"$here/vm/initramfs.sh" "$initrd" \
@@ -494,6 +509,7 @@ fi
 if [ -n "$kdir_b" ]; then
 	kernel_b=$("$here/vm/kernel.sh" bzimage "$kdir_b" "${frags[@]}") ||
 		fail_setup "no guest kernel from $kdir_b"
+	kernel_b=$(pvh_image "$kernel_b")
 fi
 say "build done in $((SECONDS - t0)) s"
 build_end=$(date +%s.%N)

@@ -3,6 +3,8 @@
 # Boot one topology's guest under QEMU and split what it printed.
 # Sourced by run_tests.sh after vm/topologies.sh.
 
+QBOOT=/usr/share/qemu/qboot.rom
+
 # Console lines that mean the guest kernel itself went wrong.
 GUEST_TROUBLE='Kernel panic|Oops|BUG:|WARNING:|KASAN:|general protection fault|watchdog: BUG|hung_task'
 
@@ -27,6 +29,10 @@ boot_guest()
 		qemu=$QEMU_AARCH64 console=ttyAMA0 out=ttyAMA1
 		[ "$(topology_firmware "$topo")" != uefi-iort ] ||
 			fw=(-bios "$AARCH64_EFI")
+	elif [ -f "$QBOOT" ]; then
+		# qboot (Debian's QEMU ships it): a minimal firmware, faster
+		# than SeaBIOS to hand over to the kernel
+		fw=(-bios "$QBOOT")
 	fi
 	# no_timer_check: a TCG guest on a loaded host can fail the IO-APIC
 	# timer check and panic before any test runs
