@@ -211,6 +211,13 @@ check-next:
 	@grep -q "vobj.viommu_pins_its_nesting_parent # SKIP kernel lacks IOMMU_VIOMMU_ALLOC" \
 		$(OUTPUT)/check-mixed.ktap || { echo "error: on 6.12 the vIOMMU tests must SKIP for the kernel's sake"; exit 1; }
 
+# The suite's benchmark: make check's run, warm, RUNS times; min, median
+# and max per phase, boot share, CPU over wall; JSON for CI history.
+RUNS ?= 5
+bench-suite:
+	@mkdir -p $(OUTPUT)
+	$(SRC)/vm/suite_bench.sh --runs $(RUNS) --json $(OUTPUT)/suite-bench.json
+
 # Config conformance with the real QEMU 11.1 (fetched into the cache):
 # not in make check yet, the model is still pre-11.1 (issue 14).
 conformance: $(OUTPUT)/nest_report
@@ -227,4 +234,4 @@ CHECKPATCH_FILES := $(wildcard $(SRC)/*.[ch] $(SRC)/kinds/*.[ch] $(SRC)/lib/*.c 
 checkpatch: $(KDIR)/Makefile
 	perl $(KDIR)/scripts/checkpatch.pl --no-tree --quiet -f $(CHECKPATCH_FILES)
 
-.PHONY: nest-always all check conformance check-intree check-next model-test checkpatch clean fuzz print-tests
+.PHONY: nest-always all bench-suite check conformance check-intree check-next model-test checkpatch clean fuzz print-tests

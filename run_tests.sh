@@ -344,6 +344,17 @@ build_tests()
 		fail_setup "building the tests against $kdir failed"
 }
 
+# seconds between two date +%s.%N stamps
+elapsed()
+{
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'
+}
+
+# what each phase took, one "NAME<TAB>SECONDS" per line, rewritten by
+# every run: build, unit tests, each guest's phases and tests
+timings_file=$build_dir/timings.tsv
+mkdir -p "$build_dir"
+: >"$timings_file"
 t0=$SECONDS
 run_start=$(date +%s.%N)
 if [ "$unit" = 1 ]; then
@@ -539,13 +550,22 @@ echo "KTAP version 1"
 echo "1..$groups"
 nr=0
 
-# run_binary NUMBER NAME OUT CMD...: run CMD, its TAP becomes subtest NUMBER
+# timing NAME SECONDS: one line of build/timings.tsv (vm/suite_bench.sh)
+timing()
+{
+	printf '%s\t%s\n' "$1" "$2" >>"$timings_file"
+}
+
+# run_binary NUMBER NAME OUT CMD...: run CMD, its TAP becomes subtest
+# NUMBER; its wall time goes to the timings as unit.NAME
 run_binary()
 {
-	local nr=$1 name=$2 out=$3 rc=0
+	local nr=$1 name=$2 out=$3 rc=0 t0
 
 	shift 3
+	t0=$(date +%s.%N)
 	"$@" >"$out" 2>&1 || rc=$?
+	timing "unit.$name" "$(elapsed "$t0" "$(date +%s.%N)")"
 	ktap_binary "  " "$nr" "$name" "$out" "$rc"
 }
 
@@ -705,11 +725,6 @@ run_topology()
 	ktap_result "" "$nr" "$topo" "$f0" "$p0"
 }
 
-# seconds between two date +%s.%N stamps, one decimal
-elapsed()
-{
-	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'
-}
 
 # --timings: where the time went, as KTAP diagnostics
 print_timings()
@@ -724,6 +739,29 @@ print_timings()
 		read -r wall boot tests wait later fw cpu < <(guest_phases "$dir")
 		printf '# timings: %-14s wall %5.1f s: qemu and firmware %4.1f s, kernel boot %4.1f s, tests %4.1f s, waiting %4.1f s, loading %4.1f s; cpu %5.1f s\n' \
 			"$topo" "$wall" "$fw" "$boot" "$tests" "$wait" "$later" "$cpu"
+	done
+}
+
+# write_timings: the guests' phases and tests into the timings file
+write_timings()
+{
+	local dir topo wall boot tests wait later fw cpu
+
+	for dir in "$build_dir"/vm/*/; do
+		[ -f "$dir/wall" ] && [ "$dir/wall" -nt "$build_end_file" ] || continue
+		topo=${dir#"$build_dir"/vm/}
+		topo=${topo%/}
+		read -r wall boot tests wait later fw cpu < <(guest_phases "$dir")
+		timing "guest.$topo.wall" "$wall"
+		timing "guest.$topo.qemu_firmware_exit" "$fw"
+		timing "guest.$topo.kernel_boot" "$boot"
+		timing "guest.$topo.tests" "$tests"
+		timing "guest.$topo.barrier_wait" "$wait"
+		timing "guest.$topo.migration_load" "$later"
+		timing "guest.$topo.cpu" "$cpu"
+		awk -v p="guest.$topo.test." '$1 == "@@TIME" {
+			printf "%s%s\t%.2f\n", p, $2, $4 - $3 }' \
+			"$dir/serial.txt" >>"$timings_file"
 	done
 }
 
@@ -742,9 +780,9 @@ else
 		echo "$topo $(topology_kernel "$topo") $(topology_initrd "$topo") $build_dir/vm/$topo $(guest_tests "$topo" | tr ' ' ,) $(guest_later)"
 	done | BOOT_FEED=migrate_feed boot_all "$jobs_max" "$timeout" &
 	boots=$!
-	unit_start=$SECONDS
+	unit_start=$(date +%s.%N)
 	[ "$unit" = 1 ] && run_unit
-	unit_secs=$((SECONDS - unit_start))
+	unit_secs=$(elapsed "$unit_start" "$(date +%s.%N)")
 	wait "$boots"
 	for topo in $selected; do
 		run_topology "$topo"
@@ -758,6 +796,12 @@ else
 		migrate_report "$nr" "$build_dir/vm" "$guest_kver" $hosts
 	fi
 fi
-[ "$timings" = 1 ] && [ "$mode" = vm ] && print_timings
+if [ "$mode" = vm ]; then
+	timing build "$(elapsed "$run_start" "$build_end")"
+	timing unit "${unit_secs:-0}"
+	write_timings
+	timing total "$(elapsed "$run_start" "$(date +%s.%N)")"
+	[ "$timings" = 0 ] || print_timings
+fi
 ktap_totals
 exit "$(ktap_exit_code)"

@@ -44,7 +44,7 @@ expect()
 }
 
 echo "TAP version 13"
-echo "1..38"
+echo "1..40"
 expect report_bad_config 2 1 "Property 'intel-iommu.x-flts' not found .QEMU 11.1 renamed it 'fsts'" -- \
 	"$report" --viommu intel-iommu,x-flts=on
 expect report_unknown_kind 2 1 "unknown vIOMMU kind 'amd-iommu-pci'" -- \
@@ -136,4 +136,8 @@ expect junit_parses_back 0 0 '^4 1 2 unit.bin_a alpha.two expected <1> & "2"$' -
 	sh -c 'x=$1; echo "$(xmllint --xpath "count(//testcase)" "$x") $(xmllint --xpath "count(//failure)" "$x") $(xmllint --xpath "count(//skipped)" "$x") $(xmllint --xpath "string(//testcase[failure]/@classname)" "$x") $(xmllint --xpath "string(//testcase[failure]/@name)" "$x") $(xmllint --xpath "string(//failure)" "$x")"' sh "$tmp/s.xml"
 expect runner_migrate_host 2 1 "--migrate runs between QEMU guests" -- \
 	"$here/run_tests.sh" --host --migrate
+expect suite_bench_bad_runs 2 1 "--runs 'two': expected a positive number" -- \
+	"$here/vm/suite_bench.sh" --runs two
+expect suite_bench_bad_option 2 1 "unknown option '--rounds'" -- \
+	"$here/vm/suite_bench.sh" --rounds 3
 [ "$failed" = 0 ]
