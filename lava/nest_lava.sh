@@ -23,9 +23,12 @@
 # the program itself went wrong (missing results, an exit status that
 # contradicts them), as run_tests.sh counts it.  Outside LAVA (no
 # lava-test-case) the cases are printed as "CASE NAME RESULT".
+# NEST_LAVA_PAUSE: seconds to wait after starting the log of a case that
+# did not pass (default 0.2), so that LAVA links the right lines to it.
 
 dir=/tests
 bdfs=
+pause=${NEST_LAVA_PAUSE:-0.2}
 
 usage()
 {
@@ -54,7 +57,7 @@ tap2lava()
 	function lava_name(s) { gsub(/[^A-Za-z0-9._-]/, "_", s); return s }
 	# print the buffered block as the log of case NAME
 	function emit(name, result,    i) {
-		print "S " name
+		print "S " result " " name
 		for (i = 1; i <= n; i++)
 			print "L " buf[i]
 		print "C " name " " result
@@ -93,7 +96,12 @@ tap2lava()
 		}
 	}' "$2" | while IFS= read -r line; do
 		case "$line" in
-		"S "*)	case_start "${line#S }" ;;
+		"S "*)	line=${line#S }
+			case_start "${line#* }"
+			# LAVA marks where a case's log starts when it reads
+			# the signal: alone, not in one read with the lines
+			# after it (a failure's diagnostic, a skip's reason)
+			[ "${line%% *}" = pass ] || sleep "$pause" ;;
 		"L "*)	printf '%s\n' "${line#L }" ;;
 		"C "*)	line=${line#C }
 			case_end "${line% *}"
@@ -112,6 +120,7 @@ run_one()
 	[ $# -gt 0 ] || set -- "$dir/$t"
 	if [ ! -x "$1" ]; then
 		case_start "$t"
+		sleep "$pause"
 		echo "# $t: $1 is missing or not executable"
 		case_end "$t"
 		case_result "$t" fail
@@ -170,6 +179,7 @@ if [ "$cmd" = restore ]; then
 	rc=$?
 	if [ "$rc" != 0 ] || [ -s "$log" ]; then
 		case_start nest_bind.restore
+		sleep "$pause"
 		cat "$log"
 		echo "# nest_bind restore: exit $rc; a test left these devices on vfio-pci"
 		case_end nest_bind.restore

@@ -11,7 +11,8 @@
 # PROGRAM.LEAF, or PROGRAM when the program failed with no failing leaf.
 # Checked: LAVA's job passed; per topology the same case names with the
 # same results; the same pass, fail and skip totals as the KTAP's totals
-# line; every failed case's log in LAVA holds a diagnostic; each
+# line; every failed case's log in LAVA holds a diagnostic, every skip's
+# its reason; each
 # --expect-fail CASE (TOPOLOGY/NAME) failed in both.
 # Exit status: 0 all equal, 1 a difference, 2 usage.
 
@@ -28,8 +29,10 @@ def lava_name(name):
 
 
 def ktap_cases(path):
-    """{topology: {case: result}} and the totals line's (pass, fail, skip)."""
-    topos, progs, leaves, totals = {}, {}, {}, None
+    """{topology: {case: result}}, {case: skip reason} and the totals
+    line's (pass, fail, skip)."""
+    topos, progs, leaves, reasons, totals = {}, {}, {}, {}, None
+    skipped, skips = {}, {}
     with open(path, encoding="utf-8") as f:
         for line in f:
             line = line.rstrip("\n")
@@ -46,18 +49,24 @@ def ktap_cases(path):
             depth = len(indent) // 2
             if depth == 2:
                 leaves[name] = result
+                if skip:
+                    reasons[name] = directive
             elif depth == 1:
                 for leaf, res in leaves.items():
                     progs[lava_name(f"{name}.{leaf}")] = res
+                    if leaf in reasons:
+                        skips[lava_name(f"{name}.{leaf}")] = reasons[leaf]
+                reasons = {}
                 if status == "not ok" and "fail" not in leaves.values():
                     progs[lava_name(name)] = "fail"
                 leaves = {}
             elif depth == 0:
                 topos[name] = progs
-                progs = {}
+                skipped[name] = skips
+                progs, skips = {}, {}
     if totals is None:
         sys.exit(f"error: {path}: no totals line: not the runner's KTAP")
-    return topos, totals
+    return topos, skipped, totals
 
 
 def lava_cases(path):
@@ -105,7 +114,7 @@ def main(argv):
         print("usage: results.py [--expect-fail TOPOLOGY/CASE]... KTAP TOPOLOGY=LOG...",
               file=sys.stderr)
         return 2
-    ktap, totals = ktap_cases(argv[1])
+    ktap, skipped, totals = ktap_cases(argv[1])
     bad = []
     all_lava = []
     for arg in argv[2:]:
@@ -136,6 +145,11 @@ def main(argv):
                 print(f"    {x}")
             if not diag:
                 bad.append(f"{topo}: {name} failed in LAVA without a diagnostic in its log")
+        # a skip keeps its reason: the result line in the case's log
+        for name, reason in sorted(skipped[topo].items()):
+            log = got.get(name, (None, []))[1]
+            if not any(x.endswith("# " + reason) for x in log):
+                bad.append(f"{topo}: {name}: LAVA's log of the skip lacks its reason '{reason}'")
         for e in expect:
             t, name = e.split("/", 1)
             if t == topo and (results.get(name) != "fail" or want.get(name) != "fail"):
