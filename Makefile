@@ -227,3 +227,16 @@ checkpatch: $(KDIR)/Makefile
 	perl $(KDIR)/scripts/checkpatch.pl --no-tree --quiet -f $(CHECKPATCH_FILES)
 
 .PHONY: nest-always all check conformance check-intree check-next model-test checkpatch clean fuzz print-tests
+
+# The suite through LAVA (Debian 12's lava-dispatcher, installed when
+# missing): the mock and vtd topologies run by lava-run as QEMU jobs, their
+# results held to the runner's KTAP for the same build (lava/check.sh).
+# lava-mutate: the same with lava/mutation.patch applied to a copy of the
+# tree: one test must fail in both, in LAVA with its diagnostic.
+lava-check:
+	$(SRC)/lava/check.sh
+
+lava-mutate:
+	$(SRC)/lava/check.sh --mutate
+
+.PHONY: lava-check lava-mutate
