@@ -207,6 +207,19 @@ render()
 for topo in "${topologies[@]}"; do
 	render "$topo"
 done
+# the board templates cannot run here: rendered with a lab's kind of
+# settings, LAVA's job schema must take them, on a ramdisk and on NFS
+board=(device_type=lab-board kernel_url=https://lab.example/Image
+       dtb_url=https://lab.example/board.dtb testdef_repo="$tmp/testdef"
+       bdfs=0000:01:00.0)
+"$src/lava/render.py" job board-tftp.yaml.jinja2 "$out/board-ramdisk.yaml" \
+	"${board[@]}" ramdisk_url=https://lab.example/ramdisk.cpio.gz \
+	ramdisk_compression=gz ramdisk_header=1 ||
+	die "the board job template on a ramdisk renders to a job LAVA refuses"
+"$src/lava/render.py" job board-tftp.yaml.jinja2 "$out/board-nfs.yaml" \
+	"${board[@]}" nfsrootfs_url=https://lab.example/rootfs.tar.xz \
+	login=root prompt='root@board:~# ' tests_dir=/opt/kselftest/iommufd_nest ||
+	die "the board job template on NFS renders to a job LAVA refuses"
 
 # both jobs at once, each its own job id (its own LAVA tmp directory)
 t0=$SECONDS
