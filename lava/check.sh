@@ -101,8 +101,11 @@ cleanup()
 
 	for p in "${pids[@]}"; do
 		# shellcheck disable=SC2046
-		kill -TERM $(descendants "$p") "$p" 2>/dev/null
+		kill -TERM $(descendants "$p" 2>/dev/null) "$p" 2>/dev/null
 	done
+	[ ${#pids[@]} = 0 ] || wait
+	# a lava-run stopped before its own cleanup leaves its tmp directory
+	rm -rf /var/lib/lava/dispatcher/tmp/"nest-$$-"*
 	[ -z "${tmp:-}" ] || rm -rf "$tmp"
 }
 # shellcheck source=vm/boot.sh
@@ -127,10 +130,14 @@ fi
 
 t0=$SECONDS
 say "runner: run_tests.sh --vm --no-unit --topology mock --topology vtd"
+# in the background: a signal to this script stops it at once
 # shellcheck disable=SC2046
 "$src/run_tests.sh" --vm --no-unit $(printf -- '--topology %s ' "${topologies[@]}") \
-	>"$out/runner.ktap" 2>"$out/runner.log"
-rc=$?
+	>"$out/runner.ktap" 2>"$out/runner.log" &
+pids=($!)
+rc=0
+wait "${pids[0]}" || rc=$?
+pids=()
 [ "$rc" = 0 ] || [ "$rc" = 1 ] ||
 	{ tail -n 20 "$out/runner.log" >&2; die "run_tests.sh exited $rc (log: $out/runner.log)"; }
 say "runner: $(tail -n 1 "$out/runner.ktap") in $((SECONDS - t0)) s"
