@@ -235,3 +235,18 @@ checkpatch: $(KDIR)/Makefile
 	perl $(KDIR)/scripts/checkpatch.pl --no-tree --quiet -f $(CHECKPATCH_FILES)
 
 .PHONY: nest-always all bench-suite check conformance check-intree check-next model-test checkpatch clean fuzz print-tests
+
+# The suite through LAVA (Debian 12's lava-dispatcher, installed when
+# missing): the mock and vtd topologies run by lava-run as QEMU jobs, their
+# results held to the runner's KTAP for the same build (lava/check.sh).
+# lava-mutate: the same with lava/mutation.patch applied to a copy of the
+# tree: one test must fail in both, in LAVA with its diagnostic.  A SKIP
+# (exit 4: lava-dispatcher cannot be installed or run here) prints its
+# reason and does not fail make.
+lava-check:
+	@rc=0; $(SRC)/lava/check.sh || rc=$$?; [ $$rc = 0 ] || [ $$rc = 4 ]
+
+lava-mutate:
+	@rc=0; $(SRC)/lava/check.sh --mutate || rc=$$?; [ $$rc = 0 ] || [ $$rc = 4 ]
+
+.PHONY: lava-check lava-mutate
