@@ -42,8 +42,8 @@ boot_guest()
 	mkdir -p "$dir"
 	# QEMU's pipe backend: it reads serial.in (a FIFO it opens read-write,
 	# so never blocks) and appends to serial.out (a plain file)
-	mkfifo "$dir/serial.in"
 	: >"$dir/serial.out"
+	mkfifo "$dir/serial.in"
 	# shellcheck disable=SC2046
 	{ time timeout -k 5 "$timeout" "$qemu" -accel tcg "${fw[@]}" \
 		$(topology_qemu_args "$topo") \
@@ -129,14 +129,6 @@ boot_job()
 	say "$1${8:+ $8} finished in $((SECONDS - start)) s"
 }
 
-# microseconds since the epoch
-now_us()
-{
-	local t=$EPOCHREALTIME
-
-	echo "${t/./}"
-}
-
 # boot_feed DIR DIRS...: send the ready guest in DIR what $BOOT_FEED
 # prints for it, through its test port
 boot_feed()
@@ -160,8 +152,8 @@ boot_feed()
 boot_all()
 {
 	local max=$1 timeout=$2 what=${3:-} n=0 i busy queued ready t0 t1 dt
-	local topo kernel initrd dir tests later cap
-	local -a spec state pid used dirs
+	local topo kernel initrd dir tests later cap line f
+	local -a spec state pid used dirs fd part
 
 	while read -r topo kernel initrd dir tests later; do
 		spec[n]="$topo $kernel $initrd $dir $tests ${later:-}"
@@ -170,9 +162,9 @@ boot_all()
 		used[n]=0
 		n=$((n + 1))
 	done
-	t0=$(now_us)
+	t0=${EPOCHREALTIME/./}
 	while :; do
-		t1=$(now_us)
+		t1=${EPOCHREALTIME/./}
 		dt=$((t1 - t0))
 		t0=$t1
 		busy=0 queued=0 ready=0
@@ -183,12 +175,21 @@ boot_all()
 			esac
 			if ! kill -0 "${pid[i]}" 2>/dev/null; then
 				state[i]=ended
+				f=${fd[i]:-}
+				[ -z "$f" ] || exec {f}<&-
 				continue
 			fi
-			if [ "${state[i]}" = busy ] &&
-			   grep -q '^@@READY' "${dirs[i]}/serial.out"; then
-				state[i]=ready
-			fi
+			# the lines it wrote since the last look (no process
+			# per look: this loop runs ten times a second)
+			while [ "${state[i]}" = busy ] && [ -n "${fd[i]:-}" ]; do
+				if ! read -r line <&"${fd[i]}"; then
+					part[i]+=$line
+					break
+				fi
+				line=${part[i]}$line
+				part[i]=
+				[ "${line%$'\r'}" != @@READY ] || state[i]=ready
+			done
 			if [ "${state[i]}" = ready ]; then
 				ready=$((ready + 1))
 				continue
@@ -209,10 +210,22 @@ boot_all()
 			cap=$timeout
 			[ -z "$later" ] || cap=$((3 * timeout))
 			say "booting $topo${what:+ $what} (timeout $timeout s, logs in $dir)"
+			rm -f "$dir/serial.out" "$dir/serial.in"
 			boot_job "$topo" "$kernel" "$initrd" "$dir" \
 				"${tests//,/ }" "$cap" "$later" "$what" </dev/null &
 			pid[i]=$!
 			state[i]=busy
+			fd[i]=
+			part[i]=
+			# boot_guest makes serial.out, then serial.in
+			if [ -n "$later" ]; then
+				while [ ! -p "$dir/serial.in" ] &&
+				      kill -0 "${pid[i]}" 2>/dev/null; do
+					sleep 0.01
+				done
+				exec {f}<"$dir/serial.out"
+				fd[i]=$f
+			fi
 			busy=$((busy + 1))
 			queued=$((queued - 1))
 		done

@@ -19,7 +19,8 @@ migrate_configs()
 # migrate_expect HOST NAME KVER: the phrase a refusal must contain, or
 # nothing when the host must accept the config.  A host written HOST@A-B
 # holds for guest kernels A to B (MAJOR.MINOR, either end open); KVER is
-# the booted tree's version (its SUBLEVEL is ignored).
+# the booted tree's version (its SUBLEVEL is ignored).  Without HOST and
+# NAME: every "HOST<TAB>NAME<TAB>PHRASE" that holds for KVER.
 migrate_expect()
 {
 	awk -F '\t+' -v h="$1" -v c="$2" -v k="${3:-0.0}" '
@@ -27,9 +28,9 @@ migrate_expect()
 			split(v, p, ".")
 			return p[1] * 1000 + p[2]
 		}
-		!/^#/ && $2 == c {
+		!/^#/ && NF >= 3 && (c == "" || $2 == c) {
 			n = split($1, hv, "@")
-			if (hv[1] != h)
+			if (h != "" && hv[1] != h)
 				next
 			if (n == 2) {
 				split(hv[2], r, "-")
@@ -38,19 +39,36 @@ migrate_expect()
 				if (r[2] != "" && num(k) > num(r[2]))
 					next
 			}
-			print $3
+			if (h == "")
+				print hv[1] "\t" $2 "\t" $3
+			else
+				print $3
 		}' "$MIGRATE_VM/migrate_expect"
 }
 
-# verdict_problem VERDICT PHRASE: why VERDICT is not what PHRASE expects
+# expect_load KVER: EXPECT[HOST|NAME], migrate_expect's phrases for KVER,
+# read once for the whole matrix
+expect_load()
+{
+	local h c p
+
+	EXPECT=()
+	while IFS=$'\t' read -r h c p; do
+		EXPECT[$h|$c]=$p
+	done < <(migrate_expect "" "" "$1")
+}
+
+# verdict_problem VERDICT PHRASE: PROBLEM, why VERDICT is not what
+# PHRASE expects, or nothing
 verdict_problem()
 {
+	PROBLEM=
 	if [ -z "$2" ]; then
-		[ "$1" = accepted ] || echo "expected accepted, got '$1'"
+		[ "$1" = accepted ] || PROBLEM="expected accepted, got '$1'"
 	elif [ "${1#refused: }" = "$1" ]; then
-		echo "expected a refusal with '$2', got '$1'"
+		PROBLEM="expected a refusal with '$2', got '$1'"
 	elif [ "${1#*"$2"}" = "$1" ]; then
-		echo "refused, but not with '$2': '$1'"
+		PROBLEM="refused, but not with '$2': '$1'"
 	fi
 }
 
@@ -76,63 +94,101 @@ migrate_feed()
 	echo "@@RUN migrate_load"
 }
 
-# migrate_cell VMDIR KVER SOURCE TARGET CONFIG:
-# print "source verdict|flags|target verdict|problem"
+# out_scan FILE: from a save.* or mig.* block of a guest, OUT_STREAM (1
+# when it holds a stream), OUT_SOURCE and OUT_VERDICT (the source's and
+# the target's verdict), OUT_FSRC and OUT_FDST (the flags at either end),
+# OUT_ERROR (its first error line) and OUT_TEXT (all of it); shell
+# builtins only, the matrix reads some 700 of them
+out_scan()
+{
+	local line
+
+	OUT_STREAM=0 OUT_SOURCE= OUT_VERDICT= OUT_FSRC= OUT_FDST= OUT_ERROR=
+	OUT_TEXT=
+	[ -f "$1" ] || return 0
+	while IFS= read -r line || [ -n "$line" ]; do
+		OUT_TEXT+=$line$'\n'
+		case $line in
+		"stream: "*)	OUT_STREAM=1 ;;
+		"source: "*)	OUT_SOURCE=${line#source: } ;;
+		"verdict: "*)	OUT_VERDICT=${line#verdict: } ;;
+		"flags: source 0x"*" target 0x"*)
+			read -r _ _ OUT_FSRC _ OUT_FDST _ <<<"$line" ;;
+		error*)		[ -n "$OUT_ERROR" ] || OUT_ERROR=$line ;;
+		esac
+	done <"$1"
+}
+
+# file_word FILE: its first word, or "?"
+file_word()
+{
+	local w=
+
+	[ -f "$1" ] && read -r w <"$1"
+	echo "${w:-?}"
+}
+
+# migrate_cell VMDIR SOURCE TARGET CONFIG: with EXPECT loaded, set
+# CELL_SOURCE, CELL_FLAGS, CELL_VERDICT (the source's verdict, the flags,
+# the target's verdict) and CELL_PROBLEM (empty when the cell passes)
 migrate_cell()
 {
-	local vmdir=$1 kver=$2 s=$3 t=$4 c=$5 src tgt flags fsrc= fdst=
-	local verdict problem= at_source blocked
+	local vmdir=$1 s=$2 t=$3 c=$4 src tgt flags fsrc fdst
+	local verdict problem= at_source blocked src_stream src_error
 
 	src=$vmdir/$s/save.$c.out
 	tgt=$vmdir/$t/mig.$s.$c
+	out_scan "$src"
+	at_source=$OUT_SOURCE src_stream=$OUT_STREAM src_error=$OUT_ERROR
 	# a config QEMU will not migrate on any host ("*" in migrate_expect)
-	blocked=$(migrate_expect "*" "$c" "$kver")
+	blocked=${EXPECT[*|$c]:-}
 	if [ -n "$blocked" ]; then
-		if grep -q '^stream: ' "$src" 2>/dev/null; then
+		if [ "$src_stream" = 1 ]; then
 			problem="source $s saved a stream of a config QEMU blocks"
-		elif ! grep -qF -- "$blocked" "$src" 2>/dev/null; then
-			problem="source $s did not say '$blocked': $(grep -m1 '^error' "$src" 2>/dev/null)"
+		elif [[ $OUT_TEXT != *"$blocked"* ]]; then
+			problem="source $s did not say '$blocked': $src_error"
 		fi
-		echo "blocked|-|blocked|${problem:-}"
+		CELL_SOURCE=blocked CELL_FLAGS=- CELL_VERDICT=blocked
+		CELL_PROBLEM=$problem
 		return
 	fi
-	at_source=$(sed -n 's/^source: //p' "$src" 2>/dev/null)
-	problem=$(verdict_problem "$at_source" "$(migrate_expect "$s" "$c" "$kver")")
-	[ -n "$problem" ] && problem="source $s: $problem"
-	if ! grep -q '^stream: ' "$src" 2>/dev/null; then
-		problem="source $s saved no stream (exit $(cat "$vmdir/$s/save.$c.rc" 2>/dev/null || echo ?))"
+	verdict_problem "$at_source" "${EXPECT[$s|$c]:-}"
+	[ -z "$PROBLEM" ] || problem="source $s: $PROBLEM"
+	out_scan "$tgt.out"
+	fsrc=$OUT_FSRC fdst=$OUT_FDST verdict=$OUT_VERDICT
+	if [ "$src_stream" = 0 ]; then
+		problem="source $s saved no stream (exit $(file_word "$vmdir/$s/save.$c.rc"))"
 	elif [ ! -f "$tgt.rc" ]; then
 		problem="target $t did not load it: $(cat "$vmdir/$t/problem" 2>/dev/null)"
 	elif [ -s "$vmdir/$t/problem" ]; then
 		problem="target $t: $(cat "$vmdir/$t/problem")"
 	fi
-	read -r fsrc fdst < <(sed -n 's/^flags: source \(0x[0-9a-f]*\) target \(0x[0-9a-f]*\) .*/\1 \2/p' "$tgt.out" 2>/dev/null)
 	# equal flags once; unequal ones as source->target
 	flags=$fsrc
 	[ "$fsrc" = "$fdst" ] || flags="$fsrc->$fdst"
-	verdict=$(sed -n 's/^verdict: //p' "$tgt.out" 2>/dev/null)
 	if [ -z "$problem" ]; then
 		if [ -z "$fsrc" ] || [ -z "$fdst" ]; then
 			problem="no flags printed by the target"
 		elif [ "$fsrc" != "$fdst" ]; then
 			problem="flags differ: $flags"
-		elif [ "$(cat "$tgt.rc")" != 0 ]; then
-			problem="nest_migrate load exited $(cat "$tgt.rc"): $(grep -m1 '^error' "$tgt.out")"
+		elif [ "$(file_word "$tgt.rc")" != 0 ]; then
+			problem="nest_migrate load exited $(file_word "$tgt.rc"): $OUT_ERROR"
 		else
-			problem=$(verdict_problem "$verdict" "$(migrate_expect "$t" "$c" "$kver")")
-			[ -n "$problem" ] && problem="target $t: $problem"
+			verdict_problem "$verdict" "${EXPECT[$t|$c]:-}"
+			[ -z "$PROBLEM" ] || problem="target $t: $PROBLEM"
 		fi
 	fi
-	echo "${at_source%%: *}|${flags:--}|${verdict:--}|$problem"
+	CELL_SOURCE=${at_source%%: *} CELL_FLAGS=${flags:--}
+	CELL_VERDICT=${verdict:--} CELL_PROBLEM=$problem
 }
 
-# short_verdict VERDICT TARGET CONFIG KVER: the table's verdict:
-# accepted, or refused and the expected phrase.
+# short_verdict VERDICT TARGET CONFIG: SHORT, the table's verdict:
+# accepted, or refused and the expected phrase (EXPECT loaded)
 short_verdict()
 {
 	case "$1" in
-	refused:*) echo "refused: $(migrate_expect "$2" "$3" "$4")" ;;
-	*) echo "${1%%: *}" ;;
+	refused:*) SHORT="refused: ${EXPECT[$2|$3]:-}" ;;
+	*) SHORT=${1%%: *} ;;
 	esac
 }
 
@@ -141,35 +197,33 @@ short_verdict()
 migrate_report()
 {
 	local nr=$1 vmdir=$2 kver=$3 f0=$KTAP_FAIL p0=$KTAP_PASS i=0 s t c
-	local cfg flags verdict problem table cells=0 at_source
+	local cfg table configs=() n=$(($# - 3))
 
 	shift 3
 	table=$vmdir/migration-matrix.txt
-	for s in "$@"; do
-		for t in "$@"; do
-			[ "$s" != "$t" ] && cells=$((cells + $(migrate_configs | wc -l)))
-		done
-	done
+	while read -r c cfg; do
+		configs+=("$c")
+	done < <(migrate_configs)
+	declare -gA EXPECT
+	expect_load "$kver"
 	echo "  KTAP version 1"
 	echo "  # migration: each topology's stream, loaded in every other one"
-	echo "  1..$cells"
+	echo "  1..$((${#configs[@]} * n * (n - 1)))"
+	{
 	printf '%-19s %-23s %-13s %-11s %s\n' config "source (its verdict)" \
-		target flags "target verdict" >"$table"
-	while read -r c cfg; do
+		target flags "target verdict" >&3
+	for c in "${configs[@]}"; do
 		for s in "$@"; do
 			for t in "$@"; do
 				[ "$s" = "$t" ] && continue
 				i=$((i + 1))
-				IFS='|' read -r at_source flags verdict problem \
-					< <(migrate_cell "$vmdir" "$kver" \
-						"$s" "$t" "$c")
+				migrate_cell "$vmdir" "$s" "$t" "$c"
+				short_verdict "$CELL_VERDICT" "$t" "$c"
 				printf '%-19s %-23s %-13s %-11s %s\n' "$c" \
-					"$s ($at_source)" "$t" "$flags" \
-					"$(short_verdict "$verdict" "$t" "$c" \
-						"$kver")" \
-					>>"$table"
-				if [ -n "$problem" ]; then
-					echo "    # $problem"
+					"$s ($CELL_SOURCE)" "$t" "$CELL_FLAGS" \
+					"$SHORT" >&3
+				if [ -n "$CELL_PROBLEM" ]; then
+					echo "    # $CELL_PROBLEM"
 					echo "  not ok $i $c.${s}_to_$t"
 					KTAP_FAIL=$((KTAP_FAIL + 1))
 				else
@@ -178,7 +232,8 @@ migrate_report()
 				fi
 			done
 		done
-	done < <(migrate_configs)
+	done
+	} 3>"$table"
 	sed 's/^/  # /' "$table"
 	ktap_result "" "$nr" migration "$f0" "$p0"
 }
