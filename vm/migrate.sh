@@ -103,7 +103,7 @@ out_scan()
 {
 	local line
 
-	OUT_STREAM=0 OUT_SOURCE= OUT_VERDICT= OUT_FSRC= OUT_FDST= OUT_ERROR=
+	OUT_STREAM=0 OUT_SOURCE='' OUT_VERDICT='' OUT_FSRC='' OUT_FDST='' OUT_ERROR=''
 	OUT_TEXT=
 	[ -f "$1" ] || return 0
 	while IFS= read -r line || [ -n "$line" ]; do
@@ -134,7 +134,7 @@ file_word()
 migrate_cell()
 {
 	local vmdir=$1 s=$2 t=$3 c=$4 src tgt flags fsrc fdst
-	local verdict problem= at_source blocked src_stream src_error
+	local verdict problem='' at_source blocked src_stream src_error
 
 	src=$vmdir/$s/save.$c.out
 	tgt=$vmdir/$t/mig.$s.$c
@@ -197,11 +197,11 @@ short_verdict()
 migrate_report()
 {
 	local nr=$1 vmdir=$2 kver=$3 f0=$KTAP_FAIL p0=$KTAP_PASS i=0 s t c
-	local cfg table configs=() n=$(($# - 3))
+	local table configs=() n=$(($# - 3))
 
 	shift 3
 	table=$vmdir/migration-matrix.txt
-	while read -r c cfg; do
+	while read -r c _; do
 		configs+=("$c")
 	done < <(migrate_configs)
 	declare -gA EXPECT
