@@ -120,6 +120,12 @@ $(OUTPUT)/nest_bind: tools/nest_bind.c $(LIBNEST_DIR)/pci_sysfs.c $(HEADERS)
 	@mkdir -p $(OUTPUT)
 	$(CC) $(LIBNEST_CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(LDFLAGS)
 
+# LD_PRELOAD for the guests' QEMU 11.1 (vm/guest/qemu_vmm_edu): shared,
+# never static; it needs no kernel headers
+$(OUTPUT)/ioctl_log.so: tests/ioctl_log.c
+	@mkdir -p $(OUTPUT)
+	$(CC) -D_GNU_SOURCE $(CFLAGS) -shared -fPIC -o $@ $<
+
 # ASan and UBSan for the unit tests and the fuzz corpus: any report fails.
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	     -fno-omit-frame-pointer

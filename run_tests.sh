@@ -376,7 +376,7 @@ else
 fi
 if [ "$mode" = vm ] && [ -n "$selected_x86" ]; then
 	# shellcheck disable=SC2046
-	build_tests "$guest_dir" STATIC=1 \
+	build_tests "$guest_dir" STATIC=1 "$guest_dir/ioctl_log.so" \
 		$(for b in $guest_bins; do echo "$guest_dir/$b"; done)
 	frags=("$here/vm/boot.config" "$here/config")
 	if [ "$kasan" = 1 ]; then
@@ -388,7 +388,7 @@ if [ "$mode" = vm ] && [ -n "$selected_x86" ]; then
 	kernel=$(pvh_image "$kernel")
 	initrd=$guest_dir/initramfs.cpio
 	# shellcheck disable=SC2046
-	"$here/vm/initramfs.sh" "$initrd" \
+	"$here/vm/initramfs.sh" "$initrd" "$guest_dir/ioctl_log.so" \
 		$(for b in $guest_bins; do echo "$guest_dir/$b"; done) \
 		"$here"/vm/guest/* "$here/vm/tap.sh" \
 		"$here/tests/conformance/device_configs" ||

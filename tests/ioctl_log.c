@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * LD_PRELOAD for QEMU in the guests (vm/guest/qemu_vmm_edu): each VFIO
+ * and iommufd ioctl it makes, one line in $NEST_IOCTL_LOG, in strace's
+ * form ("ioctl(FD, NAME, ...) = RET" or "= -1 ERRNO").  strace stops
+ * QEMU at every system call and cost each TCG run a third more.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+
+/* VFIO and iommufd share the ioctl type ';' */
+#define NEST_IOC_TYPE ';'
+
+/* command numbers of <linux/iommufd.h> (from 0x80) and <linux/vfio.h>'s
+ * device ioctls (from 100), by number: the tree's headers may be older
+ * than what QEMU asks
+ */
+static const char *const iommufd_names[] = {
+	"IOMMU_DESTROY", "IOMMU_IOAS_ALLOC", "IOMMU_IOAS_ALLOW_IOVAS",
+	"IOMMU_IOAS_COPY", "IOMMU_IOAS_IOVA_RANGES", "IOMMU_IOAS_MAP",
+	"IOMMU_IOAS_UNMAP", "IOMMU_OPTION", "IOMMU_VFIO_IOAS",
+	"IOMMU_HWPT_ALLOC", "IOMMU_GET_HW_INFO",
+	"IOMMU_HWPT_SET_DIRTY_TRACKING", "IOMMU_HWPT_GET_DIRTY_BITMAP",
+	"IOMMU_HWPT_INVALIDATE", "IOMMU_FAULT_QUEUE_ALLOC",
+	"IOMMU_IOAS_MAP_FILE", "IOMMU_VIOMMU_ALLOC", "IOMMU_VDEVICE_ALLOC",
+	"IOMMU_IOAS_CHANGE_PROCESS", "IOMMU_VEVENTQ_ALLOC",
+	"IOMMU_HW_QUEUE_ALLOC",
+};
+
+static const char *const vfio_names[] = {
+	"VFIO_GET_API_VERSION", "VFIO_CHECK_EXTENSION", "VFIO_SET_IOMMU",
+	"VFIO_GROUP_GET_STATUS", "VFIO_GROUP_SET_CONTAINER",
+	"VFIO_GROUP_UNSET_CONTAINER", "VFIO_GROUP_GET_DEVICE_FD",
+	"VFIO_DEVICE_GET_INFO", "VFIO_DEVICE_GET_REGION_INFO",
+	"VFIO_DEVICE_GET_IRQ_INFO", "VFIO_DEVICE_SET_IRQS",
+	"VFIO_DEVICE_RESET", "VFIO_DEVICE_GET_PCI_HOT_RESET_INFO",
+	"VFIO_DEVICE_PCI_HOT_RESET", "VFIO_DEVICE_QUERY_GFX_PLANE",
+	"VFIO_DEVICE_GET_GFX_DMABUF", "VFIO_DEVICE_IOEVENTFD",
+	"VFIO_DEVICE_FEATURE", "VFIO_DEVICE_BIND_IOMMUFD",
+	"VFIO_DEVICE_ATTACH_IOMMUFD_PT", "VFIO_DEVICE_DETACH_IOMMUFD_PT",
+	"VFIO_MIG_GET_PRECOPY_INFO",
+};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static int log_fd = -1;
+
+__attribute__((constructor)) static void ioctl_log_open(void)
+{
+	const char *path = getenv("NEST_IOCTL_LOG");
+
+	if (path)
+		log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+			      0644);
+}
+
+static const char *ioctl_name(unsigned long req)
+{
+	unsigned int nr = _IOC_NR(req);
+
+	if (nr >= 0x80 && nr - 0x80 < N_OF(iommufd_names))
+		return iommufd_names[nr - 0x80];
+	if (nr >= 100 && nr - 100 < N_OF(vfio_names))
+		return vfio_names[nr - 100];
+	return NULL;
+}
+
+/* one write per line: QEMU's threads do not interleave inside a line */
+static void ioctl_log(int fd, unsigned long req, long ret, int err)
+{
+	const char *name = ioctl_name(req);
+	char line[160];
+	int n;
+
+	if (name)
+		n = snprintf(line, sizeof(line), "ioctl(%d, %s, ...) = ", fd,
+			     name);
+	else
+		n = snprintf(line, sizeof(line), "ioctl(%d, %#lx, ...) = ", fd,
+			     req);
+	if (ret < 0)
+		n += snprintf(line + n, sizeof(line) - n, "-1 %s\n",
+			      strerrorname_np(err) ?: "E?");
+	else
+		n += snprintf(line + n, sizeof(line) - n, "%ld\n", ret);
+	if (write(log_fd, line, n) != n)
+		log_fd = -1;
+}
+
+int ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	void *arg;
+	long ret;
+	int err;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	ret = syscall(SYS_ioctl, fd, req, arg);
+	err = errno;
+	if (log_fd >= 0 && _IOC_TYPE(req) == NEST_IOC_TYPE)
+		ioctl_log(fd, req, ret, err);
+	errno = err;
+	return ret;
+}
