@@ -717,6 +717,8 @@ run_topology()
 		touch "$dir/$t.out"
 		ktap_binary "  " "$i" "$t" "$dir/$t.out" "$rc" "$reason"
 	done
+	[ ! -f "$dir/resent" ] ||
+		echo "  # the migration streams reached it corrupted and were sent again ($(cat "$dir/resent") time(s))"
 	if [ -n "$GUEST_PROBLEM" ]; then
 		echo "  # $GUEST_PROBLEM"
 		guest_excerpt "$dir" | sed 's/^/  /'

@@ -9,6 +9,8 @@
 # Configs QEMU has no device for (selftest-iommu) are the model's alone;
 # arm-smmuv3 accel=on needs KVM, so under TCG it is known from source only:
 # both SKIP, never counted as conformance-tested.
+# QEMU's verdicts are kept in the cache per QEMU build: a warm run asks
+# QEMU only about strings it has not seen (NEST_QEMU_FRESH=1: all).
 #   tests/conformance_config.sh NEST_REPORT [CONFIGS]
 
 set -u
@@ -84,10 +86,29 @@ if ! "$here/vm/qemu.sh" version >"$tmp/ver" 2>"$tmp/why" ||
 	tap_exit
 fi
 echo "# QEMU $(cat "$tmp/ver") against the model, ${#list[@]} configs"
+# QEMU's verdict on a string depends only on its builds and on how the
+# verdict is read: kept per those in the cache, unless NEST_QEMU_FRESH=1
+cache=${IOMMUFD_NEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iommufd-nest}
+key=$({ cat "$tmp/ver"; "$here/vm/qemu.sh" --arch aarch64 version
+	declare -f qemu_verdict; } | sha1sum | cut -c1-10)
+verdicts=$cache/qemu-verdicts-$key.tsv
+declare -A cached=()
+if [ "${NEST_QEMU_FRESH:-0}" != 1 ] && [ -f "$verdicts" ]; then
+	while IFS=$'\t' read -r c v; do
+		cached[$c]=$v
+	done <"$verdicts"
+fi
 agree=0
 differ=0
+ran=0
 for cfg in "${list[@]}"; do
-	q=$(qemu_verdict "$cfg")
+	if [ -n "${cached[$cfg]+set}" ]; then
+		q=${cached[$cfg]}
+	else
+		q=$(qemu_verdict "$cfg")
+		ran=$((ran + 1))
+		printf '%s\t%s\n' "$cfg" "$q" >>"$tmp/new"
+	fi
 	m=$(model_verdict "$cfg")
 	if [ "$q" = "no QEMU device" ]; then
 		tap_skip "$cfg" "QEMU has no such device: the model's alone"
@@ -106,7 +127,12 @@ for cfg in "${list[@]}"; do
 	[ $rc = 0 ] && agree=$((agree + 1)) || differ=$((differ + 1))
 	tap_ok $rc "$cfg"
 done
-echo "# $agree agree, $differ disagree"
+echo "# $agree agree, $differ disagree; QEMU ran for $ran strings, $((${#list[@]} - ran)) verdicts came from $verdicts"
+# the cache gets whole lines or nothing
+if [ -s "$tmp/new" ] && mkdir -p "$cache"; then
+	{ cat "$verdicts" 2>/dev/null; cat "$tmp/new"; } >"$verdicts.$$" &&
+		mv "$verdicts.$$" "$verdicts"
+fi
 # fewer compared strings than this: the corpus or QEMU went missing
 [ $((agree + differ)) -ge $FLOOR ]
 tap_ok $? corpus_floor "$((agree + differ)) strings compared, at least $FLOOR expected"

@@ -38,7 +38,8 @@ boot_guest()
 	# timer check and panic before any test runs
 	append="console=$console loglevel=5 panic=-1 no_timer_check nest_out=$out nest_run=$tests${later:+ nest_later=1} $(topology_cmdline "$topo") ${GUEST_CMDLINE_EXTRA:-}"
 	GUEST_PROBLEM=
-	rm -f "$dir"/*.out "$dir"/*.rc "$dir/serial.in" "$dir/timed-out"
+	rm -f "$dir"/*.out "$dir"/*.rc "$dir/serial.in" "$dir/timed-out" \
+		"$dir/resent"
 	mkdir -p "$dir"
 	# QEMU's pipe backend: it reads serial.in (a FIFO it opens read-write,
 	# so never blocks) and appends to serial.out (a plain file)
@@ -181,14 +182,22 @@ boot_all()
 			fi
 			# the lines it wrote since the last look (no process
 			# per look: this loop runs ten times a second)
-			while [ "${state[i]}" = busy ] && [ -n "${fd[i]:-}" ]; do
+			while [ "${state[i]}" != ready ] && [ -n "${fd[i]:-}" ]; do
 				if ! read -r line <&"${fd[i]}"; then
 					part[i]+=$line
 					break
 				fi
 				line=${part[i]}$line
 				part[i]=
-				[ "${line%$'\r'}" != @@READY ] || state[i]=ready
+				case ${line%$'\r'} in
+				@@READY)
+					[ "${state[i]}" != busy ] || state[i]=ready ;;
+				"@@AGAIN "*)
+					# what it was sent arrived corrupted
+					say "${dirs[i]##*/}: a corrupted transfer, sending it again (${line#@@AGAIN })"
+					echo "${line#@@AGAIN }" >"${dirs[i]}/resent"
+					boot_feed "${dirs[i]}" "${dirs[@]}" ;;
+				esac
 			done
 			if [ "${state[i]}" = ready ]; then
 				ready=$((ready + 1))

@@ -74,11 +74,11 @@ verdict_problem()
 
 # migrate_feed DIR DIRS...: for boot_all's BOOT_FEED: the streams every
 # other guest of DIRS saved (blocks save.CONFIG of its test port), as
-# "@@FILE SOURCE.CONFIG.hex" and the stream's line, then the test that
-# loads them.  Each DIR's name is its topology's.
+# "@@FILE SOURCE.CONFIG.hex" and the stream's line, their sums, then the
+# test that loads them.  Each DIR's name is its topology's.
 migrate_feed()
 {
-	local t=$1 d
+	local t=$1 d name hex
 
 	shift
 	for d in "$@"; do
@@ -87,10 +87,16 @@ migrate_feed()
 			/^@@BEGIN save\./ { c = substr($2, 6); next }
 			/^@@END / { c = ""; next }
 			c != "" && /^stream: / {
-				print "@@FILE " s "." c ".hex"
-				print substr($0, 9)
+				print s "." c ".hex " substr($0, 9)
 			}'
-	done
+	done >"$t/feed"
+	while read -r name hex; do
+		printf '@@FILE %s\n%s\n' "$name" "$hex"
+	done <"$t/feed"
+	while read -r name hex; do
+		read -r sum _ < <(printf '%s\n' "$hex" | md5sum)
+		echo "@@SUM $sum $name"
+	done <"$t/feed"
 	echo "@@RUN migrate_load"
 }
 
