@@ -353,7 +353,9 @@ elapsed()
 # what each phase took, one "NAME<TAB>SECONDS" per line, rewritten by
 # every run: build, unit tests, each guest's phases and tests
 timings_file=$build_dir/timings.tsv
+timings_last=$build_dir/timings-last.tsv
 mkdir -p "$build_dir"
+[ ! -s "$timings_file" ] || mv "$timings_file" "$timings_last"
 : >"$timings_file"
 t0=$SECONDS
 run_start=$(date +%s.%N)
@@ -744,6 +746,22 @@ print_timings()
 	done
 }
 
+# longest_first TOPOLOGY...: the topologies by the guest CPU time they
+# took in the last run (build/timings.tsv), the longest first; unknown
+# ones first of all, in the order given
+longest_first()
+{
+	local t n=0
+
+	for t in "$@"; do
+		n=$((n + 1))
+		awk -F '\t' -v t="$t" -v n="$n" '
+			$1 == "guest." t ".cpu" { c = $2 }
+			END { printf "%s %d %s\n", (c == "" ? 1e9 : c), n, t }' \
+			"$timings_last" 2>/dev/null || echo "1e9 $n $t"
+	done | sort -k1,1gr -k2,2n | cut -d' ' -f3
+}
+
 # write_timings: the guests' phases and tests into the timings file
 write_timings()
 {
@@ -775,8 +793,10 @@ if [ "$mode" = host ]; then
 	[ "$unit" = 1 ] && run_unit
 	run_host
 else
-	# the guests boot while the unit tests run here
-	for topo in $selected; do
+	# the guests boot while the unit tests run here, the longest first
+	# (by the last run's guest CPU time): the last to start must not be
+	# a long one, with the others waiting for it at the barrier
+	for topo in $(longest_first $selected); do
 		[ "$(topology_arch "$topo")" = x86 ] || [ -z "$arm64_skip" ] ||
 			continue
 		echo "$topo $(topology_kernel "$topo") $(topology_initrd "$topo") $build_dir/vm/$topo $(guest_tests "$topo" | tr ' ' ,) $(guest_later)"
