@@ -580,12 +580,16 @@ fuzz_inputs()
 
 run_unit()
 {
-	local dir=$host_dir f0=$KTAP_FAIL p0=$KTAP_PASS
+	local dir=$host_dir f0=$KTAP_FAIL p0=$KTAP_PASS t_ba pid_ba rc
 
 	nr=$((nr + 1))
+	# mostly waiting on fake guests: it runs beside the others
+	t_ba=$(date +%s.%N)
+	"$here/tests/boot_all_test.sh" >"$dir/boot-all.out" 2>&1 &
+	pid_ba=$!
 	echo "  KTAP version 1"
 	echo "  # the model and the command lines, no kernel needed"
-	echo "  1..16"
+	echo "  1..17"
 	run_binary 1 viommu_model_test "$dir/unit.out" "$dir/viommu_model_test"
 	run_binary 2 viommu_migration_test "$dir/migration.out" \
 		"$dir/viommu_migration_test"
@@ -617,6 +621,10 @@ run_unit()
 	run_binary 15 smmuv3_s1_test "$dir/smmuv3-s1.out" "$dir/smmuv3_s1_test"
 	run_binary 16 smmuv3_s1_test.asan_ubsan "$dir/smmuv3-s1-san.out" \
 		"$dir/san/smmuv3_s1_test"
+	rc=0
+	wait "$pid_ba" || rc=$?
+	timing unit.boot_all_test "$(elapsed "$t_ba" "$(date +%s.%N)")"
+	ktap_binary "  " 17 boot_all_test "$dir/boot-all.out" "$rc"
 	ktap_result "" "$nr" unit "$f0" "$p0"
 }
 

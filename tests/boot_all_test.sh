@@ -1,0 +1,149 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# TAP: the runner's guest scheduler (vm/boot.sh boot_all) against fake
+# guests: a qemu-system-x86_64 of our own, first in PATH, that speaks
+# vm/init's side of the test port and does what its -kernel says.  One
+# boot per guest: the waiting ones are fed once every guest waits or has
+# ended, time spent waiting does not count against the timeout, a hung
+# guest is stopped alone, and a corrupted transfer is sent again.
+#   tests/boot_all_test.sh
+
+set -u
+here=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=vm/tap.sh
+. "$here/vm/tap.sh"
+# shellcheck source=vm/topologies.sh
+. "$here/vm/topologies.sh"
+# shellcheck source=vm/boot.sh
+. "$here/vm/boot.sh"
+
+say()
+{
+	echo "[boot_all] $*" >>"$tmp/say.log"
+}
+
+# The fake guest.  -kernel names its behaviour: ready (at once), slowN
+# (N s of work before it waits), hang (never ready), again (asks for
+# the files a second time once), long (works 2 s after it is fed).  It
+# logs what it was sent in feed.log.
+mkdir -p "$tmp/bin"
+cat >"$tmp/bin/qemu-system-x86_64" <<'EOF'
+#!/bin/bash
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-chardev) port=${2#*path=}; shift ;;
+	-kernel) kind=$2; shift ;;
+	-append) append=$2; shift ;;
+	esac
+	shift
+done
+out=$port.out
+exec 3>>"$out"
+echo "@@KERNEL fake-$kind" >&3
+echo "@@UPTIME start 0.10" >&3
+case $kind in
+hang) sleep 1000 ;;
+slow*) sleep "${kind#slow}" ;;
+esac
+case " $append " in
+*" nest_later=1 "*)
+	echo "@@READY" >&3
+	echo "@@UPTIME wait 1.00" >&3
+	asked=0
+	# read-write, as QEMU opens it: never blocks
+	exec 4<>"$port.in"
+	while read -r line <&4; do
+		echo "$line" >>"${port%/serial}/feed.log"
+		case $line in
+		"@@RUN "*)
+			if [ "$kind" = again ] && [ "$asked" = 0 ]; then
+				asked=1
+				echo "@@AGAIN 1" >&3
+				continue
+			fi
+			break ;;
+		esac
+	done
+	echo "@@UPTIME go 2.00" >&3
+	echo "@@BEGIN ${line#@@RUN }" >&3
+	[ "$kind" != long ] || sleep 2
+	echo "@@END ${line#@@RUN } rc=0" >&3 ;;
+esac
+echo "@@UPTIME end 3.00" >&3
+echo "@@DONE" >&3
+EOF
+chmod +x "$tmp/bin/qemu-system-x86_64"
+export PATH=$tmp/bin:$PATH
+QBOOT=/nonexistent
+
+# what each waiting guest is sent: the names of the others (boot_all
+# calls it through BOOT_FEED)
+# shellcheck disable=SC2317
+fake_feed()
+{
+	local t=$1 d
+
+	shift
+	for d in "$@"; do
+		[ "$d" = "$t" ] || printf '@@FILE %s\nDATA\n' "${d##*/}"
+	done
+	echo "@@RUN later"
+}
+
+# run TIMEOUT JOBS NAME:KIND...: boot_all on fake guests under $tmp/NAME
+run()
+{
+	local timeout=$1 jobs=$2 g
+
+	shift 2
+	for g in "$@"; do
+		echo "mock ${g#*:} /dev/null $tmp/${g%%:*} t1 later"
+	done | BOOT_FEED=fake_feed boot_all "$jobs" "$timeout"
+}
+
+problem()
+{
+	cat "$tmp/$1/problem" 2>/dev/null
+}
+
+echo "TAP version 13"
+echo "1..5"
+
+# a, b and c with 2 at work at once: c starts only when a waits; each
+# loads the other two once, after all three wait
+run 30 2 a:ready b:slow1 c:ready
+ok=0
+for g in a b c; do
+	[ -z "$(problem $g)" ] && [ "$(grep -c '^@@FILE' "$tmp/$g/feed.log")" = 2 ] &&
+		grep -q '^@@END later rc=0' "$tmp/$g/serial.out" || ok=1
+done
+tap_ok $ok each_guest_boots_once_and_loads_the_others \
+	"problems: $(problem a) / $(problem b) / $(problem c)"
+
+# w waits 2.5 s for x, then works 2 s: over 4.5 s of wall, 2 s of work
+run 4 2 w:long x:slow2.5
+[ -z "$(problem w)" ] && [ -z "$(problem x)" ]
+tap_ok $? waiting_does_not_count_against_the_timeout \
+	"problems: $(problem w) / $(problem x)"
+
+# h never gets ready: it alone times out, and the others go on
+start=$SECONDS
+run 2 3 h:hang p:ready q:ready
+took=$((SECONDS - start))
+[ "$(problem h)" = "guest timed out after 2 s of work" ] &&
+	[ -z "$(problem p)" ] && [ -z "$(problem q)" ] &&
+	[ "$(grep -c '^@@FILE' "$tmp/p/feed.log")" = 2 ]
+tap_ok $? a_hung_guest_fails_alone "h: $(problem h); p: $(problem p); q: $(problem q)"
+[ "$took" -lt 15 ]
+tap_ok $? the_hung_guest_is_stopped_in_time "the run took $took s, timeout 2 s"
+
+# r asks again once: it is sent everything a second time
+run 30 2 r:again s:ready
+[ -z "$(problem r)" ] && [ "$(cat "$tmp/r/resent" 2>/dev/null)" = 1 ] &&
+	[ "$(grep -c '^@@RUN' "$tmp/r/feed.log")" = 2 ]
+tap_ok $? a_corrupted_transfer_is_sent_again \
+	"r: $(problem r); resent: $(cat "$tmp/r/resent" 2>/dev/null)"
+tap_exit
