@@ -92,9 +92,14 @@ guest_phases()
 	$1 == "@@UPTIME" { t[$2] = $3 }
 	END {
 		# cut short: the rest of the wall time counts as its tests
+		if (!("start" in t))
+			t["start"] = 0
 		if (!("end" in t))
 			t["end"] = t["wait"] = t["go"] = wall
-		if (!("wait" in t)) { t["wait"] = t["end"]; t["go"] = t["end"] }
+		if (!("wait" in t))
+			t["wait"] = t["end"]
+		if (!("go" in t))
+			t["go"] = t["wait"]
 		printf "%.2f %.2f %.2f %.2f %.2f %.2f %.2f\n", wall, t["start"],
 			t["wait"] - t["start"], t["go"] - t["wait"],
 			t["end"] - t["go"], wall - t["end"], cpu
