@@ -353,9 +353,8 @@ elapsed()
 # what each phase took, one "NAME<TAB>SECONDS" per line, rewritten by
 # every run: build, unit tests, each guest's phases and tests
 timings_file=$build_dir/timings.tsv
-timings_last=$build_dir/timings-last.tsv
+guest_cpu_file=$build_dir/guest-cpu.tsv
 mkdir -p "$build_dir"
-[ ! -s "$timings_file" ] || mv "$timings_file" "$timings_last"
 : >"$timings_file"
 t0=$SECONDS
 run_start=$(date +%s.%N)
@@ -754,9 +753,9 @@ print_timings()
 	done
 }
 
-# longest_first TOPOLOGY...: the topologies by the guest CPU time they
-# took in the last run (build/timings.tsv), the longest first; unknown
-# ones first of all, in the order given
+# longest_first TOPOLOGY...: the topologies by the guest CPU time each
+# took the last time it ran (build/guest-cpu.tsv), the longest first;
+# unknown ones first of all, in the order given
 longest_first()
 {
 	local t n=0
@@ -764,10 +763,21 @@ longest_first()
 	for t in "$@"; do
 		n=$((n + 1))
 		awk -F '\t' -v t="$t" -v n="$n" '
-			$1 == "guest." t ".cpu" { c = $2 }
+			$1 == t { c = $2 }
 			END { printf "%s %d %s\n", (c == "" ? 1e9 : c), n, t }' \
-			"$timings_last" 2>/dev/null || echo "1e9 $n $t"
+			"$guest_cpu_file" 2>/dev/null || echo "1e9 $n $t"
 	done | sort -k1,1gr -k2,2n | cut -d' ' -f3
+}
+
+# guest_cpu_update: this run's guest CPU times into build/guest-cpu.tsv,
+# the others' kept
+guest_cpu_update()
+{
+	{
+		sed -n 's/^guest\.\([^.]*\)\.cpu\t/\1\t/p' "$timings_file"
+		cat "$guest_cpu_file" 2>/dev/null
+	} | awk -F '\t' '!seen[$1]++' >"$guest_cpu_file.tmp" &&
+		mv "$guest_cpu_file.tmp" "$guest_cpu_file"
 }
 
 # write_timings: the guests' phases and tests into the timings file
@@ -830,6 +840,7 @@ if [ "$mode" = vm ]; then
 	timing build "$(elapsed "$run_start" "$build_end")"
 	timing unit "${unit_secs:-0}"
 	write_timings
+	guest_cpu_update
 	timing total "$(elapsed "$run_start" "$(date +%s.%N)")"
 	[ "$timings" = 0 ] || print_timings
 fi

@@ -5,8 +5,8 @@
 # phase (build check, unit tests and the config conformance, each
 # guest's boot, tests, barrier wait and migration loads, the device
 # conformance runs) the min, median and max over the runs, the share of
-# the guests' busy time spent booting, and CPU time over wall time (how
-# well the cores were used).  Numbers come from each run's
+# the guests' busy time and of the machine's time (wall x cores) spent
+# booting, and CPU time over wall time (how well the cores were used).  Numbers come from each run's
 # build/timings.tsv; JSON for CI history.
 #   vm/suite_bench.sh [--runs N] [--json FILE] [-- RUNNER ARGS...]
 # Default runner arguments: make check's (--vm --topology all --migrate).
@@ -94,7 +94,7 @@ done
 
 # per run, the figures derived from its phases
 for r in $(seq "$runs"); do
-	awk -F '\t' '
+	awk -F '\t' -v cores="$(nproc 2>/dev/null || echo 1)" '
 	{ v[$1] = $2; print }
 	$1 ~ /^guest\.[^.]*\.wall$/ { g = $1; sub(/\.wall$/, "", g); guests[g] = 1 }
 	END {
@@ -105,6 +105,8 @@ for r in $(seq "$runs"); do
 		}
 		printf "derived.boot_overhead\t%.2f\n", boot
 		printf "derived.boot_share_of_guest_busy_time\t%.3f\n", busy ? boot / busy : 0
+		# of all the machine time the run had (wall x cores)
+		printf "derived.boot_share_of_machine_time\t%.3f\n", v["total"] ? boot / (v["total"] * cores) : 0
 		printf "cpu.guests\t%.2f\n", cpu
 		printf "derived.guest_cpu_over_wall\t%.3f\n", v["total"] ? cpu / v["total"] : 0
 		printf "derived.total_cpu_over_wall\t%.3f\n", v["total"] ? v["cpu.total"] / v["total"] : 0
