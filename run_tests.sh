@@ -775,7 +775,7 @@ guest_cpu_update()
 {
 	{
 		sed -n 's/^guest\.\([^.]*\)\.cpu\t/\1\t/p' "$timings_file"
-		cat "$guest_cpu_file" 2>/dev/null
+		cat "$guest_cpu_file" 2>/dev/null || :
 	} | awk -F '\t' '!seen[$1]++' >"$guest_cpu_file.tmp" &&
 		mv "$guest_cpu_file.tmp" "$guest_cpu_file"
 }
