@@ -39,7 +39,7 @@ boot_guest()
 	append="console=$console loglevel=5 panic=-1 no_timer_check nest_out=$out nest_run=$tests${later:+ nest_later=1} $(topology_cmdline "$topo") ${GUEST_CMDLINE_EXTRA:-}"
 	GUEST_PROBLEM=
 	rm -f "$dir"/*.out "$dir"/*.rc "$dir/serial.in" "$dir/timed-out" \
-		"$dir/resent"
+		"$dir/resent" "$dir/ready-at" "$dir/fed-at"
 	mkdir -p "$dir"
 	# QEMU's pipe backend: it reads serial.in (a FIFO it opens read-write,
 	# so never blocks) and appends to serial.out (a plain file)
@@ -84,12 +84,21 @@ split_serial()
 # tests wait later firmware cpu": kernel boot (until init), its tests,
 # idle at boot_all's barrier, the LATER tests, QEMU and firmware (the
 # wall time the kernel did not see), and QEMU's user + system CPU time.
+# The wait is the runner's own clock (ready-at, fed-at); the rest is the
+# guest's uptime, which a TCG guest on a loaded host may keep badly (its
+# TSC calibration can fail): if its phases exceed the wall time, they
+# are scaled down to fit.
 guest_phases()
 {
-	awk '
+	local ready=0 fed=0
+
+	[ -f "$1/ready-at" ] && read -r ready <"$1/ready-at"
+	[ -f "$1/fed-at" ] && read -r fed <"$1/fed-at"
+	awk -v ready="$ready" -v fed="$fed" '
 	FILENAME ~ /wall$/ { wall = $2 - $1; next }
 	FILENAME ~ /cpu$/ { cpu = $2 + $3; next }
 	$1 == "@@UPTIME" { t[$2] = $3 }
+	function pos(v) { return v < 0 ? 0 : v }
 	END {
 		# cut short: the rest of the wall time counts as its tests
 		if (!("start" in t))
@@ -100,9 +109,17 @@ guest_phases()
 			t["wait"] = t["end"]
 		if (!("go" in t))
 			t["go"] = t["wait"]
-		printf "%.2f %.2f %.2f %.2f %.2f %.2f %.2f\n", wall, t["start"],
-			t["wait"] - t["start"], t["go"] - t["wait"],
-			t["end"] - t["go"], wall - t["end"], cpu
+		boot = pos(t["start"])
+		tests = pos(t["wait"] - t["start"])
+		later = pos(t["end"] - t["go"])
+		wait = (ready && fed) ? pos(fed - ready) : pos(t["go"] - t["wait"])
+		busy = boot + tests + later
+		if (busy + wait > wall && busy > 0) {
+			k = pos(wall - wait) / busy
+			boot *= k; tests *= k; later *= k
+		}
+		printf "%.2f %.2f %.2f %.2f %.2f %.2f %.2f\n", wall, boot, tests,
+			wait, later, pos(wall - boot - tests - wait - later), cpu
 	}' "$1/wall" "$1/cpu" "$1/serial.txt"
 }
 
@@ -196,7 +213,10 @@ boot_all()
 				part[i]=
 				case ${line%$'\r'} in
 				@@READY)
-					[ "${state[i]}" != busy ] || state[i]=ready ;;
+					[ "${state[i]}" != busy ] || {
+						state[i]=ready
+						echo "$EPOCHREALTIME" >"${dirs[i]}/ready-at"
+					} ;;
 				"@@AGAIN "*)
 					# what it was sent arrived corrupted
 					say "${dirs[i]##*/}: a corrupted transfer, sending it again (${line#@@AGAIN })"
@@ -251,6 +271,7 @@ boot_all()
 			for ((i = 0; i < n; i++)); do
 				[ "${state[i]}" = ready ] || continue
 				boot_feed "${dirs[i]}" "${dirs[@]}"
+				echo "$EPOCHREALTIME" >"${dirs[i]}/fed-at"
 				state[i]=fed
 			done
 		fi
