@@ -257,8 +257,10 @@ boot_all()
 				      kill -0 "${pid[i]}" 2>/dev/null; do
 					sleep 0.01
 				done
-				exec {f}<"$dir/serial.out"
-				fd[i]=$f
+				# none when the guest failed before it began
+				if exec {f}<"$dir/serial.out"; then
+					fd[i]=$f
+				fi 2>/dev/null
 			fi
 			busy=$((busy + 1))
 			queued=$((queued - 1))
