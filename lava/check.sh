@@ -29,7 +29,6 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 topologies=(mock vtd)
 # the test named by lava/mutation.patch, as TOPOLOGY/CASE
 mutant=mock/iommufd_nest_uapi_test.nest_uapi.destroy_arg_null.exact_errno
-lava_pkgs="lava-dispatcher cpio git"
 
 say() { echo "[lava] $*" >&2; }
 die() { echo "error: $*" >&2; exit 1; }
@@ -60,30 +59,22 @@ out=${out:-$here/build/lava$([ "$mutate" = 1 ] && echo -mutate)}
 mkdir -p "$out" || die "--out $out: cannot create it"
 out=$(cd "$out" && pwd)
 
-# Debian's packages, the way vm/kernel.sh deps installs them
+# lava-dispatcher and what the jobs need, by vm/kernel.sh deps; when it
+# cannot install them, the reason is the SKIP's
 lava_deps()
 {
-	local missing sudo=
+	local err
 
-	command -v dpkg-query >/dev/null ||
-		skip "not a Debian system: lava-dispatcher comes from Debian's archive"
-	missing=$(for p in $lava_pkgs; do
-		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
-			grep -q '^install ok installed$' || echo "$p"
-	done | xargs)
-	[ -z "$missing" ] && return 0
-	if [ "$(id -u)" != 0 ]; then
-		sudo -n true 2>/dev/null ||
-			skip "missing packages: $missing (run: sudo apt-get install $missing)"
-		sudo="sudo -n"
+	err=$(mktemp)
+	if "$here/vm/kernel.sh" deps lava 2>"$err"; then
+		cat "$err" >&2
+		rm -f "$err"
+		return
 	fi
-	say "installing missing packages: $missing"
-	export DEBIAN_FRONTEND=noninteractive
-	$sudo apt-get update -q >&2 ||
-		skip "apt-get update failed; cannot install $missing"
-	# shellcheck disable=SC2086
-	$sudo apt-get install -y -q --no-install-recommends $missing >&2 ||
-		skip "apt-get install failed for: $missing"
+	grep -v '^error: ' "$err" >&2
+	set -- "$(sed -n 's/^error: //p' "$err" | tail -n 1)"
+	rm -f "$err"
+	skip "$1"
 }
 
 lava_deps

@@ -4,7 +4,8 @@
 # Kernel-side artifacts for iommufd-nest: the packages the runner needs,
 # Debian's 6.12 source, the uAPI headers of a tree, and a cached bzImage.
 #
-#   vm/kernel.sh deps [build|vm|fuzz]  install missing Debian packages
+#   vm/kernel.sh deps [build|vm|fuzz|cross|lava]
+#                                      install missing Debian packages
 #   vm/kernel.sh source [next]      unpack Debian's source, print its path;
 #                                   next: the newer tree from trixie-backports
 #   vm/kernel.sh version KDIR       the tree's version, e.g. 6.12.117
@@ -37,6 +38,8 @@ fuzz_pkgs="clang-14 libfuzzer-14-dev"
 # cross: the arm64 guests (smmuv3 topologies): their kernel and static
 # test binaries
 cross_pkgs="$vm_pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
+# lava: what lava/check.sh needs to run LAVA's jobs (nothing else of LAVA)
+lava_pkgs="lava-dispatcher cpio git"
 
 # A tree newer than 6.12, with the vIOMMU object uAPI, from Debian's
 # trixie-backports; fetched with a private apt state, not installed.
@@ -67,6 +70,7 @@ cmd_deps()
 	[ "${1:-vm}" = vm ] && want=$vm_pkgs
 	[ "${1:-vm}" = fuzz ] && want=$fuzz_pkgs
 	[ "${1:-vm}" = cross ] && want=$cross_pkgs
+	[ "${1:-vm}" = lava ] && want=$lava_pkgs
 	command -v dpkg-query >/dev/null ||
 		die "not a Debian system: install by hand: $want"
 	# shellcheck disable=SC2086
@@ -344,8 +348,8 @@ cmd_image()
 
 case "${1:-}" in
 deps)		case "${2:-vm}" in
-		build|vm|fuzz|cross) cmd_deps "${2:-vm}" ;;
-		*)	die "deps: unknown set '$2' (expected build, vm, fuzz or cross)" ;;
+		build|vm|fuzz|cross|lava) cmd_deps "${2:-vm}" ;;
+		*)	die "deps: unknown set '$2' (expected build, vm, fuzz, cross or lava)" ;;
 		esac ;;
 source)		case "${2:-stable}" in
 		stable)	cmd_source ;;
