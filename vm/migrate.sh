@@ -16,38 +16,11 @@ migrate_configs()
 	grep -v '^#' "$MIGRATE_VM/guest/migrate_configs" | awk 'NF == 2'
 }
 
-# migrate_expect HOST NAME KVER: the phrase a refusal must contain, or
-# nothing when the host must accept the config.  A host written HOST@A-B
-# holds for guest kernels A to B (MAJOR.MINOR, either end open); KVER is
-# the booted tree's version (its SUBLEVEL is ignored).  Without HOST and
-# NAME: every "HOST<TAB>NAME<TAB>PHRASE" that holds for KVER.
-migrate_expect()
-{
-	awk -F '\t+' -v h="$1" -v c="$2" -v k="${3:-0.0}" '
-		function num(v,  p) {
-			split(v, p, ".")
-			return p[1] * 1000 + p[2]
-		}
-		!/^#/ && NF >= 3 && (c == "" || $2 == c) {
-			n = split($1, hv, "@")
-			if (h != "" && hv[1] != h)
-				next
-			if (n == 2) {
-				split(hv[2], r, "-")
-				if (r[1] != "" && num(k) < num(r[1]))
-					next
-				if (r[2] != "" && num(k) > num(r[2]))
-					next
-			}
-			if (h == "")
-				print hv[1] "\t" $2 "\t" $3
-			else
-				print $3
-		}' "$MIGRATE_VM/migrate_expect"
-}
-
-# expect_load KVER: EXPECT[HOST|NAME], migrate_expect's phrases for KVER,
-# read once for the whole matrix
+# expect_load KVER: EXPECT[HOST|NAME], the phrase a refusal of config
+# NAME on HOST must contain (none: HOST must accept it), for the booted
+# tree's version KVER, read once from vm/migrate_expect for the whole
+# matrix.  A host written HOST@A-B holds for guest kernels A to B
+# (MAJOR.MINOR, either end open; KVER's SUBLEVEL is ignored).
 expect_load()
 {
 	local h c p
@@ -55,7 +28,22 @@ expect_load()
 	EXPECT=()
 	while IFS=$'\t' read -r h c p; do
 		EXPECT[$h|$c]=$p
-	done < <(migrate_expect "" "" "$1")
+	done < <(awk -F '\t+' -v k="${1:-0.0}" '
+		function num(v,  p) {
+			split(v, p, ".")
+			return p[1] * 1000 + p[2]
+		}
+		!/^#/ && NF >= 3 {
+			n = split($1, hv, "@")
+			if (n == 2) {
+				split(hv[2], r, "-")
+				if (r[1] != "" && num(k) < num(r[1]))
+					next
+				if (r[2] != "" && num(k) > num(r[2]))
+					next
+			}
+			print hv[1] "\t" $2 "\t" $3
+		}' "$MIGRATE_VM/migrate_expect")
 }
 
 # verdict_problem VERDICT PHRASE: PROBLEM, why VERDICT is not what
@@ -90,13 +78,16 @@ migrate_feed()
 				print s "." c ".hex " substr($0, 9)
 			}'
 	done >"$t/feed"
+	# each file as the guest will write it, summed by one md5sum
+	rm -rf "$t/feed.d"
+	mkdir -p "$t/feed.d"
 	while read -r name hex; do
 		printf '@@FILE %s\n%s\n' "$name" "$hex"
+		printf '%s\n' "$hex" >"$t/feed.d/$name"
 	done <"$t/feed"
-	while read -r name hex; do
-		read -r sum _ < <(printf '%s\n' "$hex" | md5sum)
-		echo "@@SUM $sum $name"
-	done <"$t/feed"
+	if [ -s "$t/feed" ]; then
+		(cd "$t/feed.d" && md5sum -- *) | sed 's/^\([0-9a-f]*\)  /@@SUM \1 /'
+	fi
 	echo "@@RUN migrate_load"
 }
 
@@ -146,7 +137,7 @@ migrate_cell()
 	tgt=$vmdir/$t/mig.$s.$c
 	out_scan "$src"
 	at_source=$OUT_SOURCE src_stream=$OUT_STREAM src_error=$OUT_ERROR
-	# a config QEMU will not migrate on any host ("*" in migrate_expect)
+	# a config QEMU will not migrate on any host ("*" in vm/migrate_expect)
 	blocked=${EXPECT[*|$c]:-}
 	if [ -n "$blocked" ]; then
 		if [ "$src_stream" = 1 ]; then
