@@ -737,20 +737,29 @@ run_topology()
 }
 
 
-# --timings: where the time went, as KTAP diagnostics
+# --timings: where the time went, as KTAP diagnostics, from the guests'
+# lines of the timings file (write_timings)
 print_timings()
 {
-	local dir topo wall boot tests wait later fw cpu
-
 	echo "# timings: build $(elapsed "$run_start" "$build_end") s, unit tests ${unit_secs:-0} s (alongside the guests), total $(elapsed "$run_start" "$(date +%s.%N)") s"
-	for dir in "$build_dir"/vm/*/; do
-		[ -f "$dir/wall" ] && [ "$dir/wall" -nt "$build_end_file" ] || continue
-		topo=${dir#"$build_dir"/vm/}
-		topo=${topo%/}
-		read -r wall boot tests wait later fw cpu < <(guest_phases "$dir")
-		printf '# timings: %-14s wall %5.1f s: qemu and firmware %4.1f s, kernel boot %4.1f s, tests %4.1f s, waiting %4.1f s, loading %4.1f s; cpu %5.1f s\n' \
-			"$topo" "$wall" "$fw" "$boot" "$tests" "$wait" "$later" "$cpu"
-	done
+	awk -F '\t' '
+	$1 ~ /^guest\.[^.]*\.[a-z_]*$/ {
+		split($1, k, ".")
+		if (!(k[2] in v))
+			order[++n] = k[2]
+		v[k[2]] = 1
+		t[k[2], k[3]] = $2
+	}
+	END {
+		for (i = 1; i <= n; i++) {
+			g = order[i]
+			printf "# timings: %-14s wall %5.1f s: qemu and firmware %4.1f s, kernel boot %4.1f s, tests %4.1f s, waiting %4.1f s, loading %4.1f s; cpu %5.1f s\n",
+				g, t[g, "wall"], t[g, "qemu_firmware_exit"],
+				t[g, "kernel_boot"], t[g, "tests"],
+				t[g, "barrier_wait"], t[g, "migration_load"],
+				t[g, "cpu"]
+		}
+	}' "$timings_file"
 }
 
 # longest_first TOPOLOGY...: the topologies by the guest CPU time each
