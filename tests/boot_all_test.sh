@@ -6,7 +6,8 @@
 # vm/init's side of the test port and does what its -kernel says.  One
 # boot per guest: the waiting ones are fed once every guest waits or has
 # ended, time spent waiting does not count against the timeout, a hung
-# guest is stopped alone, and a corrupted transfer is sent again.
+# guest is stopped alone, and a corrupted transfer is sent again, so is
+# one the guest never answers (a lost @@RUN), at most 3 times.
 #   tests/boot_all_test.sh
 
 set -u
@@ -27,8 +28,9 @@ say()
 
 # The fake guest.  -kernel names its behaviour: ready (at once), slowN
 # (N s of work before it waits), hang (never ready), again (asks for
-# the files a second time once), long (works 2 s after it is fed).  It
-# logs what it was sent in feed.log.
+# the files a second time once), long (works 2 s after it is fed), deaf
+# (misses the first @@RUN), mute (misses every @@RUN).  It logs what it
+# was sent in feed.log.
 mkdir -p "$tmp/bin"
 cat >"$tmp/bin/qemu-system-x86_64" <<'EOF'
 #!/bin/bash
@@ -62,6 +64,11 @@ case " $append " in
 			if [ "$kind" = again ] && [ "$asked" = 0 ]; then
 				asked=1
 				echo "@@AGAIN 1" >&3
+				continue
+			fi
+			if [ "$kind" = mute ] ||
+			   { [ "$kind" = deaf ] && [ "$asked" = 0 ]; }; then
+				asked=1
 				continue
 			fi
 			break ;;
@@ -110,7 +117,7 @@ problem()
 }
 
 echo "TAP version 13"
-echo "1..5"
+echo "1..7"
 
 # a, b and c with 2 at work at once: c starts only when a waits; each
 # loads the other two once, after all three wait
@@ -133,7 +140,7 @@ tap_ok $? waiting_does_not_count_against_the_timeout \
 start=$SECONDS
 run 2 3 h:hang p:ready q:ready
 took=$((SECONDS - start))
-[ "$(problem h)" = "guest timed out after 2 s of work" ] &&
+[ "$(problem h)" = "guest timed out after 2 s of work, before it was ready to load the others' streams" ] &&
 	[ -z "$(problem p)" ] && [ -z "$(problem q)" ] &&
 	[ "$(grep -c '^@@FILE' "$tmp/p/feed.log")" = 2 ]
 tap_ok $? a_hung_guest_fails_alone "h: $(problem h); p: $(problem p); q: $(problem q)"
@@ -146,4 +153,21 @@ run 30 2 r:again s:ready
 	[ "$(grep -c '^@@RUN' "$tmp/r/feed.log")" = 2 ]
 tap_ok $? a_corrupted_transfer_is_sent_again \
 	"r: $(problem r); resent: $(cat "$tmp/r/resent" 2>/dev/null)"
+
+# d misses its first @@RUN: after 1 s of silence it is fed again
+BOOT_PATIENCE=1 run 30 2 d:deaf e:ready
+[ -z "$(problem d)" ] && [ "$(cat "$tmp/d/resent" 2>/dev/null)" = 1 ] &&
+	[ "$(cat "$tmp/d/resent-why")" = "no answer in 1 s" ] &&
+	[ "$(grep -c '^@@RUN' "$tmp/d/feed.log")" = 2 ] &&
+	[ "$(grep -c '^@@FEED' "$tmp/d/feed.log")" = 2 ]
+tap_ok $? a_silent_guest_is_sent_everything_again \
+	"d: $(problem d); resent: $(cat "$tmp/d/resent" 2>/dev/null)"
+
+# m never answers: fed 4 times in all, then stopped, saying where it was
+BOOT_PATIENCE=1 run 6 2 m:mute e:ready
+[ "$(problem m)" = "guest timed out after 6 s of work, after it was sent the others' streams, which it never began to load" ] &&
+	[ "$(cat "$tmp/m/resent" 2>/dev/null)" = 3 ] &&
+	[ "$(grep -c '^@@RUN' "$tmp/m/feed.log")" = 4 ] && [ -z "$(problem e)" ]
+tap_ok $? a_mute_guest_is_fed_4_times_then_stopped \
+	"m: $(problem m); resent: $(cat "$tmp/m/resent" 2>/dev/null)"
 tap_exit

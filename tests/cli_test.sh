@@ -134,6 +134,9 @@ printf '%s\n' 'KTAP version 1' '1..2' '  KTAP version 1' '  1..2' \
 expect junit_writes_xml 0 0 "testsuites" -- sh -c '"$1" "$2" "$3" && cat "$3"' sh "$here/vm/junit.sh" "$tmp/sample.ktap" "$tmp/s.xml"
 expect junit_parses_back 0 0 '^4 1 2 unit.bin_a alpha.two expected <1> & "2"$' -- \
 	sh -c 'x=$1; echo "$(xmllint --xpath "count(//testcase)" "$x") $(xmllint --xpath "count(//failure)" "$x") $(xmllint --xpath "count(//skipped)" "$x") $(xmllint --xpath "string(//testcase[failure]/@classname)" "$x") $(xmllint --xpath "string(//testcase[failure]/@name)" "$x") $(xmllint --xpath "string(//failure)" "$x")"' sh "$tmp/s.xml"
+# a crashed binary, a bad exit status, a hung guest: one case each, in
+# the totals and in the JUnit alike (9 passed, 6 failed, 1 skipped)
+expect ktap_counts_match_junit 0 0 '^16 6 16 6$' -- "$here/tests/ktap_junit_check.sh"
 expect runner_migrate_host 2 1 "--migrate runs between QEMU guests" -- \
 	"$here/run_tests.sh" --host --migrate
 expect suite_bench_bad_runs 2 1 "--runs 'two': expected a positive number" -- \

@@ -39,7 +39,7 @@ boot_guest()
 	append="console=$console loglevel=5 panic=-1 no_timer_check nest_out=$out nest_run=$tests${later:+ nest_later=1} $(topology_cmdline "$topo") ${GUEST_CMDLINE_EXTRA:-}"
 	GUEST_PROBLEM=
 	rm -f "$dir"/*.out "$dir"/*.rc "$dir/serial.in" "$dir/timed-out" \
-		"$dir/resent" "$dir/ready-at" "$dir/fed-at"
+		"$dir/resent" "$dir/resent-why" "$dir/ready-at" "$dir/fed-at"
 	mkdir -p "$dir"
 	# QEMU's pipe backend: it reads serial.in (a FIFO it opens read-write,
 	# so never blocks) and appends to serial.out (a plain file)
@@ -58,7 +58,7 @@ boot_guest()
 	split_serial "$dir"
 	GUEST_KERNEL=$(sed -n 's/^@@KERNEL //p' "$dir/serial.txt" | head -n 1)
 	if [ -f "$dir/timed-out" ]; then
-		GUEST_PROBLEM="guest timed out after $(cat "$dir/timed-out") s of work"
+		GUEST_PROBLEM="guest timed out after $(timed_out "$dir")"
 	elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 		GUEST_PROBLEM="guest timed out after ${timeout} s"
 	elif grep -qE "$GUEST_TROUBLE" "$dir/console.log" 2>/dev/null; then
@@ -68,6 +68,21 @@ boot_guest()
 	elif ! grep -q '^@@DONE' "$dir/serial.txt"; then
 		GUEST_PROBLEM="guest stopped before its tests finished"
 	fi
+}
+
+# timed_out DIR: boot_all's record of a guest it stopped: the seconds
+# of work it was given, and where it was, when it had LATER tests
+timed_out()
+{
+	local secs state
+
+	read -r secs state <"$1/timed-out"
+	case $state in
+	tests) echo "$secs s of work, before it was ready to load the others' streams" ;;
+	fed) echo "$secs s of work, after it was sent the others' streams, which it never began to load" ;;
+	loading) echo "$secs s of work, while it loaded the others' streams" ;;
+	*) echo "$secs s of work" ;;
+	esac
 }
 
 # One DIR/NAME.out per @@BEGIN NAME ... @@END NAME rc=N block.
@@ -134,6 +149,9 @@ guest_excerpt()
 	else
 		tail -n 15 "$log" 2>/dev/null
 	fi | tr -d '\r' | sed 's/^/# console: /'
+	# where a stopped guest was, in the runner's protocol
+	[ ! -f "$1/timed-out" ] ||
+		tail -n 3 "$1/serial.txt" 2>/dev/null | sed 's/^/# test port: /'
 }
 
 # boot_job TOPOLOGY KERNEL INITRD DIR TESTS TIMEOUT LATER [WHAT]:
@@ -153,15 +171,35 @@ boot_job()
 }
 
 # boot_feed DIR DIRS...: send the ready guest in DIR what $BOOT_FEED
-# prints for it, through its test port
+# prints for it, through its test port.  "@@FEED" first makes the guest
+# forget what an earlier, damaged feed left (the empty line before it
+# ends a line a lost newline left open).
 boot_feed()
 {
 	local fd
 
 	# read-write: opening never blocks, even if the guest just died
 	exec {fd}<>"$1/serial.in" || return
-	"$BOOT_FEED" "$@" >&"$fd"
+	{ printf '\n@@FEED\n'; "$BOOT_FEED" "$@"; } >&"$fd"
 	exec {fd}>&-
+}
+
+# How long a fed guest may stay silent, in seconds of work, before it
+# is sent everything again: a lost "@@RUN" line would leave it waiting
+# for good.  Receiving takes it under a second.
+BOOT_PATIENCE=${BOOT_PATIENCE:-30}
+
+# boot_resend I WHY: feed guest I of boot_all again (at most 3 times),
+# and keep the count and WHY for its KTAP
+boot_resend()
+{
+	[ "${sends[$1]}" -lt 3 ] || return 0
+	sends[$1]=$((sends[$1] + 1))
+	fedwork[$1]=0
+	say "${dirs[$1]##*/}: $2, sending its streams again"
+	echo "${sends[$1]}" >"${dirs[$1]}/resent"
+	echo "$2" >>"${dirs[$1]}/resent-why"
+	boot_feed "${dirs[$1]}" "${dirs[@]}"
 }
 
 # boot_all JOBS TIMEOUT [WHAT]: boot each "TOPOLOGY KERNEL INITRD DIR
@@ -170,13 +208,14 @@ boot_feed()
 # wait for all.  A guest with LATER tests says @@READY after TESTS and
 # then waits, idle: it counts neither against JOBS nor against its
 # TIMEOUT.  Once no guest is at work, $BOOT_FEED DIR DIRS... tells each
-# waiting one what to load and run (vm/init's protocol).  A guest that
-# dies or hangs ends alone; the others are fed without it.
+# waiting one what to load and run (vm/init's protocol); one that asks
+# again (@@AGAIN) or stays silent for $BOOT_PATIENCE s is sent it again.
+# A guest that dies or hangs ends alone; the others are fed without it.
 boot_all()
 {
 	local max=$1 timeout=$2 what=${3:-} n=0 i busy queued ready t0 t1 dt
 	local topo kernel initrd dir tests later cap line f
-	local -a spec state pid used dirs fd part
+	local -a spec state pid used dirs fd part fedwork sends
 
 	while read -r topo kernel initrd dir tests later; do
 		spec[n]="$topo $kernel $initrd $dir $tests ${later:-}"
@@ -204,7 +243,8 @@ boot_all()
 			fi
 			# the lines it wrote since the last look (no process
 			# per look: this loop runs ten times a second)
-			while [ "${state[i]}" != ready ] && [ -n "${fd[i]:-}" ]; do
+			while [ "${state[i]}" != ready ] &&
+			      [ "${state[i]}" != loading ] && [ -n "${fd[i]:-}" ]; do
 				if ! read -r line <&"${fd[i]}"; then
 					part[i]+=$line
 					break
@@ -218,10 +258,10 @@ boot_all()
 						echo "$EPOCHREALTIME" >"${dirs[i]}/ready-at"
 					} ;;
 				"@@AGAIN "*)
-					# what it was sent arrived corrupted
-					say "${dirs[i]##*/}: a corrupted transfer, sending it again (${line#@@AGAIN })"
-					echo "${line#@@AGAIN }" >"${dirs[i]}/resent"
-					boot_feed "${dirs[i]}" "${dirs[@]}" ;;
+					[ "${state[i]}" != fed ] ||
+						boot_resend "$i" "they arrived corrupted" ;;
+				"@@UPTIME go "*)
+					[ "${state[i]}" != fed ] || state[i]=loading ;;
 				esac
 			done
 			if [ "${state[i]}" = ready ]; then
@@ -230,8 +270,15 @@ boot_all()
 			fi
 			busy=$((busy + 1))
 			used[i]=$((used[i] + dt))
+			if [ "${state[i]}" = fed ]; then
+				fedwork[i]=$((fedwork[i] + dt))
+				[ "${fedwork[i]}" -le $((BOOT_PATIENCE * 1000000)) ] ||
+					boot_resend "$i" "no answer in $BOOT_PATIENCE s"
+			fi
 			if [ "${used[i]}" -gt $((timeout * 1000000)) ]; then
-				echo "$timeout" >"${dirs[i]}/timed-out"
+				# where it was: in its tests, fed or loading
+				echo "$timeout $([ -z "${spec[i]##* }" ] || echo "${state[i]/busy/tests}")" \
+					>"${dirs[i]}/timed-out"
 				# shellcheck disable=SC2046
 				kill -TERM $(descendants "${pid[i]}") 2>/dev/null
 			fi
@@ -251,6 +298,8 @@ boot_all()
 			state[i]=busy
 			fd[i]=
 			part[i]=
+			fedwork[i]=0
+			sends[i]=0
 			# boot_guest makes serial.out, then serial.in
 			if [ -n "$later" ]; then
 				while [ ! -p "$dir/serial.in" ] &&

@@ -5,7 +5,9 @@
 #   vm/junit.sh KTAP_FILE OUT_XML
 # Every leaf result becomes a testcase: its suite is the top-level group
 # (unit, mock, vtd, ...), its classname the groups between, its name the
-# test's own.  Failures carry the diagnostics printed before them.
+# test's own.  So does a group that failed with no failing result of its
+# own (a binary that crashed, a guest that hung), as vm/ktap.sh counts
+# it.  Failures carry the diagnostics printed before them.
 
 set -euo pipefail
 
@@ -36,7 +38,12 @@ function esc(s) {
 	n++
 	depth[n] = d; status[n] = st; name[n] = line; reason[n] = why
 	diag[n] = notes; notes = ""
-	leaf[n] = !(n > 1 && depth[n - 1] == d + 1)
+	kids = n > 1 && depth[n - 1] == d + 1
+	# a failed group none of whose results failed is a case itself
+	leaf[n] = !kids || (st == "fail" && !kidfail[d + 1])
+	delete kidfail[d + 1]
+	if (st == "fail")
+		kidfail[d] = 1
 	next
 }
 /^ *# / { l = $0; sub(/^ *# /, "", l); notes = notes l "\n" }
