@@ -259,7 +259,7 @@ boot_all()
 					} ;;
 				"@@AGAIN "*)
 					[ "${state[i]}" != fed ] ||
-						boot_resend "$i" "they arrived corrupted" ;;
+						boot_resend "$i" "they arrived corrupted (${line#@@AGAIN })" ;;
 				"@@UPTIME go "*)
 					[ "${state[i]}" != fed ] || state[i]=loading ;;
 				esac
