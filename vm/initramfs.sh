@@ -27,7 +27,7 @@ fi
 out=$1
 shift
 
-key=$({ printf '%s\n' "$@"; cat "$busybox" "$here/init" "$@"; } | sha1sum | cut -d' ' -f1)
+key=$({ printf '%s\n' "$@"; cat "$busybox" "$here/init" "$here/receive" "$@"; } | sha1sum | cut -d' ' -f1)
 [ -f "$out" ] && [ "$(cat "$out.key" 2>/dev/null)" = "$key" ] && exit 0
 
 root=$(mktemp -d)
@@ -35,6 +35,7 @@ trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,tests}
 cp "$busybox" "$root/bin/busybox"
 cp "$here/init" "$root/init"
+cp "$here/receive" "$root/receive"
 for bin in "$@"; do
 	cp "$bin" "$root/tests/"
 done
