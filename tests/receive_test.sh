@@ -37,6 +37,7 @@ for i in $(seq 1 40); do
 done
 # PID 1 in the namespace: keeps orphans coming, and runs the reader
 # (vm/init's way unless RECEIVE_AS_PID1 is set)
+# shellcheck disable=SC2016
 RECEIVE_DIR=$tmp/in unshare --fork --pid --mount-proc "$bb" sh -c '
 	bb=$1 receive=$2 port=$3
 	( while :; do ( "$bb" sleep 0.001 & ); done ) &
