@@ -7,7 +7,8 @@
 # boot per guest: the waiting ones are fed once every guest waits or has
 # ended, time spent waiting does not count against the timeout, a hung
 # guest is stopped alone, and a corrupted transfer is sent again, so is
-# one the guest never answers (a lost @@RUN), at most 3 times.
+# one the guest never answers (a lost @@RUN), at most 3 times; no guest
+# outlives a signal to the runner's whole process group.
 #   tests/boot_all_test.sh
 
 set -u
@@ -47,7 +48,7 @@ exec 3>>"$out"
 echo "@@KERNEL fake-$kind" >&3
 echo "@@UPTIME start 0.10" >&3
 case $kind in
-hang) sleep 1000 ;;
+hang) while :; do sleep 1; done ;;
 slow*) sleep "${kind#slow}" ;;
 esac
 case " $append " in
@@ -117,7 +118,7 @@ problem()
 }
 
 echo "TAP version 13"
-echo "1..7"
+echo "1..8"
 
 # a, b and c with 2 at work at once: c starts only when a waits; each
 # loads the other two once, after all three wait
@@ -170,4 +171,35 @@ BOOT_PATIENCE=1 run 6 2 m:mute e:ready
 	[ "$(grep -c '^@@RUN' "$tmp/m/feed.log")" = 4 ] && [ -z "$(problem e)" ]
 tap_ok $? a_mute_guest_is_fed_4_times_then_stopped \
 	"m: $(problem m); resent: $(cat "$tmp/m/resent" 2>/dev/null)"
+
+# TERM to the whole process group of a runner (a CI job cancelled) kills
+# its boot jobs before the runner can stop their guests, which run in
+# process groups of their own: they must die with their jobs
+# shellcheck disable=SC2016
+setsid bash -c '
+	. "$1/vm/tap.sh"; . "$1/vm/topologies.sh"; . "$1/vm/boot.sh"
+	say() { :; }
+	QBOOT=/nonexistent
+	echo "mock hang /dev/null $2/k t1 later" | BOOT_FEED=true boot_all 1 60
+' sh "$here" "$tmp" >/dev/null 2>&1 &
+group=$!
+for _ in $(seq 100); do
+	[ -p "$tmp/k/serial.in" ] && break
+	sleep 0.1
+done
+sleep 0.5
+started=$(pgrep -fc "$tmp/k/")
+kill -TERM -- "-$group" 2>/dev/null
+left=
+for _ in $(seq 50); do
+	left=$(pgrep -f "$tmp/k/")
+	[ -n "$left" ] || break
+	sleep 0.1
+done
+[ "$started" -gt 0 ] && [ -z "$left" ]
+# shellcheck disable=SC2086
+tap_ok $? no_guest_outlives_its_runners_process_group \
+	"$started processes of the guest before; left running: $(ps -o pid=,args= -p "$(echo ${left:-0} | tr ' ' ,)" 2>/dev/null | tr '\n' ';')"
+# shellcheck disable=SC2086
+[ -z "$left" ] || kill -KILL $left 2>/dev/null
 tap_exit

@@ -45,8 +45,12 @@ boot_guest()
 	# so never blocks) and appends to serial.out (a plain file)
 	: >"$dir/serial.out"
 	mkfifo "$dir/serial.in"
+	# the guest dies with this job, even when a signal to the runner's
+	# whole process group kills the job first (timeout runs in a group
+	# of its own): setpriv's parent-death signals
 	# shellcheck disable=SC2046
-	{ time timeout -k 5 "$timeout" "$qemu" -accel tcg "${fw[@]}" \
+	{ time setpriv --pdeathsig TERM timeout -k 5 "$timeout" \
+		setpriv --pdeathsig KILL "$qemu" -accel tcg "${fw[@]}" \
 		$(topology_qemu_args "$topo") \
 		-display none -monitor none -nic none -no-reboot \
 		-serial "file:$dir/console.log" \
