@@ -157,10 +157,12 @@ tap_ok $? a_corrupted_transfer_is_sent_again \
 
 # d misses its first @@RUN: after 1 s of silence it is fed again
 BOOT_PATIENCE=1 run 30 2 d:deaf e:ready
-[ -z "$(problem d)" ] && [ "$(cat "$tmp/d/resent" 2>/dev/null)" = 1 ] &&
-	[ "$(cat "$tmp/d/resent-why")" = "no answer in 1 s" ] &&
-	[ "$(grep -c '^@@RUN' "$tmp/d/feed.log")" = 2 ] &&
-	[ "$(grep -c '^@@FEED' "$tmp/d/feed.log")" = 2 ]
+# (a loaded machine may make it slow to answer the second feed too)
+sent=$(cat "$tmp/d/resent" 2>/dev/null)
+[ -z "$(problem d)" ] && [ "${sent:-0}" -ge 1 ] &&
+	[ "$(head -n 1 "$tmp/d/resent-why")" = "no answer in 1 s" ] &&
+	[ "$(grep -c '^@@RUN' "$tmp/d/feed.log")" = $((sent + 1)) ] &&
+	[ "$(grep -c '^@@FEED' "$tmp/d/feed.log")" = $((sent + 1)) ]
 tap_ok $? a_silent_guest_is_sent_everything_again \
 	"d: $(problem d); resent: $(cat "$tmp/d/resent" 2>/dev/null)"
 
