@@ -733,8 +733,7 @@ run_topology()
 	if [ -n "$GUEST_PROBLEM" ]; then
 		echo "  # $GUEST_PROBLEM"
 		guest_excerpt "$dir" | sed 's/^/  /'
-		# the topology itself is the failed case when no test failed
-		[ "$KTAP_FAIL" -gt "$f0" ] || KTAP_FAIL=$((KTAP_FAIL + 1))
+		ktap_group_problem "$f0"
 	fi
 	ktap_result "" "$nr" "$topo" "$f0" "$p0"
 }

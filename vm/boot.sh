@@ -78,15 +78,15 @@ boot_guest()
 # of work it was given, and where it was, when it had LATER tests
 timed_out()
 {
-	local secs state
+	local secs state where=
 
 	read -r secs state <"$1/timed-out"
 	case $state in
-	tests) echo "$secs s of work, before it was ready to load the others' streams" ;;
-	fed) echo "$secs s of work, after it was sent the others' streams, which it never began to load" ;;
-	loading) echo "$secs s of work, while it loaded the others' streams" ;;
-	*) echo "$secs s of work" ;;
+	tests) where="before it was ready to load the others' streams" ;;
+	fed) where="after it was sent the others' streams, which it never began to load" ;;
+	loading) where="while it loaded the others' streams" ;;
 	esac
+	echo "$secs s of work${where:+, $where}"
 }
 
 # One DIR/NAME.out per @@BEGIN NAME ... @@END NAME rc=N block.

@@ -81,6 +81,14 @@ ktap_result()
 	fi
 }
 
+# ktap_group_problem FAIL_BEFORE: a group (a guest) failed as a whole;
+# it is one failed case itself unless one of its results failed since
+# FAIL_BEFORE, as vm/junit.sh lists it
+ktap_group_problem()
+{
+	[ "$KTAP_FAIL" -gt "$1" ] || KTAP_FAIL=$((KTAP_FAIL + 1))
+}
+
 ktap_totals()
 {
 	echo "totals: $KTAP_PASS passed, $KTAP_FAIL failed, $KTAP_SKIP skipped"

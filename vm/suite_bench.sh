@@ -6,8 +6,8 @@
 # guest's boot, tests, barrier wait and migration loads, the device
 # conformance runs) the min, median and max over the runs, the share of
 # the guests' busy time and of the machine's time (wall x cores) spent
-# booting, and CPU time over wall time (how well the cores were used).  Numbers come from each run's
-# build/timings.tsv; JSON for CI history.
+# booting, and CPU time over wall time (how well the cores were used).
+# Numbers come from each run's build/timings.tsv; JSON for CI history.
 #   vm/suite_bench.sh [--runs N] [--json FILE] [-- RUNNER ARGS...]
 # Default runner arguments: make check's (--vm --topology all --migrate).
 # One warm-up run first, not counted.  Exit 1 if a run fails.
