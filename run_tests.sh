@@ -588,7 +588,7 @@ run_unit()
 	pid_ba=$!
 	echo "  KTAP version 1"
 	echo "  # the model and the command lines, no kernel needed"
-	echo "  1..18"
+	echo "  1..19"
 	run_binary 1 viommu_model_test "$dir/unit.out" "$dir/viommu_model_test"
 	run_binary 2 viommu_migration_test "$dir/migration.out" \
 		"$dir/viommu_migration_test"
@@ -622,10 +622,12 @@ run_unit()
 		"$dir/san/smmuv3_s1_test"
 	run_binary 17 receive_test "$dir/receive.out" \
 		"$here/tests/receive_test.sh" /bin/busybox
+	run_binary 18 tracked_files_test "$dir/tracked.out" \
+		"$here/tests/tracked_files_test.sh"
 	rc=0
 	wait "$pid_ba" || rc=$?
 	timing unit.boot_all_test "$(elapsed "$t_ba" "$(date +%s.%N)")"
-	ktap_binary "  " 18 boot_all_test "$dir/boot-all.out" "$rc"
+	ktap_binary "  " 19 boot_all_test "$dir/boot-all.out" "$rc"
 	ktap_result "" "$nr" unit "$f0" "$p0"
 }
 
