@@ -8,8 +8,6 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=vm/ktap.sh
-. "$here/vm/ktap.sh"
 # shellcheck source=vm/topologies.sh
 . "$here/vm/topologies.sh"
 # shellcheck source=vm/boot.sh
@@ -162,12 +160,12 @@ if [ -n "$junit" ]; then
 			rest+=("$a")
 		fi
 	done
-	ktap=$(mktemp)
-	trap 'rm -f "$ktap"' EXIT
-	"$0" "${rest[@]}" | tee "$ktap"
+	run_out=$(mktemp)
+	trap 'rm -f "$run_out"' EXIT
+	"$0" "${rest[@]}" | tee "$run_out"
 	rc=${PIPESTATUS[0]}
-	"$here/vm/junit.sh" "$ktap" "$junit" || exit 1
-	want=$(sed -n 's/^totals: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$ktap" | awk '{ print $1 + $2 + $3 }')
+	"$here/vm/ktap.py" junit "$run_out" "$junit" || exit 1
+	want=$(sed -n 's/^totals: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$run_out" | awk '{ print $1 + $2 + $3 }')
 	got=$(xmllint --xpath 'count(//testcase)' "$junit" 2>/dev/null) ||
 		{ echo "error: $junit does not parse as XML" >&2; exit 1; }
 	[ "$got" = "${want:-0}" ] ||
@@ -354,8 +352,11 @@ elapsed()
 # every run: build, unit tests, each guest's phases and tests
 timings_file=$build_dir/timings.tsv
 guest_cpu_file=$build_dir/guest-cpu.tsv
+# what the runner probed of this host, for vm/required
+host_probes=$build_dir/host.probes
 mkdir -p "$build_dir"
 : >"$timings_file"
+: >"$host_probes"
 t0=$SECONDS
 run_start=$(date +%s.%N)
 if [ "$unit" = 1 ]; then
@@ -401,6 +402,12 @@ if [ "$mode" = vm ] && [ -n "$selected_x86" ]; then
 		topology_carries_qemu "$t" || continue
 		"$here/vm/qemu.sh" payload "$guest_dir/qemu-payload.cpio" ||
 			fail_setup "cannot pack QEMU 11.1 for the guests"
+		if cpio -it <"$guest_dir/qemu-payload.cpio" 2>/dev/null |
+			grep -qx qemu/missing; then
+			echo "qemu-payload no" >>"$host_probes"
+		else
+			echo "qemu-payload yes" >>"$host_probes"
+		fi
 		initrd_qemu=$guest_dir/initramfs-qemu.cpio
 		[ "$initrd_qemu" -nt "$initrd" ] &&
 			[ "$initrd_qemu" -nt "$guest_dir/qemu-payload.cpio" ] ||
@@ -547,9 +554,6 @@ if [ "$mode" = host ]; then
 else
 	groups=$((groups + $(echo "$selected" | wc -w) + migrate))
 fi
-echo "KTAP version 1"
-echo "1..$groups"
-nr=0
 
 # timing NAME SECONDS: one line of build/timings.tsv (vm/suite_bench.sh)
 timing()
@@ -557,17 +561,59 @@ timing()
 	printf '%s\t%s\n' "$1" "$2" >>"$timings_file"
 }
 
-# run_binary NUMBER NAME OUT CMD...: run CMD, its TAP becomes subtest
-# NUMBER; its wall time goes to the timings as unit.NAME
+# run_binary GROUP NUMBER NAME OUT CMD...: run CMD, its TAP becomes
+# subtest NUMBER of GROUP; its wall time goes to the timings as unit.NAME
 run_binary()
 {
-	local nr=$1 name=$2 out=$3 rc=0 t0
+	local group=$1 nr=$2 name=$3 out=$4 rc=0 t0
 
-	shift 3
+	shift 4
 	t0=$(date +%s.%N)
 	"$@" >"$out" 2>&1 || rc=$?
 	timing "unit.$name" "$(elapsed "$t0" "$(date +%s.%N)")"
-	ktap_binary "  " "$nr" "$name" "$out" "$rc"
+	ktap_program "$group" "$host_dir" "$nr" "$name" "$out" "$rc"
+}
+
+# ktap_program GROUP DIR NUMBER NAME OUT RC [REASON]: a program's TAP
+# as subtest NUMBER of GROUP, judged by vm/ktap.py, with the results
+# that vm/required's probes (on DIR's files) make required
+ktap_program()
+{
+	local req=()
+
+	mapfile -t req < <(required_args "$1" "$4" "$2")
+	"$here/vm/ktap.py" program --indent "  " --number "$3" \
+		--reason "${7:-}" "${req[@]}" "$4" "$5" "$6"
+}
+
+# required_args GROUP PROGRAM DIR: --require options, one a line, for
+# each rule of vm/required whose probe holds
+required_args()
+{
+	local g p pat probe what term file ok
+
+	while IFS='|' read -r g p pat probe what; do
+		[ "$g" = "$1" ] && [ "$p" = "$2" ] || continue
+		ok=1
+		while IFS= read -r term; do
+			file=${term%%~*}
+			[ "$file" = host ] && file=$host_probes || file=$3/$file
+			grep -qE -- "${term#*~}" "$file" 2>/dev/null || ok=0
+		done < <(printf '%s\n' "$probe" | sed 's/&&/\n/g')
+		[ "$ok" = 0 ] || printf '%s\n' --require "$pat=$what"
+	done < <(grep -v '^#' "$here/vm/required")
+}
+
+# qemu_probe: whether QEMU 11.1 is here, for vm/required
+qemu_probe()
+{
+	local v
+
+	if v=$("$here/vm/qemu.sh" version 2>/dev/null); then
+		echo "qemu-11.1 $v"
+	else
+		echo "qemu-11.1 none"
+	fi >>"$host_probes"
 }
 
 # The seed corpus of a fuzz target and every crash it ever found.
@@ -579,86 +625,96 @@ fuzz_inputs()
 
 run_unit()
 {
-	local dir=$host_dir f0=$KTAP_FAIL p0=$KTAP_PASS t_ba pid_ba rc
-
 	nr=$((nr + 1))
+	unit_body | "$here/vm/ktap.py" group "$nr" unit
+}
+
+unit_body()
+{
+	local dir=$host_dir t_ba pid_ba rc
+
 	# mostly waiting on fake guests: it runs beside the others
 	t_ba=$(date +%s.%N)
 	"$here/tests/boot_all_test.sh" >"$dir/boot-all.out" 2>&1 &
 	pid_ba=$!
 	echo "  KTAP version 1"
 	echo "  # the model and the command lines, no kernel needed"
-	echo "  1..19"
-	run_binary 1 viommu_model_test "$dir/unit.out" "$dir/viommu_model_test"
-	run_binary 2 viommu_migration_test "$dir/migration.out" \
+	echo "  1..20"
+	run_binary unit 1 viommu_model_test "$dir/unit.out" "$dir/viommu_model_test"
+	run_binary unit 2 viommu_migration_test "$dir/migration.out" \
 		"$dir/viommu_migration_test"
-	run_binary 3 viommu_model_test.asan_ubsan "$dir/unit-san.out" \
+	run_binary unit 3 viommu_model_test.asan_ubsan "$dir/unit-san.out" \
 		"$dir/san/viommu_model_test"
-	run_binary 4 viommu_migration_test.asan_ubsan "$dir/migration-san.out" \
+	run_binary unit 4 viommu_migration_test.asan_ubsan "$dir/migration-san.out" \
 		"$dir/san/viommu_migration_test"
 	# shellcheck disable=SC2046
-	run_binary 5 fuzz_corpus_config.asan_ubsan "$dir/replay-config.out" \
+	run_binary unit 5 fuzz_corpus_config.asan_ubsan "$dir/replay-config.out" \
 		"$dir/san/replay_config" $(fuzz_inputs config)
 	# shellcheck disable=SC2046
-	run_binary 6 fuzz_corpus_stream.asan_ubsan "$dir/replay-stream.out" \
+	run_binary unit 6 fuzz_corpus_stream.asan_ubsan "$dir/replay-stream.out" \
 		"$dir/san/replay_stream" $(fuzz_inputs stream)
-	run_binary 7 old_headers_test "$dir/old-headers.out" \
+	run_binary unit 7 old_headers_test "$dir/old-headers.out" \
 		"$here/tests/old_headers_test.sh" "$kdir"
-	run_binary 8 cli_test "$dir/cli.out" \
+	run_binary unit 8 cli_test "$dir/cli.out" \
 		"$here/tests/cli_test.sh" "$dir/nest_report" "$dir/nest_migrate"
-	run_binary 9 fresh_build_test "$dir/fresh-build.out" \
+	run_binary unit 9 fresh_build_test "$dir/fresh-build.out" \
 		"$here/tests/fresh_build_test.sh" "$kdir"
 	# shellcheck disable=SC2086
-	run_binary 10 exit_codes_test "$dir/exit-codes.out" \
+	run_binary unit 10 exit_codes_test "$dir/exit-codes.out" \
 		"$here/tests/exit_codes_test.sh" "$dir" $NEST_TESTS
-	run_binary 11 mirror_test "$dir/mirror.out" "$here/tests/mirror_test.sh"
-	run_binary 12 qemu_fetch_test "$dir/qemu-fetch.out" \
+	run_binary unit 11 mirror_test "$dir/mirror.out" "$here/tests/mirror_test.sh"
+	run_binary unit 12 qemu_fetch_test "$dir/qemu-fetch.out" \
 		"$here/tests/qemu_fetch_test.sh"
-	run_binary 13 config_conformance "$dir/conformance.out" \
+	qemu_probe
+	run_binary unit 13 config_conformance "$dir/conformance.out" \
 		"$here/tests/conformance_config.sh" "$dir/nest_report"
-	run_binary 14 iort_test "$dir/iort.out" "$here/tests/iort_test.sh"
-	run_binary 15 smmuv3_s1_test "$dir/smmuv3-s1.out" "$dir/smmuv3_s1_test"
-	run_binary 16 smmuv3_s1_test.asan_ubsan "$dir/smmuv3-s1-san.out" \
+	run_binary unit 14 iort_test "$dir/iort.out" "$here/tests/iort_test.sh"
+	run_binary unit 15 smmuv3_s1_test "$dir/smmuv3-s1.out" "$dir/smmuv3_s1_test"
+	run_binary unit 16 smmuv3_s1_test.asan_ubsan "$dir/smmuv3-s1-san.out" \
 		"$dir/san/smmuv3_s1_test"
-	run_binary 17 receive_test "$dir/receive.out" \
+	run_binary unit 17 receive_test "$dir/receive.out" \
 		"$here/tests/receive_test.sh" /bin/busybox
-	run_binary 18 tracked_files_test "$dir/tracked.out" \
+	run_binary unit 18 tracked_files_test "$dir/tracked.out" \
 		"$here/tests/tracked_files_test.sh"
+	run_binary unit 19 ktap_test "$dir/ktap.out" "$here/tests/ktap_test.py"
 	rc=0
 	wait "$pid_ba" || rc=$?
 	timing unit.boot_all_test "$(elapsed "$t_ba" "$(date +%s.%N)")"
-	ktap_binary "  " 19 boot_all_test "$dir/boot-all.out" "$rc"
-	ktap_result "" "$nr" unit "$f0" "$p0"
+	ktap_program unit "$dir" 20 boot_all_test "$dir/boot-all.out" "$rc"
 }
 
 run_host()
 {
-	local dir=$host_dir f0=$KTAP_FAIL p0=$KTAP_PASS
+	nr=$((nr + 1))
+	host_body | "$here/vm/ktap.py" group "$nr" host
+}
+
+host_body()
+{
+	local dir=$host_dir
 	local lend=()
 
-	nr=$((nr + 1))
 	echo "  KTAP version 1"
 	echo "  # host $(uname -r)${devices:+, devices ${devices[*]}}"
 	echo "  1..7"
-	run_binary 1 iommufd_nest_test "$dir/iommufd_nest_test.out" \
+	run_binary host 1 iommufd_nest_test "$dir/iommufd_nest_test.out" \
 		"$dir/iommufd_nest_test"
-	run_binary 2 iommufd_nest_migrate_test "$dir/migrate.out" \
+	run_binary host 2 iommufd_nest_migrate_test "$dir/migrate.out" \
 		"$dir/iommufd_nest_migrate_test"
-	run_binary 3 iommufd_nest_failnth_test "$dir/failnth.out" \
+	run_binary host 3 iommufd_nest_failnth_test "$dir/failnth.out" \
 		"$dir/iommufd_nest_failnth_test"
-	run_binary 4 iommufd_nest_uapi_test "$dir/uapi.out" \
+	run_binary host 4 iommufd_nest_uapi_test "$dir/uapi.out" \
 		"$dir/iommufd_nest_uapi_test"
 	if [ ${#devices[@]} -gt 0 ]; then
 		say "lending ${devices[*]} to vfio-pci for the run"
 		lend=("$dir/nest_bind" $force run "${device_args[@]}" --)
 	fi
-	run_binary 5 iommufd_nest_viommu_test "$dir/viommu.out" \
+	run_binary host 5 iommufd_nest_viommu_test "$dir/viommu.out" \
 		"$dir/iommufd_nest_viommu_test"
-	run_binary 6 iommufd_nest_cdev_test "$dir/cdev.out" "${lend[@]}" \
+	run_binary host 6 iommufd_nest_cdev_test "$dir/cdev.out" "${lend[@]}" \
 		"$dir/iommufd_nest_cdev_test" "${devices[@]}"
-	run_binary 7 iommufd_nest_cdev_input_test "$dir/cdev-input.out" \
+	run_binary host 7 iommufd_nest_cdev_input_test "$dir/cdev-input.out" \
 		"${lend[@]}" "$dir/iommufd_nest_cdev_input_test" "${devices[@]}"
-	ktap_result "" "$nr" host "$f0" "$p0"
 }
 
 # The kernel a topology's guest boots.
@@ -705,19 +761,26 @@ guest_later()
 # The KTAP of one topology whose guest has run (boot_all).
 run_topology()
 {
-	local topo=$1 dir=$build_dir/vm/$1 f0=$KTAP_FAIL p0=$KTAP_PASS
-	local i=0 t rc reason
+	local topo=$1 dir=$build_dir/vm/$1
 
 	nr=$((nr + 1))
 	boot_outcome "$dir"
+	topology_body "$topo" "$dir" "$GUEST_KERNEL" "$GUEST_PROBLEM" |
+		"$here/vm/ktap.py" group --problem "$GUEST_PROBLEM" "$nr" "$topo"
+}
+
+# topology_body TOPOLOGY DIR KERNEL PROBLEM: its programs' results
+topology_body()
+{
+	local topo=$1 dir=$2 kern=$3 problem=$4 i=0 t rc reason
+
 	echo "  KTAP version 1"
-	echo "  # $topo: $(topology_describe "$topo"); kernel ${GUEST_KERNEL:-?}"
+	echo "  # $topo: $(topology_describe "$topo"); kernel ${kern:-?}"
 	echo "  1..$(topology_tests "$topo" | wc -w)"
 	for t in $(topology_tests "$topo"); do
 		i=$((i + 1))
 		if [ "$(topology_arch "$topo")" = arm64 ] && [ -n "$arm64_skip" ]; then
 			echo "  ok $i $t # SKIP $arm64_skip"
-			KTAP_SKIP=$((KTAP_SKIP + 1))
 			continue
 		fi
 		rc=0
@@ -727,17 +790,11 @@ run_topology()
 		else
 			reason="$t did not finish"
 		fi
-		touch "$dir/$t.out"
-		ktap_binary "  " "$i" "$t" "$dir/$t.out" "$rc" "$reason"
+		ktap_program "$topo" "$dir" "$i" "$t" "$dir/$t.out" "$rc" "$reason"
 	done
 	[ ! -f "$dir/resent" ] ||
 		echo "  # the migration streams were sent again $(cat "$dir/resent") time(s): $(paste -sd, "$dir/resent-why" | sed 's/,/, /g')"
-	if [ -n "$GUEST_PROBLEM" ]; then
-		echo "  # $GUEST_PROBLEM"
-		guest_excerpt "$dir" | sed 's/^/  /'
-		ktap_group_problem "$f0"
-	fi
-	ktap_result "" "$nr" "$topo" "$f0" "$p0"
+	[ -z "$problem" ] || guest_excerpt "$dir" | sed 's/^/  /'
 }
 
 
@@ -820,42 +877,53 @@ trap on_interrupt INT TERM
 build_end_file=$build_dir/.build-end
 touch "$build_end_file"
 
-if [ "$mode" = host ]; then
-	[ "$unit" = 1 ] && run_unit
-	run_host
-else
-	# the guests boot while the unit tests run here, the longest first
-	# (by the last run's guest CPU time): the last to start must not be
-	# a long one, with the others waiting for it at the barrier
-	for topo in $(longest_first $selected); do
-		[ "$(topology_arch "$topo")" = x86 ] || [ -z "$arm64_skip" ] ||
-			continue
-		echo "$topo $(topology_kernel "$topo") $(topology_initrd "$topo") $build_dir/vm/$topo $(guest_tests "$topo" | tr ' ' ,) $(guest_later)"
-	done | BOOT_FEED=migrate_feed boot_all "$jobs_max" "$timeout" &
-	boots=$!
-	unit_start=$(date +%s.%N)
-	[ "$unit" = 1 ] && run_unit
-	unit_secs=$(elapsed "$unit_start" "$(date +%s.%N)")
-	wait "$boots"
-	for topo in $selected; do
-		run_topology "$topo"
-	done
-	if [ "$migrate" = 1 ]; then
-		# the arm64 hosts join unless they SKIP
-		hosts=$selected_x86
-		[ -n "$arm64_skip" ] || hosts="$hosts $selected_arm64"
-		nr=$((nr + 1))
-		# shellcheck disable=SC2086
-		migrate_report "$nr" "$build_dir/vm" "$guest_kver" $hosts
+# run_suite: the KTAP of every group; the totals are counted from it
+run_suite()
+{
+	local nr=0
+
+	echo "KTAP version 1"
+	echo "1..$groups"
+	if [ "$mode" = host ]; then
+		[ "$unit" = 1 ] && run_unit
+		run_host
+	else
+		# the guests boot while the unit tests run here, the longest first
+		# (by the last run's guest CPU time): the last to start must not be
+		# a long one, with the others waiting for it at the barrier
+		for topo in $(longest_first $selected); do
+			[ "$(topology_arch "$topo")" = x86 ] || [ -z "$arm64_skip" ] ||
+				continue
+			echo "$topo $(topology_kernel "$topo") $(topology_initrd "$topo") $build_dir/vm/$topo $(guest_tests "$topo" | tr ' ' ,) $(guest_later)"
+		done | BOOT_FEED=migrate_feed boot_all "$jobs_max" "$timeout" &
+		boots=$!
+		unit_start=$(date +%s.%N)
+		[ "$unit" = 1 ] && run_unit
+		unit_secs=$(elapsed "$unit_start" "$(date +%s.%N)")
+		wait "$boots"
+		for topo in $selected; do
+			run_topology "$topo"
+		done
+		if [ "$migrate" = 1 ]; then
+			# the arm64 hosts join unless they SKIP
+			hosts=$selected_x86
+			[ -n "$arm64_skip" ] || hosts="$hosts $selected_arm64"
+			nr=$((nr + 1))
+			# shellcheck disable=SC2086
+			migrate_report "$build_dir/vm" "$guest_kver" $hosts |
+				"$here/vm/ktap.py" group "$nr" migration
+		fi
 	fi
-fi
-if [ "$mode" = vm ]; then
-	timing build "$(elapsed "$run_start" "$build_end")"
-	timing unit "${unit_secs:-0}"
-	write_timings
-	guest_cpu_update
-	timing total "$(elapsed "$run_start" "$(date +%s.%N)")"
-	[ "$timings" = 0 ] || print_timings
-fi
-ktap_totals
-exit "$(ktap_exit_code)"
+	if [ "$mode" = vm ]; then
+		timing build "$(elapsed "$run_start" "$build_end")"
+		timing unit "${unit_secs:-0}"
+		write_timings
+		guest_cpu_update
+		timing total "$(elapsed "$run_start" "$(date +%s.%N)")"
+		[ "$timings" = 0 ] || print_timings
+	fi
+}
+
+run_ktap=$build_dir/run.ktap
+run_suite | tee "$run_ktap"
+"$here/vm/ktap.py" totals "$run_ktap"

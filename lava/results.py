@@ -5,23 +5,25 @@
 #
 #   results.py [--expect-fail CASE]... KTAP TOPOLOGY=LOG...
 #
-# KTAP is run_tests.sh's output for the same topologies (--no-unit).
+# KTAP is run_tests.sh's output for the same topologies (--no-unit),
+# read by vm/ktap.py.
 # Each LOG is lava-run's log (one YAML mapping a line) of the job for
 # TOPOLOGY.  The KTAP's cases are named as lava/nest_lava.sh names them:
 # PROGRAM.LEAF, or PROGRAM when the program failed with no failing leaf.
 # Checked: LAVA's job passed; per topology the same case names with the
-# same results; the same pass, fail and skip totals as the KTAP's totals
-# line; every failed case's log in LAVA holds a diagnostic, every skip's
+# same results; the same pass, fail and skip totals as the KTAP's; every failed case's log in LAVA holds a diagnostic, every skip's
 # its reason; each
 # --expect-fail CASE (TOPOLOGY/NAME) failed in both.
 # Exit status: 0 all equal, 1 a difference, 2 usage.
 
+import os
 import re
 import sys
 
 import yaml
 
-RESULT = re.compile(r"^(\s*)(not ok|ok) \d+ (.*?)(?: # (.*))?$")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "vm"))
+import ktap  # noqa: E402  the project's one KTAP reader (vm/ktap.py)
 
 
 def lava_name(name):
@@ -29,44 +31,20 @@ def lava_name(name):
 
 
 def ktap_cases(path):
-    """{topology: {case: result}}, {case: skip reason} and the totals
-    line's (pass, fail, skip)."""
-    topos, progs, leaves, reasons, totals = {}, {}, {}, {}, None
-    skipped, skips = {}, {}
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            m = re.match(r"^totals: (\d+) passed, (\d+) failed, (\d+) skipped$", line)
-            if m:
-                totals = tuple(int(x) for x in m.groups())
-                continue
-            m = RESULT.match(line)
-            if not m:
-                continue
-            indent, status, name, directive = m.groups()
-            skip = bool(directive) and directive.lower().startswith("skip")
-            result = "skip" if skip else ("fail" if status == "not ok" else "pass")
-            depth = len(indent) // 2
-            if depth == 2:
-                leaves[name] = result
-                if skip:
-                    reasons[name] = directive
-            elif depth == 1:
-                for leaf, res in leaves.items():
-                    progs[lava_name(f"{name}.{leaf}")] = res
-                    if leaf in reasons:
-                        skips[lava_name(f"{name}.{leaf}")] = reasons[leaf]
-                reasons = {}
-                if status == "not ok" and "fail" not in leaves.values():
-                    progs[lava_name(name)] = "fail"
-                leaves = {}
-            elif depth == 0:
-                topos[name] = progs
-                skipped[name] = skips
-                progs, skips = {}, {}
-    if totals is None:
-        sys.exit(f"error: {path}: no totals line: not the runner's KTAP")
-    return topos, skipped, totals
+    """{topology: {case: result}}, {topology: {case: skip directive}} and
+    the KTAP's (pass, fail, skip) cases, as vm/ktap.py counts them."""
+    topos, skipped = {}, {}
+    results = ktap.read_ktap(path)
+    for topo in results:
+        progs, skips = {}, {}
+        for path, r in ktap.cases(topo.children):
+            name = lava_name(".".join(path))
+            progs[name] = r.status
+            if r.skip:
+                skips[name] = r.directive
+        topos[topo.name] = progs
+        skipped[topo.name] = skips
+    return topos, skipped, ktap.counts(results)
 
 
 def lava_cases(path):
@@ -114,15 +92,17 @@ def main(argv):
         print("usage: results.py [--expect-fail TOPOLOGY/CASE]... KTAP TOPOLOGY=LOG...",
               file=sys.stderr)
         return 2
-    ktap, skipped, totals = ktap_cases(argv[1])
+    want_all, skipped, totals = ktap_cases(argv[1])
+    if not want_all:
+        sys.exit(f"error: {argv[1]}: no results: not the runner's KTAP")
     bad = []
     all_lava = []
     for arg in argv[2:]:
         topo, log = arg.split("=", 1)
-        if topo not in ktap:
-            bad.append(f"{topo}: not in the KTAP (it has {', '.join(ktap) or 'none'})")
+        if topo not in want_all:
+            bad.append(f"{topo}: not in the KTAP (it has {', '.join(want_all) or 'none'})")
             continue
-        want = ktap[topo]
+        want = want_all[topo]
         got, problems = lava_cases(log)
         bad += [f"{topo}: {p}" for p in problems]
         results = {name: res for name, (res, _) in got.items()}

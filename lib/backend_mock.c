@@ -47,8 +47,15 @@ int nest_mock_open(char *why, size_t len)
 	int fd = open("/dev/iommu", O_RDWR), err;
 
 	if (fd < 0) {
-		snprintf(why, len, "no /dev/iommu (%s): kernel lacks CONFIG_IOMMUFD",
-			 strerror(errno));
+		err = errno;
+		/* only a missing node means a kernel without iommufd */
+		if (err == ENOENT || err == ENODEV || err == ENXIO)
+			snprintf(why, len, "no /dev/iommu (%s): kernel lacks CONFIG_IOMMUFD",
+				 strerror(err));
+		else
+			snprintf(why, len, "cannot open /dev/iommu: %s%s",
+				 strerror(err), err == EACCES || err == EPERM ?
+				 " (run as root)" : "");
 		return -1;
 	}
 	err = mock_check(fd, why, len);

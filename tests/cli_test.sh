@@ -131,7 +131,7 @@ printf '%s\n' 'KTAP version 1' '1..2' '  KTAP version 1' '  1..2' \
 	'    not ok 2 alpha.two' '  not ok 1 bin_a' \
 	'  ok 2 bin_b # SKIP all 3 skipped' 'not ok 1 unit' \
 	'ok 2 mock # SKIP nothing ran' >"$tmp/sample.ktap"
-expect junit_writes_xml 0 0 "testsuites" -- sh -c '"$1" "$2" "$3" && cat "$3"' sh "$here/vm/junit.sh" "$tmp/sample.ktap" "$tmp/s.xml"
+expect junit_writes_xml 0 0 "testsuites" -- sh -c '"$1" junit "$2" "$3" && cat "$3"' sh "$here/vm/ktap.py" "$tmp/sample.ktap" "$tmp/s.xml"
 expect junit_parses_back 0 0 '^4 1 2 unit.bin_a alpha.two expected <1> & "2"$' -- \
 	sh -c 'x=$1; echo "$(xmllint --xpath "count(//testcase)" "$x") $(xmllint --xpath "count(//failure)" "$x") $(xmllint --xpath "count(//skipped)" "$x") $(xmllint --xpath "string(//testcase[failure]/@classname)" "$x") $(xmllint --xpath "string(//testcase[failure]/@name)" "$x") $(xmllint --xpath "string(//failure)" "$x")"' sh "$tmp/s.xml"
 # a crashed binary, a bad exit status, a hung guest: one case each, in

@@ -48,7 +48,7 @@ have()
 }
 
 echo "TAP version 13"
-echo "1..10"
+echo "1..11"
 
 fetch_rc=0
 path=$("$qemu" fetch 2>"$tmp/fetch.err") || fetch_rc=$?
@@ -110,6 +110,17 @@ ok=1
 	tail -n 1 "$tmp/cold.err" | grep -q '^error: .*IOMMUFD_NEST_QEMU=PATH' &&
 	ok=0
 tap_ok $ok cold_without_mirror_exits_4 "exit $rc: $(tail -n 1 "$tmp/cold.err")"
+
+# fetched here once (its apt state remembers the version), its sysroot
+# gone and the mirror away: a failure, not a QEMU that cannot be had
+rc=0
+mkdir -p "$tmp/once/apt-qemu"
+echo 1:11.1.0+ds-1 >"$tmp/once/apt-qemu/version"
+env -u IOMMUFD_NEST_QEMU IOMMUFD_NEST_CACHE="$tmp/once" \
+	IOMMUFD_NEST_MIRROR=file:///nonexistent "$qemu" fetch \
+	>/dev/null 2>"$tmp/once.err" || rc=$?
+[ "$rc" = 1 ] && tail -n 1 "$tmp/once.err" | grep -q 'fetched on this machine before'
+tap_ok $? refetch_failure_is_an_error "exit $rc: $(tail -n 1 "$tmp/once.err")"
 
 # a QEMU of one's own: fetched from nowhere, run with the arguments given
 cat >"$tmp/own-qemu" <<'EOF'

@@ -23,7 +23,7 @@ fi
 
 elf=
 while IFS= read -r f; do
-	[ -f "$top/$f" ] && [ ! -L "$top/$f" ] || continue
+	{ [ -f "$top/$f" ] && [ ! -L "$top/$f" ]; } || continue
 	[ "$(head -c 4 "$top/$f" | od -An -c | tr -d ' ')" = '177ELF' ] &&
 		elf="$elf $f"
 done <<<"$files"

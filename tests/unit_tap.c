@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cmocka 1.1.5 prints TAP as "ok 1 - name" and a failure's diagnostics
- * after its result line.  vm/ktap.sh and vm/junit.sh read kselftest's
+ * after its result line.  vm/ktap.py reads kselftest's
  * shape: "ok 1 name", the diagnostics before the result they explain.
  * So the tests run in a child, and the parent passes the child's output
  * on line by line, reshaped.  It also exits as kselftest does: 0 when

@@ -28,9 +28,10 @@ src_pkg=linux-source-6.12
 src_tar=/usr/src/$src_pkg.tar.xz
 
 # build: compile the tests against a tree; vm: also build and boot a kernel
-# (perl: prove; libxml2-utils: xmllint; rsync: the kselftest install)
+# (perl: prove; libxml2-utils: xmllint; rsync: the kselftest install;
+# python3: vm/ktap.py)
 build_pkgs="gcc make libc6-dev perl xz-utils bc flex bison libxml2-utils
-	    rsync libcmocka-dev $src_pkg"
+	    rsync libcmocka-dev python3 $src_pkg"
 vm_pkgs="$build_pkgs qemu-system-x86 busybox-static libelf-dev libssl-dev
 	 cpio gzip"
 # fuzz: libFuzzer targets of the model (make fuzz)

@@ -35,8 +35,11 @@
 # instead, and nothing is fetched.
 #
 # Progress goes to stderr; the one result goes to stdout.  Exit status:
-# 0; 2 on bad usage; 4 when no QEMU can be had, the reason being the
-# last line on stderr (callers SKIP with it).  "run" exits as QEMU does.
+# 0; 2 on bad usage; 4 when no QEMU can be had on this machine (no
+# mirror offers it, another host arch), the reason being the last line
+# on stderr (callers SKIP with it); 1 when one was had but is broken, or
+# its fetch fails after it was once fetched here (callers fail).  "run"
+# exits as QEMU does.
 
 set -euo pipefail
 
@@ -56,8 +59,10 @@ tool_pkgs=strace
 NO_QEMU=4
 
 say() { echo "[qemu] $*" >&2; }
-# Every failure to get a QEMU: callers turn the status into a SKIP.
-die() { echo "error: $*" >&2; exit "$NO_QEMU"; }
+# No QEMU can be had here: callers turn the status into a SKIP.
+no_qemu() { echo "error: $*" >&2; exit "$NO_QEMU"; }
+# A QEMU that was had and is broken: callers fail.
+die() { echo "error: $*" >&2; exit 1; }
 usage()
 {
 	echo "usage: $0 [--arch x86_64|aarch64] [--release 11.1|10.0] fetch | run ARGS... | version | efi | payload OUT.cpio" >&2
@@ -66,6 +71,15 @@ usage()
 
 # shellcheck source=vm/apt.sh
 . "$here/vm/apt.sh"
+
+# apt cannot give the QEMU: none can be had, unless it was fetched here
+# before ($apt_dir/version), when a failure is a regression to report
+apt_die()
+{
+	[ ! -f "$apt_dir/version" ] ||
+		die "$1 (QEMU $series was fetched on this machine before: $apt_dir/version)"
+	no_qemu "$1${apt_hint:+; $apt_hint}"
+}
 
 # Where the sysroot of a version goes (its epoch dropped).
 sysroot()
@@ -144,7 +158,7 @@ cmd_fetch()
 	fi
 	warm && return
 	[ "$(uname -m)" = x86_64 ] ||
-		die "Debian's QEMU $series runs here from an amd64 sysroot, and this host is $(uname -m); set $own_var=PATH to a QEMU of your own"
+		no_qemu "Debian's QEMU $series runs here from an amd64 sysroot, and this host is $(uname -m); set $own_var=PATH to a QEMU of your own"
 	mkdir -p "$apt_dir"
 	exec 9>"$apt_dir/lock"
 	flock -n 9 || { say "waiting for another fetch"; flock 9; }

@@ -1,0 +1,249 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""TAP: vm/ktap.py, the one KTAP reader, and lava/nest_lava.sh's
+conversion on a board (POSIX sh, no Python there), which must name and
+judge the same cases.
+  tests/ktap_test.py
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(TOP, "vm"))
+import ktap  # noqa: E402
+
+KTAP_PY = os.path.join(TOP, "vm", "ktap.py")
+TMP = tempfile.mkdtemp()
+TESTS = []
+
+
+def test(f):
+    TESTS.append(f)
+    return f
+
+
+def write(name, text):
+    path = os.path.join(TMP, name)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+def program(name, text, rc, *opts):
+    """ktap.py program's block for TEXT (None: no file) and RC."""
+    path = write(name, text) if text is not None else os.path.join(TMP, "none")
+    out = subprocess.run([KTAP_PY, "program", "--indent", "  ", *opts,
+                          name, path, str(rc)],
+                         capture_output=True, text=True, check=True)
+    return out.stdout
+
+
+def top(block, name="topo", problem=""):
+    """A whole run: BLOCK as the one group NAME, parsed back."""
+    out = subprocess.run([KTAP_PY, "group", "--problem", problem, "1", name],
+                         input=block, capture_output=True, text=True,
+                         check=True).stdout
+    return ktap.parse(["KTAP version 1", "1..1"] + out.splitlines())
+
+
+def verdict(text, rc, *opts):
+    """(program's status, counts) as the runner would count them."""
+    res = top(program("p", text, rc, *opts))
+    return res[0].children[0].status, ktap.counts(res)
+
+
+def expect(want, got, what):
+    assert want == got, f"{what}: expected {want!r}, got {got!r}"
+
+
+PASS2 = "TAP version 13\n1..2\nok 1 a\nok 2 b\n"
+
+
+@test
+def passing_program_counts_its_results():
+    expect(("pass", (2, 0, 0)), verdict(PASS2, 0), "two passes, exit 0")
+
+
+@test
+def crash_after_passes_is_one_failed_case():
+    expect(("fail", (1, 1, 0)), verdict("1..3\nok 1 a\n", 139), "crash")
+
+
+@test
+def crash_after_a_failure_adds_no_case():
+    expect(("fail", (0, 1, 0)), verdict("1..3\nnot ok 1 a\n", 139), "crash")
+
+
+@test
+def lost_output_fails():
+    expect(("fail", (0, 1, 0)), verdict(None, 0), "no output file")
+
+
+@test
+def empty_output_fails_even_with_exit_4():
+    expect(("fail", (0, 1, 0)), verdict("", 4), "empty, exit 4")
+
+
+@test
+def no_plan_fails():
+    expect(("fail", (1, 1, 0)), verdict("ok 1 a\n", 0), "results, no plan")
+
+
+@test
+def plan_without_results_fails():
+    expect(("fail", (0, 1, 0)), verdict("TAP version 13\n1..0\n", 4),
+           "1..0 with no SKIP")
+
+
+@test
+def whole_skip_plan_is_one_skip():
+    expect(("skip", (0, 0, 1)), verdict("1..0 # SKIP no iommufd\n", 4),
+           "1..0 # SKIP, exit 4")
+
+
+@test
+def whole_skip_with_exit_0_fails():
+    expect("fail", verdict("1..0 # SKIP no iommufd\n", 0)[0], "exit 0")
+
+
+@test
+def all_skips_with_exit_0_fail():
+    expect(("fail", (0, 1, 1)), verdict("1..1\nok 1 a # SKIP x\n", 0),
+           "all skipped, exit 0")
+
+
+@test
+def passes_with_exit_4_fail():
+    expect(("fail", (1, 1, 0)), verdict("1..1\nok 1 a\n", 4), "exit 4")
+
+
+@test
+def reason_fails_a_passing_program():
+    expect(("fail", (2, 1, 0)), verdict(PASS2, 0, "--reason", "hung"),
+           "--reason")
+
+
+@test
+def required_skip_is_a_failure_naming_its_probe():
+    block = program("p", "1..2\nok 1 a\nok 2 b # SKIP no x\n", 0,
+                    "--require", "b=probe X")
+    assert "required by probe X" in block and "not ok 2 b" in block, block
+    res = top(block)
+    expect((1, 1, 0), ktap.counts(res), "counts")
+    leaf = res[0].children[0].children[1]
+    expect((True, "fail"), (leaf.required, leaf.status), "leaf b")
+
+
+@test
+def required_pass_is_counted_as_required():
+    res = top(program("p", PASS2, 0, "--require", "*=probe Y"))
+    expect(2, sum(r.required for _, r in ktap.cases(res)), "required cases")
+
+
+@test
+def required_pattern_matching_nothing_fails():
+    expect("fail", verdict(PASS2, 0, "--require", "dma_*=probe Z")[0],
+           "no result named dma_*")
+
+
+@test
+def group_problem_is_one_case():
+    res = top(program("p", PASS2, 0), problem="guest hung")
+    expect(("fail", (2, 1, 0)), (res[0].status, ktap.counts(res)), "hung")
+
+
+@test
+def group_of_skips_is_skipped():
+    res = top(program("p", "1..1\nok 1 a # SKIP x\n", 4))
+    expect(("skip", (0, 0, 1)), (res[0].status, ktap.counts(res)), "skips")
+
+
+@test
+def totals_and_exit_codes():
+    cases = {"ok 1 a\n": 0, "not ok 1 a\n": 1, "ok 1 a # SKIP x\n": 4}
+    for line, rc in cases.items():
+        path = write("t.ktap", "KTAP version 1\n1..1\n" + line)
+        out = subprocess.run([KTAP_PY, "totals", path], capture_output=True,
+                             text=True)
+        expect(rc, out.returncode, f"exit status for {line.strip()}")
+        assert out.stdout.startswith("totals: "), out.stdout
+
+
+@test
+def junit_has_one_testcase_per_case_with_notes():
+    path = write("j.ktap", "KTAP version 1\n1..1\n" + program(
+        "bin", "1..2\n# expected <1> & \"2\"\x01\nnot ok 1 x\nok 2 y # SKIP why\n", 1)
+        + "not ok 1 unit\n")
+    subprocess.run([KTAP_PY, "junit", path, path + ".xml"], check=True)
+    import xml.etree.ElementTree as ET
+    root = ET.parse(path + ".xml").getroot()
+    cases = root.findall(".//testcase")
+    expect(2, len(cases), "testcases")
+    fail = root.find(".//failure")
+    expect("unit.bin", cases[0].get("classname"), "classname")
+    assert 'expected <1> & "2"?' in fail.text, fail.text
+    expect("why", root.find(".//skipped").get("message"), "skip reason")
+
+
+@test
+def bad_usage_exits_2():
+    for args in ([], ["nope"], ["program", "p"], ["group"],
+                 ["program", "--indent"], ["program", "--bad", "x"]):
+        rc = subprocess.run([KTAP_PY, *args], capture_output=True).returncode
+        expect(2, rc, f"ktap.py {' '.join(args)}")
+
+
+FIXTURES = {
+    "pass": (PASS2, 0), "crash_after_pass": ("1..3\nok 1 a\n", 139),
+    "crash_after_fail": ("1..3\nnot ok 1 a\n", 139),
+    "empty": ("", 4), "no_plan": ("ok 1 a\n", 0), "no_result": ("1..0\n", 4),
+    "whole_skip": ("1..0 # SKIP none\n", 4), "skips_exit_0": ("1..1\nok 1 a # SKIP x\n", 0),
+    "pass_exit_4": ("1..1\nok 1 a\n", 4), "mixed": ("1..3\nok 1 a\nnot ok 2 b\nok 3 c # SKIP d\n", 1),
+}
+
+
+@test
+def board_conversion_names_and_judges_the_same_cases():
+    sh = shutil.which("sh")
+    if not sh:
+        return "SKIP no sh"
+    lava = os.path.join(TOP, "lava", "nest_lava.sh")
+    for name, (text, rc) in FIXTURES.items():
+        path = write(name, text)
+        out = subprocess.run([sh, lava, "tap2lava", "prog", path, str(rc)],
+                             capture_output=True, text=True,
+                             env=dict(os.environ, PATH="/usr/bin:/bin")).stdout
+        board = sorted(tuple(x.split()[1:]) for x in out.splitlines()
+                       if x.startswith("CASE "))
+        res = top(program("prog", text, rc))
+        host = sorted((".".join(p), r.status)
+                      for p, r in ktap.cases(res[0].children))
+        expect(host, board, f"fixture {name}")
+
+
+def main():
+    print("TAP version 13")
+    print(f"1..{len(TESTS)}")
+    failed = 0
+    for i, t in enumerate(TESTS, 1):
+        try:
+            skip = t()
+        except Exception:  # noqa: BLE001  any error fails the test
+            for line in traceback.format_exc().splitlines():
+                print(f"# {line}")
+            print(f"not ok {i} {t.__name__}")
+            failed += 1
+            continue
+        print(f"ok {i} {t.__name__}" + (f" # {skip}" if skip else ""))
+    shutil.rmtree(TMP, ignore_errors=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
