@@ -230,6 +230,16 @@ bench-suite:
 conformance: $(OUTPUT)/nest_report
 	NEST_QEMU_FRESH=1 $(SRC)/tests/conformance_config.sh $(OUTPUT)/nest_report
 
+# Test power, not in .ci/run (hours on two cores): each mutant of
+# tests/mutants/ booted with this suite and the tree's own selftests
+# (vm/mutants.py; MUTANTS="01 02" for some), and gcov line and branch
+# coverage of the nesting code for both suites (vm/coverage.py).
+kernel-mutants:
+	$(SRC)/vm/mutants.py $(foreach m,$(MUTANTS),--only $(m))
+
+coverage:
+	$(SRC)/vm/coverage.py
+
 # The kselftest route on the default (or KDIR) tree; .ci/run runs it too.
 check-intree: $(KDIR)/Makefile
 	$(SRC)/vm/kernel.sh deps build
@@ -241,7 +251,7 @@ CHECKPATCH_FILES := $(wildcard $(SRC)/*.[ch] $(SRC)/kinds/*.[ch] $(SRC)/lib/*.c 
 checkpatch: $(KDIR)/Makefile
 	perl $(KDIR)/scripts/checkpatch.pl --no-tree --quiet -f $(CHECKPATCH_FILES)
 
-.PHONY: nest-always all bench-suite check conformance check-intree check-next model-test checkpatch clean fuzz print-tests
+.PHONY: nest-always all bench-suite check conformance check-intree check-next model-test checkpatch clean fuzz print-tests kernel-mutants coverage
 
 # The suite through LAVA (Debian 12's lava-dispatcher, installed when
 # missing): the mock and vtd topologies run by lava-run as QEMU jobs, their

@@ -47,6 +47,10 @@ $(for t in $TOPOLOGIES; do printf '                      %-14s %s\n' "$t" "$(top
   --junit FILE      also write the results as JUnit XML to FILE (checked
                     by parsing it back with xmllint)
   --jobs N          guests to boot at once (default: the number of CPUs)
+  --gcov            boot kernels with gcov counters for the nesting code
+                    (vm/gcov.config; the tree's Makefiles must say
+                    GCOV_PROFILE, as vm/coverage.py's copy does) and dump
+                    them after each guest's tests (make coverage)
   --kasan           boot a kernel built with KASAN (cached separately) and
                     with panic_on_warn: any KASAN report or WARN fails
   --bench           run nest_bench in guests (default topologies:
@@ -89,6 +93,7 @@ migrate=0
 jobs_max=$(nproc 2>/dev/null || echo 1)
 timings=0
 kasan=0
+gcov=0
 bench=0
 kdir_b=
 boot_kdir=
@@ -118,6 +123,7 @@ while [ $# -gt 0 ]; do
 	--migrate)	migrate=1 ;;
 	--timings)	timings=1 ;;
 	--kasan)	kasan=1 ;;
+	--gcov)		gcov=1 ;;
 	--bench)	bench=1 ;;
 	--boot-kdir)	[ $# -ge 2 ] || die_usage "--boot-kdir needs a DIR"
 			boot_kdir=$2; shift ;;
@@ -236,7 +242,7 @@ fi
 selected=
 for t in ${topos:-all}; do
 	if [ "$t" = all ]; then
-		selected="$selected $TOPOLOGIES"
+		selected="$selected $TOPOLOGIES_ALL"
 	elif topology_exists "$t"; then
 		selected="$selected $t"
 	else
@@ -381,6 +387,7 @@ if [ "$mode" = vm ] && [ -n "$selected_x86" ]; then
 	build_tests "$guest_dir" STATIC=1 "$guest_dir/ioctl_log.so" \
 		$(for b in $guest_bins; do echo "$guest_dir/$b"; done)
 	frags=("$here/vm/boot.config" "$here/config")
+	[ "$gcov" = 0 ] || frags+=("$here/vm/gcov.config")
 	if [ "$kasan" = 1 ]; then
 		frags+=("$here/vm/kasan.config")
 		GUEST_CMDLINE_EXTRA="panic_on_warn=1 kasan.fault=panic"
@@ -389,8 +396,17 @@ if [ "$mode" = vm ] && [ -n "$selected_x86" ]; then
 		 "${frags[@]}") || fail_setup "no guest kernel"
 	kernel=$(pvh_image "$kernel")
 	initrd=$guest_dir/initramfs.cpio
+	# the booted tree's own selftests, when a topology runs them
+	upstream_bins=()
+	for t in $selected_x86; do
+		topology_uses_upstream "$t" || continue
+		mapfile -t upstream_bins < <("$here/vm/upstream.sh" \
+			"${boot_kdir:-$kdir}" "$guest_dir/upstream") ||
+			fail_setup "cannot build the upstream iommufd selftests"
+	done
 	# shellcheck disable=SC2046
 	"$here/vm/initramfs.sh" "$initrd" "$guest_dir/ioctl_log.so" \
+		"${upstream_bins[@]}" \
 		$(for b in $guest_bins; do echo "$guest_dir/$b"; done) \
 		"$here"/vm/guest/* "$here/vm/tap.sh" \
 		"$here/tests/conformance/device_configs" ||
@@ -466,8 +482,10 @@ setup_arm64()
 	# shellcheck disable=SC2046
 	build_tests "$arm64_dir" STATIC=1 CROSS_COMPILE=aarch64-linux-gnu- \
 		$(for b in $guest_bins; do echo "$arm64_dir/$b"; done)
+	# shellcheck disable=SC2046
 	kernel_arm64=$("$here/vm/kernel.sh" image arm64 "${boot_kdir:-$kdir}" \
-		"$here/vm/arm64.config" "$here/config") ||
+		"$here/vm/arm64.config" "$here/config" \
+		$([ "$gcov" = 0 ] || echo "$here/vm/gcov.config")) ||
 		fail_setup "no arm64 guest kernel"
 	initrd_arm64=$arm64_dir/initramfs.cpio
 	# shellcheck disable=SC2046
@@ -745,10 +763,11 @@ topology_initrd()
 }
 
 # The tests a topology's guest runs: with --migrate, its streams are
-# saved first, so that the others wait the least for them
+# saved first, so that the others wait the least for them; with --gcov,
+# the coverage counters are dumped last
 guest_tests()
 {
-	echo "$([ "$migrate" = 1 ] && echo "migrate_save ")$(topology_tests "$1")"
+	echo "$([ "$migrate" = 1 ] && echo "migrate_save ")$(topology_tests "$1")$([ "$gcov" = 0 ] || echo " gcov_dump")"
 }
 
 # What it runs once every guest is ready: with --migrate, it loads the

@@ -45,12 +45,27 @@ qemu_verdict()
 		-serial none -monitor stdio -S "${dev[@]}" \
 		>"$tmp/out" 2>"$tmp/err"
 	rc=$?
-	if [ "$rc" = 0 ]; then
-		echo realized
-	else
-		echo "refused: $(grep -m1 -v '^\[qemu\]' "$tmp/err" |
-			sed 's/^[^:]*: -device [^:]*: //')"
-	fi
+	# QEMU exits 1 when a device is refused; 124 is timeout's, 128 and
+	# up a signal's: no verdict, and never cached
+	case $rc in
+	0)	echo realized ;;
+	1)	echo "refused: $(grep -m1 -v '^\[qemu\]' "$tmp/err" |
+			sed 's/^[^:]*: -device [^:]*: //')" ;;
+	124)	echo "broken: QEMU timed out after 60 s" ;;
+	*)	echo "broken: QEMU exited with status $rc: $(tail -n 1 "$tmp/err")" ;;
+	esac
+}
+
+# qemu_binary ARCH: the QEMU binary vm/qemu.sh runs (its wrapper's)
+qemu_binary()
+{
+	local q
+
+	q=$("$here/vm/qemu.sh" --arch "$1" fetch 2>/dev/null) || return 1
+	case $q in
+	*/wrap/*) echo "${q%/wrap/*}/usr/bin/${q##*/}" ;;
+	*)	echo "$q" ;;
+	esac
 }
 
 # model_verdict CONFIG: "realized" or "refused: MESSAGE" from the model
@@ -95,10 +110,11 @@ if [ "$rc" != 0 ]; then
 	tap_exit
 fi
 echo "# QEMU $(cat "$tmp/ver") against the model, ${#list[@]} configs"
-# QEMU's verdict on a string depends only on its builds and on how the
-# verdict is read: kept per those in the cache, unless NEST_QEMU_FRESH=1
+# QEMU's verdict on a string depends only on its binaries and on how
+# the verdict is read: kept per those in the cache (the binaries' own
+# bytes, not their version strings), unless NEST_QEMU_FRESH=1
 cache=${IOMMUFD_NEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iommufd-nest}
-key=$({ cat "$tmp/ver"; "$here/vm/qemu.sh" --arch aarch64 version
+key=$({ sha1sum <"$(qemu_binary x86_64)"; sha1sum <"$(qemu_binary aarch64)"
 	declare -f qemu_verdict; } | sha1sum | cut -c1-10)
 verdicts=$cache/qemu-verdicts-$key.tsv
 declare -A cached=()
@@ -116,7 +132,10 @@ for cfg in "${list[@]}"; do
 	else
 		q=$(qemu_verdict "$cfg")
 		ran=$((ran + 1))
-		printf '%s\t%s\n' "$cfg" "$q" >>"$tmp/new"
+		case $q in
+		broken:*) ;;
+		*) printf '%s\t%s\n' "$cfg" "$q" >>"$tmp/new" ;;
+		esac
 	fi
 	m=$(model_verdict "$cfg")
 	if [ "$q" = "no QEMU device" ]; then

@@ -4,7 +4,7 @@
 # Kernel-side artifacts for iommufd-nest: the packages the runner needs,
 # Debian's 6.12 source, the uAPI headers of a tree, and a cached bzImage.
 #
-#   vm/kernel.sh deps [build|vm|fuzz|cross|lava]
+#   vm/kernel.sh deps [build|vm|fuzz|cross|lava|upstream|coverage]
 #                                      install missing Debian packages
 #   vm/kernel.sh source [next]      unpack Debian's source, print its path;
 #                                   next: the newer tree from trixie-backports
@@ -41,6 +41,10 @@ fuzz_pkgs="clang-14 libfuzzer-14-dev"
 cross_pkgs="$vm_pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
 # lava: what lava/check.sh needs to run LAVA's jobs (nothing else of LAVA)
 lava_pkgs="lava-dispatcher cpio git"
+# upstream: the tree's own iommufd selftests, static (vm/upstream.sh);
+# coverage: lcov for make coverage
+upstream_pkgs="$build_pkgs libcap-dev"
+coverage_pkgs="$upstream_pkgs lcov"
 
 # A tree newer than 6.12, with the vIOMMU object uAPI, from Debian's
 # trixie-backports; fetched with a private apt state, not installed.
@@ -72,6 +76,8 @@ cmd_deps()
 	[ "${1:-vm}" = fuzz ] && want=$fuzz_pkgs
 	[ "${1:-vm}" = cross ] && want=$cross_pkgs
 	[ "${1:-vm}" = lava ] && want=$lava_pkgs
+	[ "${1:-vm}" = upstream ] && want=$upstream_pkgs
+	[ "${1:-vm}" = coverage ] && want=$coverage_pkgs
 	command -v dpkg-query >/dev/null ||
 		die "not a Debian system: install by hand: $want"
 	# shellcheck disable=SC2086
@@ -349,8 +355,8 @@ cmd_image()
 
 case "${1:-}" in
 deps)		case "${2:-vm}" in
-		build|vm|fuzz|cross|lava) cmd_deps "${2:-vm}" ;;
-		*)	die "deps: unknown set '$2' (expected build, vm, fuzz, cross or lava)" ;;
+		build|vm|fuzz|cross|lava|upstream|coverage) cmd_deps "${2:-vm}" ;;
+		*)	die "deps: unknown set '$2' (expected build, vm, fuzz, cross, lava, upstream or coverage)" ;;
 		esac ;;
 source)		case "${2:-stable}" in
 		stable)	cmd_source ;;

@@ -16,6 +16,12 @@ migrate_configs()
 	grep -v '^#' "$MIGRATE_VM/guest/migrate_configs" | awk 'NF == 2'
 }
 
+# flags_want NAME: the flags QEMU 11.1 gives config NAME (vm/migrate_flags)
+flags_want()
+{
+	awk -v n="$1" '$1 == n { print $2 }' "$MIGRATE_VM/migrate_flags"
+}
+
 # expect_load KVER: EXPECT[HOST|NAME], the phrase a refusal of config
 # NAME on HOST must contain (none: HOST must accept it), for the booted
 # tree's version KVER, read once from vm/migrate_expect for the whole
@@ -168,6 +174,8 @@ migrate_cell()
 			problem="no flags printed by the target"
 		elif [ "$fsrc" != "$fdst" ]; then
 			problem="flags differ: $flags"
+		elif [ "$fsrc" != "$(flags_want "$c")" ]; then
+			problem="flags $fsrc at both ends, QEMU 11.1 gives $(flags_want "$c") (vm/migrate_flags)"
 		elif [ "$(file_word "$tgt.rc")" != 0 ]; then
 			problem="nest_migrate load exited $(file_word "$tgt.rc"): $OUT_ERROR"
 		else

@@ -18,12 +18,17 @@ VIRT_SMMU="-M virt,iommu=smmuv3,gic-version=3 -cpu max -m 512 -smp 1"
 # probe fails with EINVAL): the second edu sits behind a PCIe root port.
 EDU_PAIR_PCIE="-device edu -device pcie-root-port,id=rp1,chassis=1 -device edu,bus=rp1"
 
+# The booted tree's own selftests (tools/testing/selftests/iommu), built
+# by vm/upstream.sh
+UPSTREAM_TESTS="iommufd iommufd_fail_nth"
+
 # The hook for the SMMUv3 stage-1 tests on the vIOMMU (vm/guest/smmu_stage1
 # runs every program it names that the initramfs holds).
 SMMU_NESTED_TESTS="smmu_stage1"
 
 # One row per topology: NAME|DESCRIPTION|QEMU ARGS|KERNEL CMDLINE|TESTS
-# [|ARCH|FIRMWARE].  ARCH is x86 (default: qemu-system-x86_64 from the
+# [|ARCH|FIRMWARE|OPT-IN].  OPT-IN "named": not part of "all", booted
+# only when named (--topology upstream).  ARCH is x86 (default: qemu-system-x86_64 from the
 # system, bzImage) or arm64 (QEMU 10.0 from bookworm-backports, a
 # cross-built Image, static aarch64 tests: vm/qemu.sh, vm/busybox.sh).
 # FIRMWARE uefi-iort: boot through UEFI so the kernel uses ACPI, with
@@ -39,6 +44,7 @@ vtd-scalable|q35 + intel-iommu x-scalable-mode=on + 2 edu, one behind a PCI brid
 virtio-iommu|q35 + virtio-iommu-pci + edu|$Q35 -device virtio-iommu-pci -device edu|iommufd.allow_unsafe_interrupts=1|cdev_edu cdev_input_edu qemu_vmm_edu
 smmuv3|arm64 virt + nested SMMUv3 (device tree) + 2 edu, one behind a PCIe root port|$VIRT_SMMU $EDU_PAIR_PCIE||cdev_edu cdev_input_edu report_smmu|arm64|
 smmuv3-nested|arm64 virt + nested SMMUv3 through UEFI/ACPI, IORT upgraded to CANWBS + 2 edu|$VIRT_SMMU $EDU_PAIR_PCIE|acpi=force|iort_canwbs cdev_edu report_smmu $SMMU_NESTED_TESTS|arm64|uefi-iort
+upstream|q35, no vIOMMU: the booted tree's own iommufd selftests (the anchor of make kernel-mutants)|$Q35||$UPSTREAM_TESTS|x86||named
 EOF
 }
 
@@ -49,6 +55,8 @@ topology_field()
 }
 
 TOPOLOGIES=$(topology_table | cut -d '|' -f 1 | xargs)
+# what "all" boots: every topology but those booted only when named
+TOPOLOGIES_ALL=$(topology_table | awk -F '|' '$8 != "named" { print $1 }' | xargs)
 
 # NAME: one line for --help and the KTAP header
 topology_describe() { topology_field "$1" 2; }
@@ -57,6 +65,7 @@ topology_cmdline() { topology_field "$1" 4; }
 topology_tests() { topology_field "$1" 5; }
 topology_arch() { local a; a=$(topology_field "$1" 6); echo "${a:-x86}"; }
 topology_firmware() { topology_field "$1" 7; }
+topology_uses_upstream() { [ "$(topology_tests "$1")" = "$UPSTREAM_TESTS" ]; }
 
 # Guest tests that run QEMU 11.1 as the VMM inside the guest: a topology
 # that runs one boots with vm/qemu.sh's payload (70 MB) appended to its
