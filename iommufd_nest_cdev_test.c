@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/utsname.h>
 
 #include "kselftest_harness.h"
 #include "nest_kselftest.h"
@@ -48,17 +47,6 @@ struct hw_facts {
 	bool edu;
 	bool smmuv3;	/* behind arm-smmu-v3, by hw_info or by driver */
 };
-
-/* Whether the running kernel is older than @major.@minor. */
-static bool kernel_before(unsigned int major, unsigned int minor)
-{
-	unsigned int ma = 0, mi = 0;
-	struct utsname u;
-
-	if (uname(&u) || sscanf(u.release, "%u.%u", &ma, &mi) != 2)
-		return false;
-	return ma < major || (ma == major && mi < minor);
-}
 
 /* Whether @bdf's IOMMU is driven by arm-smmu-v3, from sysfs. */
 static bool iommu_is_smmuv3(const char *bdf)
@@ -106,14 +94,14 @@ static int probe_hw(const char *bdf, struct hw_facts *f)
 	f->smmuv3 = f->type == VIOMMU_HW_INFO_TYPE_ARM_SMMUV3 ||
 		    iommu_is_smmuv3(bdf);
 	/*
-	 * Before 6.13 arm-smmu-v3 reports no hw_info (type NONE) and its
-	 * domain_alloc_user takes only DIRTY_TRACKING: no nesting parent,
-	 * whatever the SMMU's IDRs say.
+	 * The probe, not the version: an arm-smmu-v3 that reports no hw_info
+	 * (type NONE) is the driver before Linux 6.13, whose domain_alloc_user
+	 * takes only DIRTY_TRACKING: no nesting parent, whatever the IDRs say.
 	 */
-	if (f->smmuv3 && kernel_before(6, 13)) {
+	if (f->smmuv3 && f->type == VIOMMU_HW_INFO_TYPE_NONE) {
 		f->nesting = HW_NESTING_NO;
 		snprintf(f->why, sizeof(f->why),
-			 "Linux < 6.13 arm-smmu-v3 has no nesting parent");
+			 "arm-smmu-v3 reports no hw_info: the driver before Linux 6.13 has no nesting parent");
 	}
 	f->bridged = pci_behind_bridge(bdf);
 	f->edu = !pci_ids(bdf, &vendor, &device) && vendor == EDU_VENDOR &&

@@ -16,15 +16,16 @@ row per file, lines and branches of each suite, and writes DIR/coverage.json
 and DIR/<suite>.info.  Exit status: 0, 1 on an error, 2 on bad usage.
 """
 
+import argparse
 import json
 import os
-import re
-import shutil
 import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import trees  # noqa: E402
 PROFILED = ["drivers/iommu/iommufd", "drivers/iommu/arm/arm-smmu-v3"]
 FILES = ["drivers/iommu/iommufd/" + f for f in
          ("hw_pagetable.c", "viommu.c", "device.c", "eventq.c", "main.c", "selftest.c")] + \
@@ -33,44 +34,20 @@ SUITES = {"ours": ["all"], "upstream": ["upstream"]}
 LCOV_RC = ["--rc", "lcov_branch_coverage=1"]
 
 
-def say(msg):
-    print(f"[coverage] {msg}", file=sys.stderr, flush=True)
-
-
-def die(msg):
-    print(f"error: {msg}", file=sys.stderr)
-    sys.exit(1)
-
-
-def cache_dir():
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return os.environ.get("IOMMUFD_NEST_CACHE", os.path.join(base, "iommufd-nest"))
+say = trees.sayer("coverage")
+die = trees.die
 
 
 def gcov_tree(pristine):
-    """The profiled copy of PRISTINE."""
-    tree = os.path.join(cache_dir(), "gcov-tree-" + os.path.basename(pristine))
-    if not os.path.isfile(os.path.join(tree, "Makefile")):
-        say(f"linking a profiled copy of {pristine} into {tree}")
-        shutil.rmtree(tree + ".tmp", ignore_errors=True)
-        if subprocess.run(["cp", "-al", pristine, tree + ".tmp"]).returncode:
-            die(f"cannot copy {pristine}")
-        os.rename(tree + ".tmp", tree)
-    stamp = os.path.join(tree, ".iommufd-nest-source")
-    if os.path.exists(stamp):
-        os.unlink(stamp)
+    """The profiled copy of PRISTINE: its two Makefiles say GCOV_PROFILE."""
+    tree = trees.linked_copy(pristine, "gcov-tree", say)
     for d in PROFILED:
-        mk = os.path.join(tree, d, "Makefile")
         with open(os.path.join(pristine, d, "Makefile")) as f:
-            text = f.read()
-        want = text + "GCOV_PROFILE := y\n"
+            want = f.read() + "GCOV_PROFILE := y\n"
+        mk = os.path.join(tree, d, "Makefile")
         with open(mk) as f:
-            if f.read() == want:
-                continue
-        # a new file: the hard link to the pristine tree's goes
-        os.unlink(mk)
-        with open(mk, "w") as f:
-            f.write(want)
+            if f.read() != want:
+                trees.replace_file(mk, want)
     return tree
 
 
@@ -176,29 +153,16 @@ def pct(hit, found):
 
 
 def main(argv):
-    out = os.path.join(TOP, "build", "coverage")
-    timeout = 1800
-    args = argv[1:]
-    while args:
-        a = args.pop(0)
-        if a == "--out" and args:
-            out = os.path.abspath(args.pop(0))
-        elif a == "--timeout" and args and args[0].isdigit() and int(args[0]) > 0:
-            timeout = int(args.pop(0))
-        elif a in ("-h", "--help"):
-            print(__doc__)
-            return 0
-        else:
-            print(f"error: bad argument '{a}' (expected --out DIR or --timeout SEC)",
-                  file=sys.stderr)
-            return 2
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default=os.path.join(TOP, "build", "coverage"),
+                    help="where the tracefiles and coverage.json go")
+    ap.add_argument("--timeout", type=trees.positive, default=1800,
+                    help="seconds each guest may take (default 1800)")
+    opt = ap.parse_args(argv[1:])
+    out, timeout = os.path.abspath(opt.out), opt.timeout
     if subprocess.run([os.path.join(HERE, "kernel.sh"), "deps", "coverage"]).returncode:
         die("cannot install lcov")
-    r = subprocess.run([os.path.join(HERE, "kernel.sh"), "source", "next"],
-                       capture_output=True, text=True)
-    if r.returncode:
-        die(f"no 7.2 tree: {r.stderr.strip()}")
-    pristine = r.stdout.strip()
+    pristine = trees.next_tree()
     tree = gcov_tree(pristine)
     os.makedirs(out, exist_ok=True)
     res, guests = {}, {}

@@ -19,6 +19,7 @@ each mutant; a rerun skips the mutants whose patch, tree and suite are
 unchanged unless --fresh.  Exit status: 0, 1 on an error, 2 on bad usage.
 """
 
+import argparse
 import hashlib
 import json
 import os
@@ -32,6 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import ktap  # noqa: E402
+import trees  # noqa: E402
 
 MUTANTS = os.path.join(TOP, "tests", "mutants")
 # the guests that reach a mutated file, per the patch's Reach: line;
@@ -40,13 +42,8 @@ REACH = {"mock": ["mock", "upstream"], "smmuv3": ["smmuv3-nested"]}
 SUITES = {"ours": lambda g: g != "upstream", "upstream": lambda g: g == "upstream"}
 
 
-def say(msg):
-    print(f"[mutants] {msg}", file=sys.stderr, flush=True)
-
-
-def die(msg):
-    print(f"error: {msg}", file=sys.stderr)
-    sys.exit(1)
+say = trees.sayer("mutants")
+die = trees.die
 
 
 def read_patch(path):
@@ -72,25 +69,8 @@ def run(cmd, **kw):
     return subprocess.run(cmd, check=False, **kw)
 
 
-def cache_dir():
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return os.environ.get("IOMMUFD_NEST_CACHE", os.path.join(base, "iommufd-nest"))
-
-
 def work_tree(pristine):
-    """A hard-linked copy of PRISTINE that vm/kernel.sh builds as a tree
-    of its own (not as Debian's, which it never rebuilds)."""
-    tree = os.path.join(cache_dir(), "mutant-tree-" + os.path.basename(pristine))
-    if not os.path.isfile(os.path.join(tree, "Makefile")):
-        say(f"linking a working copy of {pristine} into {tree}")
-        shutil.rmtree(tree + ".tmp", ignore_errors=True)
-        if run(["cp", "-al", pristine, tree + ".tmp"]).returncode:
-            die(f"cannot copy {pristine}")
-        os.rename(tree + ".tmp", tree)
-    stamp = os.path.join(tree, ".iommufd-nest-source")
-    if os.path.exists(stamp):
-        os.unlink(stamp)
-    return tree
+    return trees.linked_copy(pristine, "mutant-tree", say)
 
 
 def restore(pristine, tree, files):
@@ -188,26 +168,17 @@ def summary(results):
 
 
 def main(argv):
-    only, timeout, fresh = [], 900, False
-    out = os.path.join(TOP, "build", "mutants")
-    args = argv[1:]
-    while args:
-        a = args.pop(0)
-        if a == "--only" and args:
-            only.append(args.pop(0))
-        elif a == "--timeout" and args and args[0].isdigit() and int(args[0]) > 0:
-            timeout = int(args.pop(0))
-        elif a == "--out" and args:
-            out = os.path.abspath(args.pop(0))
-        elif a == "--fresh":
-            fresh = True
-        elif a in ("-h", "--help"):
-            print(__doc__)
-            return 0
-        else:
-            print(f"error: bad argument '{a}' (expected --only ID, --timeout SEC, --out DIR or --fresh)",
-                  file=sys.stderr)
-            return 2
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--only", action="append", default=[], metavar="ID",
+                    help="only the mutants whose name starts with ID (repeatable)")
+    ap.add_argument("--timeout", type=trees.positive, default=900,
+                    help="seconds each guest may take (default 900)")
+    ap.add_argument("--out", default=os.path.join(TOP, "build", "mutants"),
+                    help="where the KTAP, logs and mutants.json go")
+    ap.add_argument("--fresh", action="store_true",
+                    help="run every mutant again, even those the last run judged")
+    opt = ap.parse_args(argv[1:])
+    only, timeout, fresh, out = opt.only, opt.timeout, opt.fresh, os.path.abspath(opt.out)
     patches = sorted(p for p in os.listdir(MUTANTS) if p.endswith(".patch"))
     mutants = [read_patch(os.path.join(MUTANTS, p)) for p in patches]
     if only:
@@ -216,11 +187,7 @@ def main(argv):
             print(f"error: no mutant {', '.join(unknown)} in {MUTANTS}", file=sys.stderr)
             return 2
         mutants = [m for m in mutants if any(m["id"].startswith(o) for o in only)]
-    kdir = subprocess.run([os.path.join(HERE, "kernel.sh"), "source", "next"],
-                          capture_output=True, text=True)
-    if kdir.returncode:
-        die(f"no 7.2 tree: {kdir.stderr.strip()}")
-    pristine = kdir.stdout.strip()
+    pristine = trees.next_tree()
     tree = work_tree(pristine)
     tree_ver = os.path.basename(pristine) + open(
         os.path.join(pristine, ".iommufd-nest-source")).read().strip()
