@@ -329,6 +329,25 @@ pvh_image()
 	fi
 }
 
+# kernel_probes BZIMAGE: what the x86 guests' kernel offers, for
+# vm/required: the nesting ioctls its tree and the tests' headers
+# declare, and whether its config has the mock IOMMU
+kernel_probes()
+{
+	local sym top=${1%/arch/x86/boot/bzImage}
+
+	for sym in IOMMU_VIOMMU_ALLOC IOMMU_VEVENTQ_ALLOC IOMMU_HW_QUEUE_ALLOC; do
+		grep -qs "^#define $sym " \
+			"${boot_kdir:-$kdir}/include/uapi/linux/iommufd.h" &&
+			echo "uapi-boot $sym"
+		grep -qs "^#define $sym " "$kdir/include/uapi/linux/iommufd.h" &&
+			echo "uapi-build $sym"
+	done >>"$host_probes"
+	grep -qsx CONFIG_IOMMUFD_TEST=y "$top/.config" &&
+		echo "kconfig CONFIG_IOMMUFD_TEST=y" >>"$host_probes"
+	return 0
+}
+
 # binaries per kernel tree, so switching --kdir never reuses stale ones
 tree_tag=$(echo "$kdir" | sha1sum | cut -c1-8)
 host_dir=$build_dir/host-$tree_tag
@@ -394,6 +413,7 @@ if [ "$mode" = vm ] && [ -n "$selected_x86" ]; then
 	fi
 	kernel=$("$here/vm/kernel.sh" bzimage "${boot_kdir:-$kdir}" \
 		 "${frags[@]}") || fail_setup "no guest kernel"
+	kernel_probes "$kernel"
 	kernel=$(pvh_image "$kernel")
 	initrd=$guest_dir/initramfs.cpio
 	# the booted tree's own selftests, when a topology runs them
