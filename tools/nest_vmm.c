@@ -173,6 +173,9 @@ int main(int argc, char **argv)
 	if (rc && why)
 		snprintf(reason, sizeof(reason), "vIOMMU: %s",
 			 why + strlen(refused));
+	/* refused with no ioctl failing: the message itself is compared */
+	else if (rc && !strcmp(reason, "-"))
+		snprintf(reason, sizeof(reason), "refused: %s", ctx.err);
 	printf("%s|%s|%s|%s|%s|%s\n", config,
 	       dev->behind_bridge ? "bridge" : "root", seq[0] ? seq : "-",
 	       flags, rc ? "refused" : "realized", rc ? reason : "-");
