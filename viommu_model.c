@@ -115,7 +115,12 @@ static int key_set(const struct viommu_key *k, struct viommu_config *cfg,
 			return viommu_fail(err, len,
 					   "Parameter '%s': value longer than %d",
 					   k->name, VIOMMU_STR_MAX - 1);
-		snprintf(field, VIOMMU_STR_MAX, "%s", val);
+		/*
+		 * the whole field: a repeated key's shorter value must not
+		 * leave the longer one's tail behind the NUL
+		 */
+		memset(field, 0, VIOMMU_STR_MAX);
+		memcpy(field, val, strlen(val));
 		return 0;
 	}
 	return -EINVAL;

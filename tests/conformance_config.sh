@@ -90,7 +90,7 @@ same_verdict()
 }
 
 echo "TAP version 13"
-mapfile -t list < <(grep -v '^#' "$configs" | grep -v '^$')
+mapfile -t list < <(grep -av '^#' "$configs" | grep -av '^$')
 echo "1..$((${#list[@]} + 1))"
 rc=0
 "$here/vm/qemu.sh" version >"$tmp/ver" 2>"$tmp/why" &&
