@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # TAP: git tracks no build output (no ELF file, nothing under a build*/
-# folder) and no path of one machine (a home, a cache, a temporary
+# folder, no compiled Python) and no path of one machine (a home, a cache, a temporary
 # folder), which a build stamp or a copied log would carry.
 #   tests/tracked_files_test.sh [GIT_DIR_OF_WORK_TREE]
 
@@ -30,9 +30,10 @@ done <<<"$files"
 tap_ok "$([ -z "$elf" ]; echo $?)" no_elf_tracked \
 	"ELF files tracked:$elf (build output belongs in build*/, which is ignored)"
 
-built=$(grep -E '^build[^/]*/' <<<"$files" | head -n 5 | xargs)
+built=$(grep -E '(^build[^/]*/|(^|/)__pycache__/|\.pyc$)' <<<"$files" |
+	head -n 5 | xargs)
 tap_ok "$([ -z "$built" ]; echo $?)" no_build_dir_tracked \
-	"tracked under a build folder: $built"
+	"tracked build output (build*/, Python's __pycache__): $built"
 
 # an absolute path into a home or a cache, as a build writes them
 paths=$(cd "$top" && tr '\n' '\0' <<<"$files" |
