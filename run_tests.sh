@@ -330,18 +330,23 @@ pvh_image()
 }
 
 # kernel_probes BZIMAGE: what the x86 guests' kernel offers, for
-# vm/required: the nesting ioctls its tree and the tests' headers
-# declare, and whether its config has the mock IOMMU
+# vm/required: "boot SYM" and "build SYM" for each nesting uAPI symbol
+# the booted tree and the tests' tree define, and whether the kernel's
+# config has the mock IOMMU
 kernel_probes()
 {
-	local sym top=${1%/arch/x86/boot/bzImage}
+	local sym tree side top=${1%/arch/x86/boot/bzImage}
 
-	for sym in IOMMU_VIOMMU_ALLOC IOMMU_VEVENTQ_ALLOC IOMMU_HW_QUEUE_ALLOC; do
-		grep -qs "^#define $sym " \
-			"${boot_kdir:-$kdir}/include/uapi/linux/iommufd.h" &&
-			echo "uapi-boot $sym"
-		grep -qs "^#define $sym " "$kdir/include/uapi/linux/iommufd.h" &&
-			echo "uapi-build $sym"
+	for side in boot build; do
+		tree=$kdir
+		[ "$side" = build ] || tree=${boot_kdir:-$kdir}
+		for sym in IOMMU_VIOMMU_ALLOC IOMMU_VEVENTQ_ALLOC \
+			   IOMMU_HW_QUEUE_ALLOC IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST; do
+			grep -qsE "^#define $sym\b|^\s+$sym = " \
+				"$tree/include/uapi/linux/iommufd.h" \
+				"$tree/drivers/iommu/iommufd/iommufd_test.h" &&
+				echo "$side $sym"
+		done
 	done >>"$host_probes"
 	grep -qsx CONFIG_IOMMUFD_TEST=y "$top/.config" &&
 		echo "kconfig CONFIG_IOMMUFD_TEST=y" >>"$host_probes"
