@@ -425,9 +425,10 @@ if [ "$mode" = vm ] && [ -n "$selected_x86" ]; then
 	upstream_bins=()
 	for t in $selected_x86; do
 		topology_uses_upstream "$t" || continue
-		mapfile -t upstream_bins < <("$here/vm/upstream.sh" \
-			"${boot_kdir:-$kdir}" "$guest_dir/upstream") ||
+		bins=$("$here/vm/upstream.sh" "${boot_kdir:-$kdir}" \
+			"$guest_dir/upstream") ||
 			fail_setup "cannot build the upstream iommufd selftests"
+		mapfile -t upstream_bins <<<"$bins"
 	done
 	# shellcheck disable=SC2046
 	"$here/vm/initramfs.sh" "$initrd" "$guest_dir/ioctl_log.so" \
