@@ -65,62 +65,32 @@ def expect(want, got, what):
 PASS2 = "TAP version 13\n1..2\nok 1 a\nok 2 b\n"
 
 
-@test
-def passing_program_counts_its_results():
-    expect(("pass", (2, 0, 0)), verdict(PASS2, 0), "two passes, exit 0")
+# NAME: (TAP or None for no output file, exit status, program's
+# status, (pass, fail, skip) cases as the runner counts them)
+VERDICTS = {
+    "passing_program_counts_its_results": (PASS2, 0, "pass", (2, 0, 0)),
+    "crash_after_passes_is_one_failed_case": ("1..3\nok 1 a\n", 139, "fail", (1, 1, 0)),
+    "crash_after_a_failure_adds_no_case": ("1..3\nnot ok 1 a\n", 139, "fail", (0, 1, 0)),
+    "lost_output_fails": (None, 0, "fail", (0, 1, 0)),
+    "empty_output_fails_even_with_exit_4": ("", 4, "fail", (0, 1, 0)),
+    "no_plan_fails": ("ok 1 a\n", 0, "fail", (1, 1, 0)),
+    "plan_without_results_fails": ("TAP version 13\n1..0\n", 4, "fail", (0, 1, 0)),
+    "whole_skip_plan_is_one_skip": ("1..0 # SKIP no iommufd\n", 4, "skip", (0, 0, 1)),
+    "whole_skip_with_exit_0_fails": ("1..0 # SKIP no iommufd\n", 0, "fail", (0, 1, 0)),
+    "all_skips_with_exit_0_fail": ("1..1\nok 1 a # SKIP x\n", 0, "fail", (0, 1, 1)),
+    "passes_with_exit_4_fail": ("1..1\nok 1 a\n", 4, "fail", (1, 1, 0)),
+}
 
 
-@test
-def crash_after_passes_is_one_failed_case():
-    expect(("fail", (1, 1, 0)), verdict("1..3\nok 1 a\n", 139), "crash")
+def verdict_test(name, text, rc, status, n):
+    def f():
+        expect((status, n), verdict(text, rc), f"{name} (exit {rc})")
+    f.__name__ = name
+    return f
 
 
-@test
-def crash_after_a_failure_adds_no_case():
-    expect(("fail", (0, 1, 0)), verdict("1..3\nnot ok 1 a\n", 139), "crash")
-
-
-@test
-def lost_output_fails():
-    expect(("fail", (0, 1, 0)), verdict(None, 0), "no output file")
-
-
-@test
-def empty_output_fails_even_with_exit_4():
-    expect(("fail", (0, 1, 0)), verdict("", 4), "empty, exit 4")
-
-
-@test
-def no_plan_fails():
-    expect(("fail", (1, 1, 0)), verdict("ok 1 a\n", 0), "results, no plan")
-
-
-@test
-def plan_without_results_fails():
-    expect(("fail", (0, 1, 0)), verdict("TAP version 13\n1..0\n", 4),
-           "1..0 with no SKIP")
-
-
-@test
-def whole_skip_plan_is_one_skip():
-    expect(("skip", (0, 0, 1)), verdict("1..0 # SKIP no iommufd\n", 4),
-           "1..0 # SKIP, exit 4")
-
-
-@test
-def whole_skip_with_exit_0_fails():
-    expect("fail", verdict("1..0 # SKIP no iommufd\n", 0)[0], "exit 0")
-
-
-@test
-def all_skips_with_exit_0_fail():
-    expect(("fail", (0, 1, 1)), verdict("1..1\nok 1 a # SKIP x\n", 0),
-           "all skipped, exit 0")
-
-
-@test
-def passes_with_exit_4_fail():
-    expect(("fail", (1, 1, 0)), verdict("1..1\nok 1 a\n", 4), "exit 4")
+for _name, _case in VERDICTS.items():
+    test(verdict_test(_name, *_case))
 
 
 @test
@@ -199,13 +169,9 @@ def bad_usage_exits_2():
         expect(2, rc, f"ktap.py {' '.join(args)}")
 
 
-FIXTURES = {
-    "pass": (PASS2, 0), "crash_after_pass": ("1..3\nok 1 a\n", 139),
-    "crash_after_fail": ("1..3\nnot ok 1 a\n", 139),
-    "empty": ("", 4), "no_plan": ("ok 1 a\n", 0), "no_result": ("1..0\n", 4),
-    "whole_skip": ("1..0 # SKIP none\n", 4), "skips_exit_0": ("1..1\nok 1 a # SKIP x\n", 0),
-    "pass_exit_4": ("1..1\nok 1 a\n", 4), "mixed": ("1..3\nok 1 a\nnot ok 2 b\nok 3 c # SKIP d\n", 1),
-}
+# the verdicts' fixtures that have an output, and one with each result
+FIXTURES = {name: (v[0], v[1]) for name, v in VERDICTS.items() if v[0] is not None}
+FIXTURES["mixed"] = ("1..3\nok 1 a\nnot ok 2 b\nok 3 c # SKIP d\n", 1)
 
 
 @test
