@@ -209,7 +209,12 @@ def main(argv):
     all_files = sorted({f for m in mutants for f in m["files"]})
     restore(pristine, tree, all_files)
     base = {}
-    for reach in sorted({m["reach"] for m in mutants if not m["equivalent"]}):
+
+    def baseline(reach):
+        """The unmutated kernel's failing cases on REACH's guests, booted
+        once, and only when a mutant of that reach is to be run."""
+        if reach in base:
+            return base[reach]
         topos = REACH[reach]
         say(f"unmutated kernel on {', '.join(topos)}")
         t0 = time.time()
@@ -217,9 +222,21 @@ def main(argv):
         bad, groups = failing(k)
         if set(topos) - groups:
             die(f"the unmutated run on {', '.join(topos)} gave no results (exit {rc}); see {log}")
-        base[reach] = bad
         say(f"unmutated on {', '.join(topos)}: {sum(map(len, bad.values()))} failing cases "
             f"(excluded from kills), {time.time() - t0:.0f} s")
+        base[reach] = bad
+        return bad
+
+    def save(results, summary=None):
+        """mutants.json: this run's results, the last run's others kept."""
+        ids = {x["id"] for x in results}
+        doc = {"tree": tree_ver,
+               "results": results + [o for o in old.values() if o["id"] not in ids]}
+        if summary:
+            doc["summary"] = summary
+        with open(jpath + ".tmp", "w") as f:
+            json.dump(doc, f, indent=1)
+        os.replace(jpath + ".tmp", jpath)
 
     results = []
     for i, m in enumerate(mutants, 1):
@@ -235,6 +252,8 @@ def main(argv):
             r["reason"] = m["equivalent"]
             results.append(r)
             continue
+        # booted before the patch goes in: the tree is unmutated here
+        base_bad = baseline(m["reach"])
         t0 = time.time()
         touched.update(m["files"])
         ok, msg = apply(tree, m["path"])
@@ -250,7 +269,7 @@ def main(argv):
                 r["reason"] = f"see {log}"
             else:
                 r["topologies"] = topos
-                r["suites"] = verdicts(base[m["reach"]], bad, groups, topos)
+                r["suites"] = verdicts(base_bad, bad, groups, topos)
         restore(pristine, tree, m["files"])
         touched.difference_update(m["files"])
         r["seconds"] = round(time.time() - t0)
@@ -258,15 +277,10 @@ def main(argv):
         v = ", ".join(f"{s} {x['verdict']}" for s, x in r.get("suites", {}).items()) \
             or r["verdict"]
         say(f"{i}/{len(mutants)} {m['id']}: {v} ({r['seconds']} s)")
-        with open(jpath + ".tmp", "w") as f:
-            json.dump({"tree": tree_ver, "results": results + [
-                o for o in old.values() if o["id"] not in {x["id"] for x in results}]},
-                f, indent=1)
-        os.replace(jpath + ".tmp", jpath)
+        save(results)
 
     s = summary(results)
-    with open(jpath, "w") as f:
-        json.dump({"tree": tree_ver, "results": results, "summary": s}, f, indent=1)
+    save(results, s)
     print(table(results))
     print(f"non-equivalent mutants: {s['non_equivalent']} (equivalent {s['equivalent']}, "
           f"invalid {s['invalid']})")
