@@ -148,6 +148,7 @@ enum uapi_place {
 #define PREP_VICTIM	(1 << 0)
 #define PREP_MAP	(1 << 1)	/* one page mapped at PREP_IOVA */
 #define UNDO_ON_FAIL	(1 << 2)	/* the effect stays despite the errno */
+#define CHECK_PAYLOAD	(1 << 3)	/* the payload page is .payload after */
 
 /* Features whose arrival changed a row's answer, each probed for. */
 enum uapi_feature {
@@ -186,6 +187,7 @@ FIXTURE_VARIANT(nest_uapi) {
 	uint32_t size;		/* 0: sizeof the argument */
 	uint8_t trail;		/* fill of bytes past sizeof, up to size */
 	uint32_t data[4];	/* payload at P_PAYLOAD */
+	uint32_t payload[4];	/* and after the call, with CHECK_PAYLOAD */
 	struct uapi_edit edit[MAX_EDITS];
 	struct uapi_edit out;	/* a field checked after the call */
 };
@@ -589,10 +591,12 @@ FIXTURE_VARIANT_ADD(nest_uapi, hw_info_data_len_zero) {
 	.edit = { HI(data_len, 0), HI(data_uptr, 0) },
 	.out = HI(data_len, sizeof(struct iommu_test_hw_info))
 };
+/* the kernel's 8 bytes, then the rest of the user's 16 zeroed */
 FIXTURE_VARIANT_ADD(nest_uapi, hw_info_data_len_long) {
-	K_HW_INFO, 0,
+	K_HW_INFO, 0, .flags = CHECK_PAYLOAD,
 	.data = { 1, 2, 3, 4 }, .edit = { HI(data_len, 16) },
-	.out = HI(data_len, sizeof(struct iommu_test_hw_info))
+	.out = HI(data_len, sizeof(struct iommu_test_hw_info)),
+	.payload = { 0, IOMMU_HW_INFO_SELFTEST_REGVAL, 0, 0 }
 };
 FIXTURE_VARIANT_ADD(nest_uapi, hw_info_arg_null) {
 	K_HW_INFO, EFAULT, .place = ARG_NULL
@@ -689,6 +693,11 @@ FIXTURE_VARIANT_ADD(nest_uapi, inv_entry_iotlb_id_over) {
 	K_INVALIDATE, EINVAL,
 	.data = { 0, MOCK_NESTED_DOMAIN_IOTLB_ID_MAX + 1 },
 	.out = HV(entry_num, 0)
+};
+/* the last valid id is valid */
+FIXTURE_VARIANT_ADD(nest_uapi, inv_entry_iotlb_id_max) {
+	K_INVALIDATE, 0,
+	.data = { 0, MOCK_NESTED_DOMAIN_IOTLB_ID_MAX }, .out = HV(entry_num, 1)
 };
 /* entry_num comes back as the number of entries handled */
 FIXTURE_VARIANT_ADD(nest_uapi, inv_second_entry_bad) {
@@ -1683,6 +1692,14 @@ TEST_F(nest_uapi, exact_errno)
 		ASSERT_EQ(edit_value(env, &c->out), get_field(arg, &c->out))
 			TH_LOG("kernel: field at offset %u after the call",
 			       c->out.off);
+	if (c->flags & CHECK_PAYLOAD) {
+		uint32_t *got = (uint32_t *)arena_page(env, PG_PAYLOAD);
+
+		for (i = 0; i < ARRAY_SIZE(c->payload); i++)
+			ASSERT_EQ(c->payload[i], got[i])
+				TH_LOG("kernel: word %d of the data after the call",
+				       i);
+	}
 
 	if (!err || (c->flags & UNDO_ON_FAIL))
 		ASSERT_EQ(0, undo(env, c->kind, arg))

@@ -447,6 +447,20 @@ TEST_F(vobj, invalidate_device_cache_through_viommu)
 	check.id = self->dev[1]->dev_id;
 	check.check_dev_cache.cache = IOMMU_TEST_DEV_CACHE_DEFAULT;
 	EXPECT_KERNEL(0, nest_test_cmd(self->fd, &check));
+	/* FLAG_ALL ignores cache_id and empties every entry, the last too */
+	VDEVICE(viommu_id, 1, VIRT_ID1, vdev);
+	inv[0].flags = IOMMU_TEST_INVALIDATE_FLAG_ALL;
+	inv[0].vdev_id = VIRT_ID1;
+	inv[0].cache_id = 0;
+	num = 1;
+	ASSERT_KERNEL(0, invalidate_caches(self->fd, viommu_id, inv, &num));
+	EXPECT_EQ(1, num) TH_LOG("kernel: %u entries done", num);
+	check.check_dev_cache.cache = 0;
+	for (i = 0; i < MOCK_DEV_CACHE_NUM; i++) {
+		check.check_dev_cache.id = i;
+		EXPECT_KERNEL(0, nest_test_cmd(self->fd, &check))
+			TH_LOG("kernel: device cache %u after FLAG_ALL", i);
+	}
 	ASSERT_CLEAN_UNWIND();
 #endif
 }

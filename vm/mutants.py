@@ -38,7 +38,8 @@ import trees  # noqa: E402
 MUTANTS = os.path.join(TOP, "tests", "mutants")
 # the guests that reach a mutated file, per the patch's Reach: line;
 # "upstream" is the tree's own selftests
-REACH = {"mock": ["mock", "upstream"], "smmuv3": ["smmuv3-nested"]}
+# arm-smmu-v3: with CANWBS (smmuv3-nested), and without it (smmuv3)
+REACH = {"mock": ["mock", "upstream"], "smmuv3": ["smmuv3", "smmuv3-nested"]}
 SUITES = {"ours": lambda g: g != "upstream", "upstream": lambda g: g == "upstream"}
 
 

@@ -42,7 +42,7 @@ mock|q35, no vIOMMU: the kernel's mock IOMMU (CONFIG_IOMMUFD_TEST)|$Q35||iommufd
 vtd|q35 + intel-iommu (legacy mode) + 2 edu, one behind a PCI bridge|$Q35_SPLIT $VTD $EDU_PAIR|intel_iommu=on|cdev_edu cdev_input_edu report_edu bind_restore qemu_vmm_edu
 vtd-scalable|q35 + intel-iommu x-scalable-mode=on + 2 edu, one behind a PCI bridge|$Q35_SPLIT $VTD,x-scalable-mode=on $EDU_PAIR|intel_iommu=on|cdev_edu cdev_input_edu report_edu bind_restore qemu_vmm_edu
 virtio-iommu|q35 + virtio-iommu-pci + edu|$Q35 -device virtio-iommu-pci -device edu|iommufd.allow_unsafe_interrupts=1|cdev_edu cdev_input_edu qemu_vmm_edu
-smmuv3|arm64 virt + nested SMMUv3 (device tree) + 2 edu, one behind a PCIe root port|$VIRT_SMMU $EDU_PAIR_PCIE||cdev_edu cdev_input_edu report_smmu|arm64|
+smmuv3|arm64 virt + nested SMMUv3 (device tree) + 2 edu, one behind a PCIe root port|$VIRT_SMMU $EDU_PAIR_PCIE||cdev_edu cdev_input_edu report_smmu $SMMU_NESTED_TESTS|arm64|
 smmuv3-nested|arm64 virt + nested SMMUv3 through UEFI/ACPI, IORT upgraded to CANWBS + 2 edu|$VIRT_SMMU $EDU_PAIR_PCIE|acpi=force|iort_canwbs cdev_edu report_smmu $SMMU_NESTED_TESTS|arm64|uefi-iort
 upstream|q35, no vIOMMU: the booted tree's own iommufd selftests (the anchor of make kernel-mutants)|$Q35||$UPSTREAM_TESTS|x86||named
 EOF
