@@ -9,6 +9,9 @@ EDU_PAIR="-device edu -device pci-bridge,id=br1,chassis_nr=1 -device edu,bus=br1
 VTD="-device intel-iommu,intremap=on,caching-mode=on,aw-bits=48"
 Q35="-M q35 -m 512 -smp 1"
 Q35_SPLIT="-M q35,kernel-irqchip=split -m 512 -smp 1"
+# the upstream selftests map 2 MiB huge pages (up to 128 MiB at once):
+# 192 of them are reserved at boot, out of 1 GiB
+Q35_HUGE="-M q35 -m 1024 -smp 1"
 # QEMU 10.0's virt machine with its nested SMMUv3 (stage 1 and 2, the
 # default since virt-9.2) in front of the PCIe root complex; GICv3 for
 # its ITS, whose MSIs are isolated (with GICv2m iommufd refuses binds)
@@ -44,7 +47,7 @@ vtd-scalable|q35 + intel-iommu x-scalable-mode=on + 2 edu, one behind a PCI brid
 virtio-iommu|q35 + virtio-iommu-pci + edu|$Q35 -device virtio-iommu-pci -device edu|iommufd.allow_unsafe_interrupts=1|cdev_edu cdev_input_edu qemu_vmm_edu
 smmuv3|arm64 virt + nested SMMUv3 (device tree) + 2 edu, one behind a PCIe root port|$VIRT_SMMU $EDU_PAIR_PCIE||cdev_edu cdev_input_edu report_smmu $SMMU_NESTED_TESTS|arm64|
 smmuv3-nested|arm64 virt + nested SMMUv3 through UEFI/ACPI, IORT upgraded to CANWBS + 2 edu|$VIRT_SMMU $EDU_PAIR_PCIE|acpi=force|iort_canwbs cdev_edu report_smmu $SMMU_NESTED_TESTS|arm64|uefi-iort
-upstream|q35, no vIOMMU: the booted tree's own iommufd selftests (the anchor of make kernel-mutants)|$Q35||$UPSTREAM_TESTS|x86||named
+upstream|q35, no vIOMMU: the booted tree's own iommufd selftests (the anchor of make kernel-mutants), 192 huge pages|$Q35_HUGE|hugepages=192|$UPSTREAM_TESTS|x86||named
 EOF
 }
 
