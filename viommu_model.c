@@ -29,6 +29,20 @@ const char *viommu_kind_name(enum viommu_kind kind)
 	return kind_ops(kind)->name;
 }
 
+int viommu_kind_qemu(enum viommu_kind kind, struct viommu_qemu_place *p)
+{
+	const struct viommu_kind_ops *ops;
+
+	if ((unsigned int)kind >= viommu_nr_kinds)
+		return -ENOENT;
+	ops = viommu_kinds[kind];
+	p->device = ops->qemu_name;
+	p->arch = ops->qemu_arch;
+	p->machine = ops->qemu_machine;
+	p->props = ops->qemu_props;
+	return ops->qemu_machine ? 0 : -ENODEV;
+}
+
 static const char *const on_off_auto_names[] = { "auto", "on", "off" };
 static const int on_off_auto_vals[] = { VIOMMU_AUTO, VIOMMU_ON, VIOMMU_OFF };
 

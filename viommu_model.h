@@ -174,6 +174,17 @@ int viommu_config_format(const struct viommu_config *cfg, char *buf,
 			 size_t len);
 const char *viommu_kind_name(enum viommu_kind kind);
 
+/* Where QEMU realizes a kind; NULL members: it has no such thing. */
+struct viommu_qemu_place {
+	const char *device;	/* -device name; NULL: none is needed */
+	const char *arch;	/* qemu-system-ARCH */
+	const char *machine;	/* -M */
+	const char *props;	/* -device properties besides the config's */
+};
+
+/* The registry's row @kind: 0, or -ENOENT past the last; -ENODEV: no QEMU. */
+int viommu_kind_qemu(enum viommu_kind kind, struct viommu_qemu_place *p);
+
 /* Flags a config gives, from the config alone. */
 uint64_t viommu_config_flags(const struct viommu_config *cfg);
 /* False, with @why, when a config lets the host decide a flag. */

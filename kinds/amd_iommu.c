@@ -21,6 +21,8 @@ static const struct viommu_key amd_keys[] = {
 const struct viommu_kind_ops viommu_kind_amd = {
 	.name = "amd-iommu",
 	.qemu_name = "amd-iommu",
+	.qemu_arch = "x86_64",
+	.qemu_machine = "q35",
 	.keys = amd_keys,
 	.nr_keys = ARRAY_SIZE(amd_keys),
 };

@@ -136,6 +136,8 @@ static int intel_check_hiod(const struct viommu_config *cfg,
 const struct viommu_kind_ops viommu_kind_intel = {
 	.name = "intel-iommu",
 	.qemu_name = "intel-iommu",
+	.qemu_arch = "x86_64",
+	.qemu_machine = "q35",
 	.keys = intel_keys,
 	.nr_keys = ARRAY_SIZE(intel_keys),
 	.renamed = intel_renamed,

@@ -67,6 +67,11 @@ struct viommu_kind_ops {
 	const char *name;
 	/* QEMU's -device name; NULL: a kind QEMU does not have */
 	const char *qemu_name;
+	/* where QEMU realizes it: qemu-system-ARCH -M MACHINE; NULL: nowhere */
+	const char *qemu_arch;
+	const char *qemu_machine;
+	/* what QEMU's -device needs besides the config's keys, or NULL */
+	const char *qemu_props;
 	/* in QEMU's order, the canonical string's and the hint's order */
 	const struct viommu_key *keys;
 	unsigned int nr_keys;

@@ -4,4 +4,6 @@
 
 const struct viommu_kind_ops viommu_kind_none = {
 	.name = "none",
+	.qemu_arch = "x86_64",
+	.qemu_machine = "q35",
 };

@@ -32,6 +32,8 @@ static int virtio_check(const struct viommu_config *cfg, char *err,
 const struct viommu_kind_ops viommu_kind_virtio = {
 	.name = "virtio-iommu",
 	.qemu_name = "virtio-iommu-pci",
+	.qemu_arch = "x86_64",
+	.qemu_machine = "q35",
 	.keys = virtio_keys,
 	.nr_keys = ARRAY_SIZE(virtio_keys),
 	.check = virtio_check,

@@ -44,7 +44,7 @@ expect()
 }
 
 echo "TAP version 13"
-echo "1..40"
+echo "1..42"
 expect report_bad_config 2 1 "Property 'intel-iommu.x-flts' not found .QEMU 11.1 renamed it 'fsts'" -- \
 	"$report" --viommu intel-iommu,x-flts=on
 expect report_unknown_kind 2 1 "unknown vIOMMU kind 'amd-iommu-pci'" -- \
@@ -56,6 +56,11 @@ expect report_accel_blocked 0 0 '"migration_safe": false, "unsafe_reason": "Migr
 	"$report" --json --viommu arm-smmuv3,accel=on
 expect report_pasid_flag 0 0 '"flags": 15, "want_nesting_parent": true, "pasid_supported": true, "want_nesting_dirty_tracking": true, "want_pasid_attach": true, "migration_safe": true' -- \
 	"$report" --json --viommu intel-iommu,scalable-mode=on,fsts=on,pasid-bits=20
+# the registry, with where QEMU realizes each kind (conformance reads it)
+expect report_list_kinds 0 0 $'^arm-smmuv3\tarm-smmuv3\taarch64\tvirt\tprimary-bus=pcie.0$' -- \
+	"$report" --list-kinds
+expect report_list_kinds_alone 2 1 "--list-kinds takes no other argument" -- \
+	"$report" --list-kinds --json
 expect report_names_qemu 0 0 '^vIOMMU model: QEMU 11.1$' -- \
 	"$report" --viommu none
 expect vmm_no_device 2 - "both needed" -- "$vmm" --viommu none

@@ -23,22 +23,30 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 # shellcheck source=vm/tap.sh
 . "$here/vm/tap.sh"
 
+# Where QEMU realizes each kind, from the model's registry: PLACE[name]
+# and PLACE[QEMU's name] are "DEVICE ARCH MACHINE PROPS", "-" for none
+declare -A PLACE
+while IFS=$'\t' read -r name device arch machine fixed; do
+	[ "$arch" = - ] && continue
+	PLACE[$name]="$device $arch $machine $fixed"
+	[ "$device" = - ] || PLACE[$device]=${PLACE[$name]}
+done < <("$report" --list-kinds)
+[ "${#PLACE[@]}" -gt 0 ] || { echo "$report --list-kinds listed no kind" >&2; exit 1; }
+
 # qemu_verdict CONFIG: "realized" or "refused: MESSAGE" from QEMU 11.1
 qemu_verdict()
 {
-	local cfg=$1 kind=${1%%,*} props= arch=x86_64 machine=q35 dev rc
+	local cfg=$1 kind=${1%%,*} props='' device arch machine fixed dev rc
 
 	[ "$kind" = "$cfg" ] || props=,${cfg#*,}
-	case "$kind" in
-	none)		dev=() ;;
-	intel-iommu|amd-iommu)
-			dev=(-device "$kind$props") ;;
-	virtio-iommu|virtio-iommu-pci)
-			dev=(-device "virtio-iommu-pci$props") ;;
-	arm-smmuv3)	arch=aarch64 machine=virt
-			dev=(-device "arm-smmuv3,primary-bus=pcie.0$props") ;;
-	*)		echo "no QEMU device"; return ;;
-	esac
+	if [ -z "${PLACE[$kind]:-}" ]; then
+		echo "no QEMU device"
+		return
+	fi
+	read -r device arch machine fixed <<<"${PLACE[$kind]}"
+	dev=()
+	[ "$fixed" = - ] || props=,$fixed$props
+	[ "$device" = - ] || dev=(-device "$device$props")
 	# the monitor reads "quit" only once every device is realized
 	echo quit | timeout 60 "$here/vm/qemu.sh" --arch "$arch" run \
 		-M "$machine" -accel tcg -nodefaults -display none \

@@ -7,6 +7,12 @@
  * granted and the vIOMMU's verdict.
  *
  *   nest_report [--json] [--device DEV]... --viommu CONFIG [--viommu CONFIG]...
+ *   nest_report --list-kinds
+ *
+ * --list-kinds prints the registry, one kind a line: its name, QEMU's
+ * -device name, arch, machine and the properties QEMU's -device needs
+ * besides the config's, tab-separated, "-" for none (a kind QEMU lacks
+ * has "-" for all four).
  *
  * Exit status: 0, 1 when a device cannot be examined, 2 for bad usage or
  * a bad config or device spec (one-line error).
@@ -60,7 +66,27 @@ static void print_usage(FILE *f, const char *prog)
 
 	nest_backend_specs(specs, sizeof(specs));
 	fprintf(f, "usage: %s [--json] [--device DEV]... --viommu CONFIG [--viommu CONFIG]...\n"
-		"DEV: %s\n", prog, specs);
+		"       %s --list-kinds\n"
+		"DEV: %s\n", prog, prog, specs);
+}
+
+static const char *dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+static void list_kinds(void)
+{
+	struct viommu_qemu_place p;
+	int k, rc;
+
+	for (k = 0; (rc = viommu_kind_qemu(k, &p)) != -ENOENT; k++) {
+		if (rc)
+			p.device = p.arch = p.machine = p.props = NULL;
+		printf("%s\t%s\t%s\t%s\t%s\n", viommu_kind_name(k),
+		       dash(p.device), dash(p.arch), dash(p.machine),
+		       dash(p.props));
+	}
 }
 
 /* Attach @d under @cfg through the engine, as a VMM would, and undo it. */
@@ -267,6 +293,13 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			json = true;
+		} else if (!strcmp(argv[i], "--list-kinds")) {
+			if (argc != 2) {
+				fprintf(stderr, "error: --list-kinds takes no other argument\n");
+				return 2;
+			}
+			list_kinds();
+			return 0;
 		} else if (!strcmp(argv[i], "--viommu") && i + 1 < argc) {
 			if (n == MAX_CONFIGS) {
 				fprintf(stderr, "error: more than %d --viommu configs\n",
