@@ -662,63 +662,84 @@ static int smmuv3_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
 }
 #endif
 
-int nest_enable_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
-		       uint64_t s1_addr)
+/* A nested HWPT on @dev's parent from @len bytes of @type at @data. */
+static int parent_nested(struct nest_ctx *ctx, struct nest_dev *dev,
+			 uint32_t type, const void *data, uint32_t len,
+			 uint32_t *id)
+{
+	int err;
+
+	err = hwpt_alloc(ctx, dev, dev->hiod.hwpt_id, 0, type, data, len, id);
+	trace_new(ctx, NEST_EV_NESTED_ALLOC, dev->hiod.hwpt_id, type, err,
+		  *id);
+	if (err)
+		set_err(ctx, "%s: nested HWPT on parent %u failed: %s",
+			dev->name, dev->hiod.hwpt_id, strerror(-err));
+	return err;
+}
+
+static int selftest_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
+			   uint64_t s1_addr, uint32_t *id)
 {
 	struct iommu_hwpt_selftest selftest = {
 		.iotlb = IOMMU_TEST_IOTLB_DEFAULT,
 	};
+
+	return parent_nested(ctx, dev, IOMMU_HWPT_DATA_SELFTEST, &selftest,
+			     NEST_SELFTEST_DATA_LEN, id);
+}
+
+static int vtd_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
+		      uint64_t s1_addr, uint32_t *id)
+{
 	struct iommu_hwpt_vtd_s1 vtd = {
 		.pgtbl_addr = s1_addr,
 		.addr_width = ctx->viommu->cfg.aw_bits,
 	};
-	uint32_t type = 0, len = 0, id = 0;
-	const void *data = NULL;
+
+	return parent_nested(ctx, dev, IOMMU_HWPT_DATA_VTD_S1, &vtd,
+			     sizeof(vtd), id);
+}
+
+#ifndef IOMMU_VIOMMU_ALLOC
+static int smmuv3_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
+			 uint64_t cd_ipa, uint32_t *id)
+{
+	set_err(ctx, "%s: built without IOMMU_VIOMMU_ALLOC (uAPI headers before 6.13): no SMMUv3 stage-1",
+		dev->name);
+	return -EOPNOTSUPP;
+}
+#endif
+
+/* What builds each kind's stage 1 (enum viommu_stage1): the HWPT in @id. */
+static int (*const stage1_builders[])(struct nest_ctx *ctx,
+				      struct nest_dev *dev, uint64_t s1_addr,
+				      uint32_t *id) = {
+	[VIOMMU_STAGE1_SELFTEST] = selftest_stage1,
+	[VIOMMU_STAGE1_VTD] = vtd_stage1,
+	[VIOMMU_STAGE1_SMMUV3] = smmuv3_stage1,
+};
+
+int nest_enable_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
+		       uint64_t s1_addr)
+{
+	enum viommu_stage1 s1 = viommu_config_stage1(&ctx->viommu->cfg);
+	uint32_t id = 0;
 	int err;
 
 	if (!dev->hiod_set) {
 		set_err(ctx, "%s: no host IOMMU device set", dev->name);
 		return -EINVAL;
 	}
-	switch (viommu_config_stage1(&ctx->viommu->cfg)) {
-	case VIOMMU_STAGE1_SELFTEST:
-		type = IOMMU_HWPT_DATA_SELFTEST;
-		data = &selftest;
-		len = NEST_SELFTEST_DATA_LEN;
-		break;
-	case VIOMMU_STAGE1_VTD:
-		type = IOMMU_HWPT_DATA_VTD_S1;
-		data = &vtd;
-		len = sizeof(vtd);
-		break;
-	case VIOMMU_STAGE1_SMMUV3:
-#ifdef IOMMU_VIOMMU_ALLOC
-		/* made there: id is set, nothing left to allocate here */
-		err = smmuv3_stage1(ctx, dev, s1_addr, &id);
-		if (err)
-			return err;
-		break;
-#else
-		set_err(ctx, "%s: built without IOMMU_VIOMMU_ALLOC (uAPI headers before 6.13): no SMMUv3 stage-1",
-			dev->name);
-		return -EOPNOTSUPP;
-#endif
-	default:
+	if ((unsigned int)s1 >= ARRAY_SIZE(stage1_builders) ||
+	    !stage1_builders[s1]) {
 		set_err(ctx, "%s: %s builds no nested HWPT stage-1", dev->name,
 			viommu_kind_name(ctx->viommu->cfg.kind));
 		return -EOPNOTSUPP;
 	}
-	if (!id) {
-		err = hwpt_alloc(ctx, dev, dev->hiod.hwpt_id, 0, type, data,
-				 len, &id);
-		trace_new(ctx, NEST_EV_NESTED_ALLOC, dev->hiod.hwpt_id, type,
-			  err, id);
-		if (err) {
-			set_err(ctx, "%s: nested HWPT on parent %u failed: %s",
-				dev->name, dev->hiod.hwpt_id, strerror(-err));
-			return err;
-		}
-	}
+	err = stage1_builders[s1](ctx, dev, s1_addr, &id);
+	if (err)
+		return err;
 	err = dev->ops->attach(ctx, dev, id);
 	trace(ctx, NEST_EV_ATTACH, id, 0, err);
 	if (err) {
