@@ -133,9 +133,26 @@ def verdicts(base_bad, bad, groups, topos):
     return out
 
 
+def suite_files():
+    """What makes both suites: the tests, the engine, the runner."""
+    out = []
+    for d, subs, files in os.walk(TOP):
+        rel = os.path.relpath(d, TOP)
+        top = rel.split(os.sep)[0]
+        if top in ("build", "doc", ".git") or rel.startswith(("tests" + os.sep + "mutants",)) \
+                or "__pycache__" in rel or top.startswith("build"):
+            subs[:] = []
+            continue
+        subs.sort()
+        out += [os.path.join(d, f) for f in sorted(files)]
+    return out
+
+
 def key_of(m, tree_ver):
+    """A mutant's result holds while its patch, the tree and the suites do."""
     h = hashlib.sha1()
-    for p in [m["path"], os.path.join(TOP, "run_tests.sh")]:
+    for p in [m["path"]] + suite_files():
+        h.update(p.encode())
         with open(p, "rb") as f:
             h.update(f.read())
     h.update(tree_ver.encode())
