@@ -139,8 +139,8 @@ def suite_files():
     for d, subs, files in os.walk(TOP):
         rel = os.path.relpath(d, TOP)
         top = rel.split(os.sep)[0]
-        if top in ("build", "doc", ".git") or rel.startswith(("tests" + os.sep + "mutants",)) \
-                or "__pycache__" in rel or top.startswith("build"):
+        if top.startswith("build") or top in ("doc", ".git") or \
+                rel == os.path.join("tests", "mutants") or "__pycache__" in rel:
             subs[:] = []
             continue
         subs.sort()
