@@ -552,6 +552,15 @@ FIXTURE_VARIANT_ADD(nest_uapi, hw_info_flags_bit0) {
 	K_HW_INFO, EOPNOTSUPP, LATER(FEAT_HW_INFO_TYPE, 0),
 	.edit = { HI(flags, 1) }
 };
+/* an unknown flag is EOPNOTSUPP, never EINVAL, on every tree */
+FIXTURE_VARIANT_ADD(nest_uapi, hw_info_flags_bit1) {
+	K_HW_INFO, EOPNOTSUPP, .edit = { HI(flags, 2) }
+};
+/* without INPUT_TYPE the field is output only: its input is not a type */
+FIXTURE_VARIANT_ADD(nest_uapi, hw_info_out_type_ignored) {
+	K_HW_INFO, 0, .edit = { HI(out_data_type, 0xff) },
+	.out = HI(out_data_type, IOMMU_HW_INFO_TYPE_SELFTEST)
+};
 FIXTURE_VARIANT_ADD(nest_uapi, hw_info_reserved0) {
 	K_HW_INFO, EOPNOTSUPP, .edit = { HI(__reserved[0], 1) }
 };

@@ -39,6 +39,8 @@
 #define VIRT_ID0	0x51	/* a guest's vSID / vRID; 0 means "none" */
 #define VIRT_ID1	0x52
 #define QUEUE_IOVA	(1ULL << 24)	/* MOCK_APERTURE_START on every tree */
+#define QUEUE_OFFSET	0x40		/* a queue's start inside its page */
+#define FAULT_ADDR	0x5eed000ULL	/* a guest IOVA that faulted */
 
 #define HEADERS_LACK(sym, ver) \
 	"built against headers without " sym " (Linux " ver "): rebuild against a newer tree"
@@ -376,6 +378,9 @@ TEST_F(vobj, nested_hwpt_on_viommu)
 	NESTED_ON_VIOMMU(viommu_id, 0, nested);
 	EXPECT_KERNEL(0, _test_cmd_md_check_iotlb(self->fd, nested, 0,
 						  IOMMU_TEST_IOTLB_DEFAULT));
+	/* dev[1] has no vDEVICE: the vIOMMU cannot name it to the guest */
+	EXPECT_KERNEL(-ENOENT, self->dev[1]->ops->attach(&self->ctx,
+							 self->dev[1], nested));
 	/* the vIOMMU and, through it, the parent stay while it is used */
 	EXPECT_KERNEL(-EBUSY, nest_destroy(self->fd, viommu_id));
 	EXPECT_KERNEL(-EBUSY, nest_destroy(self->fd, nested));
@@ -423,7 +428,24 @@ TEST_F(vobj, invalidate_device_cache_through_viommu)
 			TH_LOG("kernel: a 6.15+ kernel must invalidate through a vIOMMU");
 		SKIP(return, "kernel does not invalidate through a vIOMMU: Linux 6.14 or later needed");
 	}
+	/* an empty array still has its type checked */
+	num = 0;
+	EXPECT_KERNEL(-EINVAL,
+		      nest_hwpt_invalidate(self->fd, viommu_id,
+					   IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST_INVALID,
+					   NULL, sizeof(*inv), &num));
+	/* an unknown flag stops the array before its first entry */
+	inv[0].flags = IOMMU_TEST_INVALIDATE_FLAG_ALL << 1;
+	num = 2;
+	EXPECT_KERNEL(-EOPNOTSUPP, invalidate_caches(self->fd, viommu_id, inv,
+						     &num));
+	EXPECT_EQ(0, num) TH_LOG("kernel: %u entries done", num);
+	inv[0].flags = 0;
 	check.id = self->dev[0]->dev_id;
+	check.check_dev_cache.id = 1;
+	check.check_dev_cache.cache = IOMMU_TEST_DEV_CACHE_DEFAULT;
+	EXPECT_KERNEL(0, nest_test_cmd(self->fd, &check))
+		TH_LOG("kernel: a refused array invalidated cache 1");
 	num = 2;
 	ASSERT_KERNEL(0, invalidate_caches(self->fd, viommu_id, inv, &num));
 	EXPECT_EQ(2, num) TH_LOG("kernel: %u entries done", num);
@@ -694,8 +716,10 @@ TEST_F(vobj, hw_queue_pins_the_guest_queue)
 					      psize, &id));
 	EXPECT_KERNEL(-EINVAL, hw_queue_alloc(self->fd, viommu_id, 0, QUEUE_IOVA,
 					      0, &id));
-	ASSERT_KERNEL(0, hw_queue_alloc(self->fd, viommu_id, 1, QUEUE_IOVA, psize,
-					&q1));
+	/* a queue may start inside a page: the driver gets its exact PA */
+	ASSERT_KERNEL(0, hw_queue_alloc(self->fd, viommu_id, 1,
+					QUEUE_IOVA + QUEUE_OFFSET,
+					psize - QUEUE_OFFSET, &q1));
 	push_obj(&self->objs, q1);
 	EXPECT_KERNEL(-EBUSY, nest_destroy(self->fd, q0));
 	EXPECT_KERNEL(-EBUSY, nest_destroy(self->fd, viommu_id));
@@ -707,6 +731,234 @@ TEST_F(vobj, hw_queue_pins_the_guest_queue)
 					      QUEUE_IOVA, psize));
 	munmap(buf, psize);
 	ASSERT_CLEAN_UNWIND();
+#endif
+}
+
+#define OFFSETOFEND(type, m)	(offsetof(type, m) + sizeof(((type *)0)->m))
+
+/* A vIOMMU-era command: its shortest size, and what all zeros get there. */
+struct vcmd_size {
+	const char *name;
+	unsigned long nr;
+	uint32_t min;
+	int zero_errno;		/* type 0 is DEFAULT, id 0 names nothing */
+	bool present;		/* the running kernel has the ioctl */
+};
+
+TEST_F(vobj, vcmd_shortest_sizes)
+{
+#ifdef HAVE_VIOMMU
+	const struct vcmd_size cmds[] = {
+		{ "IOMMU_VIOMMU_ALLOC", IOMMU_VIOMMU_ALLOC,
+		  OFFSETOFEND(struct iommu_viommu_alloc, out_viommu_id),
+		  EOPNOTSUPP, true },
+		{ "IOMMU_VDEVICE_ALLOC", IOMMU_VDEVICE_ALLOC,
+		  OFFSETOFEND(struct iommu_vdevice_alloc, virt_id),
+		  ENOENT, true },
+#ifdef HAVE_VEVENTQ
+		{ "IOMMU_VEVENTQ_ALLOC", IOMMU_VEVENTQ_ALLOC,
+		  OFFSETOFEND(struct iommu_veventq_alloc, out_veventq_fd),
+		  EOPNOTSUPP, self->kernel.veventq },
+#endif
+#ifdef HAVE_HW_QUEUE
+		{ "IOMMU_HW_QUEUE_ALLOC", IOMMU_HW_QUEUE_ALLOC,
+		  OFFSETOFEND(struct iommu_hw_queue_alloc, length),
+		  EOPNOTSUPP, self->kernel.hw_queue },
+#endif
+	};
+	uint32_t before = 0, after = 0, buf[16];
+	unsigned int i;
+
+	ASSERT_KERNEL(0, nest_test_next_free_id(self->fd, &before));
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		if (!cmds[i].present)
+			continue;
+		/* a word short: EINVAL before any field is read */
+		memset(buf, 0, sizeof(buf));
+		buf[0] = cmds[i].min - 4;
+		EXPECT_EQ(-EINVAL, nest_ioctl(self->fd, cmds[i].nr, buf))
+			TH_LOG("kernel: %s of %u bytes", cmds[i].name, buf[0]);
+		/* the shortest size gets past the size to the fields */
+		memset(buf, 0, sizeof(buf));
+		buf[0] = cmds[i].min;
+		EXPECT_EQ(-cmds[i].zero_errno,
+			  nest_ioctl(self->fd, cmds[i].nr, buf))
+			TH_LOG("kernel: %s of %u zero bytes, expected %s",
+			       cmds[i].name, buf[0],
+			       nest_errno_name(cmds[i].zero_errno));
+	}
+	ASSERT_KERNEL(0, nest_test_next_free_id(self->fd, &after));
+	EXPECT_EQ(before, after) TH_LOG("kernel: a refused command left an object");
+	ASSERT_CLEAN_UNWIND();
+#endif
+}
+
+TEST_F(vobj, iopf_on_nested_hwpt_reaches_fault_queue)
+{
+#if !defined(HAVE_VIOMMU) || !defined(IOMMU_FAULT_QUEUE_ALLOC)
+	SKIP(return, HEADERS_LACK("IOMMU_VIOMMU_ALLOC", "6.13"));
+#else
+	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
+	struct iommu_fault_alloc fq = { .size = sizeof(fq) };
+	struct iommu_hwpt_alloc ha = {
+		.size = sizeof(ha),
+		.flags = IOMMU_HWPT_FAULT_ID_VALID,
+		.data_type = IOMMU_HWPT_DATA_SELFTEST,
+		.data_len = sizeof(data),
+		.data_uptr = (uintptr_t)&data,
+	};
+	struct iommu_test_cmd trig = {
+		.op = IOMMU_TEST_OP_TRIGGER_IOPF,
+		.trigger_iopf = {
+			.grpid = 0x23,
+			.perm = IOMMU_PGFAULT_PERM_READ | IOMMU_PGFAULT_PERM_WRITE,
+			.addr = FAULT_ADDR,
+		},
+	};
+	struct iommu_hwpt_page_response resp = { 0 };
+	struct iommu_hwpt_pgfault f[2];
+	uint32_t viommu_id = 0, vdev = 0;
+	int qfd;
+
+	VIOMMU_ON_PARENT(viommu_id);
+	ASSERT_KERNEL(0, nest_ioctl(self->fd, IOMMU_FAULT_QUEUE_ALLOC, &fq));
+	push_obj(&self->objs, fq.out_fault_id);
+	qfd = fq.out_fault_fd;
+	VDEVICE(viommu_id, 0, VIRT_ID0, vdev);
+	/* the guest's stage 1 with page requests: faults go to the queue */
+	ha.dev_id = self->dev[0]->dev_id;
+	ha.pt_id = viommu_id;
+	ha.fault_id = fq.out_fault_id;
+	ASSERT_KERNEL(0, nest_ioctl(self->fd, IOMMU_HWPT_ALLOC, &ha));
+	push_obj(&self->objs, ha.out_hwpt_id);
+	ASSERT_KERNEL(0, self->dev[0]->ops->attach(&self->ctx, self->dev[0],
+						   ha.out_hwpt_id));
+	trig.trigger_iopf.dev_id = self->dev[0]->dev_id;
+	ASSERT_KERNEL(0, nest_test_cmd(self->fd, &trig));
+	/* reads come in whole records */
+	EXPECT_EQ(-1, read(qfd, f, sizeof(f[0]) - 1));
+	EXPECT_EQ(ESPIPE, errno) TH_LOG("kernel: a part record: %s",
+					strerror(errno));
+	/* a buffer of exactly the group's size takes the group */
+	ASSERT_EQ((ssize_t)sizeof(f[0]), read(qfd, f, sizeof(f[0])))
+		TH_LOG("kernel: one fault in a one-record buffer: %s",
+		       strerror(errno));
+	EXPECT_EQ(self->dev[0]->dev_id, f[0].dev_id) TH_LOG("kernel: dev_id");
+	EXPECT_EQ(FAULT_ADDR, f[0].addr) TH_LOG("kernel: addr");
+	EXPECT_EQ(0x23, f[0].grpid) TH_LOG("kernel: grpid");
+	EXPECT_EQ(trig.trigger_iopf.perm, f[0].perm) TH_LOG("kernel: perm");
+	EXPECT_EQ(IOMMU_PGFAULT_FLAGS_LAST_PAGE, f[0].flags)
+		TH_LOG("kernel: flags 0x%x", f[0].flags);
+	/* nothing more to read: 0, not a wait */
+	EXPECT_EQ(0, read(qfd, f, sizeof(f))) TH_LOG("kernel: a second fault");
+	/* an unknown response code, then the answer, then the same again */
+	resp.cookie = f[0].cookie;
+	resp.code = IOMMUFD_PAGE_RESP_INVALID + 1;
+	EXPECT_EQ(-1, write(qfd, &resp, sizeof(resp)));
+	EXPECT_EQ(EINVAL, errno) TH_LOG("kernel: response code %u", resp.code);
+	resp.code = IOMMUFD_PAGE_RESP_SUCCESS;
+	EXPECT_EQ((ssize_t)sizeof(resp), write(qfd, &resp, sizeof(resp)))
+		TH_LOG("kernel: the response: %s", strerror(errno));
+	EXPECT_EQ(-1, write(qfd, &resp, sizeof(resp)))
+		TH_LOG("kernel: a cookie answered twice");
+	close(qfd);
+	BACK_TO_PARENT(0);
+	ASSERT_CLEAN_UNWIND();
+#endif
+}
+
+#ifdef MOCK_PASID_WIDTH
+/* One PASID attach through the mock's test op (@hwpt_id 0: detach). */
+static int pasid_attach(int fd, uint32_t stdev_id, uint32_t pasid,
+			uint32_t hwpt_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_PASID_ATTACH,
+		.id = stdev_id,
+		.pasid_attach = { .pasid = pasid, .pt_id = hwpt_id },
+	};
+
+	if (!hwpt_id) {
+		cmd.op = IOMMU_TEST_OP_PASID_DETACH;
+		cmd.pasid_detach.pasid = pasid;
+	}
+	return nest_test_cmd(fd, &cmd);
+}
+#endif
+
+/*
+ * Nested HWPTs on a PASID: only one allocated with ALLOC_PASID may go
+ * there, whether it stands on the parent or on a vIOMMU.
+ */
+TEST(nested_hwpts_on_a_pasid)
+{
+#if !defined(HAVE_VIOMMU) || !defined(MOCK_PASID_WIDTH)
+	SKIP(return, HEADERS_LACK("MOCK_FLAGS_DEVICE_PASID", "6.15"));
+#else
+	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
+	struct iommu_test_cmd check = {
+		.op = IOMMU_TEST_OP_PASID_CHECK_HWPT,
+		.pasid_check = { .pasid = 1 },
+	};
+	uint32_t ioas = 0, stdev = 0, idev = 0, hwpt = 0, parent = 0;
+	uint32_t nested[4] = { 0 }, viommu_id = 0, plain = 0;
+	struct vobj_kernel kernel;
+	char err[VIOMMU_ERR_LEN];
+	int fd, rc, i;
+
+	fd = nest_mock_open(err, sizeof(err));
+	if (fd < 0)
+		SKIP(return, "%s", err);
+	probe_kernel(fd, &kernel);
+	if (!kernel.viommu)
+		SKIP(goto out, "kernel lacks IOMMU_VIOMMU_ALLOC (ENOTTY): Linux 6.13 or later needed");
+	ASSERT_KERNEL(0, nest_ioas_alloc(fd, &ioas));
+	rc = nest_test_mock_domain_flags(fd, ioas, MOCK_FLAGS_DEVICE_PASID,
+					 &stdev, &idev, &hwpt);
+	/* PASID mock devices came with vEVENTQs (6.15) */
+	if (rc == -EINVAL && !kernel.veventq)
+		SKIP(goto out, "kernel refuses MOCK_FLAGS_DEVICE_PASID (EINVAL): Linux 6.15 or later needed");
+	ASSERT_KERNEL(0, rc);
+	ASSERT_KERNEL(0, nest_hwpt_alloc(fd, idev, ioas, 0, IOMMU_HWPT_DATA_NONE,
+					 NULL, 0, &plain));
+	ASSERT_KERNEL(0, nest_hwpt_alloc(fd, idev, ioas,
+					 IOMMU_HWPT_ALLOC_NEST_PARENT |
+					 NEST_HWPT_ALLOC_PASID,
+					 IOMMU_HWPT_DATA_NONE, NULL, 0, &parent));
+	/* the RID's domain must take PASIDs too, else none may attach */
+	ASSERT_KERNEL(0, nest_test_mock_domain_replace(fd, stdev, parent));
+	ASSERT_KERNEL(0, nest_viommu_alloc(fd, IOMMU_VIOMMU_TYPE_SELFTEST, 0,
+					   idev, parent, &viommu_id));
+	/* 0, 1: on the parent; 2, 3: on the vIOMMU; odd ones take PASIDs */
+	for (i = 0; i < 4; i++) {
+		ASSERT_KERNEL(0, nest_hwpt_alloc(fd, idev,
+						 i < 2 ? parent : viommu_id,
+						 i & 1 ? NEST_HWPT_ALLOC_PASID : 0,
+						 IOMMU_HWPT_DATA_SELFTEST,
+						 &data, sizeof(data),
+						 &nested[i]))
+			TH_LOG("kernel: nested HWPT %d", i);
+	}
+	EXPECT_KERNEL(-EINVAL, pasid_attach(fd, stdev, 1, nested[0]));
+	EXPECT_KERNEL(-EINVAL, pasid_attach(fd, stdev, 1, nested[2]));
+	ASSERT_KERNEL(0, pasid_attach(fd, stdev, 1, nested[1]));
+	check.id = stdev;
+	check.pasid_check.hwpt_id = nested[1];
+	EXPECT_KERNEL(0, nest_test_cmd(fd, &check))
+		TH_LOG("kernel: PASID 1 is not on its nested HWPT");
+	/* a PASID is taken: the RID may not move to a HWPT without PASIDs */
+	EXPECT_KERNEL(-EINVAL, nest_test_mock_domain_replace(fd, stdev, plain));
+	EXPECT_KERNEL(0, pasid_attach(fd, stdev, 1, 0));
+	for (i = 3; i >= 0; i--)
+		EXPECT_KERNEL(0, nest_destroy(fd, nested[i]));
+	EXPECT_KERNEL(0, nest_destroy(fd, viommu_id));
+	EXPECT_KERNEL(0, nest_test_mock_domain_replace(fd, stdev, ioas));
+	EXPECT_KERNEL(0, nest_destroy(fd, parent));
+	EXPECT_KERNEL(0, nest_destroy(fd, plain));
+	EXPECT_KERNEL(0, nest_destroy(fd, stdev));
+	EXPECT_KERNEL(0, nest_destroy(fd, ioas));
+out:
+	close(fd);
 #endif
 }
 

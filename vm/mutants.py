@@ -15,8 +15,10 @@ suite and the tree's own selftests (the "upstream" topology, on the mock
 alone: it cannot reach arm-smmu-v3).  A suite kills a mutant when one of
 its cases that passed on the unmutated kernel fails (a guest that
 crashed or hung fails its group).  Results go to OUT/mutants.json after
-each mutant; a rerun skips the mutants whose patch, tree and suite are
-unchanged unless --fresh.  Exit status: 0, 1 on an error, 2 on bad usage.
+each mutant; a rerun boots again only the suites whose verdict may have
+changed: those whose sources, or the mutant's patch or the tree, changed
+(upstream's sources are the runner alone), unless --fresh.
+Exit status: 0, 1 on an error, 2 on bad usage.
 """
 
 import argparse
@@ -133,8 +135,14 @@ def verdicts(base_bad, bad, groups, topos):
     return out
 
 
-def suite_files():
-    """What makes both suites: the tests, the engine, the runner."""
+# what makes the upstream suite besides the tree: the runner that boots it
+RUNNER = ("run_tests.sh", "settings", "config", "vm")
+HARNESS = ("mutants.py", "coverage.py")
+
+
+def suite_files(suite):
+    """What makes SUITE: for ours the tests, the engine and the runner;
+    for upstream the runner alone (its tests come with the tree)."""
     out = []
     for d, subs, files in os.walk(TOP):
         rel = os.path.relpath(d, TOP)
@@ -144,14 +152,21 @@ def suite_files():
             subs[:] = []
             continue
         subs.sort()
+        if suite == "upstream" and rel == ".":
+            files = [f for f in files if f in RUNNER]
+            subs[:] = [x for x in subs if x in RUNNER]
+        if rel == "vm":
+            # the harnesses around the runner, not part of either suite
+            files = [f for f in files if f not in HARNESS]
         out += [os.path.join(d, f) for f in sorted(files)]
     return out
 
 
-def key_of(m, tree_ver):
-    """A mutant's result holds while its patch, the tree and the suites do."""
+def key_of(m, tree_ver, suite):
+    """A suite's verdict on a mutant holds while the mutant's patch, the
+    tree and what makes that suite are unchanged."""
     h = hashlib.sha1()
-    for p in [m["path"]] + suite_files():
+    for p in [m["path"]] + suite_files(suite):
         h.update(p.encode())
         with open(p, "rb") as f:
             h.update(f.read())
@@ -228,22 +243,23 @@ def main(argv):
     restore(pristine, tree, all_files)
     base = {}
 
-    def baseline(reach):
-        """The unmutated kernel's failing cases on REACH's guests, booted
-        once, and only when a mutant of that reach is to be run."""
-        if reach in base:
-            return base[reach]
-        topos = REACH[reach]
-        say(f"unmutated kernel on {', '.join(topos)}")
-        t0 = time.time()
-        k, log, rc = boot(pristine, tree, topos, out, timeout, f"base-{reach}")
-        bad, groups = failing(k)
-        if set(topos) - groups:
-            die(f"the unmutated run on {', '.join(topos)} gave no results (exit {rc}); see {log}")
-        say(f"unmutated on {', '.join(topos)}: {sum(map(len, bad.values()))} failing cases "
-            f"(excluded from kills), {time.time() - t0:.0f} s")
-        base[reach] = bad
-        return bad
+    def baseline(topos):
+        """The unmutated kernel's failing cases on the guests TOPOS, each
+        booted once, and only when a mutant needs it."""
+        need = [t for t in topos if t not in base]
+        if need:
+            say(f"unmutated kernel on {', '.join(need)}")
+            t0 = time.time()
+            k, log, rc = boot(pristine, tree, need, out, timeout,
+                              "base-" + "-".join(need))
+            bad, groups = failing(k)
+            if set(need) - groups:
+                die(f"the unmutated run on {', '.join(need)} gave no results (exit {rc}); see {log}")
+            say(f"unmutated on {', '.join(need)}: {sum(map(len, bad.values()))} failing cases "
+                f"(excluded from kills), {time.time() - t0:.0f} s")
+            for t in need:
+                base[t] = bad.get(t, set())
+        return {t: base[t] for t in topos}
 
     def save(results, summary=None):
         """mutants.json: this run's results, the last run's others kept."""
@@ -258,20 +274,34 @@ def main(argv):
 
     results = []
     for i, m in enumerate(mutants, 1):
-        key = key_of(m, tree_ver)
+        keys = {s: key_of(m, tree_ver, s) for s in SUITES}
         r = {k: m[k] for k in ("id", "description", "kind", "reach", "files")}
-        r["key"] = key
-        if old.get(m["id"], {}).get("key") == key:
-            results.append(old[m["id"]])
-            say(f"{i}/{len(mutants)} {m['id']}: kept from the last run")
-            continue
+        r["keys"] = keys
+        prev = old.get(m["id"], {})
+        # a suite whose verdict still holds is not run again
+        kept = {s: prev["suites"][s] for s in SUITES
+                if prev.get("keys", {}).get(s) == keys[s] and s in prev.get("suites", {})}
         if m["equivalent"]:
             r["verdict"] = "equivalent"
             r["reason"] = m["equivalent"]
             results.append(r)
             continue
+        if len(kept) == len(SUITES):
+            r.update({k: prev[k] for k in ("topologies", "suites", "seconds") if k in prev})
+            results.append(r)
+            say(f"{i}/{len(mutants)} {m['id']}: kept from the last run")
+            continue
+        topos = [t for t in REACH[m["reach"]]
+                 if not any(mine(t) for s, mine in SUITES.items() if s in kept)]
+        if not topos:
+            # the suites to judge again have no guest that reaches it
+            r["topologies"] = REACH[m["reach"]]
+            r["suites"] = {s: kept.get(s, {"verdict": "not reached", "cases": []})
+                           for s in SUITES}
+            results.append(r)
+            continue
         # booted before the patch goes in: the tree is unmutated here
-        base_bad = baseline(m["reach"])
+        base_bad = baseline(topos)
         t0 = time.time()
         touched.update(m["files"])
         ok, msg = apply(tree, m["path"])
@@ -279,15 +309,15 @@ def main(argv):
             r["verdict"] = "does not apply"
             r["reason"] = msg.strip()
         else:
-            topos = REACH[m["reach"]]
             k, log, rc = boot(pristine, tree, topos, out, timeout, m["id"])
             bad, groups = failing(k)
             if not groups and "kernel build failed" in open(log).read():
                 r["verdict"] = "does not build"
                 r["reason"] = f"see {log}"
             else:
-                r["topologies"] = topos
+                r["topologies"] = REACH[m["reach"]]
                 r["suites"] = verdicts(base_bad, bad, groups, topos)
+                r["suites"].update(kept)
         restore(pristine, tree, m["files"])
         touched.difference_update(m["files"])
         r["seconds"] = round(time.time() - t0)
