@@ -41,7 +41,14 @@
 #endif
 
 #define RAM_SIZE	(2u << 20)	/* stage 2: IPA 0..2 MiB */
-#define VSID		8
+/*
+ * The guest's name for the device.  Its bits are not those of a PCI
+ * function's SID on a root bus (0x8 here), so a vSID left in, or a pSID
+ * ORed into, a command or an event word shows.
+ */
+#define VSID		0xa5a5
+/* what a guest may write in a TLBI's VMID field: the kernel's replaces it */
+#define GUEST_VMID	0x5a5aULL
 #define ASID		1
 /* stage-1 input addresses: below edu's 28-bit DMA mask, outside RAM */
 #define IOVA_A		0x8000000ULL
@@ -59,6 +66,8 @@ FIXTURE(smmu) {
 	struct smmu_gmem g;
 	struct smmu_s1 s1;
 	uint64_t page[3];	/* IPAs of three data pages */
+	uint64_t cd_ipa;	/* the guest's context descriptor */
+	struct smmu_cd_cfg cd;
 };
 
 static const char *first_edu(void)
@@ -185,6 +194,8 @@ FIXTURE_SETUP(smmu)
 	ASSERT_NE(0, cd_ipa) TH_LOG("test: no guest memory for the CD");
 	c.ttb0 = self->s1.root;
 	smmu_cd(smmu_gmem_ptr(&self->g, cd_ipa, 64), &c);
+	self->cd_ipa = cd_ipa;
+	self->cd = c;
 	for (i = 0; i < 3; i++) {
 		self->page[i] = smmu_gmem_alloc(&self->g, SMMU_PAGE_SIZE,
 						SMMU_PAGE_SIZE);
@@ -355,6 +366,8 @@ TEST_F(smmu, invalidation_moves_the_mapping)
 		       old[0], new[0]);
 
 	smmu_cmd_tlbi_nh_va(cmd, ASID, IOVA_B, true);
+	/* the guest's VMID: the kernel must put the vIOMMU's in its place */
+	cmd[0] |= htole64(GUEST_VMID << 32);
 #ifdef HAVE_VIOMMU
 	rc = nest_hwpt_invalidate(self->fd, self->dev->viommu_id,
 				  IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
@@ -375,6 +388,74 @@ TEST_F(smmu, invalidation_moves_the_mapping)
 		       LEN, new[0]);
 	ASSERT_TRUE(all_bytes(old, 0x33, LEN))
 		TH_LOG("kernel: the old page was written after the invalidation");
+}
+
+#ifdef HAVE_VIOMMU
+/* @n commands through the vIOMMU: 0 or -errno, all of them taken. */
+static int vcmds(FIXTURE_DATA(smmu) * self, uint64_t (*cmd)[2], uint32_t n)
+{
+	uint32_t done = n;
+	int rc;
+
+	rc = nest_hwpt_invalidate(self->fd, self->dev->viommu_id,
+				  IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, cmd,
+				  sizeof(cmd[0]), &done);
+	return rc ? rc : done == n ? 0 : -EIO;
+}
+#endif
+
+/*
+ * The guest points its CD at a new table: the SMMU may keep the old
+ * context until CFGI_CD names the device by its vSID, which the kernel
+ * turns into the pSID.  A TLBI alone does not drop a cached context.
+ */
+TEST_F(smmu, cd_change_follows_cfgi_cd)
+{
+#ifdef HAVE_VIOMMU
+	uint8_t *src = at(&self->g, self->page[0]), *old = at(&self->g, self->page[1]);
+	uint8_t *new = at(&self->g, self->page[2]);
+	uint64_t cmd[2][2];
+	struct smmu_s1 s1b;
+	bool cached;
+
+	memset(new, 0, SMMU_PAGE_SIZE);
+	memset(src, 0x44, LEN);
+	ASSERT_EQ(0, edu_load(self->edu, IOVA_A));
+	ASSERT_EQ(0, edu_dma(self->edu, IOVA_B, LEN, true));
+	ASSERT_TRUE(all_bytes(old, 0x44, LEN))
+		TH_LOG("kernel: the first write missed page 1");
+
+	/* a second table, IOVA_B on page 2, and the CD pointing at it */
+	ASSERT_EQ(0, smmu_s1_init(&s1b, &self->g, SMMU_T0SZ_39))
+		TH_LOG("test: guest memory full");
+	ASSERT_EQ(0, smmu_s1_map(&s1b, IOVA_A, self->page[0], false));
+	ASSERT_EQ(0, smmu_s1_map(&s1b, IOVA_B, self->page[2], true));
+	self->cd.ttb0 = s1b.root;
+	smmu_cd(smmu_gmem_ptr(&self->g, self->cd_ipa, 64), &self->cd);
+
+	smmu_cmd_tlbi_nh_asid(cmd[0], ASID);
+	ASSERT_EQ(0, vcmds(self, cmd, 1)) TH_LOG("kernel: TLBI_NH_ASID");
+	memset(src, 0x55, LEN);
+	ASSERT_EQ(0, edu_load(self->edu, IOVA_A));
+	ASSERT_EQ(0, edu_dma(self->edu, IOVA_B, LEN, true));
+	cached = all_bytes(old, 0x55, LEN);
+	if (!cached)
+		TH_LOG("the SMMU keeps no context: CFGI_CD is not shown to matter");
+
+	smmu_cmd_cfgi_cd(cmd[0], VSID, 0, true);
+	smmu_cmd_tlbi_nh_asid(cmd[1], ASID);
+	ASSERT_EQ(0, vcmds(self, cmd, 2)) TH_LOG("kernel: CFGI_CD, TLBI_NH_ASID");
+	memset(src, 0x66, LEN);
+	ASSERT_EQ(0, edu_load(self->edu, IOVA_A));
+	ASSERT_EQ(0, edu_dma(self->edu, IOVA_B, LEN, true));
+	ASSERT_TRUE(all_bytes(new, 0x66, LEN))
+		TH_LOG("kernel: after CFGI_CD for vSID 0x%x the DMA did not follow the new CD (page 2 0x%02x, page 1 0x%02x)",
+		       VSID, new[0], old[0]);
+	ASSERT_TRUE(all_bytes(old, cached ? 0x55 : 0x44, LEN))
+		TH_LOG("kernel: the old page was written after CFGI_CD");
+#else
+	SKIP(return, "headers lack IOMMU_VIOMMU_ALLOC");
+#endif
 }
 
 #ifdef HAVE_VIOMMU
@@ -480,6 +561,96 @@ TEST_F(smmu, bad_inputs_get_exact_errnos)
 				    self->dev->dev_id, plain, &id))
 		TH_LOG("kernel: a vIOMMU on a HWPT that is no nesting parent");
 	EXPECT_EQ(0, nest_destroy(self->fd, plain));
+#else
+	SKIP(return, "headers lack IOMMU_VIOMMU_ALLOC");
+#endif
+}
+
+/* IOMMU_HW_INFO_FLAG_INPUT_TYPE (6.17, with HW queues), an enum */
+#define HW_INFO_INPUT_TYPE	(1u << 0)
+
+/*
+ * Asked for by name, the driver's own type is the default one; any other
+ * goes to an implementation, which plain arm-smmu-v3 lacks (EOPNOTSUPP).
+ */
+TEST_F(smmu, hw_info_by_type)
+{
+#ifdef HAVE_VIOMMU
+	struct iommu_hw_info_arm_smmuv3 info = { 0 };
+	struct iommu_hw_info cmd = {
+		.size = sizeof(cmd),
+		.flags = HW_INFO_INPUT_TYPE,
+		.dev_id = self->dev->dev_id,
+		.data_len = sizeof(info),
+		.data_uptr = (uintptr_t)&info,
+		/* in_data_type on 6.17+, where it shares out_data_type's place */
+		.out_data_type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3,
+	};
+	bool queues = false;
+	int rc;
+
+#ifdef IOMMU_HW_QUEUE_ALLOC
+	{
+		uint64_t zero[8] = { sizeof(zero) };
+
+		/* all zeros create nothing; ENOTTY: no HW queues */
+		queues = nest_ioctl(self->fd, IOMMU_HW_QUEUE_ALLOC, zero) != -ENOTTY;
+	}
+#endif
+	rc = nest_ioctl(self->fd, IOMMU_GET_HW_INFO, &cmd);
+	if (rc == -EOPNOTSUPP && !queues)
+		SKIP(return, "kernel lacks IOMMU_HW_INFO_FLAG_INPUT_TYPE (EOPNOTSUPP) and HW queues: Linux 6.17 or later needed");
+	ASSERT_EQ(0, rc) TH_LOG("kernel: GET_HW_INFO of type ARM_SMMUV3: %s",
+				nest_errno_name(-rc));
+	EXPECT_EQ(IOMMU_HW_INFO_TYPE_ARM_SMMUV3, cmd.out_data_type);
+	EXPECT_NE(0, info.idr[0]) TH_LOG("kernel: IDR0 is 0");
+	cmd.out_data_type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3 + 1;
+	EXPECT_EQ(-EOPNOTSUPP, nest_ioctl(self->fd, IOMMU_GET_HW_INFO, &cmd))
+		TH_LOG("kernel: GET_HW_INFO of a type no implementation has");
+#else
+	SKIP(return, "headers lack IOMMU_VIOMMU_ALLOC");
+#endif
+}
+
+/*
+ * On a vIOMMU where the device has no vDEVICE (the guest's GBPA before
+ * it names the device), a BYPASS or ABORT vSTE attaches; a translating
+ * one needs the vSID and is refused (ENOENT).
+ */
+TEST_F(smmu, vste_without_vdevice)
+{
+#ifdef HAVE_VIOMMU
+	const uint64_t s1 = 0x1 | SMMU_STE_CFG_S1_TRANS << 1 | 0x40000;
+	const uint64_t ste0[3] = {
+		0x1 | SMMU_STE_CFG_BYPASS << 1, 0x1 | SMMU_STE_CFG_ABORT << 1, s1,
+	};
+	uint32_t v2 = 0, hwpt[3] = { 0 }, ctx_hwpt = self->dev->hwpt_id;
+	int i, rc;
+
+	ASSERT_EQ(0, nest_viommu_alloc(self->fd, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, 0,
+				       self->dev->dev_id,
+				       self->dev->hiod.hwpt_id, &v2))
+		TH_LOG("kernel: a second vIOMMU on the nesting parent");
+	for (i = 0; i < 3; i++) {
+		uint64_t ste[2] = { htole64(ste0[i]), 0 };
+
+		ASSERT_EQ(0, nest_hwpt_alloc(self->fd, self->dev->dev_id, v2, 0,
+					     IOMMU_HWPT_DATA_ARM_SMMUV3, ste,
+					     sizeof(ste), &hwpt[i]))
+			TH_LOG("kernel: vSTE %d on the second vIOMMU", i);
+	}
+	for (i = 0; i < 3; i++) {
+		rc = self->dev->ops->attach(&self->ctx, self->dev, hwpt[i]);
+		EXPECT_EQ(i < 2 ? 0 : -ENOENT, rc)
+			TH_LOG("kernel: a %s vSTE without a vDEVICE: %s",
+			       i == 0 ? "BYPASS" : i == 1 ? "ABORT" : "S1_TRANS",
+			       nest_errno_name(-rc));
+	}
+	ASSERT_EQ(0, self->dev->ops->attach(&self->ctx, self->dev, ctx_hwpt))
+		TH_LOG("kernel: back to the guest's context");
+	for (i = 2; i >= 0; i--)
+		EXPECT_EQ(0, nest_destroy(self->fd, hwpt[i]));
+	EXPECT_EQ(0, nest_destroy(self->fd, v2));
 #else
 	SKIP(return, "headers lack IOMMU_VIOMMU_ALLOC");
 #endif

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -327,6 +328,69 @@ TEST_F(mock_nest, nest_parent_iff_wanted)
  * DIRTY_TRACKING iff the host has the cap and, for a nesting parent,
  * the vIOMMU sets flag bit 2: dropped for nesting=on, kept for dirty=on.
  */
+#define DIRTY_PAGES	8
+#define DIRTY_IOVA	MOCK_APERTURE_START
+
+/* The bitmap of DIRTY_PAGES 4K pages at DIRTY_IOVA, as the kernel reads it. */
+static int read_dirty(int fd, uint32_t hwpt_id, uint32_t flags,
+		      uint64_t *bits)
+{
+	*bits = 0;
+	return nest_hwpt_get_dirty_bitmap(fd, hwpt_id, flags, DIRTY_IOVA,
+					  DIRTY_PAGES * 4096ULL, 4096, bits);
+}
+
+/*
+ * What migration reads from a HWPT that tracks: the pages the device
+ * wrote (the mock's DIRTY op stands for the writes), each read clearing
+ * them unless NO_CLEAR says to keep them.
+ */
+static void check_dirty_bits(struct __test_metadata *_metadata, int fd,
+			     uint32_t ioas_id, uint32_t hwpt_id)
+{
+	uint64_t wrote = 0x4a, bits = 0, first = 0, iova = DIRTY_IOVA;
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_DIRTY,
+		.id = hwpt_id,
+		.dirty = {
+			.iova = DIRTY_IOVA,
+			.length = DIRTY_PAGES * 4096ULL,
+			.page_size = 4096,
+			.uptr = (uintptr_t)&wrote,
+		},
+	};
+	size_t len = DIRTY_PAGES * 4096;
+	void *buf;
+
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf) TH_LOG("test: out of memory");
+	ASSERT_EQ(0, nest_ioas_map(fd, ioas_id, IOMMU_IOAS_MAP_FIXED_IOVA |
+				   IOMMU_IOAS_MAP_READABLE |
+				   IOMMU_IOAS_MAP_WRITEABLE, buf, len, &iova))
+		TH_LOG("kernel: mapping %zu bytes at 0x%llx", len,
+		       (unsigned long long)iova);
+	ASSERT_EQ(0, read_dirty(fd, hwpt_id, 0, &bits));
+	EXPECT_EQ(0, bits) TH_LOG("kernel: dirty before any write: 0x%llx",
+				  (unsigned long long)bits);
+	ASSERT_EQ(0, nest_test_cmd(fd, &cmd)) TH_LOG("kernel: the DIRTY op");
+	EXPECT_EQ(3, cmd.dirty.out_nr_dirty);
+	/* every written page, and perhaps its neighbours in one IOPTE */
+	ASSERT_EQ(0, read_dirty(fd, hwpt_id,
+				IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR, &first));
+	EXPECT_EQ(wrote, first & wrote) TH_LOG("kernel: 0x%llx read for 0x%llx",
+					       (unsigned long long)first,
+					       (unsigned long long)wrote);
+	ASSERT_EQ(0, read_dirty(fd, hwpt_id, 0, &bits));
+	EXPECT_EQ(first, bits) TH_LOG("kernel: NO_CLEAR cleared: 0x%llx",
+				      (unsigned long long)bits);
+	ASSERT_EQ(0, read_dirty(fd, hwpt_id, 0, &bits));
+	EXPECT_EQ(0, bits) TH_LOG("kernel: a read did not clear: 0x%llx",
+				  (unsigned long long)bits);
+	EXPECT_EQ(0, nest_ioas_unmap(fd, ioas_id, DIRTY_IOVA, len, NULL));
+	munmap(buf, len);
+}
+
 TEST_F(mock_nest, dirty_tracking_iff_caps_and_flags)
 {
 	bool want = expected_hwpt_flags(variant->cfg->flags,
@@ -367,10 +431,13 @@ TEST_F(mock_nest, dirty_tracking_iff_caps_and_flags)
 	ASSERT_EQ(dirty ? 0 : -EOPNOTSUPP, rc)
 		TH_LOG("kernel: SET_DIRTY_TRACKING answered %s",
 		       nest_errno_name(-rc));
-	if (dirty)
+	if (dirty) {
+		check_dirty_bits(_metadata, self->fd, self->ctx.ioas_id,
+				 dev->hwpt_id);
 		ASSERT_EQ(0, nest_hwpt_set_dirty_tracking(self->fd,
 							  dev->hwpt_id, 0))
 			TH_LOG("kernel: dirty tracking does not stop");
+	}
 }
 
 /* How many times the vIOMMU was asked for its flags. */

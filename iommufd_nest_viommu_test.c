@@ -389,6 +389,40 @@ TEST_F(vobj, nested_hwpt_on_viommu)
 #endif
 }
 
+/*
+ * Hot-unplug: the device object goes while the guest still names it.
+ * Its vDEVICE goes with it, so the vIOMMU is free again.  Before 6.17
+ * the vDEVICE pinned the device (EBUSY); HW queues came in the same
+ * release, so they are the probe.
+ */
+TEST_F(vobj, unplugged_device_takes_its_vdevice)
+{
+#ifdef HAVE_VIOMMU
+	uint32_t viommu_id = 0, stdev = 0, idev = 0, hwpt = 0, vdev = 0;
+	int rc;
+
+	VIOMMU_ON_PARENT(viommu_id);
+	ASSERT_KERNEL(0, nest_test_mock_domain_flags(self->fd, self->parent, 0,
+						     &stdev, &idev, &hwpt));
+	push_obj(&self->objs, stdev);
+	ASSERT_KERNEL(0, nest_vdevice_alloc(self->fd, viommu_id, idev,
+					    VIRT_ID1, &vdev));
+	EXPECT_KERNEL(-EBUSY, nest_destroy(self->fd, viommu_id));
+	rc = nest_destroy(self->fd, stdev);
+	if (rc == -EBUSY && !self->kernel.hw_queue) {
+		EXPECT_KERNEL(0, nest_destroy(self->fd, vdev));
+		ASSERT_CLEAN_UNWIND();
+		SKIP(return, "kernel keeps a device with a vDEVICE (EBUSY): Linux 6.17 or later needed");
+	}
+	ASSERT_KERNEL(0, rc);
+	drop_obj(&self->objs, stdev);
+	EXPECT_KERNEL(-ENOENT, nest_destroy(self->fd, vdev));
+	/* the virtual id is free for the next device the guest names */
+	VDEVICE(viommu_id, 1, VIRT_ID1, vdev);
+	ASSERT_CLEAN_UNWIND();
+#endif
+}
+
 #ifdef HAVE_VIOMMU_INVALIDATE
 /* @num entries of @inv to the vIOMMU; @num is left at how many were done. */
 static int invalidate_caches(int fd, uint32_t viommu_id,
