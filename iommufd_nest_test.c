@@ -329,6 +329,8 @@ TEST_F(mock_nest, nest_parent_iff_wanted)
  * the vIOMMU sets flag bit 2: dropped for nesting=on, kept for dirty=on.
  */
 #define DIRTY_PAGES	8
+/* the mock's IO page on 6.12 (half a 4K page); its DIRTY op counts in it */
+#define MOCK_IO_PAGE	2048
 #define DIRTY_IOVA	MOCK_APERTURE_START
 
 /* The bitmap of DIRTY_PAGES 4K pages at DIRTY_IOVA, as the kernel reads it. */
@@ -348,15 +350,17 @@ static int read_dirty(int fd, uint32_t hwpt_id, uint32_t flags,
 static void check_dirty_bits(struct __test_metadata *_metadata, int fd,
 			     uint32_t ioas_id, uint32_t hwpt_id)
 {
-	uint64_t wrote = 0x4a, bits = 0, first = 0, iova = DIRTY_IOVA;
+	/* 2K pages 2, 6 and 12 are 4K pages 1, 3 and 6 */
+	uint64_t mock_bits = 1 << 2 | 1 << 6 | 1 << 12, wrote = 0x4a;
+	uint64_t bits = 0, first = 0, iova = DIRTY_IOVA;
 	struct iommu_test_cmd cmd = {
 		.op = IOMMU_TEST_OP_DIRTY,
 		.id = hwpt_id,
 		.dirty = {
 			.iova = DIRTY_IOVA,
 			.length = DIRTY_PAGES * 4096ULL,
-			.page_size = 4096,
-			.uptr = (uintptr_t)&wrote,
+			.page_size = MOCK_IO_PAGE,
+			.uptr = (uintptr_t)&mock_bits,
 		},
 	};
 	size_t len = DIRTY_PAGES * 4096;
