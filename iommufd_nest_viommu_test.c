@@ -390,6 +390,90 @@ TEST_F(vobj, nested_hwpt_on_viommu)
 }
 
 /*
+ * An emulated device of the same VM reads and writes guest memory through
+ * the IOAS under the nesting parent, and may pin it; an unmap by the VMM
+ * tells it to let go instead of failing.
+ */
+TEST_F(vobj, emulated_device_shares_the_parent_ioas)
+{
+#ifdef HAVE_VIOMMU
+	long psize = sysconf(_SC_PAGESIZE);
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_CREATE_ACCESS,
+		.id = self->ctx.ioas_id,
+		.create_access = {
+			.flags = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+		},
+	};
+	uint8_t got[16], put[16];
+	uint32_t afd, pages_id;
+	uint8_t *buf;
+
+	buf = mmap(NULL, psize, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf) TH_LOG("test: out of memory");
+	memset(buf, 0x3c, psize);
+	test_cmd_ioas_map_fixed(self->fd, self->ctx.ioas_id, buf, psize,
+				QUEUE_IOVA);
+	ASSERT_KERNEL(0, nest_test_cmd(self->fd, &cmd));
+	afd = cmd.create_access.out_access_fd;
+
+	/* a read, a write, and a read the slow way */
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.op = IOMMU_TEST_OP_ACCESS_RW;
+	cmd.id = afd;
+	cmd.access_rw.iova = QUEUE_IOVA + 8;
+	cmd.access_rw.length = sizeof(got);
+	cmd.access_rw.uptr = (uintptr_t)got;
+	ASSERT_KERNEL(0, nest_test_cmd(self->fd, &cmd));
+	EXPECT_EQ(0, memcmp(got, buf + 8, sizeof(got)))
+		TH_LOG("kernel: the access read other bytes");
+	memset(put, 0xa5, sizeof(put));
+	cmd.access_rw.uptr = (uintptr_t)put;
+	cmd.access_rw.flags = MOCK_ACCESS_RW_WRITE;
+	ASSERT_KERNEL(0, nest_test_cmd(self->fd, &cmd));
+	EXPECT_EQ(0, memcmp(put, buf + 8, sizeof(put)))
+		TH_LOG("kernel: the access's write did not land");
+	EXPECT_EQ(0x3c, buf[8 + sizeof(put)]) TH_LOG("kernel: wrote past");
+	cmd.access_rw.uptr = (uintptr_t)got;
+	cmd.access_rw.flags = MOCK_ACCESS_RW_SLOW_PATH;
+	ASSERT_KERNEL(0, nest_test_cmd(self->fd, &cmd));
+	EXPECT_EQ(0, memcmp(got, put, sizeof(got)))
+		TH_LOG("kernel: the slow read differs");
+
+	/* pinned pages are the VMM's own; an unmap makes the access drop them */
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.op = IOMMU_TEST_OP_ACCESS_PAGES;
+	cmd.id = afd;
+	cmd.access_pages.iova = QUEUE_IOVA;
+	cmd.access_pages.length = psize;
+	cmd.access_pages.uptr = (uintptr_t)buf;
+	cmd.access_pages.flags = MOCK_FLAGS_ACCESS_WRITE;
+	ASSERT_KERNEL(0, nest_test_cmd(self->fd, &cmd));
+	pages_id = cmd.access_pages.out_access_pages_id;
+	EXPECT_KERNEL(0, _test_cmd_ioas_unmap(self->fd, self->ctx.ioas_id,
+					      QUEUE_IOVA, psize));
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.op = IOMMU_TEST_OP_DESTROY_ACCESS_PAGES;
+	cmd.id = afd;
+	cmd.destroy_access_pages.access_pages_id = pages_id;
+	EXPECT_KERNEL(-ENOENT, nest_test_cmd(self->fd, &cmd))
+		TH_LOG("kernel: the pin outlived the unmap");
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.op = IOMMU_TEST_OP_ACCESS_RW;
+	cmd.id = afd;
+	cmd.access_rw.iova = QUEUE_IOVA;
+	cmd.access_rw.length = sizeof(got);
+	cmd.access_rw.uptr = (uintptr_t)got;
+	EXPECT_GT(0, nest_test_cmd(self->fd, &cmd))
+		TH_LOG("kernel: the access read an unmapped IOVA");
+	close(afd);
+	munmap(buf, psize);
+	ASSERT_CLEAN_UNWIND();
+#endif
+}
+
+/*
  * Hot-unplug: the device object goes while the guest still names it.
  * Its vDEVICE goes with it, so the vIOMMU is free again.  Before 6.17
  * the vDEVICE pinned the device (EBUSY); HW queues came in the same
