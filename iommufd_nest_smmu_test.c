@@ -511,6 +511,9 @@ TEST_F(smmu, bad_inputs_get_exact_errnos)
 		TH_LOG("kernel: a valid S1_TRANS vSTE was refused");
 	EXPECT_EQ(-EIO, vste_errno(self, s1, 1ULL << 8))
 		TH_LOG("kernel: vSTE word 1 bit 8 (not the guest's)");
+	/* shareability is the host's to set (STE word 1 SHCFG, bits 45:44) */
+	EXPECT_EQ(-EIO, vste_errno(self, s1, 1ULL << 44))
+		TH_LOG("kernel: vSTE SHCFG 1");
 	EXPECT_EQ(-EIO, vste_errno(self, 0x1 | 6 << 1, 0))
 		TH_LOG("kernel: vSTE Config 6 (stage 2 only)");
 	EXPECT_EQ(-EIO, vste_errno(self, s1, 2ULL << 28))
