@@ -25,7 +25,7 @@ TEST_GEN_PROGS := $(NEST_TESTS)
 # built and installed, not run by run_tests
 TEST_GEN_PROGS_EXTENDED := nest_bind nest_report nest_migrate nest_bench nest_vmm
 TOOLS := $(TEST_GEN_PROGS_EXTENDED)
-UNIT_PROGS := viommu_model_test viommu_migration_test smmuv3_s1_test
+UNIT_PROGS := viommu_model_test viommu_migration_test smmu_test
 
 include $(SRC)/lib/libnest.mk
 VIOMMU_SRCS := $(LIBNEST_VIOMMU_SRCS)
@@ -77,7 +77,7 @@ endif
 # Programs that need the iommufd nesting uAPI (Linux 6.8+ headers, with
 # IOMMU_HWPT_INVALIDATE).  Against older headers, such as Debian 12's 6.1
 # linux-libc-dev (make KHDR_DIR=/usr/include), each is built from
-# tests/no_uapi.c instead: a test that SKIPs, or a tool that says why,
+# tools/no_uapi.c instead: a test that SKIPs, or a tool that says why,
 # both with exit 4.
 #
 # Which one is decided when the program is built, after its headers are
@@ -93,7 +93,7 @@ $(UAPI_STAMP): nest-always $(KTREE_DEPS)
 		$(KHDR_DIR)/linux/iommufd.h && echo nesting || echo old)"; \
 	[ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" >$@
 
-# $(call uapi_cc,SOURCES): build $@ from SOURCES, or from tests/no_uapi.c
+# $(call uapi_cc,SOURCES): build $@ from SOURCES, or from tools/no_uapi.c
 # when the stamp says the headers are too old.
 define uapi_cc
 @mkdir -p $(OUTPUT)
@@ -101,20 +101,20 @@ if [ "$$(cat $(UAPI_STAMP))" = "$(KHDR_DIR) nesting" ]; then \
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(1) $(LDFLAGS); \
 else \
 	$(CC) $(CFLAGS) -DPROG='"$(notdir $@)"' -DHEADERS='"$(KHDR_DIR)"' \
-		-o $@ tests/no_uapi.c $(LDFLAGS); \
+		-o $@ tools/no_uapi.c $(LDFLAGS); \
 fi
 endef
-UAPI_DEPS := tests/no_uapi.c $(HEADERS) $(UAPI_STAMP) $(UAPI_HDRS)
+UAPI_DEPS := tools/no_uapi.c $(HEADERS) $(UAPI_STAMP) $(UAPI_HDRS)
 
 # the test programs and the tools, each its own .c on the library
 ENGINE_TOOLS := nest_report nest_migrate nest_bench nest_vmm
 $(addprefix $(OUTPUT)/,$(NEST_TESTS)): $(OUTPUT)/%: %.c $(LIBNEST_SRCS) \
 		$(UAPI_DEPS)
-	$(call uapi_cc,$(filter-out tests/no_uapi.c,$(filter %.c,$^)))
+	$(call uapi_cc,$(filter-out tools/no_uapi.c,$(filter %.c,$^)))
 
 $(addprefix $(OUTPUT)/,$(ENGINE_TOOLS)): $(OUTPUT)/%: tools/%.c \
 		$(LIBNEST_SRCS) $(UAPI_DEPS)
-	$(call uapi_cc,$(filter-out tests/no_uapi.c,$(filter %.c,$^)))
+	$(call uapi_cc,$(filter-out tools/no_uapi.c,$(filter %.c,$^)))
 
 $(OUTPUT)/nest_bind: tools/nest_bind.c $(LIBNEST_DIR)/pci_sysfs.c $(HEADERS)
 	@mkdir -p $(OUTPUT)
@@ -122,7 +122,7 @@ $(OUTPUT)/nest_bind: tools/nest_bind.c $(LIBNEST_DIR)/pci_sysfs.c $(HEADERS)
 
 # LD_PRELOAD for the guests' QEMU 11.1 (vm/guest/qemu_vmm_edu): shared,
 # never static; it needs no kernel headers
-$(OUTPUT)/ioctl_log.so: tests/ioctl_log.c
+$(OUTPUT)/ioctl_log.so: tools/ioctl_log.c
 	@mkdir -p $(OUTPUT)
 	$(CC) -D_GNU_SOURCE $(CFLAGS) -shared -fPIC -o $@ $<
 

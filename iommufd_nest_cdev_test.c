@@ -18,6 +18,7 @@
 #include "nest_kselftest.h"
 
 #include "nest_engine.h"
+#include "nest_trace.h"
 #include "nest_ioctl_test.h"
 #include "backend_cdev.h"
 #include "edu.h"

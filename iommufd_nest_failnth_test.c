@@ -22,6 +22,7 @@
 #include "nest_kselftest.h"
 
 #include "nest_engine.h"
+#include "nest_trace.h"
 #include "nest_ioctl.h"
 #include "backend_mock.h"
 #include "viommu_model.h"

@@ -17,10 +17,11 @@
 #include "kselftest_harness.h"
 #include "nest_kselftest.h"
 
-#include "mig_replay.h"
+#include "nest_mig.h"
+#include "nest_trace.h"
 #include "nest_ioctl_test.h"
 #include "backend_mock.h"
-#include "mig_stream.h"
+#include "viommu_mig.h"
 #include "viommu_model.h"
 #include "nest_blame.h"
 

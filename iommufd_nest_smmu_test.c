@@ -4,7 +4,7 @@
  * arm-smmu-v3 (QEMU's emulated nested SMMUv3), attached as QEMU 11.1's
  * arm-smmuv3,accel=on attaches it.  The guest memory is the VM's RAM the
  * engine maps at IPA 0 (stage 2); in it the test builds a CD and stage-1
- * tables (lib/smmuv3_s1.c), and the engine's stage-1 puts a vIOMMU, a
+ * tables (lib/smmu.c), and the engine's stage-1 puts a vIOMMU, a
  * vDEVICE and an S1_TRANS vSTE over them.  Then edu DMA must land where
  * both stages point, a stage-1 miss must leave memory untouched, and a
  * changed PTE must take effect once invalidated through the vIOMMU.
@@ -29,7 +29,7 @@
 #include "backend_cdev.h"
 #include "edu.h"
 #include "pci_sysfs.h"
-#include "smmuv3_s1.h"
+#include "smmu.h"
 #include "viommu_model.h"
 #include "nest_bdfs.h"
 #include "nest_blame.h"

@@ -392,7 +392,7 @@ if [ "$unit" = 1 ]; then
 		"$host_dir/viommu_migration_test" "$host_dir/nest_report" \
 		"$host_dir/san/viommu_model_test" \
 		"$host_dir/san/viommu_migration_test" \
-		"$host_dir/smmuv3_s1_test" "$host_dir/san/smmuv3_s1_test" \
+		"$host_dir/smmu_test" "$host_dir/san/smmu_test" \
 		"$host_dir/san/replay_config" "$host_dir/san/replay_stream" \
 		"$host_dir/nest_migrate" "$host_dir/nest_vmm" \
 		$(for t in $NEST_TESTS; do echo "$host_dir/$t"; done)
@@ -711,9 +711,9 @@ unit_body()
 	run_binary unit 13 config_conformance "$dir/conformance.out" \
 		"$here/tests/conformance_config.sh" "$dir/nest_report"
 	run_binary unit 14 iort_test "$dir/iort.out" "$here/tests/iort_test.sh"
-	run_binary unit 15 smmuv3_s1_test "$dir/smmuv3-s1.out" "$dir/smmuv3_s1_test"
-	run_binary unit 16 smmuv3_s1_test.asan_ubsan "$dir/smmuv3-s1-san.out" \
-		"$dir/san/smmuv3_s1_test"
+	run_binary unit 15 smmu_test "$dir/smmu.out" "$dir/smmu_test"
+	run_binary unit 16 smmu_test.asan_ubsan "$dir/smmu-san.out" \
+		"$dir/san/smmu_test"
 	run_binary unit 17 receive_test "$dir/receive.out" \
 		"$here/tests/receive_test.sh" /bin/busybox
 	run_binary unit 18 tracked_files_test "$dir/tracked.out" \

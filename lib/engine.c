@@ -13,7 +13,7 @@
 #include "nest_engine.h"
 #include "nest_ioctl.h"
 #include "hw_info.h"
-#include "smmuv3_s1.h"
+#include "smmu.h"
 
 _Static_assert(VIOMMU_HW_INFO_TYPE_INTEL_VTD == IOMMU_HW_INFO_TYPE_INTEL_VTD,
 	       "hw_info type values drifted from the uAPI");

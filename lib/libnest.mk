@@ -22,13 +22,13 @@ LIBNEST_TOP := $(abspath $(LIBNEST_DIR)/..)
 # and the migration stream
 LIBNEST_VIOMMU_SRCS := $(LIBNEST_TOP)/viommu_model.c \
 	$(sort $(wildcard $(LIBNEST_TOP)/kinds/*.c))
-LIBNEST_MODEL_SRCS := $(LIBNEST_VIOMMU_SRCS) $(LIBNEST_DIR)/mig_stream.c \
-	$(LIBNEST_DIR)/smmuv3_s1.c
+LIBNEST_MODEL_SRCS := $(LIBNEST_VIOMMU_SRCS) $(LIBNEST_DIR)/viommu_mig.c \
+	$(LIBNEST_DIR)/smmu.c
 # the device backends, one file each, and their registry
 LIBNEST_BACKEND_SRCS := $(LIBNEST_DIR)/backends.c \
 	$(sort $(wildcard $(LIBNEST_DIR)/backend_*.c))
 LIBNEST_SRCS := $(LIBNEST_MODEL_SRCS) \
-	$(addprefix $(LIBNEST_DIR)/,ioctl.c engine.c trace.c mig_replay.c hw_info.c \
+	$(addprefix $(LIBNEST_DIR)/,ioctl.c engine.c trace.c nest_mig.c hw_info.c \
 		pci_sysfs.c edu.c) $(LIBNEST_BACKEND_SRCS)
 LIBNEST_HEADERS := $(wildcard $(LIBNEST_TOP)/*.h $(LIBNEST_TOP)/kinds/*.h \
 	$(LIBNEST_DIR)/include/*.h)

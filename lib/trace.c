@@ -10,7 +10,7 @@
 
 #include <linux/iommufd.h>
 
-#include "nest_engine.h"
+#include "nest_trace.h"
 #include "nest_ioctl.h"
 
 enum obj_kind { OBJ_DEV, OBJ_HWPT, OBJ_IOAS, NR_OBJ_KINDS };

@@ -39,9 +39,9 @@ endef
 $(eval $(call unit_rules,viommu_model_test,$(VIOMMU_SRCS) \
 	$(LIBNEST_DIR)/hw_info.c,$(UNIT_CORPUS)))
 $(eval $(call unit_rules,viommu_migration_test,$(MODEL_SRCS)))
-$(eval $(call unit_rules,smmuv3_s1_test,$(LIBNEST_DIR)/smmuv3_s1.c))
+$(eval $(call unit_rules,smmu_test,$(LIBNEST_DIR)/smmu.c))
 
 # All run, even when one fails; the exit status says if any did.
 model-test: $(OUTPUT)/viommu_model_test $(OUTPUT)/viommu_migration_test \
-		$(OUTPUT)/smmuv3_s1_test
+		$(OUTPUT)/smmu_test
 	@rc=0; for t in $^; do echo "== $$t"; $$t || rc=1; done; exit $$rc

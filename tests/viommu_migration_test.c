@@ -24,7 +24,7 @@
 
 #include "unit_tap.h"
 
-#include "mig_stream.h"
+#include "viommu_mig.h"
 
 #define BUF_LEN 512
 

@@ -29,10 +29,7 @@
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
 
-#include "nest_backend.h"
-#include "nest_ioctl.h"
-#include "backend_cdev.h"
-#include "backend_mock.h"
+#include "nest.h"
 
 #define MAX_OPS		32
 #define MAP_BUF		(2UL << 20)

@@ -26,9 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mig_replay.h"
-#include "mig_stream.h"
-#include "nest_backend.h"
+#include "nest.h"
 
 #define FILE_MAX	(2 * VIOMMU_MIG_STREAM_MAX + 64)
 #define TRACE_LEN	4096

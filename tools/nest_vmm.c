@@ -24,10 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nest_backend.h"
-#include "nest_engine.h"
-#include "nest_ioctl.h"
-#include "nest_util.h"
+#include "nest.h"
 #include "viommu_model.h"
 
 #define RECORD_LEN	1024

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mig_stream.h"
+#include "viommu_mig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,7 +11,7 @@
 
 #include <linux/iommufd.h>
 
-#include "mig_replay.h"
+#include "nest_mig.h"
 
 _Static_assert(VIOMMU_MIG_HWPT_NEST_PARENT == IOMMU_HWPT_ALLOC_NEST_PARENT,
 	       "HWPT flag values drifted from the uAPI");

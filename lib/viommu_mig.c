@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "mig_stream.h"
+#include "viommu_mig.h"
 #include "nest_util.h"
 
 #define REC_HDR_LEN	4

@@ -6,8 +6,8 @@
  * Layouts are the SMMUv3 architecture's; every address in them is an IPA,
  * an IOVA of the IOAS.  Pure code: no ioctls, no kernel headers.
  */
-#ifndef SMMUV3_S1_H
-#define SMMUV3_S1_H
+#ifndef SMMU_H
+#define SMMU_H
 
 #include <stdbool.h>
 #include <stddef.h>

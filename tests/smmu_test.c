@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests of what a vSMMUv3 guest writes (lib/smmuv3_s1.c): vSTEs
+ * Unit tests of what a vSMMUv3 guest writes (lib/smmu.c): vSTEs
  * within the fields Linux lets through a vIOMMU, the CD, stage-1 tables
  * walked by hand here, and the invalidation commands.  Expected words
  * are written out from the SMMUv3 and VMSA layouts, not computed by the
  * code under test.  gcc and cmocka, no kernel.
  *
- *   smmuv3_s1_test [PATTERN]   TAP on stdout
+ *   smmu_test [PATTERN]   TAP on stdout
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -21,7 +21,7 @@
 
 #include "unit_tap.h"
 
-#include "smmuv3_s1.h"
+#include "smmu.h"
 
 /* The vSTE fields Linux takes from a guest (others: EIO) */
 #define STE0_ALLOWED	(0x1ULL | 0xeULL | 0x30ULL | 0x000fffffffffffc0ULL | \

@@ -4,11 +4,11 @@
  * viommu_mig_state, and replay that state on a target context, which
  * redoes the attach sequence on its own host and compares the outcome.
  */
-#ifndef MIG_REPLAY_H
-#define MIG_REPLAY_H
+#ifndef NEST_MIG_H
+#define NEST_MIG_H
 
 #include "nest_engine.h"
-#include "mig_stream.h"
+#include "viommu_mig.h"
 
 enum nest_mig_verdict {
 	NEST_MIG_ACCEPTED,	/* same flags, same layout, target running */

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The guest side of a vSMMUv3's stage 1 (see smmuv3_s1.h).  Field
+ * The guest side of a vSMMUv3's stage 1 (see smmu.h).  Field
  * positions are the SMMUv3 and AArch64 VMSA architecture's.
  */
 #include <endian.h>
 #include <errno.h>
 #include <string.h>
 
-#include "smmuv3_s1.h"
+#include "smmu.h"
 
 #define BIT(n)			(1ULL << (n))
 #define FIELD(v, lo)		((uint64_t)(v) << (lo))

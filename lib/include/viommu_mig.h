@@ -34,8 +34,8 @@
  * The loader refuses anything else: unknown tags, versions, flag or
  * state bits, lengths that disagree, a bad checksum, trailing bytes.
  */
-#ifndef MIG_STREAM_H
-#define MIG_STREAM_H
+#ifndef VIOMMU_MIG_H
+#define VIOMMU_MIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
