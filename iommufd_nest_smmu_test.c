@@ -336,6 +336,32 @@ static bool all_bytes(const uint8_t *p, uint8_t v, size_t len)
 	return true;
 }
 
+/* The edu copies LEN bytes of @fill from IOVA_A to IOVA_B: 0 or -errno. */
+static int copy_a_to_b(FIXTURE_DATA(smmu) * self, uint8_t fill)
+{
+	int rc;
+
+	memset(at(&self->g, self->page[0]), fill, LEN);
+	rc = edu_load(self->edu, IOVA_A);
+	return rc ? rc : edu_dma(self->edu, IOVA_B, LEN, true);
+}
+
+/* @n commands through the vIOMMU: 0 or -errno, all of them taken. */
+static int vcmds(FIXTURE_DATA(smmu) * self, uint64_t (*cmd)[2], uint32_t n)
+{
+#ifdef HAVE_VIOMMU
+	uint32_t done = n;
+	int rc;
+
+	rc = nest_hwpt_invalidate(self->fd, self->dev->viommu_id,
+				  IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, cmd,
+				  sizeof(cmd[0]), &done);
+	return rc ? rc : done == n ? 0 : -EIO;
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+
 /*
  * A PTE moved to page 2: until the TLBI the SMMU keeps the old, cached
  * translation (a write still lands in page 1), after it the DMA follows.
@@ -344,44 +370,29 @@ static bool all_bytes(const uint8_t *p, uint8_t v, size_t len)
  */
 TEST_F(smmu, invalidation_moves_the_mapping)
 {
-	uint8_t *src = at(&self->g, self->page[0]), *old = at(&self->g, self->page[1]);
-	uint8_t *new = at(&self->g, self->page[2]);
-	uint32_t done = 1;
-	uint64_t cmd[2];
+	uint8_t *old = at(&self->g, self->page[1]), *new = at(&self->g, self->page[2]);
+	uint64_t cmd[1][2];
 	int rc;
 
 	memset(new, 0, SMMU_PAGE_SIZE);
-	memset(src, 0x11, LEN);
-	ASSERT_EQ(0, edu_load(self->edu, IOVA_A));
-	ASSERT_EQ(0, edu_dma(self->edu, IOVA_B, LEN, true));
+	ASSERT_EQ(0, copy_a_to_b(self, 0x11));
 	ASSERT_TRUE(all_bytes(old, 0x11, LEN))
 		TH_LOG("kernel: the first write missed page 1");
 
 	ASSERT_EQ(0, smmu_s1_map(&self->s1, IOVA_B, self->page[2], true));
-	memset(src, 0x33, LEN);
-	ASSERT_EQ(0, edu_load(self->edu, IOVA_A));
-	ASSERT_EQ(0, edu_dma(self->edu, IOVA_B, LEN, true));
+	ASSERT_EQ(0, copy_a_to_b(self, 0x33));
 	ASSERT_TRUE(all_bytes(old, 0x33, LEN) && all_bytes(new, 0, LEN))
 		TH_LOG("kernel: before the TLBI the write did not use the cached translation (page 1 %02x, page 2 %02x): nothing shows the TLBI matters",
 		       old[0], new[0]);
 
-	smmu_cmd_tlbi_nh_va(cmd, ASID, IOVA_B, true);
+	smmu_cmd_tlbi_nh_va(cmd[0], ASID, IOVA_B, true);
 	/* the guest's VMID: the kernel must put the vIOMMU's in its place */
-	cmd[0] |= htole64(GUEST_VMID << 32);
-#ifdef HAVE_VIOMMU
-	rc = nest_hwpt_invalidate(self->fd, self->dev->viommu_id,
-				  IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
-				  cmd, sizeof(cmd), &done);
-#else
-	rc = -EOPNOTSUPP;
-#endif
+	cmd[0][0] |= htole64(GUEST_VMID << 32);
+	rc = vcmds(self, cmd, 1);
 	ASSERT_EQ(0, rc) TH_LOG("kernel: TLBI_NH_VA through the vIOMMU: %s",
 				strerror(-rc));
-	ASSERT_EQ(1, done) TH_LOG("kernel: %u commands handled", done);
 
-	memset(src, 0x22, LEN);
-	ASSERT_EQ(0, edu_load(self->edu, IOVA_A));
-	ASSERT_EQ(0, edu_dma(self->edu, IOVA_B, LEN, true));
+	ASSERT_EQ(0, copy_a_to_b(self, 0x22));
 	ASSERT_TRUE(all_bytes(new, 0x22, LEN) &&
 		    all_bytes(new + LEN, 0, SMMU_PAGE_SIZE - LEN))
 		TH_LOG("kernel: after the invalidation the DMA missed the new page, or wrote past its %d bytes (0x%02x)",
@@ -389,20 +400,6 @@ TEST_F(smmu, invalidation_moves_the_mapping)
 	ASSERT_TRUE(all_bytes(old, 0x33, LEN))
 		TH_LOG("kernel: the old page was written after the invalidation");
 }
-
-#ifdef HAVE_VIOMMU
-/* @n commands through the vIOMMU: 0 or -errno, all of them taken. */
-static int vcmds(FIXTURE_DATA(smmu) * self, uint64_t (*cmd)[2], uint32_t n)
-{
-	uint32_t done = n;
-	int rc;
-
-	rc = nest_hwpt_invalidate(self->fd, self->dev->viommu_id,
-				  IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, cmd,
-				  sizeof(cmd[0]), &done);
-	return rc ? rc : done == n ? 0 : -EIO;
-}
-#endif
 
 /*
  * The guest points its CD at a new table: the SMMU may keep the old
@@ -412,16 +409,13 @@ static int vcmds(FIXTURE_DATA(smmu) * self, uint64_t (*cmd)[2], uint32_t n)
 TEST_F(smmu, cd_change_follows_cfgi_cd)
 {
 #ifdef HAVE_VIOMMU
-	uint8_t *src = at(&self->g, self->page[0]), *old = at(&self->g, self->page[1]);
-	uint8_t *new = at(&self->g, self->page[2]);
+	uint8_t *old = at(&self->g, self->page[1]), *new = at(&self->g, self->page[2]);
 	uint64_t cmd[2][2];
 	struct smmu_s1 s1b;
 	bool cached;
 
 	memset(new, 0, SMMU_PAGE_SIZE);
-	memset(src, 0x44, LEN);
-	ASSERT_EQ(0, edu_load(self->edu, IOVA_A));
-	ASSERT_EQ(0, edu_dma(self->edu, IOVA_B, LEN, true));
+	ASSERT_EQ(0, copy_a_to_b(self, 0x44));
 	ASSERT_TRUE(all_bytes(old, 0x44, LEN))
 		TH_LOG("kernel: the first write missed page 1");
 
@@ -435,9 +429,7 @@ TEST_F(smmu, cd_change_follows_cfgi_cd)
 
 	smmu_cmd_tlbi_nh_asid(cmd[0], ASID);
 	ASSERT_EQ(0, vcmds(self, cmd, 1)) TH_LOG("kernel: TLBI_NH_ASID");
-	memset(src, 0x55, LEN);
-	ASSERT_EQ(0, edu_load(self->edu, IOVA_A));
-	ASSERT_EQ(0, edu_dma(self->edu, IOVA_B, LEN, true));
+	ASSERT_EQ(0, copy_a_to_b(self, 0x55));
 	cached = all_bytes(old, 0x55, LEN);
 	if (!cached)
 		TH_LOG("the SMMU keeps no context: CFGI_CD is not shown to matter");
@@ -445,9 +437,7 @@ TEST_F(smmu, cd_change_follows_cfgi_cd)
 	smmu_cmd_cfgi_cd(cmd[0], VSID, 0, true);
 	smmu_cmd_tlbi_nh_asid(cmd[1], ASID);
 	ASSERT_EQ(0, vcmds(self, cmd, 2)) TH_LOG("kernel: CFGI_CD, TLBI_NH_ASID");
-	memset(src, 0x66, LEN);
-	ASSERT_EQ(0, edu_load(self->edu, IOVA_A));
-	ASSERT_EQ(0, edu_dma(self->edu, IOVA_B, LEN, true));
+	ASSERT_EQ(0, copy_a_to_b(self, 0x66));
 	ASSERT_TRUE(all_bytes(new, 0x66, LEN))
 		TH_LOG("kernel: after CFGI_CD for vSID 0x%x the DMA did not follow the new CD (page 2 0x%02x, page 1 0x%02x)",
 		       VSID, new[0], old[0]);

@@ -138,6 +138,31 @@ static void drop_obj(struct obj_stack *st, uint32_t id)
 			st->ids[i] = 0;
 }
 
+/*
+ * A page of guest memory, each byte @fill, mapped at QUEUE_IOVA in the
+ * IOAS under the parent (NULL: out of memory, or the map failed); the
+ * test unmaps and frees it.
+ */
+static uint8_t *guest_page(FIXTURE_DATA(vobj) * self, uint8_t fill)
+{
+	long psize = sysconf(_SC_PAGESIZE);
+	uint8_t *buf;
+
+	buf = mmap(NULL, psize, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		return NULL;
+	memset(buf, fill, psize);
+	if (nest_ioas_map(self->fd, self->ctx.ioas_id,
+			  IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			  IOMMU_IOAS_MAP_WRITEABLE, buf, psize,
+			  &(uint64_t){ QUEUE_IOVA })) {
+		munmap(buf, psize);
+		return NULL;
+	}
+	return buf;
+}
+
 #endif /* HAVE_VIOMMU */
 
 /* Destroy what the test built, newest first: 0 or the first error. */
@@ -409,12 +434,8 @@ TEST_F(vobj, emulated_device_shares_the_parent_ioas)
 	uint32_t afd, pages_id;
 	uint8_t *buf;
 
-	buf = mmap(NULL, psize, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, buf) TH_LOG("test: out of memory");
-	memset(buf, 0x3c, psize);
-	test_cmd_ioas_map_fixed(self->fd, self->ctx.ioas_id, buf, psize,
-				QUEUE_IOVA);
+	buf = guest_page(self, 0x3c);
+	ASSERT_NE(NULL, buf) TH_LOG("kernel: a page at 0x%llx", QUEUE_IOVA);
 	ASSERT_KERNEL(0, nest_test_cmd(self->fd, &cmd));
 	afd = cmd.create_access.out_access_fd;
 
@@ -817,12 +838,8 @@ TEST_F(vobj, hw_queue_pins_the_guest_queue)
 
 	if (!self->kernel.hw_queue)
 		SKIP(return, "kernel lacks IOMMU_HW_QUEUE_ALLOC (ENOTTY): Linux 6.17 or later needed");
-	buf = mmap(NULL, psize, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, buf) TH_LOG("test: out of memory");
-	memset(buf, 0, psize);
-	test_cmd_ioas_map_fixed(self->fd, self->ctx.ioas_id, buf, psize,
-				QUEUE_IOVA);
+	buf = guest_page(self, 0);
+	ASSERT_NE(NULL, buf) TH_LOG("kernel: a page at 0x%llx", QUEUE_IOVA);
 	VIOMMU_ON_PARENT(viommu_id);
 	/* queues come in index order; 1 depends on 0 */
 	EXPECT_KERNEL(-EIO, hw_queue_alloc(self->fd, viommu_id, 1, QUEUE_IOVA,

@@ -191,20 +191,16 @@ static void command_words(void **state)
 	assert_int_equal(0, c[1]);
 }
 
-int main(int argc, char **argv)
-{
-	static const struct CMUnitTest tests[] = {
-		UNIT_TEST(vste_words),
-		UNIT_TEST(cd_words),
-		UNIT_TEST(tables_walked_by_hand),
-		UNIT_TEST(bad_maps_refused),
-		UNIT_TEST(gmem_bounds),
-		UNIT_TEST(command_words),
-	};
-	int status;
+static const struct CMUnitTest tests[] = {
+	UNIT_TEST(vste_words),
+	UNIT_TEST(cd_words),
+	UNIT_TEST(tables_walked_by_hand),
+	UNIT_TEST(bad_maps_refused),
+	UNIT_TEST(gmem_bounds),
+	UNIT_TEST(command_words),
+};
 
-	if (unit_tap_parent(&status))
-		return status;
-	unit_tap_child(argc, argv);
-	return cmocka_run_group_tests_name("global", tests, NULL, NULL) ? 1 : 0;
+int unit_tap_group(void)
+{
+	return cmocka_run_group_tests_name("global", tests, NULL, NULL);
 }

@@ -69,7 +69,7 @@ static void tap_line(char *line, char **held, unsigned int *passed)
  * In the child, return false: it runs the tests.  In the parent, pass
  * the child's TAP on, wait, and return true with the exit status.
  */
-bool unit_tap_parent(int *status)
+static bool unit_tap_parent(int *status)
 {
 	char *line = NULL, *held = NULL;
 	unsigned int passed = 0;
@@ -118,13 +118,23 @@ bool unit_tap_parent(int *status)
 	return true;
 }
 
-void unit_tap_child(int argc, char **argv)
+static void unit_tap_child(int argc, char **argv)
 {
 	/* the environment would override the TAP the parent reads */
 	unsetenv("CMOCKA_MESSAGE_OUTPUT");
 	cmocka_set_message_output(CM_OUTPUT_TAP);
 	if (argc > 1)
 		cmocka_set_test_filter(argv[1]);
+}
+
+int main(int argc, char **argv)
+{
+	int status;
+
+	if (unit_tap_parent(&status))
+		return status;
+	unit_tap_child(argc, argv);
+	return unit_tap_group() ? 1 : 0;
 }
 
 void unit_vnote(const char *file, int line, const char *what,

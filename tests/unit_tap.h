@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * TAP in kselftest's shape from cmocka unit tests (tests/unit_tap.c).
- * main() calls unit_tap_parent(): in the parent it returns true with the
- * exit status to return; in the child, false, and the child calls
- * unit_tap_child() and then runs the cmocka group.
+ * unit_tap.c's main() forks: the parent reshapes the child's TAP, and
+ * the child runs the program's cmocka group, unit_tap_group().
  */
 #ifndef UNIT_TAP_H
 #define UNIT_TAP_H
@@ -11,8 +10,8 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
-bool unit_tap_parent(int *status);
-void unit_tap_child(int argc, char **argv);
+/* Each program's tests: cmocka_run_group_tests_name("global", ...) */
+int unit_tap_group(void);
 
 /* kselftest's harness named the tests global.NAME: CI knows them so */
 #define UNIT_TEST(f) { "global." #f, f, NULL, NULL, NULL }

@@ -1049,34 +1049,30 @@ static void flags_ignore_the_host(void **state)
 	assert_true(st.refused > 0);
 }
 
-int main(int argc, char **argv)
-{
-	static const struct CMUnitTest tests[] = {
-		UNIT_TEST(defaults_of_every_kind),
-		UNIT_TEST(intel_keys),
-		UNIT_TEST(smmuv3_keys),
-		UNIT_TEST(selftest_keys),
-		UNIT_TEST(every_bool_spelling),
-		UNIT_TEST(every_config_error),
-		UNIT_TEST(null_config_and_tiny_error_buffer),
-		UNIT_TEST(format_round_trips),
-		UNIT_TEST(flags_table),
-		UNIT_TEST(only_accel_on_is_migration_unsafe),
-		UNIT_TEST(records_flags_before_host_info),
-		UNIT_TEST(log_is_bounded),
-		UNIT_TEST(quirks_from_vtd_errata_only),
-		UNIT_TEST(vtd_checks),
-		UNIT_TEST(smmuv3_checks),
-		UNIT_TEST(selftest_virtio_none_checks),
-		UNIT_TEST(set_iommu_device_bookkeeping),
-		UNIT_TEST(aw_bits_from_iova_range),
-		UNIT_TEST(kind_names),
-		UNIT_TEST(flags_ignore_the_host),
-	};
-	int status;
+static const struct CMUnitTest tests[] = {
+	UNIT_TEST(defaults_of_every_kind),
+	UNIT_TEST(intel_keys),
+	UNIT_TEST(smmuv3_keys),
+	UNIT_TEST(selftest_keys),
+	UNIT_TEST(every_bool_spelling),
+	UNIT_TEST(every_config_error),
+	UNIT_TEST(null_config_and_tiny_error_buffer),
+	UNIT_TEST(format_round_trips),
+	UNIT_TEST(flags_table),
+	UNIT_TEST(only_accel_on_is_migration_unsafe),
+	UNIT_TEST(records_flags_before_host_info),
+	UNIT_TEST(log_is_bounded),
+	UNIT_TEST(quirks_from_vtd_errata_only),
+	UNIT_TEST(vtd_checks),
+	UNIT_TEST(smmuv3_checks),
+	UNIT_TEST(selftest_virtio_none_checks),
+	UNIT_TEST(set_iommu_device_bookkeeping),
+	UNIT_TEST(aw_bits_from_iova_range),
+	UNIT_TEST(kind_names),
+	UNIT_TEST(flags_ignore_the_host),
+};
 
-	if (unit_tap_parent(&status))
-		return status;
-	unit_tap_child(argc, argv);
-	return cmocka_run_group_tests_name("global", tests, NULL, NULL) ? 1 : 0;
+int unit_tap_group(void)
+{
+	return cmocka_run_group_tests_name("global", tests, NULL, NULL);
 }
