@@ -385,6 +385,9 @@ TEST_F(vobj, vdevice_virt_ids_are_unique)
 	EXPECT_KERNEL(-ENOENT, _test_cmd_vdevice_alloc(self->fd, self->parent,
 						       self->dev[1]->dev_id,
 						       VIRT_ID1, &id));
+	EXPECT_KERNEL(-ENOENT, _test_cmd_vdevice_alloc(self->fd, viommu_id,
+						       self->parent, VIRT_ID1,
+						       &id));
 	ASSERT_KERNEL(0, nest_test_next_free_id(self->fd, &after));
 	EXPECT_EQ(before, after) TH_LOG("kernel: a refused vDEVICE left an object");
 	VDEVICE(viommu_id, 1, VIRT_ID1, vdev1);
@@ -431,7 +434,7 @@ TEST_F(vobj, emulated_device_shares_the_parent_ioas)
 		},
 	};
 	uint8_t got[16], put[16];
-	uint32_t afd, pages_id;
+	uint32_t afd, pages_id, ioas2 = 0;
 	uint8_t *buf;
 
 	buf = guest_page(self, 0x3c);
@@ -488,7 +491,27 @@ TEST_F(vobj, emulated_device_shares_the_parent_ioas)
 	cmd.access_rw.uptr = (uintptr_t)got;
 	EXPECT_GT(0, nest_test_cmd(self->fd, &cmd))
 		TH_LOG("kernel: the access read an unmapped IOVA");
+	/* moved to another IOAS where the page is mapped: it reads there */
+	test_cmd_ioas_alloc(self->fd, &ioas2);
+	test_cmd_ioas_map_fixed(self->fd, ioas2, buf, psize, QUEUE_IOVA);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.op = IOMMU_TEST_OP_ACCESS_REPLACE_IOAS;
+	cmd.id = afd;
+	cmd.access_replace_ioas.ioas_id = ioas2;
+	ASSERT_KERNEL(0, nest_test_cmd(self->fd, &cmd));
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.op = IOMMU_TEST_OP_ACCESS_RW;
+	cmd.id = afd;
+	cmd.access_rw.iova = QUEUE_IOVA + 8;
+	cmd.access_rw.length = sizeof(got);
+	cmd.access_rw.uptr = (uintptr_t)got;
+	ASSERT_KERNEL(0, nest_test_cmd(self->fd, &cmd));
+	EXPECT_EQ(0, memcmp(got, put, sizeof(got)))
+		TH_LOG("kernel: the access read other bytes in the new IOAS");
+	/* the access pins it: the IOAS stays until the access goes */
+	EXPECT_KERNEL(-EBUSY, nest_destroy(self->fd, ioas2));
 	close(afd);
+	EXPECT_KERNEL(0, nest_destroy(self->fd, ioas2));
 	munmap(buf, psize);
 	ASSERT_CLEAN_UNWIND();
 #endif
@@ -817,11 +840,14 @@ TEST_F(vobj, viommu_driver_data_and_mmap)
 	/* the driver's page, seen through iommufd: the loopback value */
 	EXPECT_EQ(data.in_data, page[0])
 		TH_LOG("kernel: the mmap'ed page's loopback");
-	/* only the offset the kernel handed out maps */
+	/* only the offset the kernel handed out maps, and all of it */
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, data.out_mmap_length, PROT_READ,
 				   MAP_SHARED, self->fd,
 				   data.out_mmap_offset + data.out_mmap_length))
 		TH_LOG("kernel: an offset not handed out maps");
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 2 * data.out_mmap_length, PROT_READ,
+				   MAP_SHARED, self->fd, data.out_mmap_offset))
+		TH_LOG("kernel: more than the driver's page maps");
 	munmap(page, data.out_mmap_length);
 	ASSERT_CLEAN_UNWIND();
 #endif
@@ -844,6 +870,11 @@ TEST_F(vobj, hw_queue_pins_the_guest_queue)
 	/* queues come in index order; 1 depends on 0 */
 	EXPECT_KERNEL(-EIO, hw_queue_alloc(self->fd, viommu_id, 1, QUEUE_IOVA,
 					   psize, &id));
+	/* on a vIOMMU, in guest memory the parent maps */
+	EXPECT_KERNEL(-ENOENT, hw_queue_alloc(self->fd, self->parent, 0,
+					      QUEUE_IOVA, psize, &id));
+	EXPECT_KERNEL(-ENOENT, hw_queue_alloc(self->fd, viommu_id, 0,
+					      QUEUE_IOVA + psize, psize, &id));
 	ASSERT_KERNEL(0, hw_queue_alloc(self->fd, viommu_id, 0, QUEUE_IOVA, psize,
 					&q0));
 	push_obj(&self->objs, q0);
@@ -996,8 +1027,17 @@ TEST_F(vobj, iopf_on_nested_hwpt_reaches_fault_queue)
 		TH_LOG("kernel: the response: %s", strerror(errno));
 	EXPECT_EQ(-1, write(qfd, &resp, sizeof(resp)))
 		TH_LOG("kernel: a cookie answered twice");
-	close(qfd);
+	/* one fault read and one not: leaving the HWPT answers both */
+	ASSERT_KERNEL(0, nest_test_cmd(self->fd, &trig));
+	ASSERT_KERNEL(0, nest_test_cmd(self->fd, &trig));
+	ASSERT_EQ((ssize_t)sizeof(f[0]), read(qfd, f, sizeof(f[0])));
 	BACK_TO_PARENT(0);
+	EXPECT_EQ(0, read(qfd, f, sizeof(f)))
+		TH_LOG("kernel: a fault outlived the detach");
+	resp.cookie = f[0].cookie;
+	EXPECT_EQ(-1, write(qfd, &resp, sizeof(resp)))
+		TH_LOG("kernel: a fault answered on detach can be answered again");
+	close(qfd);
 	ASSERT_CLEAN_UNWIND();
 #endif
 }
@@ -1081,6 +1121,21 @@ TEST(nested_hwpts_on_a_pasid)
 	check.pasid_check.hwpt_id = nested[1];
 	EXPECT_KERNEL(0, nest_test_cmd(fd, &check))
 		TH_LOG("kernel: PASID 1 is not on its nested HWPT");
+	/* replaced by the vIOMMU's nested HWPT that takes PASIDs */
+	{
+		struct iommu_test_cmd replace = {
+			.op = IOMMU_TEST_OP_PASID_REPLACE,
+			.id = stdev,
+			.pasid_replace = { .pasid = 1, .pt_id = nested[2] },
+		};
+
+		EXPECT_KERNEL(-EINVAL, nest_test_cmd(fd, &replace));
+		replace.pasid_replace.pt_id = nested[3];
+		EXPECT_KERNEL(0, nest_test_cmd(fd, &replace));
+	}
+	check.pasid_check.hwpt_id = nested[3];
+	EXPECT_KERNEL(0, nest_test_cmd(fd, &check))
+		TH_LOG("kernel: PASID 1 is not on the vIOMMU's nested HWPT");
 	/* a PASID is taken: the RID may not move to a HWPT without PASIDs */
 	EXPECT_KERNEL(-EINVAL, nest_test_mock_domain_replace(fd, stdev, plain));
 	EXPECT_KERNEL(0, pasid_attach(fd, stdev, 1, 0));
