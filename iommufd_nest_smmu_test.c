@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -68,6 +69,7 @@ FIXTURE(smmu) {
 	uint64_t page[3];	/* IPAs of three data pages */
 	uint64_t cd_ipa;	/* the guest's context descriptor */
 	struct smmu_cd_cfg cd;
+	char bdf[16];
 };
 
 static const char *first_edu(void)
@@ -175,6 +177,7 @@ FIXTURE_SETUP(smmu)
 	viommu_init(&self->viommu, &cfg);
 	nest_ctx_init(&self->ctx, self->fd, &self->viommu);
 	self->ctx.guest_ram = RAM_SIZE;
+	snprintf(self->bdf, sizeof(self->bdf), "%s", bdf);
 	self->dev = nest_cdev_dev_new(bdf, err, sizeof(err));
 	ASSERT_NE(NULL, self->dev) TH_LOG("test: %s", err);
 	self->dev->vsid = VSID;
@@ -600,6 +603,75 @@ TEST_F(smmu, hw_info_by_type)
 	cmd.out_data_type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3 + 1;
 	EXPECT_EQ(-EOPNOTSUPP, nest_ioctl(self->fd, IOMMU_GET_HW_INFO, &cmd))
 		TH_LOG("kernel: GET_HW_INFO of a type no implementation has");
+#else
+	SKIP(return, "headers lack IOMMU_VIOMMU_ALLOC");
+#endif
+}
+
+/*
+ * The SMMU's register page, read through /dev/mem.  arm-smmu-v3 names
+ * its sysfs IOMMU device after the page's physical address, so the
+ * device's iommu link says which SMMU translates it.
+ */
+#ifdef HAVE_VIOMMU
+static int smmu_regs(const char *bdf, uint32_t regs[8], char *why, size_t len)
+{
+	char link[96], target[256], *name;
+	unsigned long long base;
+	uint32_t *page;
+	ssize_t n;
+	int fd, i;
+
+	snprintf(link, sizeof(link), "/sys/bus/pci/devices/%s/iommu", bdf);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return snprintf(why, len, "%s: %s", link, strerror(errno)), -1;
+	target[n] = 0;
+	name = strrchr(target, '/');
+	if (!name || sscanf(name, "/smmu3.%llx", &base) != 1 || base & 0xfff)
+		return snprintf(why, len, "%s -> %s: not an arm-smmu-v3 (smmu3.<address>)",
+				link, target), -1;
+	fd = open("/dev/mem", O_RDONLY | O_SYNC);
+	if (fd < 0)
+		return snprintf(why, len, "/dev/mem: %s (kernel without CONFIG_DEVMEM?)",
+				strerror(errno)), -1;
+	page = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, base);
+	close(fd);
+	if (page == MAP_FAILED)
+		return snprintf(why, len, "/dev/mem at 0x%llx: %s (CONFIG_IO_STRICT_DEVMEM keeps a driver's registers from it)",
+				base, strerror(errno)), -1;
+	/* one 32-bit load each: IDR0-5, IIDR, AIDR at 0x0-0x1c */
+	for (i = 0; i < 8; i++)
+		regs[i] = __atomic_load_n(page + i, __ATOMIC_RELAXED);
+	munmap(page, 4096);
+	return 0;
+}
+#endif
+
+/* GET_HW_INFO hands the VMM the SMMU's own ID registers, unchanged. */
+TEST_F(smmu, hw_info_is_the_smmu_registers)
+{
+#ifdef HAVE_VIOMMU
+	static const char * const reg[8] = {
+		"IDR0", "IDR1", "IDR2", "IDR3", "IDR4", "IDR5", "IIDR", "AIDR",
+	};
+	struct iommu_hw_info_arm_smmuv3 info = { 0 };
+	uint32_t data_len = sizeof(info), type = 0, regs[8], got[8];
+	char why[160];
+	int i;
+
+	if (smmu_regs(self->bdf, regs, why, sizeof(why)))
+		SKIP(return, "cannot read the SMMU's registers: %s", why);
+	ASSERT_EQ(0, nest_get_hw_info(self->fd, self->dev->dev_id, &info,
+				      &data_len, &type, NULL));
+	ASSERT_EQ(IOMMU_HW_INFO_TYPE_ARM_SMMUV3, type);
+	memcpy(got, info.idr, sizeof(info.idr));
+	got[6] = info.iidr;
+	got[7] = info.aidr;
+	for (i = 0; i < 8; i++)
+		EXPECT_EQ(regs[i], got[i])
+			TH_LOG("kernel: hw_info %s 0x%08x, the register reads 0x%08x",
+			       reg[i], got[i], regs[i]);
 #else
 	SKIP(return, "headers lack IOMMU_VIOMMU_ALLOC");
 #endif
