@@ -681,7 +681,7 @@ unit_body()
 	pid_ba=$!
 	echo "  KTAP version 1"
 	echo "  # the model and the command lines, no kernel needed"
-	echo "  1..21"
+	echo "  1..22"
 	run_binary unit 1 viommu_model_test "$dir/unit.out" "$dir/viommu_model_test"
 	run_binary unit 2 viommu_migration_test "$dir/migration.out" \
 		"$dir/viommu_migration_test"
@@ -721,10 +721,12 @@ unit_body()
 	run_binary unit 19 ktap_test "$dir/ktap.out" "$here/tests/ktap_test.py"
 	run_binary unit 20 migrate_expect_test "$dir/migrate-expect.out" \
 		"$here/tests/migrate_expect_test.sh"
+	run_binary unit 21 test_power_test "$dir/test-power.out" \
+		"$here/tests/test_power_test.py"
 	rc=0
 	wait "$pid_ba" || rc=$?
 	timing unit.boot_all_test "$(elapsed "$t_ba" "$(date +%s.%N)")"
-	ktap_program unit "$dir" 21 boot_all_test "$dir/boot-all.out" "$rc"
+	ktap_program unit "$dir" 22 boot_all_test "$dir/boot-all.out" "$rc"
 }
 
 run_host()

@@ -3,7 +3,7 @@
 """Line and branch coverage of the kernel's nesting code: this suite
 against the tree's own selftests (make coverage).
 
-  vm/coverage.py [--out DIR] [--timeout SEC]
+  vm/coverage.py [--out DIR] [--timeout SEC] [--report]
 
 A copy of Debian's 7.2 tree (hard links; the two Makefiles it changes
 are new files) says GCOV_PROFILE := y in drivers/iommu/iommufd and
@@ -12,8 +12,11 @@ vm/gcov.config.  This suite runs on every topology (x86 and arm64), the
 upstream selftests on the "upstream" one; each guest dumps its counters
 last (vm/guest/gcov_dump).  Every guest's counters become an lcov
 tracefile beside its build's notes; a suite's are added up.  Prints one
-row per file, lines and branches of each suite, and writes DIR/coverage.json
-and DIR/<suite>.info.  Exit status: 0, 1 on an error, 2 on bad usage.
+row per file: each suite's share of the same lines and branches (all
+that any build instruments: arm64 compiles some x86 does not), and how
+many lines only that suite reaches; writes DIR/coverage.json (with those
+line numbers) and DIR/<suite>.info.  --report prints the table again
+from DIR's tracefiles.  Exit status: 0, 1 on an error, 2 on bad usage.
 """
 
 import argparse
@@ -93,7 +96,7 @@ def capture(dump, name, out):
 
 
 def per_file(info):
-    """{file (tree-relative): [lines hit, found, branches hit, found]}."""
+    """{file (tree-relative): ({line: hits}, {branch key: hits})}."""
     out, cur = {}, None
     with open(info) as f:
         for line in f:
@@ -102,13 +105,56 @@ def per_file(info):
                 path = line[3:]
                 cur = next((x for x in FILES if path.endswith("/" + x)), None)
                 if cur:
-                    out.setdefault(cur, [0, 0, 0, 0])
-            elif cur and line[:3] in ("LH:", "LF:") or cur and line[:4] in ("BRH:", "BRF:"):
-                k, v = line.split(":")
-                out[cur][{"LH": 0, "LF": 1, "BRH": 2, "BRF": 3}[k]] += int(v)
+                    out.setdefault(cur, ({}, {}))
+            elif cur and line.startswith("DA:"):
+                n, c = line[3:].split(",")[:2]
+                out[cur][0][int(n)] = out[cur][0].get(int(n), 0) + int(c)
+            elif cur and line.startswith("BRDA:"):
+                n, blk, br, c = line[5:].split(",")[:4]
+                k = (int(n), blk, br)
+                out[cur][1][k] = out[cur][1].get(k, 0) + (0 if c == "-" else int(c))
             elif line == "end_of_record":
                 cur = None
     return out
+
+
+def compare(res):
+    """Per file, each suite's hits over the same lines and branches: the
+    union of what any suite's builds instrument (an arm64 build compiles
+    lines an x86 one does not, so each suite's own count would not do)."""
+    rows = []
+    for f in FILES:
+        have = {s: r.get(f, ({}, {})) for s, r in res.items()}
+        lines = set().union(*(h[0] for h in have.values()))
+        branches = set().union(*(h[1] for h in have.values()))
+        row = {"file": f, "lines": len(lines), "branches": len(branches)}
+        for s, (da, brda) in have.items():
+            lh = sum(1 for n in lines if da.get(n))
+            bh = sum(1 for k in branches if brda.get(k))
+            only = sorted(n for n in lines if da.get(n) and
+                          not any(o[0].get(n) for t, o in have.items() if t != s))
+            row[s] = {"lines_hit": lh, "branches_hit": bh,
+                      "line_pct": pct(lh, len(lines)),
+                      "branch_pct": pct(bh, len(branches)),
+                      "lines_only_this_suite": only,
+                      "instrumented": bool(da)}
+        rows.append(row)
+    return rows
+
+
+def report(rows, out):
+    def fmt(r, k):
+        return f"{r[k]:.1f}%" if r["instrumented"] and r[k] is not None else "-"
+    print(f"{'file':26} {'lines':>6} {'ours':>7} {'upstream':>9} {'branches':>9} "
+          f"{'ours':>7} {'upstream':>9} {'only ours':>10} {'only upstream':>14}")
+    for row in rows:
+        o, u = row["ours"], row["upstream"]
+        print(f"{os.path.basename(row['file']):26} {row['lines']:>6} {fmt(o, 'line_pct'):>7} "
+              f"{fmt(u, 'line_pct'):>9} {row['branches']:>9} {fmt(o, 'branch_pct'):>7} "
+              f"{fmt(u, 'branch_pct'):>9} {len(o['lines_only_this_suite']):>10} "
+              f"{len(u['lines_only_this_suite']):>14}")
+    print(f"JSON: {os.path.join(out, 'coverage.json')}; tracefiles: {out}/ours.info, "
+          f"{out}/upstream.info (genhtml makes pages of them)")
 
 
 def run_suite(suite, topos, pristine, tree, out, timeout):
@@ -145,7 +191,7 @@ def run_suite(suite, topos, pristine, tree, out, timeout):
         cmd += ["--add-tracefile", i]
     if subprocess.run(cmd).returncode:
         die(f"lcov could not add up {suite}'s tracefiles")
-    return per_file(total), [os.path.basename(i) for i in infos]
+    return [os.path.basename(i) for i in infos]
 
 
 def pct(hit, found):
@@ -158,39 +204,30 @@ def main(argv):
                     help="where the tracefiles and coverage.json go")
     ap.add_argument("--timeout", type=trees.positive, default=1800,
                     help="seconds each guest may take (default 1800)")
+    ap.add_argument("--report", action="store_true",
+                    help="no runs: the table again from OUT's tracefiles")
     opt = ap.parse_args(argv[1:])
     out, timeout = os.path.abspath(opt.out), opt.timeout
+    if opt.report:
+        infos = [os.path.join(out, k + ".info") for k in SUITES]
+        missing = [i for i in infos if not os.path.exists(i)]
+        if missing:
+            die(f"--report: no {', '.join(missing)}: run vm/coverage.py first")
+        report(compare({k: per_file(i) for k, i in zip(SUITES, infos)}), out)
+        return 0
     if subprocess.run([os.path.join(HERE, "kernel.sh"), "deps", "coverage"]).returncode:
         die("cannot install lcov")
     pristine = trees.next_tree()
     tree = gcov_tree(pristine)
     os.makedirs(out, exist_ok=True)
-    res, guests = {}, {}
+    guests = {}
     for suite, topos in SUITES.items():
-        res[suite], guests[suite] = run_suite(suite, topos, pristine, tree, out, timeout)
-    rows = []
-    print(f"{'file':40} {'lines ours':>12} {'upstream':>10} {'branches ours':>14} {'upstream':>10}")
-    for f in FILES:
-        o = res["ours"].get(f, [0, 0, 0, 0])
-        u = res["upstream"].get(f, [0, 0, 0, 0])
-        row = {"file": f, "ours": {"lines_hit": o[0], "lines": o[1], "branches_hit": o[2],
-                                   "branches": o[3], "line_pct": pct(o[0], o[1]),
-                                   "branch_pct": pct(o[2], o[3])},
-               "upstream": {"lines_hit": u[0], "lines": u[1], "branches_hit": u[2],
-                            "branches": u[3], "line_pct": pct(u[0], u[1]),
-                            "branch_pct": pct(u[2], u[3])}}
-        rows.append(row)
-
-        def fmt(x):
-            return "-" if x is None else f"{x:.1f}%"
-        print(f"{os.path.basename(f):40} {fmt(row['ours']['line_pct']):>12} "
-              f"{fmt(row['upstream']['line_pct']):>10} {fmt(row['ours']['branch_pct']):>14} "
-              f"{fmt(row['upstream']['branch_pct']):>10}")
+        guests[suite] = run_suite(suite, topos, pristine, tree, out, timeout)
+    rows = compare({k: per_file(os.path.join(out, k + ".info")) for k in SUITES})
     with open(os.path.join(out, "coverage.json"), "w") as f:
         json.dump({"tree": os.path.basename(pristine), "guests": guests, "files": rows},
                   f, indent=1)
-    print(f"JSON: {os.path.join(out, 'coverage.json')}; tracefiles: {out}/ours.info, "
-          f"{out}/upstream.info (genhtml makes pages of them)")
+    report(rows, out)
     return 0
 
 
