@@ -88,6 +88,7 @@ FIXTURE(mock_nest) {
 	struct nest_ctx ctx;
 	struct nest_dev *dev[NR_DEVS];
 	char trace[TRACE_LEN];
+	bool small_batches;	/* the kernel's pin batches were shrunk */
 };
 
 /*
@@ -189,6 +190,45 @@ FIXTURE_VARIANT_ADD(mock_nest, selftest_nesting_pasid_dirty) {
 	&cfg_selftest_pasid, 0
 };
 
+/* selftest.c's initial pin batch memory: no ioctl reads it back */
+#define PIN_BATCH_DEFAULT	65536
+/* the least it takes: one PFN and its count, a PFN per batch */
+#define PIN_BATCH_LEAST		(sizeof(unsigned long) + sizeof(uint32_t))
+
+static int set_pin_batch_limit(int fd, uint32_t bytes)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT,
+		.memory_limit = { .limit = bytes },
+	};
+
+	return nest_test_cmd(fd, &cmd);
+}
+
+/* Does the mock page table of @hwpt_id map @iova.. to the pages at @va? */
+static int parent_maps(int fd, uint32_t hwpt_id, uint64_t iova, void *va,
+		       size_t len)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MD_CHECK_MAP,
+		.id = hwpt_id,
+		.check_map = { .iova = iova, .length = len, .uptr = (uintptr_t)va },
+	};
+
+	return nest_test_cmd(fd, &cmd);
+}
+
+/* Is each page at @va pinned @refs times?  -EIO when one is not. */
+static int pinned(int fd, void *va, size_t len, uint32_t refs)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
+		.check_refs = { .length = len, .uptr = (uintptr_t)va, .refs = refs },
+	};
+
+	return nest_test_cmd(fd, &cmd);
+}
+
 FIXTURE_SETUP(mock_nest)
 {
 	struct viommu_config cfg;
@@ -213,6 +253,8 @@ FIXTURE_SETUP(mock_nest)
 
 FIXTURE_TEARDOWN(mock_nest)
 {
+	if (self->small_batches)
+		set_pin_batch_limit(self->fd, PIN_BATCH_DEFAULT);
 	nest_vm_teardown(&self->ctx, self->dev, NR_DEVS);
 	close(self->fd);
 }
@@ -486,6 +528,77 @@ TEST_F(mock_nest, second_device_reuses_hwpt)
 		TH_LOG("engine: the second device is on another HWPT");
 	ASSERT_EQ(1, self->ctx.nr_hwpts) TH_LOG("engine: HWPTs listed");
 	ASSERT_EQ(2, self->ctx.hwpts[0].users) TH_LOG("engine: HWPT users");
+}
+
+/* where the mock's aperture starts, on every tree: RAM goes there */
+#define MOCK_RAM_IPA		(1ULL << 24)
+
+/*
+ * The VM's RAM, mapped by the engine at its IPA, is what the nesting
+ * parent's page table points at, pinned once however many devices share
+ * it, even when the kernel pins it a PFN at a time, and when an emulated
+ * device pins it too; a refused device leaves nothing pinned.
+ */
+TEST_F(mock_nest, guest_ram_mapped_and_pinned_once)
+{
+	const size_t ram = 16 * 4096;
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_CREATE_ACCESS,
+		.create_access = {
+			.flags = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+		},
+	};
+	uint32_t afd;
+
+	self->ctx.guest_ram = ram;
+	self->ctx.ram_ipa = MOCK_RAM_IPA;
+	EXPECT_EQ(-EINVAL, set_pin_batch_limit(self->fd, PIN_BATCH_LEAST - 1))
+		TH_LOG("kernel: a pin batch smaller than one PFN");
+	ASSERT_EQ(0, set_pin_batch_limit(self->fd, PIN_BATCH_LEAST));
+	self->small_batches = true;
+	attach_as_expected(0);
+	if (variant->cfg->refusal) {
+		ASSERT_NE(NULL, self->ctx.ram) TH_LOG("engine: no RAM was mapped");
+		EXPECT_EQ(0, pinned(self->fd, self->ctx.ram, ram, 0))
+			TH_LOG("engine: a refused device left guest RAM pinned");
+		return;
+	}
+	attach_as_expected(1);
+	ASSERT_EQ(self->dev[0]->hwpt_id, self->dev[1]->hwpt_id);
+	EXPECT_EQ(0, parent_maps(self->fd, self->dev[0]->hwpt_id, MOCK_RAM_IPA,
+				 self->ctx.ram, ram))
+		TH_LOG("kernel: the RAM's IPAs do not reach the VM's RAM");
+	EXPECT_EQ(0, pinned(self->fd, self->ctx.ram, ram, 1))
+		TH_LOG("kernel: two devices, one IOAS: RAM not pinned once");
+
+	cmd.id = self->ctx.ioas_id;
+	ASSERT_EQ(0, nest_test_cmd(self->fd, &cmd));
+	afd = cmd.create_access.out_access_fd;
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.op = IOMMU_TEST_OP_ACCESS_PAGES;
+	cmd.id = afd;
+	cmd.access_pages.iova = MOCK_RAM_IPA;
+	cmd.access_pages.length = ram;
+	cmd.access_pages.uptr = (uintptr_t)self->ctx.ram;
+	ASSERT_EQ(0, nest_test_cmd(self->fd, &cmd))
+		TH_LOG("kernel: an emulated device pins the RAM");
+	EXPECT_EQ(0, pinned(self->fd, self->ctx.ram, ram, 1))
+		TH_LOG("kernel: an emulated device pinned the RAM again");
+	cmd.destroy_access_pages.access_pages_id =
+		cmd.access_pages.out_access_pages_id;
+	cmd.op = IOMMU_TEST_OP_DESTROY_ACCESS_PAGES;
+	ASSERT_EQ(0, nest_test_cmd(self->fd, &cmd))
+		TH_LOG("kernel: the emulated device lets go");
+	EXPECT_EQ(0, pinned(self->fd, self->ctx.ram, ram, 1));
+	close(afd);
+
+	EXPECT_EQ(0, _test_cmd_ioas_unmap(self->fd, self->ctx.ioas_id,
+					  MOCK_RAM_IPA, ram));
+	EXPECT_NE(0, parent_maps(self->fd, self->dev[0]->hwpt_id, MOCK_RAM_IPA,
+				 self->ctx.ram, ram))
+		TH_LOG("kernel: the parent still maps unmapped RAM");
+	EXPECT_EQ(0, pinned(self->fd, self->ctx.ram, ram, 0))
+		TH_LOG("kernel: unmapped RAM is still pinned");
 }
 
 TEST_F(mock_nest, other_device_kind_after_einval)

@@ -253,11 +253,11 @@ static void read_iova_ranges(struct nest_ctx *ctx, struct nest_ioas *ioas)
 	trace(ctx, NEST_EV_IOVA_RANGES, ioas->id, ioas->host_aw_bits, err);
 }
 
-/* Step 7: all guest RAM into the new container, read-write at IOVA 0. */
+/* Step 7: all guest RAM into the new container, read-write at its IPA. */
 static int map_guest_ram(struct nest_ctx *ctx, struct nest_dev *dev,
 			 uint32_t ioas_id)
 {
-	uint64_t iova = 0;
+	uint64_t iova = ctx->ram_ipa;
 	int err;
 
 	if (!ctx->guest_ram)
@@ -280,9 +280,9 @@ static int map_guest_ram(struct nest_ctx *ctx, struct nest_dev *dev,
 			    &iova);
 	trace(ctx, NEST_EV_MAP, ioas_id, ctx->guest_ram, err);
 	if (err)
-		set_err(ctx, "%s: mapping %llu bytes of guest RAM at IOVA 0 failed: %s",
+		set_err(ctx, "%s: mapping %llu bytes of guest RAM at IOVA 0x%llx failed: %s",
 			dev->name, (unsigned long long)ctx->guest_ram,
-			strerror(-err));
+			(unsigned long long)ctx->ram_ipa, strerror(-err));
 	return err;
 }
 

@@ -137,11 +137,13 @@ struct nest_ctx {
 	 */
 	void (*ioas_created)(struct nest_ctx *ctx, uint32_t ioas_id);
 	/*
-	 * Bytes of guest RAM the VM maps at IOVA 0 into each new container
-	 * after the attach and before set_iommu_device, as QEMU's memory
-	 * listener does; 0: none.  The engine owns @ram, its backing.
+	 * Bytes of guest RAM the VM maps at IPA @ram_ipa into each new
+	 * container after the attach and before set_iommu_device, as QEMU's
+	 * memory listener does; 0: none.  The engine owns @ram, its backing.
+	 * @ram_ipa is the machine's RAM base (0 on x86's pc and q35).
 	 */
 	uint64_t guest_ram;
+	uint64_t ram_ipa;
 	void *ram;
 	/* every object id ever created here, for leak checks */
 	unsigned int nr_ids;
