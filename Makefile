@@ -74,6 +74,12 @@ clean:
 	rm -rf $(OUTPUT)
 endif
 
+# The mock's dma-buf export (7.x) adds enum entries, which no #ifdef can
+# test: the tree's iommufd_test.h says whether the tests may use them.
+ifneq ($(shell grep -s IOMMU_TEST_OP_DMABUF_GET $(KDIR)/drivers/iommu/iommufd/iommufd_test.h),)
+CPPFLAGS += -DNEST_HAVE_TEST_DMABUF
+endif
+
 # Programs that need the iommufd nesting uAPI (Linux 6.8+ headers, with
 # IOMMU_HWPT_INVALIDATE).  Against older headers, such as Debian 12's 6.1
 # linux-libc-dev (make KHDR_DIR=/usr/include), each is built from

@@ -530,8 +530,138 @@ TEST_F(mock_nest, second_device_reuses_hwpt)
 	ASSERT_EQ(2, self->ctx.hwpts[0].users) TH_LOG("engine: HWPT users");
 }
 
+#ifdef NEST_HAVE_TEST_DMABUF
+static int test_dmabuf(int fd, uint32_t op, uint32_t arg, int dbfd)
+{
+	struct iommu_test_cmd cmd = { .op = op };
+
+	if (op == IOMMU_TEST_OP_DMABUF_GET) {
+		cmd.dmabuf_get.length = arg;
+		cmd.dmabuf_get.open_flags = O_RDWR | O_CLOEXEC;
+	} else {
+		cmd.dmabuf_revoke.dmabuf_fd = dbfd;
+		cmd.dmabuf_revoke.revoked = arg;
+	}
+	return nest_test_cmd(fd, &cmd);
+}
+
+static int map_dmabuf(int fd, uint32_t ioas_id, int dbfd, uint64_t len,
+		      uint64_t iova)
+{
+	struct iommu_ioas_map_file map = {
+		.size = sizeof(map),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ioas_id,
+		.fd = dbfd,
+		.length = len,
+		.iova = iova,
+	};
+
+	return nest_ioctl(fd, IOMMU_IOAS_MAP_FILE, &map);
+}
+#endif
+
 /* where the mock's aperture starts, on every tree: RAM goes there */
 #define MOCK_RAM_IPA		(1ULL << 24)
+/* another device's BAR, in the guest's view, above its RAM */
+#define BAR_IPA			(MOCK_RAM_IPA + (1ULL << 20))
+#define BAR_SIZE		(2 * 4096)
+
+/*
+ * Another assigned device's BAR, which vfio-pci exports as a dma-buf,
+ * mapped into the nesting parent for peer-to-peer DMA (the mock exports
+ * plain memory instead).  Emulated devices cannot reach it; when the
+ * exporter revokes it, new domains skip it and it cannot be mapped
+ * again until given back, and its unmap still takes the whole range.
+ */
+TEST(p2p_dmabuf_in_the_nesting_parent)
+{
+#ifndef NEST_HAVE_TEST_DMABUF
+	SKIP(return, "built against a tree whose mock exports no dma-buf (IOMMU_TEST_OP_DMABUF_GET)");
+#else
+	struct iommu_test_cmd cmd = { .op = IOMMU_TEST_OP_CREATE_ACCESS };
+	uint32_t stdev[2] = { 0 }, idev, hwpt;
+	char err[VIOMMU_ERR_LEN];
+	struct viommu_config cfg;
+	struct viommu viommu;
+	struct nest_ctx ctx;
+	struct nest_dev *dev;
+	uint64_t unmapped;
+	uint8_t byte[8];
+	int fd, dbfd, i;
+
+	fd = nest_mock_open(err, sizeof(err));
+	if (fd < 0)
+		SKIP(return, "%s", err);
+	ASSERT_EQ(0, viommu_config_parse("selftest-iommu,nesting=on", &cfg,
+					 err, sizeof(err)));
+	viommu_init(&viommu, &cfg);
+	nest_ctx_init(&ctx, fd, &viommu);
+	ctx.guest_ram = 4 * 4096;
+	ctx.ram_ipa = MOCK_RAM_IPA;
+	dev = nest_mock_dev_new("mock0", 0);
+	ASSERT_NE(NULL, dev);
+	ASSERT_EQ(0, nest_attach_device(&ctx, dev)) TH_LOG("%s", ctx.err);
+
+	dbfd = test_dmabuf(fd, IOMMU_TEST_OP_DMABUF_GET, BAR_SIZE, -1);
+	if (dbfd == -EOPNOTSUPP) {
+		nest_vm_teardown(&ctx, &dev, 1);
+		close(fd);
+		SKIP(return, "kernel: the mock exports no dma-buf (EOPNOTSUPP)");
+	}
+	ASSERT_LE(0, dbfd) TH_LOG("kernel: a dma-buf: %s", nest_errno_name(-dbfd));
+	EXPECT_EQ(-EINVAL, test_dmabuf(fd, IOMMU_TEST_OP_DMABUF_GET, 0, -1))
+		TH_LOG("kernel: a dma-buf of no bytes");
+	EXPECT_EQ(-EINVAL, map_dmabuf(fd, ctx.ioas_id, dbfd, BAR_SIZE + 4096,
+				      BAR_IPA))
+		TH_LOG("kernel: a map past the dma-buf's end");
+	ASSERT_EQ(0, map_dmabuf(fd, ctx.ioas_id, dbfd, BAR_SIZE, BAR_IPA))
+		TH_LOG("kernel: the BAR into the parent's IOAS");
+
+	/* an emulated device: CPU copies of P2P memory are refused */
+	cmd.id = ctx.ioas_id;
+	ASSERT_EQ(0, nest_test_cmd(fd, &cmd));
+	i = cmd.create_access.out_access_fd;
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.op = IOMMU_TEST_OP_ACCESS_RW;
+	cmd.id = i;
+	cmd.access_rw.iova = BAR_IPA;
+	cmd.access_rw.length = sizeof(byte);
+	cmd.access_rw.uptr = (uintptr_t)byte;
+	EXPECT_EQ(-EINVAL, nest_test_cmd(fd, &cmd))
+		TH_LOG("kernel: an emulated device read P2P memory");
+	close(i);
+
+	/* a domain made now maps it; the exporter takes it back */
+	ASSERT_EQ(0, nest_test_mock_domain_flags(fd, ctx.ioas_id, 0, &stdev[0],
+						 &idev, &hwpt));
+	EXPECT_EQ(-EINVAL, test_dmabuf(fd, IOMMU_TEST_OP_DMABUF_REVOKE, 1, fd))
+		TH_LOG("kernel: revoking what is no dma-buf");
+	ASSERT_EQ(0, test_dmabuf(fd, IOMMU_TEST_OP_DMABUF_REVOKE, 1, dbfd));
+	EXPECT_EQ(-ENODEV, map_dmabuf(fd, ctx.ioas_id, dbfd, BAR_SIZE,
+				      BAR_IPA + BAR_SIZE))
+		TH_LOG("kernel: a revoked dma-buf mapped again");
+	EXPECT_EQ(0, nest_test_mock_domain_flags(fd, ctx.ioas_id, 0, &stdev[1],
+						 &idev, &hwpt))
+		TH_LOG("kernel: a new domain beside a revoked BAR");
+	EXPECT_EQ(0, nest_ioas_unmap(fd, ctx.ioas_id, BAR_IPA, BAR_SIZE,
+				     &unmapped));
+	EXPECT_EQ(BAR_SIZE, unmapped) TH_LOG("kernel: a revoked BAR's unmap");
+
+	/* given back, it maps again */
+	ASSERT_EQ(0, test_dmabuf(fd, IOMMU_TEST_OP_DMABUF_REVOKE, 0, dbfd));
+	EXPECT_EQ(0, map_dmabuf(fd, ctx.ioas_id, dbfd, BAR_SIZE, BAR_IPA))
+		TH_LOG("kernel: a dma-buf given back");
+	EXPECT_EQ(0, nest_ioas_unmap(fd, ctx.ioas_id, BAR_IPA, BAR_SIZE, NULL));
+	close(dbfd);
+	for (i = 1; i >= 0; i--)
+		if (stdev[i])
+			EXPECT_EQ(0, nest_destroy(fd, stdev[i]));
+	nest_vm_teardown(&ctx, &dev, 1);
+	close(fd);
+#endif
+}
 
 /*
  * The VM's RAM, mapped by the engine at its IPA, is what the nesting

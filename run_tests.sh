@@ -342,8 +342,8 @@ kernel_probes()
 		[ "$side" = build ] || tree=${boot_kdir:-$kdir}
 		for sym in IOMMU_VIOMMU_ALLOC IOMMU_VEVENTQ_ALLOC \
 			   IOMMU_HW_QUEUE_ALLOC IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST \
-			   MOCK_PASID_WIDTH; do
-			grep -qsE "^#define $sym\b|^\s+$sym = " \
+			   MOCK_PASID_WIDTH IOMMU_TEST_OP_DMABUF_GET; do
+			grep -qsE "^#define $sym\b|^\s+$sym( =|,)" \
 				"$tree/include/uapi/linux/iommufd.h" \
 				"$tree/drivers/iommu/iommufd/iommufd_test.h" &&
 				echo "$side $sym"
