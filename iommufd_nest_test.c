@@ -720,6 +720,18 @@ TEST_F(mock_nest, guest_ram_mapped_and_pinned_once)
 	ASSERT_EQ(0, nest_test_cmd(self->fd, &cmd))
 		TH_LOG("kernel: the emulated device lets go");
 	EXPECT_EQ(0, pinned(self->fd, self->ctx.ram, ram, 1));
+	/* what it pins is the RAM: other memory at its VA does not match */
+	cmd.op = IOMMU_TEST_OP_ACCESS_PAGES;
+	cmd.access_pages.flags = 0;
+	cmd.access_pages.length = 4096;
+	cmd.access_pages.uptr = (uintptr_t)self->ctx.ram + 4096;
+	EXPECT_EQ(-EBADE, nest_test_cmd(self->fd, &cmd))
+		TH_LOG("kernel: IPA 0 of the RAM pinned another page");
+	/* past the RAM nothing is mapped */
+	cmd.access_pages.iova = MOCK_RAM_IPA + ram;
+	cmd.access_pages.uptr = 0;
+	EXPECT_EQ(-ENOENT, nest_test_cmd(self->fd, &cmd))
+		TH_LOG("kernel: an emulated device pinned past the RAM");
 	close(afd);
 
 	EXPECT_EQ(0, _test_cmd_ioas_unmap(self->fd, self->ctx.ioas_id,

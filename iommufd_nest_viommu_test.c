@@ -1077,6 +1077,12 @@ TEST(nested_hwpts_on_a_pasid)
 	};
 	uint32_t ioas = 0, stdev = 0, idev = 0, hwpt = 0, parent = 0;
 	uint32_t nested[4] = { 0 }, viommu_id = 0, plain = 0;
+#ifdef IOMMU_TEST_PASID_RESERVED
+	struct iommu_test_cmd fail = {
+		.op = IOMMU_TEST_OP_PASID_REPLACE,
+		.pasid_replace = { .pasid = IOMMU_TEST_PASID_RESERVED },
+	};
+#endif
 	struct vobj_kernel kernel;
 	char err[VIOMMU_ERR_LEN];
 	int fd, rc, i;
@@ -1139,6 +1145,20 @@ TEST(nested_hwpts_on_a_pasid)
 	/* a PASID is taken: the RID may not move to a HWPT without PASIDs */
 	EXPECT_KERNEL(-EINVAL, nest_test_mock_domain_replace(fd, stdev, plain));
 	EXPECT_KERNEL(0, pasid_attach(fd, stdev, 1, 0));
+#ifdef IOMMU_TEST_PASID_RESERVED
+	/* the driver fails the replace on this PASID: the old HWPT stays */
+	fail.id = stdev;
+	fail.pasid_replace.pt_id = nested[3];
+	ASSERT_KERNEL(0, pasid_attach(fd, stdev, IOMMU_TEST_PASID_RESERVED,
+				      nested[1]));
+	EXPECT_KERNEL(-ENOMEM, nest_test_cmd(fd, &fail))
+		TH_LOG("kernel: the mock's failure on replace is lost");
+	check.pasid_check.pasid = IOMMU_TEST_PASID_RESERVED;
+	check.pasid_check.hwpt_id = nested[1];
+	EXPECT_KERNEL(0, nest_test_cmd(fd, &check))
+		TH_LOG("kernel: a failed replace left the PASID off its HWPT");
+	EXPECT_KERNEL(0, pasid_attach(fd, stdev, IOMMU_TEST_PASID_RESERVED, 0));
+#endif
 	for (i = 3; i >= 0; i--)
 		EXPECT_KERNEL(0, nest_destroy(fd, nested[i]));
 	EXPECT_KERNEL(0, nest_destroy(fd, viommu_id));
