@@ -1157,7 +1157,17 @@ TEST(nested_hwpts_on_a_pasid)
 	check.pasid_check.hwpt_id = nested[1];
 	EXPECT_KERNEL(0, nest_test_cmd(fd, &check))
 		TH_LOG("kernel: a failed replace left the PASID off its HWPT");
+	/* hwpt 0 asks whether the PASID is free */
+	check.pasid_check.hwpt_id = 0;
+	EXPECT_KERNEL(-EINVAL, nest_test_cmd(fd, &check))
+		TH_LOG("kernel: an attached PASID checks as free");
 	EXPECT_KERNEL(0, pasid_attach(fd, stdev, IOMMU_TEST_PASID_RESERVED, 0));
+	EXPECT_KERNEL(0, nest_test_cmd(fd, &check))
+		TH_LOG("kernel: a detached PASID checks as attached");
+	/* what is no mock device takes no PASID */
+	fail.id = ioas;
+	EXPECT_KERNEL(-ENOENT, nest_test_cmd(fd, &fail));
+	EXPECT_KERNEL(-ENOENT, pasid_attach(fd, ioas, 1, 0));
 #endif
 	for (i = 3; i >= 0; i--)
 		EXPECT_KERNEL(0, nest_destroy(fd, nested[i]));
