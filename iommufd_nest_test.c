@@ -623,13 +623,8 @@ TEST(p2p_dmabuf_in_the_nesting_parent)
 	cmd.id = ctx.ioas_id;
 	ASSERT_EQ(0, nest_test_cmd(fd, &cmd));
 	i = cmd.create_access.out_access_fd;
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.op = IOMMU_TEST_OP_ACCESS_RW;
-	cmd.id = i;
-	cmd.access_rw.iova = BAR_IPA;
-	cmd.access_rw.length = sizeof(byte);
-	cmd.access_rw.uptr = (uintptr_t)byte;
-	EXPECT_EQ(-EINVAL, nest_test_cmd(fd, &cmd))
+	EXPECT_EQ(-EINVAL, nest_test_access_rw(fd, i, BAR_IPA, byte,
+					       sizeof(byte), 0))
 		TH_LOG("kernel: an emulated device read P2P memory");
 	close(i);
 

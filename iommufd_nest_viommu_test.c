@@ -443,25 +443,20 @@ TEST_F(vobj, emulated_device_shares_the_parent_ioas)
 	afd = cmd.create_access.out_access_fd;
 
 	/* a read, a write, and a read the slow way */
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.op = IOMMU_TEST_OP_ACCESS_RW;
-	cmd.id = afd;
-	cmd.access_rw.iova = QUEUE_IOVA + 8;
-	cmd.access_rw.length = sizeof(got);
-	cmd.access_rw.uptr = (uintptr_t)got;
-	ASSERT_KERNEL(0, nest_test_cmd(self->fd, &cmd));
+	ASSERT_KERNEL(0, nest_test_access_rw(self->fd, afd, QUEUE_IOVA + 8,
+					     got, sizeof(got), 0));
 	EXPECT_EQ(0, memcmp(got, buf + 8, sizeof(got)))
 		TH_LOG("kernel: the access read other bytes");
 	memset(put, 0xa5, sizeof(put));
-	cmd.access_rw.uptr = (uintptr_t)put;
-	cmd.access_rw.flags = MOCK_ACCESS_RW_WRITE;
-	ASSERT_KERNEL(0, nest_test_cmd(self->fd, &cmd));
+	ASSERT_KERNEL(0, nest_test_access_rw(self->fd, afd, QUEUE_IOVA + 8,
+					     put, sizeof(put),
+					     MOCK_ACCESS_RW_WRITE));
 	EXPECT_EQ(0, memcmp(put, buf + 8, sizeof(put)))
 		TH_LOG("kernel: the access's write did not land");
 	EXPECT_EQ(0x3c, buf[8 + sizeof(put)]) TH_LOG("kernel: wrote past");
-	cmd.access_rw.uptr = (uintptr_t)got;
-	cmd.access_rw.flags = MOCK_ACCESS_RW_SLOW_PATH;
-	ASSERT_KERNEL(0, nest_test_cmd(self->fd, &cmd));
+	ASSERT_KERNEL(0, nest_test_access_rw(self->fd, afd, QUEUE_IOVA + 8,
+					     got, sizeof(got),
+					     MOCK_ACCESS_RW_SLOW_PATH));
 	EXPECT_EQ(0, memcmp(got, put, sizeof(got)))
 		TH_LOG("kernel: the slow read differs");
 
@@ -483,13 +478,8 @@ TEST_F(vobj, emulated_device_shares_the_parent_ioas)
 	cmd.destroy_access_pages.access_pages_id = pages_id;
 	EXPECT_KERNEL(-ENOENT, nest_test_cmd(self->fd, &cmd))
 		TH_LOG("kernel: the pin outlived the unmap");
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.op = IOMMU_TEST_OP_ACCESS_RW;
-	cmd.id = afd;
-	cmd.access_rw.iova = QUEUE_IOVA;
-	cmd.access_rw.length = sizeof(got);
-	cmd.access_rw.uptr = (uintptr_t)got;
-	EXPECT_GT(0, nest_test_cmd(self->fd, &cmd))
+	EXPECT_GT(0, nest_test_access_rw(self->fd, afd, QUEUE_IOVA, got,
+					 sizeof(got), 0))
 		TH_LOG("kernel: the access read an unmapped IOVA");
 	/* moved to another IOAS where the page is mapped: it reads there */
 	test_cmd_ioas_alloc(self->fd, &ioas2);
@@ -499,13 +489,8 @@ TEST_F(vobj, emulated_device_shares_the_parent_ioas)
 	cmd.id = afd;
 	cmd.access_replace_ioas.ioas_id = ioas2;
 	ASSERT_KERNEL(0, nest_test_cmd(self->fd, &cmd));
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.op = IOMMU_TEST_OP_ACCESS_RW;
-	cmd.id = afd;
-	cmd.access_rw.iova = QUEUE_IOVA + 8;
-	cmd.access_rw.length = sizeof(got);
-	cmd.access_rw.uptr = (uintptr_t)got;
-	ASSERT_KERNEL(0, nest_test_cmd(self->fd, &cmd));
+	ASSERT_KERNEL(0, nest_test_access_rw(self->fd, afd, QUEUE_IOVA + 8,
+					     got, sizeof(got), 0));
 	EXPECT_EQ(0, memcmp(got, put, sizeof(got)))
 		TH_LOG("kernel: the access read other bytes in the new IOAS");
 	/* the access pins it: the IOAS stays until the access goes */

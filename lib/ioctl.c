@@ -330,6 +330,19 @@ int nest_test_cmd(int fd, struct iommu_test_cmd *cmd)
 	return nest_ioctl(fd, IOMMU_TEST_CMD, cmd);
 }
 
+int nest_test_access_rw(int fd, uint32_t access_fd, uint64_t iova, void *buf,
+			uint64_t len, uint32_t flags)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_ACCESS_RW,
+		.id = access_fd,
+		.access_rw = { .iova = iova, .length = len,
+			       .uptr = (uintptr_t)buf, .flags = flags },
+	};
+
+	return nest_test_cmd(fd, &cmd);
+}
+
 int nest_test_mock_domain_flags(int fd, uint32_t pt_id, uint32_t dev_flags,
 				uint32_t *stdev_id, uint32_t *idev_id,
 				uint32_t *hwpt_id)

@@ -11,21 +11,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 TOP = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(TOP, "vm"))
 import ktap  # noqa: E402
+from pytap import test  # noqa: E402
+import pytap  # noqa: E402
 
 KTAP_PY = os.path.join(TOP, "vm", "ktap.py")
 TMP = tempfile.mkdtemp()
-TESTS = []
-
-
-def test(f):
-    TESTS.append(f)
-    return f
 
 
 def write(name, text):
@@ -193,23 +189,5 @@ def board_conversion_names_and_judges_the_same_cases():
         expect(host, board, f"fixture {name}")
 
 
-def main():
-    print("TAP version 13")
-    print(f"1..{len(TESTS)}")
-    failed = 0
-    for i, t in enumerate(TESTS, 1):
-        try:
-            skip = t()
-        except Exception:  # noqa: BLE001  any error fails the test
-            for line in traceback.format_exc().splitlines():
-                print(f"# {line}")
-            print(f"not ok {i} {t.__name__}")
-            failed += 1
-            continue
-        print(f"ok {i} {t.__name__}" + (f" # {skip}" if skip else ""))
-    shutil.rmtree(TMP, ignore_errors=True)
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(pytap.run(TMP))

@@ -8,22 +8,18 @@ made-up tracefiles and patch headers (no kernel, no guest).
 import os
 import sys
 import tempfile
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 TOP = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(TOP, "vm"))
 import coverage  # noqa: E402
 import mutants  # noqa: E402
+from pytap import test  # noqa: E402
+import pytap  # noqa: E402
 
 TMP = tempfile.mkdtemp()
-TESTS = []
 F = "drivers/iommu/iommufd/device.c"
-
-
-def test(f):
-    TESTS.append(f)
-    return f
 
 
 def tracefile(name, da, brda=()):
@@ -87,21 +83,5 @@ def a_mutant_is_equivalent_only_with_a_reason():
     assert m["equivalent"] == "why" and m["reach"] == "smmuv3", m
 
 
-def main():
-    print("TAP version 13")
-    print(f"1..{len(TESTS)}")
-    failed = 0
-    for i, t in enumerate(TESTS, 1):
-        try:
-            t()
-            print(f"ok {i} {t.__name__}")
-        except Exception:
-            failed += 1
-            for line in traceback.format_exc().splitlines():
-                print("# " + line)
-            print(f"not ok {i} {t.__name__}")
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(pytap.run(TMP))

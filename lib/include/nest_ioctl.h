@@ -104,6 +104,9 @@ int nest_hw_queue_alloc(int fd, uint32_t viommu_id, uint32_t type,
 
 /* IOMMU_TEST_CMD with cmd->size set to the struct's. */
 int nest_test_cmd(int fd, struct iommu_test_cmd *cmd);
+/* An emulated device's copy of @len bytes at @iova to or from @buf. */
+int nest_test_access_rw(int fd, uint32_t access_fd, uint64_t iova, void *buf,
+			uint64_t len, uint32_t flags);
 /* A mock device on @pt_id; the ids of its handle, device and domain. */
 int nest_test_mock_domain_flags(int fd, uint32_t pt_id, uint32_t dev_flags,
 				uint32_t *stdev_id, uint32_t *idev_id,
