@@ -696,6 +696,10 @@ TEST_F(mock_nest, guest_ram_mapped_and_pinned_once)
 	EXPECT_EQ(0, pinned(self->fd, self->ctx.ram, ram, 1))
 		TH_LOG("kernel: two devices, one IOAS: RAM not pinned once");
 
+	/* an emulated device stands on an IOAS, not on a HWPT */
+	cmd.id = self->dev[0]->hwpt_id;
+	EXPECT_EQ(-ENOENT, nest_test_cmd(self->fd, &cmd))
+		TH_LOG("kernel: an access on a HWPT");
 	cmd.id = self->ctx.ioas_id;
 	ASSERT_EQ(0, nest_test_cmd(self->fd, &cmd));
 	afd = cmd.create_access.out_access_fd;

@@ -1153,6 +1153,7 @@ TEST(nested_hwpts_on_a_pasid)
 	fail.id = ioas;
 	EXPECT_KERNEL(-ENOENT, nest_test_cmd(fd, &fail));
 	EXPECT_KERNEL(-ENOENT, pasid_attach(fd, ioas, 1, 0));
+	EXPECT_KERNEL(-ENOENT, pasid_attach(fd, ioas, 1, nested[1]));
 #endif
 	for (i = 3; i >= 0; i--)
 		EXPECT_KERNEL(0, nest_destroy(fd, nested[i]));
