@@ -1108,6 +1108,10 @@ TEST(nested_hwpts_on_a_pasid)
 	EXPECT_KERNEL(-EINVAL, pasid_attach(fd, stdev, 1, nested[0]));
 	EXPECT_KERNEL(-EINVAL, pasid_attach(fd, stdev, 1, nested[2]));
 	ASSERT_KERNEL(0, pasid_attach(fd, stdev, 1, nested[1]));
+	EXPECT_KERNEL(-EBUSY, pasid_attach(fd, stdev, 1, nested[1]))
+		TH_LOG("kernel: a PASID attached twice");
+	/* a PASID never attached detaches as a no-op */
+	EXPECT_KERNEL(0, pasid_attach(fd, stdev, 2, 0));
 	check.id = stdev;
 	check.pasid_check.hwpt_id = nested[1];
 	EXPECT_KERNEL(0, nest_test_cmd(fd, &check))
