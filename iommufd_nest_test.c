@@ -531,17 +531,25 @@ TEST_F(mock_nest, second_device_reuses_hwpt)
 }
 
 #ifdef NEST_HAVE_TEST_DMABUF
-static int test_dmabuf(int fd, uint32_t op, uint32_t arg, int dbfd)
+/* The mock's dma-buf of @len bytes: its fd, or -errno. */
+static int dmabuf_get(int fd, uint32_t len)
 {
-	struct iommu_test_cmd cmd = { .op = op };
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_DMABUF_GET,
+		.dmabuf_get = { .length = len, .open_flags = O_RDWR | O_CLOEXEC },
+	};
 
-	if (op == IOMMU_TEST_OP_DMABUF_GET) {
-		cmd.dmabuf_get.length = arg;
-		cmd.dmabuf_get.open_flags = O_RDWR | O_CLOEXEC;
-	} else {
-		cmd.dmabuf_revoke.dmabuf_fd = dbfd;
-		cmd.dmabuf_revoke.revoked = arg;
-	}
+	return nest_test_cmd(fd, &cmd);
+}
+
+/* The exporter takes @dbfd back (@revoked 1) or gives it back (0). */
+static int dmabuf_revoke(int fd, int dbfd, uint32_t revoked)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_DMABUF_REVOKE,
+		.dmabuf_revoke = { .dmabuf_fd = dbfd, .revoked = revoked },
+	};
+
 	return nest_test_cmd(fd, &cmd);
 }
 
@@ -604,14 +612,14 @@ TEST(p2p_dmabuf_in_the_nesting_parent)
 	ASSERT_NE(NULL, dev);
 	ASSERT_EQ(0, nest_attach_device(&ctx, dev)) TH_LOG("%s", ctx.err);
 
-	dbfd = test_dmabuf(fd, IOMMU_TEST_OP_DMABUF_GET, BAR_SIZE, -1);
+	dbfd = dmabuf_get(fd, BAR_SIZE);
 	if (dbfd == -EOPNOTSUPP) {
 		nest_vm_teardown(&ctx, &dev, 1);
 		close(fd);
 		SKIP(return, "kernel: the mock exports no dma-buf (EOPNOTSUPP)");
 	}
 	ASSERT_LE(0, dbfd) TH_LOG("kernel: a dma-buf: %s", nest_errno_name(-dbfd));
-	EXPECT_EQ(-EINVAL, test_dmabuf(fd, IOMMU_TEST_OP_DMABUF_GET, 0, -1))
+	EXPECT_EQ(-EINVAL, dmabuf_get(fd, 0))
 		TH_LOG("kernel: a dma-buf of no bytes");
 	EXPECT_EQ(-EINVAL, map_dmabuf(fd, ctx.ioas_id, dbfd, BAR_SIZE + 4096,
 				      BAR_IPA))
@@ -631,9 +639,9 @@ TEST(p2p_dmabuf_in_the_nesting_parent)
 	/* a domain made now maps it; the exporter takes it back */
 	ASSERT_EQ(0, nest_test_mock_domain_flags(fd, ctx.ioas_id, 0, &stdev[0],
 						 &idev, &hwpt));
-	EXPECT_EQ(-EINVAL, test_dmabuf(fd, IOMMU_TEST_OP_DMABUF_REVOKE, 1, fd))
+	EXPECT_EQ(-EINVAL, dmabuf_revoke(fd, fd, 1))
 		TH_LOG("kernel: revoking what is no dma-buf");
-	ASSERT_EQ(0, test_dmabuf(fd, IOMMU_TEST_OP_DMABUF_REVOKE, 1, dbfd));
+	ASSERT_EQ(0, dmabuf_revoke(fd, dbfd, 1));
 	EXPECT_EQ(-ENODEV, map_dmabuf(fd, ctx.ioas_id, dbfd, BAR_SIZE,
 				      BAR_IPA + BAR_SIZE))
 		TH_LOG("kernel: a revoked dma-buf mapped again");
@@ -645,7 +653,7 @@ TEST(p2p_dmabuf_in_the_nesting_parent)
 	EXPECT_EQ(BAR_SIZE, unmapped) TH_LOG("kernel: a revoked BAR's unmap");
 
 	/* given back, it maps again */
-	ASSERT_EQ(0, test_dmabuf(fd, IOMMU_TEST_OP_DMABUF_REVOKE, 0, dbfd));
+	ASSERT_EQ(0, dmabuf_revoke(fd, dbfd, 0));
 	EXPECT_EQ(0, map_dmabuf(fd, ctx.ioas_id, dbfd, BAR_SIZE, BAR_IPA))
 		TH_LOG("kernel: a dma-buf given back");
 	EXPECT_EQ(0, nest_ioas_unmap(fd, ctx.ioas_id, BAR_IPA, BAR_SIZE, NULL));
