@@ -19,8 +19,11 @@
 #   vm/qemu.sh --arch aarch64 --release 10.0 efi
 #                                   print the path of the UEFI firmware
 #                                   (Debian 12's QEMU_EFI.fd) it came with
-#   vm/qemu.sh payload OUT.cpio     a cpio to append to a guest
-#                                   initramfs: /qemu (see cmd_payload)
+#   vm/qemu.sh [--arch ARCH] payload OUT.cpio
+#                                   a cpio to append to a guest
+#                                   initramfs: /qemu (see cmd_payload);
+#                                   for aarch64, Debian's arm64 build,
+#                                   for a guest that is arm64 itself
 #
 # R is 11.1 (the default, above) or 10.0: Debian 12's own bookworm-
 # backports build, which runs on Debian 12 as it is; the smmuv3 guests
@@ -252,18 +255,105 @@ loaded_libs()
 		--list "$1/usr/bin/$2" | sed -n "s|.* => \($1/[^ ]*\) .*|\1|p"
 }
 
+# The arm64 build of QEMU for an arm64 guest that runs it under its own
+# KVM: the same packages for Debian's arm64 architecture, downloaded by
+# a private apt state of that architecture and unpacked; nothing of it
+# runs here.  Prints the sysroot.
+guest_apt_dir=$cache/apt-qemu-arm64
+# the UEFI firmware: loaded, never run, by a paused virt machine, which
+# then has ACPI (accel=on refuses a device-tree machine)
+arm64_efi=usr/share/qemu-efi-aarch64/QEMU_EFI.fd
+
+fetch_arm64()
+{
+	local ver root tmp deb
+
+	ver=$(cat "$guest_apt_dir/version" 2>/dev/null) &&
+		root=$cache/qemu-sysroot-arm64-${ver#*:} &&
+		[ -f "$root/.iommufd-nest-$pkg" ] && { echo "$root"; return; }
+	mkdir -p "$guest_apt_dir"
+	exec 9>"$guest_apt_dir/lock"
+	flock 9
+	apt_dir=$guest_apt_dir
+	# shellcheck disable=SC2086
+	apt_state_init "$apt_dir" $suites
+	arm64_apt() { apt_state "$apt_dir" "$1" -o APT::Architecture=arm64 -o APT::Architectures=arm64 "${@:2}"; }
+	say "reading the arm64 package lists of $suites"
+	arm64_apt apt-get update -o APT::Update::Error-Mode=any >&2 ||
+		apt_die "cannot read the arm64 package lists of $suites"
+	ver=$(arm64_apt apt-cache -t "$release" policy "$pkg" 2>/dev/null |
+		sed -n 's/^ *Candidate: //p' | grep -vx '(none)' || true)
+	[ -n "$ver" ] || apt_die "$release offers no $pkg for arm64"
+	say "resolving and downloading $pkg:arm64 $ver with its dependencies"
+	rm -f "$apt_dir/cache/archives/"*.deb
+	arm64_apt apt-get install -y --download-only -t "$release" \
+		"$pkg:arm64=$ver" qemu-efi-aarch64 >"$apt_dir/log/fetch.log" 2>&1 || {
+		tail -n 5 "$apt_dir/log/fetch.log" >&2
+		apt_die "apt could not download $pkg:arm64 $ver (log: $apt_dir/log/fetch.log)"
+	}
+	root=$cache/qemu-sysroot-arm64-${ver#*:}
+	tmp=$(mktemp -d "$cache/.qemu-sysroot-arm64.XXXXXX")
+	trap 'rm -rf "$tmp"' EXIT
+	for deb in "$apt_dir/cache/archives/"*.deb; do
+		dpkg-deb -x "$deb" "$tmp" || die "cannot unpack $deb"
+	done
+	needed_libs "$tmp" "$tmp/usr/bin/$bin" >/dev/null
+	[ -f "$tmp/$arm64_efi" ] || die "qemu-efi-aarch64 has no /$arm64_efi"
+	echo "$ver" >"$tmp/.iommufd-nest-$pkg"
+	rm -rf "$root" "$cache"/qemu-sysroot-arm64-*
+	mv "$tmp" "$root"
+	trap - EXIT
+	echo "$ver" >"$apt_dir/version"
+	rm -rf "$apt_dir/cache" "$apt_dir/state/lists"
+	say "unpacked into $root ($(du -sh "$root" | cut -f1))"
+	echo "$root"
+}
+
+# needed_libs ROOT FILE: the libraries FILE needs, and theirs, from
+# ROOT's arm64 library folders: read from the ELF (NEEDED), since no
+# arm64 loader runs here.  A library ROOT lacks is an error.
+needed_libs()
+{
+	local root=$1 todo=("$2") seen=" " f so p
+
+	while [ ${#todo[@]} -gt 0 ]; do
+		f=${todo[0]}
+		todo=("${todo[@]:1}")
+		for so in $(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
+			case $seen in *" $so "*) continue ;; esac
+			seen="$seen$so "
+			p=
+			for d in usr/lib/aarch64-linux-gnu lib/aarch64-linux-gnu; do
+				[ -e "$root/$d/$so" ] && p=$root/$d/$so && break
+			done
+			[ -n "$p" ] || die "$bin needs $so, which its arm64 packages lack"
+			echo "$p"
+			todo+=("$p")
+		done
+	done
+}
+
 # payload OUT: a newc cpio that, appended to a guest initramfs, gives
-# /qemu: qemu-system-x86_64 and strace, the libraries they load, the
-# firmware a paused q35 reads (bios-256k.bin, kvmvapic.bin: seen with
-# strace), and /qemu/qemu-system-x86_64 and /qemu/strace running them
-# through that loader.  Without a QEMU it holds /qemu/missing, the
-# reason, so the guest test SKIPs with it; exit 0 either way.
+# /qemu: for x86_64, qemu-system-x86_64 and strace, the libraries they
+# load, the firmware a paused q35 reads (bios-256k.bin, kvmvapic.bin:
+# seen with strace); for aarch64, the arm64 qemu-system-aarch64, the
+# libraries it needs and QEMU_EFI.fd (qemu-efi-aarch64); and
+# /qemu/BINARY running each through that loader.  Without a QEMU it
+# holds /qemu/missing, the reason, so the guest test SKIPs with it; exit
+# 0 either way.
 cmd_payload()
 {
-	local out=$1 q root tmp f err rc=0 key
+	local out=$1 q root tmp f err rc=0 key loader tools=$tool_pkgs
 
 	err=$(mktemp)
-	q=$(cmd_fetch 2>"$err") || rc=$?
+	if [ "$arch" = aarch64 ]; then
+		loader=ld-linux-aarch64.so.1 tools=
+		q=$own
+		[ -n "$own" ] || q=$(fetch_arm64 2>"$err") || rc=$?
+	else
+		q=$(cmd_fetch 2>"$err") || rc=$?
+		loader=ld-linux-x86-64.so.2
+	fi
 	[ "$rc" = 0 ] || [ "$rc" = "$NO_QEMU" ] || { cat "$err" >&2; exit "$rc"; }
 	key=$({ echo "$q"; tail -n 1 "$err"; cat "$0"; } | sha1sum | cut -d' ' -f1)
 	if [ -f "$out" ] && [ "$(cat "$out.key" 2>/dev/null)" = "$key" ]; then
@@ -278,22 +368,31 @@ cmd_payload()
 		tail -n 1 "$err" | sed 's/^error: //' >"$tmp/qemu/missing"
 	elif [ -n "$own" ]; then
 		echo "$own_var=$own is not a Debian sysroot: it cannot be carried into a guest" >"$tmp/qemu/missing"
+	elif [ "$arch" = aarch64 ]; then
+		cp "$q/usr/bin/$bin" "$tmp/qemu/bin/"
+		# shellcheck disable=SC2046
+		cp $({ needed_libs "$q" "$q/usr/bin/$bin"
+			echo "$q/usr/lib/aarch64-linux-gnu/$loader"; } | sort -u) \
+			"$tmp/qemu/lib/"
+		cp "$q/$arm64_efi" "$tmp/qemu/share/"
 	else
 		root=${q%/wrap/*}
-		for f in "$bin" $tool_pkgs; do
+		for f in "$bin" $tools; do
 			cp "$root/usr/bin/$f" "$tmp/qemu/bin/"
 			# shellcheck disable=SC2046
 			cp $(loaded_libs "$root" "$f") "$tmp/qemu/lib/"
 		done
-		cp "$root/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" "$tmp/qemu/lib/"
+		cp "$root/usr/lib/x86_64-linux-gnu/$loader" "$tmp/qemu/lib/"
 		cp "$root/usr/share/seabios/bios-256k.bin" \
 			"$root/usr/share/qemu/kvmvapic.bin" "$tmp/qemu/share/"
-		for f in "$bin" $tool_pkgs; do
+	fi
+	if [ "$rc" = 0 ] && [ -z "$own" ]; then
+		for f in "$bin" $tools; do
 			cat >"$tmp/qemu/$f" <<EOF
 #!/bin/sh
 # Written by iommufd-nest's vm/qemu.sh payload: $f from /qemu.
 export QEMU_MODULE_DIR=/qemu/lib/qemu
-exec /qemu/lib/ld-linux-x86-64.so.2 --inhibit-cache --library-path /qemu/lib \\
+exec /qemu/lib/$loader --inhibit-cache --library-path /qemu/lib \\
 	/qemu/bin/$f $([ "$f" = "$bin" ] && echo "-L /qemu/share ")"\$@"
 EOF
 			chmod +x "$tmp/qemu/$f"
@@ -352,7 +451,7 @@ efi)		[ $# -eq 1 ] && [ -n "$data_pkgs" ] || usage
 		[ -z "$own" ] || efi=${IOMMUFD_NEST_QEMU_EFI:-/usr/share/qemu-efi-aarch64/QEMU_EFI.fd}
 		[ -f "$efi" ] || die "qemu-efi-aarch64 has no $efi"
 		echo "$efi" ;;
-payload)	[ $# -eq 2 ] && [ "$arch" = x86_64 ] && [ "$rel" = 11.1 ] || usage
+payload)	[ $# -eq 2 ] && [ "$rel" = 11.1 ] || usage
 		cmd_payload "$2" ;;
 *)		usage ;;
 esac
