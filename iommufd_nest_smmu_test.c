@@ -304,7 +304,7 @@ TEST_F(smmu, stage1_miss_leaves_memory_untouched)
 		TH_LOG("test: IOVA 0x%llx has a stage-1 table",
 		       (unsigned long long)IOVA_MISS);
 #ifdef IOMMU_VEVENTQ_ALLOC
-	ASSERT_EQ(0, nest_veventq_alloc(self->fd, self->dev->viommu_id,
+	ASSERT_EQ(0, nest_veventq_alloc(self->fd, self->ctx.vsmmu.viommu_id,
 					IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 4, &q,
 					&qfd))
 		TH_LOG("kernel: IOMMU_VEVENTQ_ALLOC(ARM_SMMUV3) failed");
@@ -356,7 +356,7 @@ static int vcmds(FIXTURE_DATA(smmu) * self, uint64_t (*cmd)[2], uint32_t n)
 	uint32_t done = n;
 	int rc;
 
-	rc = nest_hwpt_invalidate(self->fd, self->dev->viommu_id,
+	rc = nest_hwpt_invalidate(self->fd, self->ctx.vsmmu.viommu_id,
 				  IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, cmd,
 				  sizeof(cmd[0]), &done);
 	return rc ? rc : done == n ? 0 : -EIO;
@@ -460,7 +460,7 @@ static int vste_flags_errno(FIXTURE_DATA(smmu) * self, uint32_t flags,
 	uint32_t id = 0;
 	int rc;
 
-	rc = nest_hwpt_alloc(self->fd, self->dev->dev_id, self->dev->viommu_id,
+	rc = nest_hwpt_alloc(self->fd, self->dev->dev_id, self->ctx.vsmmu.viommu_id,
 			     flags, IOMMU_HWPT_DATA_ARM_SMMUV3, ste, sizeof(ste),
 			     &id);
 	if (!rc)
@@ -480,7 +480,7 @@ static int cmd_errno(FIXTURE_DATA(smmu) * self, uint32_t type,
 	uint64_t cmd[2] = { htole64(w0), htole64(w1) };
 
 	*done = 1;
-	return nest_hwpt_invalidate(self->fd, self->dev->viommu_id, type, cmd,
+	return nest_hwpt_invalidate(self->fd, self->ctx.vsmmu.viommu_id, type, cmd,
 				    sizeof(cmd), done);
 }
 #endif
@@ -539,7 +539,7 @@ TEST_F(smmu, bad_inputs_get_exact_errnos)
 		TH_LOG("kernel: CFGI_CD_ALL for the device's own vSID");
 	EXPECT_EQ(1, done);
 
-	EXPECT_EQ(-EEXIST, nest_vdevice_alloc(self->fd, self->dev->viommu_id,
+	EXPECT_EQ(-EEXIST, nest_vdevice_alloc(self->fd, self->ctx.vsmmu.viommu_id,
 					      self->dev->dev_id, VSID + 1,
 					      &id))
 		TH_LOG("kernel: a second vDEVICE for one device");

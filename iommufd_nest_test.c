@@ -102,43 +102,51 @@ struct mock_expect {
 	uint64_t flags;
 	const char *refusal;
 	bool stage1;
+	/* set_iommu_device() reads GET_HW_INFO itself (arm-smmuv3 accel) */
+	bool rereads;
+	/*
+	 * each device has an address space of its own, so a container of
+	 * its own (virtio-iommu: measured with two devices in one QEMU 11.1)
+	 */
+	bool own_as;
 };
 
-static const struct mock_expect cfg_none = { "none", 0, NULL, false };
+static const struct mock_expect cfg_none = { "none", 0, NULL, false, false, false };
 static const struct mock_expect cfg_virtio = {
-	"virtio-iommu", 0, NULL, false
+	"virtio-iommu", 0, NULL, false, false, true
 };
 static const struct mock_expect cfg_intel_flts_off = {
 	"intel-iommu,caching-mode=on,scalable-mode=on,fsts=off", 0,
-	"aw-bits 48 > host aw-bits 31", false
+	"aw-bits 48 > host aw-bits 31", false, false, false
 };
 static const struct mock_expect cfg_intel_flts_on = {
 	"intel-iommu,caching-mode=on,scalable-mode=on,fsts=on",
 	VIOMMU_FLAG_WANT_NESTING_PARENT |
 	VIOMMU_FLAG_WANT_NESTING_DIRTY_TRACKING,
-	"aw-bits 48 > host aw-bits 31", false
+	"aw-bits 48 > host aw-bits 31", false, false, false
 };
 static const struct mock_expect cfg_smmuv3_accel = {
 	"arm-smmuv3,accel=on,ssidsize=20",
 	VIOMMU_FLAG_WANT_NESTING_PARENT | VIOMMU_FLAG_PASID_SUPPORTED,
-	"Wrong data type (-17973521) for Host SMMUv3 device info", false
+	"Wrong data type (-17973521) for Host SMMUv3 device info", false,
+	true, false
 };
 static const struct mock_expect cfg_selftest_on = {
 	"selftest-iommu,nesting=on", VIOMMU_FLAG_WANT_NESTING_PARENT, NULL,
-	true
+	true, false, false
 };
 static const struct mock_expect cfg_selftest_off = {
-	"selftest-iommu,nesting=off", 0, NULL, false
+	"selftest-iommu,nesting=off", 0, NULL, false, false, false
 };
 static const struct mock_expect cfg_selftest_dirty = {
 	"selftest-iommu,nesting=on,dirty=on",
 	VIOMMU_FLAG_WANT_NESTING_PARENT |
-	VIOMMU_FLAG_WANT_NESTING_DIRTY_TRACKING, NULL, true
+	VIOMMU_FLAG_WANT_NESTING_DIRTY_TRACKING, NULL, true, false, false
 };
 static const struct mock_expect cfg_selftest_pasid = {
 	"selftest-iommu,nesting=on,pasid=on",
 	VIOMMU_FLAG_WANT_NESTING_PARENT | VIOMMU_FLAG_WANT_PASID_ATTACH, NULL,
-	true
+	true, false, false
 };
 
 FIXTURE_VARIANT(mock_nest) {
@@ -328,6 +336,10 @@ TEST_F(mock_nest, single_attach_trace)
 	n += snprintf(expect + n, sizeof(expect) - n,
 		      " HWPT_ALLOC(0x%x)=H1 ATTACH(H1) IOVA_RANGES(IOAS1)=aw:%u HIOD_REALIZE(H1)=type:0xfeedbeef",
 		      hwpt_flags, MOCK_AW_BITS);
+	if (variant->cfg->rereads)
+		n += snprintf(expect + n, sizeof(expect) - n,
+			      " DEVICE_INFO(D1)=caps:0x%llx",
+			      (unsigned long long)caps);
 	if (variant->cfg->refusal)
 		snprintf(expect + n, sizeof(expect) - n,
 			 " SET_IOMMU_DEVICE(D1)=EPERM DETACH(H1) DESTROY(H1) DESTROY(IOAS1) UNBIND(D1)");
@@ -518,6 +530,21 @@ TEST_F(mock_nest, second_device_reuses_hwpt)
 			TH_LOG("engine: a refused HWPT is still listed");
 		return;
 	}
+	if (variant->cfg->own_as) {
+		/* no other device's container: one of its own, flags asked */
+		ASSERT_EQ(-1, nest_trace_find(&self->ctx, mark,
+					      NEST_EV_REUSE_TRY))
+			TH_LOG("engine: tried another address space's HWPT: %s",
+			       self->trace);
+		ASSERT_LE(0, nest_trace_find(&self->ctx, mark,
+					     NEST_EV_IOAS_ALLOC))
+			TH_LOG("engine: no container of its own: %s",
+			       self->trace);
+		ASSERT_EQ(2, count_flags_asked(&self->viommu));
+		ASSERT_NE(self->dev[0]->hwpt_id, self->dev[1]->hwpt_id);
+		ASSERT_EQ(2, self->ctx.nr_ioas) TH_LOG("engine: IOASes listed");
+		return;
+	}
 	/* a reused HWPT: the vIOMMU's flags are not asked */
 	ASSERT_STREQ("BIND(D1) REUSE_TRY(H1)=ok HIOD_REALIZE(H1)=type:0xfeedbeef SET_IOMMU_DEVICE(D1)=ok",
 		     self->trace)
@@ -697,6 +724,16 @@ TEST_F(mock_nest, guest_ram_mapped_and_pinned_once)
 		return;
 	}
 	attach_as_expected(1);
+	if (variant->cfg->own_as) {
+		/* two containers, each mapping the RAM: pinned by each */
+		ASSERT_NE(self->dev[0]->hwpt_id, self->dev[1]->hwpt_id);
+		EXPECT_EQ(0, parent_maps(self->fd, self->dev[1]->hwpt_id,
+					 MOCK_RAM_IPA, self->ctx.ram, ram))
+			TH_LOG("kernel: the RAM's IPAs do not reach the VM's RAM");
+		EXPECT_EQ(0, pinned(self->fd, self->ctx.ram, ram, 2))
+			TH_LOG("kernel: two devices, two IOASes: RAM not pinned by each");
+		return;
+	}
 	ASSERT_EQ(self->dev[0]->hwpt_id, self->dev[1]->hwpt_id);
 	EXPECT_EQ(0, parent_maps(self->fd, self->dev[0]->hwpt_id, MOCK_RAM_IPA,
 				 self->ctx.ram, ram))
@@ -768,6 +805,13 @@ TEST_F(mock_nest, other_device_kind_after_einval)
 	ASSERT_EQ(0, nest_attach_device(&self->ctx, odev))
 		TH_LOG("%s: %s", nest_blame(&self->ctx, mark), self->ctx.err);
 	ev = nest_trace_find(&self->ctx, mark, NEST_EV_REUSE_TRY);
+	if (variant->cfg->own_as) {
+		/* another address space: no HWPT of the first is tried */
+		ASSERT_EQ(-1, ev) TH_LOG("engine: tried another address space's HWPT");
+		ASSERT_EQ(2, self->ctx.nr_ioas) TH_LOG("engine: IOASes listed");
+		ASSERT_NE(self->dev[0]->hwpt_id, odev->hwpt_id);
+		return;
+	}
 	ASSERT_LE(0, ev) TH_LOG("engine: no REUSE_TRY in the trace");
 	if (self->dev[0]->dirty_tracking) {
 		/* a no-dirty device cannot join a dirty-tracking domain */
@@ -943,13 +987,16 @@ TEST_F(mock_nest, reverse_teardown_leaves_nothing)
 		ASSERT_LE(0, nest_trace_find(&self->ctx, 0, NEST_EV_DESTROY))
 			TH_LOG("engine: the refused attach destroyed nothing");
 	} else {
-		ASSERT_EQ(1, self->ctx.nr_hwpts) TH_LOG("engine: HWPTs listed");
+		/* one HWPT, or one per device in their own address spaces */
+		ASSERT_EQ(variant->cfg->own_as ? 2 : 1, self->ctx.nr_hwpts)
+			TH_LOG("engine: HWPTs listed");
 		for (i = 0; i < 2; i++) {
 			struct nest_dev *dev = self->dev[i];
 
 			ASSERT_TRUE(dev->bound && dev->hiod_set)
 				TH_LOG("engine: device %u not bound and set", i);
-			ASSERT_EQ(self->ctx.hwpts[0].id, dev->hwpt_id)
+			ASSERT_EQ(self->ctx.hwpts[variant->cfg->own_as ? i : 0].id,
+				  dev->hwpt_id)
 				TH_LOG("engine: device %u on another HWPT", i);
 			test_cmd_get_hw_info(self->fd, dev->dev_id, NULL, NULL);
 			made[nr_made++] = dev->dev_id;

@@ -438,7 +438,7 @@ if [ "$mode" = vm ] && [ -n "$selected_x86" ]; then
 	# QEMU 11.1 goes only to the guests whose tests run it (a payload
 	# vm/qemu.sh packs: 70 MB, or the reason there is none)
 	initrd_qemu=
-	for t in $selected; do
+	for t in $selected_x86; do
 		topology_carries_qemu "$t" || continue
 		"$here/vm/qemu.sh" payload "$guest_dir/qemu-payload.cpio" ||
 			fail_setup "cannot pack QEMU 11.1 for the guests"
@@ -505,6 +505,7 @@ setup_arm64()
 	[ -z "$arm64_skip" ] || return 0
 	# shellcheck disable=SC2046
 	build_tests "$arm64_dir" STATIC=1 CROSS_COMPILE=aarch64-linux-gnu- \
+		"$arm64_dir/ioctl_log.so" \
 		$(for b in $guest_bins; do echo "$arm64_dir/$b"; done)
 	# shellcheck disable=SC2046
 	kernel_arm64=$("$here/vm/kernel.sh" image arm64 "${boot_kdir:-$kdir}" \
@@ -514,10 +515,27 @@ setup_arm64()
 	initrd_arm64=$arm64_dir/initramfs.cpio
 	# shellcheck disable=SC2046
 	"$here/vm/initramfs.sh" --busybox "$bb" "$initrd_arm64" \
+		"$arm64_dir/ioctl_log.so" \
 		$(for b in $guest_bins; do echo "$arm64_dir/$b"; done) \
 		"$here"/vm/guest/* "$here/vm/tap.sh" \
 		"$here/tests/conformance/device_configs" ||
 		fail_setup "cannot pack the arm64 initramfs"
+	# QEMU 11.1 built for arm64, for the guests that run it under KVM
+	payload_arm64=
+	for t in $selected_arm64; do
+		topology_carries_qemu "$t" || continue
+		payload_arm64=$arm64_dir/qemu-payload.cpio
+		"$here/vm/qemu.sh" --arch aarch64 payload "$payload_arm64" ||
+			fail_setup "cannot pack the arm64 QEMU 11.1 for the guests"
+		if cpio -it <"$payload_arm64" 2>/dev/null | grep -qx qemu/missing; then
+			echo "qemu-payload-arm64 no" >>"$host_probes"
+		else
+			echo "qemu-payload-arm64 yes" >>"$host_probes"
+		fi
+		break
+	done
+	grep -qsx CONFIG_KVM=y "$(dirname "$kernel_arm64")/../../../.config" &&
+		echo "kconfig-arm64 CONFIG_KVM=y" >>"$host_probes"
 	for t in $selected_arm64; do
 		[ "$(topology_firmware "$t")" = uefi-iort ] || continue
 		AARCH64_EFI=$("$here/vm/qemu.sh" --arch aarch64 --release 10.0 efi) ||
@@ -558,6 +576,10 @@ iort_initrd()
 	initrd_iort=$arm64_dir/initramfs-iort.cpio
 	# the kernel looks for table upgrades in the first, uncompressed cpio
 	cat "$d/iort.cpio" "$initrd_arm64" >"$initrd_iort"
+	if topology_carries_qemu "$t" && [ -n "$payload_arm64" ]; then
+		initrd_iort=$arm64_dir/initramfs-iort-qemu.cpio
+		cat "$d/iort.cpio" "$initrd_arm64" "$payload_arm64" >"$initrd_iort"
+	fi
 }
 
 if [ "$mode" = vm ] && [ -n "$selected_arm64" ]; then

@@ -376,6 +376,20 @@ bool viommu_config_migration_safe(const struct viommu_config *cfg,
 	return !unsafe;
 }
 
+const char *viommu_config_listener_refuses(const struct viommu_config *cfg)
+{
+	const struct viommu_kind_ops *ops = kind_ops(cfg->kind);
+
+	return ops->listener_refuses ? ops->listener_refuses(cfg) : NULL;
+}
+
+bool viommu_config_own_address_space(const struct viommu_config *cfg)
+{
+	const struct viommu_kind_ops *ops = kind_ops(cfg->kind);
+
+	return ops->own_address_space && ops->own_address_space(cfg);
+}
+
 enum viommu_stage1 viommu_config_stage1(const struct viommu_config *cfg)
 {
 	if (!(viommu_config_flags(cfg) & VIOMMU_FLAG_WANT_NESTING_PARENT))

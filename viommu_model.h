@@ -191,6 +191,17 @@ uint64_t viommu_config_flags(const struct viommu_config *cfg);
 bool viommu_config_migration_safe(const struct viommu_config *cfg,
 				  const char **why);
 enum viommu_stage1 viommu_config_stage1(const struct viommu_config *cfg);
+/*
+ * NULL, or why VFIO's memory listener refuses the device's address space
+ * (an emulated IOMMU region without MAP notifiers): after the ranges are
+ * read, before any guest RAM is mapped.
+ */
+const char *viommu_config_listener_refuses(const struct viommu_config *cfg);
+/*
+ * True when the vIOMMU gives each device an address space of its own:
+ * a device then gets a new container, never another device's.
+ */
+bool viommu_config_own_address_space(const struct viommu_config *cfg);
 
 void viommu_init(struct viommu *v, const struct viommu_config *cfg);
 /* get_viommu_flags(): recorded, never looks at host information. */

@@ -101,6 +101,19 @@ static const char *smmuv3_migration_unsafe(const struct viommu_config *cfg)
 	return NULL;
 }
 
+/* Without accel the device's address space is the emulated vSMMU's */
+static const char *smmuv3_listener_refuses(const struct viommu_config *cfg)
+{
+	return cfg->accel ? NULL :
+		"requires iommu MAP notifier which is not currently supported";
+}
+
+/* accel=on puts every device in one address space of system memory */
+static bool smmuv3_own_address_space(const struct viommu_config *cfg)
+{
+	return !cfg->accel;
+}
+
 static unsigned int field(uint32_t reg, unsigned int lo, unsigned int bits)
 {
 	return (reg >> lo) & ((1u << bits) - 1);
@@ -194,6 +207,8 @@ const struct viommu_kind_ops viommu_kind_smmuv3 = {
 	.check = smmuv3_check,
 	.flags = smmuv3_flags,
 	.migration_unsafe = smmuv3_migration_unsafe,
+	.listener_refuses = smmuv3_listener_refuses,
+	.own_address_space = smmuv3_own_address_space,
 	.stage1 = VIOMMU_STAGE1_SMMUV3,
 	.check_hiod = smmuv3_check_hiod,
 };

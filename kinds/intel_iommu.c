@@ -133,6 +133,12 @@ static int intel_check_hiod(const struct viommu_config *cfg,
 	return 0;
 }
 
+/* fsts=on translates in the guest: devices share the system memory's */
+static bool intel_own_address_space(const struct viommu_config *cfg)
+{
+	return !cfg->fsts;
+}
+
 const struct viommu_kind_ops viommu_kind_intel = {
 	.name = "intel-iommu",
 	.qemu_name = "intel-iommu",
@@ -146,4 +152,5 @@ const struct viommu_kind_ops viommu_kind_intel = {
 	.flags = intel_flags,
 	.stage1 = VIOMMU_STAGE1_VTD,
 	.check_hiod = intel_check_hiod,
+	.own_address_space = intel_own_address_space,
 };

@@ -85,6 +85,14 @@ struct viommu_kind_ops {
 	uint64_t (*flags)(const struct viommu_config *cfg);
 	/* NULL if the config migrates, else why it cannot */
 	const char *(*migration_unsafe)(const struct viommu_config *cfg);
+	/* NULL if VFIO's memory listener can serve the device's address
+	 * space, else why not, in QEMU's words
+	 */
+	const char *(*listener_refuses)(const struct viommu_config *cfg);
+	/* true when each device has an address space of its own, so that
+	 * no device meets another's container; NULL: all share one
+	 */
+	bool (*own_address_space)(const struct viommu_config *cfg);
 	/* what it builds when its flags want a nesting parent */
 	enum viommu_stage1 stage1;
 	/* set_iommu_device(): 0, or -EINVAL with @why */

@@ -29,6 +29,11 @@ static int virtio_check(const struct viommu_config *cfg, char *err,
 	return 0;
 }
 
+static bool virtio_own_address_space(const struct viommu_config *cfg)
+{
+	return true;
+}
+
 const struct viommu_kind_ops viommu_kind_virtio = {
 	.name = "virtio-iommu",
 	.qemu_name = "virtio-iommu-pci",
@@ -37,4 +42,5 @@ const struct viommu_kind_ops viommu_kind_virtio = {
 	.keys = virtio_keys,
 	.nr_keys = ARRAY_SIZE(virtio_keys),
 	.check = virtio_check,
+	.own_address_space = virtio_own_address_space,
 };

@@ -440,6 +440,7 @@ static int attach_container(struct nest_ctx *ctx, struct nest_dev *dev,
 static int attach_new_container(struct nest_ctx *ctx, struct nest_dev *dev)
 {
 	struct nest_ioas *ioas;
+	const char *why;
 	uint32_t id = 0;
 	int err;
 
@@ -469,8 +470,18 @@ static int attach_new_container(struct nest_ctx *ctx, struct nest_dev *dev)
 		return err;
 	}
 	read_iova_ranges(ctx, nest_find_ioas(ctx, id));
+	why = viommu_config_listener_refuses(&ctx->viommu->cfg);
+	if (why) {
+		/* QEMU names the VM's region and device: R and D here */
+		set_err(ctx, "%s: memory listener initialization failed: Region R: device D %s",
+			dev->name, why);
+		return -EPERM;
+	}
 	return map_guest_ram(ctx, dev, id);
 }
+
+static bool set_hiod_rereads(const struct nest_ctx *ctx);
+static int set_hiod_accept(struct nest_ctx *ctx, struct nest_dev *dev);
 
 /* Steps 8-9, only after the attach: realize the hiod, hand it over. */
 static int realize_and_set_hiod(struct nest_ctx *ctx, struct nest_dev *dev)
@@ -490,6 +501,17 @@ static int realize_and_set_hiod(struct nest_ctx *ctx, struct nest_dev *dev)
 			dev->name, strerror(-err));
 		return err;
 	}
+	if (set_hiod_rereads(ctx)) {
+		struct viommu_hiod fresh;
+
+		err = get_hw_info(ctx, dev, &fresh, NULL);
+		trace(ctx, NEST_EV_DEVICE_INFO, dev->dev_id, fresh.caps, err);
+		if (err) {
+			set_err(ctx, "%s: the vIOMMU's GET_HW_INFO failed: %s",
+				dev->name, strerror(-err));
+			return err;
+		}
+	}
 	err = viommu_set_iommu_device(ctx->viommu, &dev->hiod, why,
 				      sizeof(why));
 	trace(ctx, NEST_EV_SET_IOMMU_DEVICE, dev->dev_id, 0,
@@ -498,6 +520,12 @@ static int realize_and_set_hiod(struct nest_ctx *ctx, struct nest_dev *dev)
 		set_err(ctx, "%s: %s refused the host IOMMU device: %s",
 			dev->name, viommu_kind_name(ctx->viommu->cfg.kind), why);
 		return -EPERM;
+	}
+	err = set_hiod_accept(ctx, dev);
+	if (err) {
+		viommu_unset_iommu_device(ctx->viommu, dev->dev_id);
+		trace(ctx, NEST_EV_UNSET_IOMMU_DEVICE, dev->dev_id, 0, 0);
+		return err;
 	}
 	dev->hiod_set = true;
 	return 0;
@@ -532,10 +560,13 @@ static int leave_hwpt(struct nest_ctx *ctx, struct nest_dev *dev)
 	trace(ctx, NEST_EV_DETACH, dev->nested_id ?: dev->hwpt_id, 0, err);
 	/* what sits on the parent goes first, the vIOMMU last */
 	err = drop_id(ctx, &dev->nested_id, err);
-	err = drop_id(ctx, &dev->abort_id, err);
-	err = drop_id(ctx, &dev->bypass_id, err);
 	err = drop_id(ctx, &dev->vdev_id, err);
-	err = drop_id(ctx, &dev->viommu_id, err);
+	if (dev->on_vsmmu && --ctx->vsmmu.users == 0) {
+		err = drop_id(ctx, &ctx->vsmmu.abort_id, err);
+		err = drop_id(ctx, &ctx->vsmmu.bypass_id, err);
+		err = drop_id(ctx, &ctx->vsmmu.viommu_id, err);
+	}
+	dev->on_vsmmu = false;
 	if (hwpt && --hwpt->users == 0) {
 		uint32_t ioas_id = hwpt->ioas_id;
 
@@ -573,8 +604,10 @@ int nest_attach_device(struct nest_ctx *ctx, struct nest_dev *dev)
 	dev->bound = true;
 	nest_ctx_note_id(ctx, dev->dev_id);
 
-	/* step 2: the containers there are, newest first */
-	for (i = ctx->nr_ioas, err = -ENOENT; err && i-- > 0;) {
+	/* step 2: the containers of its address space, newest first */
+	i = viommu_config_own_address_space(&ctx->viommu->cfg) ? 0 :
+	    ctx->nr_ioas;
+	for (err = -ENOENT; err && i-- > 0;) {
 		err = attach_container(ctx, dev, ctx->ioas[i].id);
 		/* QEMU drops the error and goes on: it is not the device's */
 		if (err) {
@@ -595,29 +628,123 @@ int nest_attach_device(struct nest_ctx *ctx, struct nest_dev *dev)
 }
 
 #ifdef IOMMU_VIOMMU_ALLOC
-/* A HWPT on @dev's vIOMMU from one vSTE, kept in *@out. */
+/* A HWPT on the vSMMU's vIOMMU from one vSTE, kept in *@out. */
 static int vste_hwpt(struct nest_ctx *ctx, struct nest_dev *dev,
 		     unsigned int cfg, uint64_t cd_ipa, uint32_t *out)
 {
+	uint32_t viommu = ctx->vsmmu.viommu_id;
 	uint64_t ste[2];
 	int err;
 
 	smmu_vste(ste, cfg, cd_ipa);
-	err = hwpt_alloc(ctx, dev, dev->viommu_id, 0,
-			 IOMMU_HWPT_DATA_ARM_SMMUV3, ste, sizeof(ste), out);
-	trace_new(ctx, NEST_EV_NESTED_ALLOC, dev->viommu_id,
+	err = hwpt_alloc(ctx, dev, viommu, 0, IOMMU_HWPT_DATA_ARM_SMMUV3, ste,
+			 sizeof(ste), out);
+	trace_new(ctx, NEST_EV_NESTED_ALLOC, viommu,
 		  IOMMU_HWPT_DATA_ARM_SMMUV3, err, *out);
 	if (err)
 		set_err(ctx, "%s: HWPT from a vSTE (Config %u) on vIOMMU %u failed: %s",
-			dev->name, cfg, dev->viommu_id, strerror(-err));
+			dev->name, cfg, viommu, strerror(-err));
+	return err;
+}
+
+/* IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV (6.17 headers) */
+#define NEST_HW_INFO_TYPE_TEGRA241_CMDQV	3
+
+/*
+ * @dev on the vSMMU's objects: made with the first device (a vIOMMU on
+ * its nesting parent, then the abort and bypass vSTE HWPTs), shared by
+ * the next on the same parent.  A reference on @dev either way, so that
+ * leave_hwpt() undoes what was made, also after a failure.
+ */
+static int smmuv3_vsmmu_get(struct nest_ctx *ctx, struct nest_dev *dev)
+{
+	uint32_t parent = dev->hiod.hwpt_id;
+	int err;
+
+	if (ctx->vsmmu.viommu_id) {
+		if (ctx->vsmmu.parent_id != parent) {
+			set_err(ctx, "%s: nesting parent %u, yet the vSMMU's vIOMMU is on parent %u",
+				dev->name, parent, ctx->vsmmu.parent_id);
+			return -EINVAL;
+		}
+		dev->on_vsmmu = true;
+		ctx->vsmmu.users++;
+		return 0;
+	}
+	err = nest_viommu_alloc(ctx->fd, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, 0,
+				dev->dev_id, parent, &ctx->vsmmu.viommu_id);
+	trace_new(ctx, NEST_EV_VIOMMU_ALLOC, parent,
+		  IOMMU_VIOMMU_TYPE_ARM_SMMUV3, err, ctx->vsmmu.viommu_id);
+	if (err) {
+		ctx->vsmmu.viommu_id = 0;
+		set_err(ctx, "%s: Unable to alloc vIOMMU: IOMMU_VIOMMU_ALLOC(ARM_SMMUV3) on parent %u: %s",
+			dev->name, parent, strerror(-err));
+		return err;
+	}
+	nest_ctx_note_id(ctx, ctx->vsmmu.viommu_id);
+	ctx->vsmmu.parent_id = parent;
+	dev->on_vsmmu = true;
+	ctx->vsmmu.users++;
+	err = vste_hwpt(ctx, dev, SMMU_STE_CFG_ABORT, 0, &ctx->vsmmu.abort_id);
+	if (!err)
+		err = vste_hwpt(ctx, dev, SMMU_STE_CFG_BYPASS, 0,
+				&ctx->vsmmu.bypass_id);
 	return err;
 }
 
 /*
- * Step 10 for arm-smmuv3 accel=on, as QEMU 11.1 does it: a vIOMMU on the
- * nesting parent with its abort and bypass vSTE HWPTs (made once), the
- * device's vDEVICE at its vSID, then a HWPT from the guest's S1_TRANS
- * vSTE, whose CD is at @cd_ipa.  What is made stays on @dev for
+ * Step 9 for arm-smmuv3 accel=on once it accepted the device, as QEMU
+ * 11.1 does it: unless cmdqv=off, ask the host for Tegra241 CMDQV data
+ * (no such host: EOPNOTSUPP; cmdqv=on refuses, auto goes on without);
+ * then the vIOMMU with its two vSTE HWPTs, and the device onto the one
+ * the reset GBPA (no ABORT) picks: bypass.  A later device only checks
+ * and joins (QEMU attaches it at the machine's reset).  What is made
+ * stays referenced by @dev for leave_hwpt().
+ */
+static int smmuv3_accel_accept(struct nest_ctx *ctx, struct nest_dev *dev)
+{
+	uint8_t buf[64];
+	uint32_t len = sizeof(buf);
+	bool first;
+	int err;
+
+	/* the vSMMU's first device: the probe, then its objects */
+	if (!ctx->vsmmu.viommu_id && ctx->viommu->cfg.cmdqv != VIOMMU_OFF) {
+		err = nest_get_hw_info_as(ctx->fd, dev->dev_id,
+					  NEST_HW_INFO_TYPE_TEGRA241_CMDQV,
+					  buf, &len);
+		trace(ctx, NEST_EV_HW_INFO_PROBE, dev->dev_id,
+		      NEST_HW_INFO_TYPE_TEGRA241_CMDQV, err);
+		if (err && ctx->viommu->cfg.cmdqv == VIOMMU_ON) {
+			set_err(ctx, "%s: %s refused the host IOMMU device: Failed to get hardware info: %s",
+				dev->name,
+				viommu_kind_name(ctx->viommu->cfg.kind),
+				strerror(-err));
+			return -EPERM;
+		}
+		if (!err) {
+			set_err(ctx, "%s: the host has a Tegra241 CMDQV, which this engine does not model",
+				dev->name);
+			return -EOPNOTSUPP;
+		}
+	}
+	first = !ctx->vsmmu.viommu_id;
+	err = smmuv3_vsmmu_get(ctx, dev);
+	/* a later device stays on the parent until the machine's reset */
+	if (err || !first)
+		return err;
+	err = dev->ops->attach(ctx, dev, ctx->vsmmu.bypass_id);
+	trace(ctx, NEST_EV_ATTACH, ctx->vsmmu.bypass_id, 0, err);
+	if (err)
+		set_err(ctx, "%s: attach to the bypass vSTE HWPT %u failed: %s",
+			dev->name, ctx->vsmmu.bypass_id, strerror(-err));
+	return err;
+}
+
+/*
+ * Step 10 for arm-smmuv3 accel=on, as QEMU 11.1 does it: the vSMMU's
+ * objects of step 9, the device's vDEVICE at its vSID, then a HWPT from the guest's
+ * S1_TRANS vSTE, whose CD is at @cd_ipa.  What is made stays on @dev for
  * leave_hwpt() to undo, also after a failure.
  */
 static int smmuv3_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
@@ -625,30 +752,15 @@ static int smmuv3_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
 {
 	int err;
 
-	if (!dev->viommu_id) {
-		err = nest_viommu_alloc(ctx->fd, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, 0,
-					dev->dev_id, dev->hiod.hwpt_id,
-					&dev->viommu_id);
-		trace_new(ctx, NEST_EV_VIOMMU_ALLOC, dev->hiod.hwpt_id,
-			  IOMMU_VIOMMU_TYPE_ARM_SMMUV3, err, dev->viommu_id);
-		if (err) {
-			dev->viommu_id = 0;
-			set_err(ctx, "%s: Unable to alloc vIOMMU: IOMMU_VIOMMU_ALLOC(ARM_SMMUV3) on parent %u: %s",
-				dev->name, dev->hiod.hwpt_id, strerror(-err));
-			return err;
-		}
-		nest_ctx_note_id(ctx, dev->viommu_id);
-		err = vste_hwpt(ctx, dev, SMMU_STE_CFG_ABORT, 0, &dev->abort_id);
-		if (!err)
-			err = vste_hwpt(ctx, dev, SMMU_STE_CFG_BYPASS, 0,
-					&dev->bypass_id);
+	if (!dev->on_vsmmu) {
+		err = smmuv3_vsmmu_get(ctx, dev);
 		if (err)
 			return err;
 	}
 	if (!dev->vdev_id) {
-		err = nest_vdevice_alloc(ctx->fd, dev->viommu_id, dev->dev_id,
-					 dev->vsid, &dev->vdev_id);
-		trace_new(ctx, NEST_EV_VDEVICE_ALLOC, dev->viommu_id,
+		err = nest_vdevice_alloc(ctx->fd, ctx->vsmmu.viommu_id,
+					 dev->dev_id, dev->vsid, &dev->vdev_id);
+		trace_new(ctx, NEST_EV_VDEVICE_ALLOC, ctx->vsmmu.viommu_id,
 			  dev->vsid, err, dev->vdev_id);
 		if (err) {
 			dev->vdev_id = 0;
@@ -709,7 +821,44 @@ static int smmuv3_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
 		dev->name);
 	return -EOPNOTSUPP;
 }
+
+static int smmuv3_accel_accept(struct nest_ctx *ctx, struct nest_dev *dev)
+{
+	set_err(ctx, "%s: Unable to alloc vIOMMU: built without IOMMU_VIOMMU_ALLOC (uAPI headers before 6.13)",
+		dev->name);
+	return -EOPNOTSUPP;
+}
 #endif
+
+/*
+ * What a vIOMMU does through iommufd in set_iommu_device(), by enum
+ * viommu_stage1: whether it reads the host's info again for its checks,
+ * and what it builds once it accepted the device.
+ */
+static const struct {
+	bool rereads_hw_info;
+	int (*accept)(struct nest_ctx *ctx, struct nest_dev *dev);
+} set_hiod_work[] = {
+	[VIOMMU_STAGE1_SMMUV3] = { true, smmuv3_accel_accept },
+};
+
+static bool set_hiod_rereads(const struct nest_ctx *ctx)
+{
+	enum viommu_stage1 s1 = viommu_config_stage1(&ctx->viommu->cfg);
+
+	return (unsigned int)s1 < ARRAY_SIZE(set_hiod_work) &&
+	       set_hiod_work[s1].rereads_hw_info;
+}
+
+static int set_hiod_accept(struct nest_ctx *ctx, struct nest_dev *dev)
+{
+	enum viommu_stage1 s1 = viommu_config_stage1(&ctx->viommu->cfg);
+
+	if ((unsigned int)s1 >= ARRAY_SIZE(set_hiod_work) ||
+	    !set_hiod_work[s1].accept)
+		return 0;
+	return set_hiod_work[s1].accept(ctx, dev);
+}
 
 /* What builds each kind's stage 1 (enum viommu_stage1): the HWPT in @id. */
 static int (*const stage1_builders[])(struct nest_ctx *ctx,

@@ -186,6 +186,27 @@ int nest_get_hw_info_pasid(int fd, uint32_t dev_id, void *data,
 	return 0;
 }
 
+/* IOMMU_HW_INFO_FLAG_INPUT_TYPE: in_data_type shares out_data_type's place */
+#define NEST_HW_INFO_FLAG_INPUT_TYPE	(1u << 0)
+
+int nest_get_hw_info_as(int fd, uint32_t dev_id, uint32_t in_type,
+			void *data, uint32_t *data_len)
+{
+	struct iommu_hw_info cmd = {
+		.size = sizeof(cmd),
+		.flags = NEST_HW_INFO_FLAG_INPUT_TYPE,
+		.dev_id = dev_id,
+		.data_len = *data_len,
+		.data_uptr = (uintptr_t)data,
+		.out_data_type = in_type,
+	};
+	int ret = nest_ioctl(fd, IOMMU_GET_HW_INFO, &cmd);
+
+	if (!ret)
+		*data_len = cmd.data_len;
+	return ret;
+}
+
 int nest_get_hw_info(int fd, uint32_t dev_id, void *data, uint32_t *data_len,
 		     uint32_t *type, uint64_t *caps)
 {

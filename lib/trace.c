@@ -48,6 +48,7 @@ static const char *const event_names[] = {
 	[NEST_EV_NESTED_ALLOC] = "NESTED_ALLOC",
 	[NEST_EV_VIOMMU_ALLOC] = "VIOMMU_ALLOC",
 	[NEST_EV_VDEVICE_ALLOC] = "VDEVICE_ALLOC",
+	[NEST_EV_HW_INFO_PROBE] = "HW_INFO_PROBE",
 	[NEST_EV_UNSET_IOMMU_DEVICE] = "UNSET_IOMMU_DEVICE",
 	[NEST_EV_DETACH] = "DETACH",
 	[NEST_EV_DESTROY] = "DESTROY",
@@ -87,6 +88,7 @@ static enum obj_kind acts_on(const struct nest_event *ev)
 	switch (ev->type) {
 	case NEST_EV_BIND:
 	case NEST_EV_DEVICE_INFO:
+	case NEST_EV_HW_INFO_PROBE:
 	case NEST_EV_SET_IOMMU_DEVICE:
 	case NEST_EV_UNSET_IOMMU_DEVICE:
 	case NEST_EV_UNBIND:

@@ -4,6 +4,8 @@
  * and iommufd ioctl it makes, one line in $NEST_IOCTL_LOG, in strace's
  * form ("ioctl(FD, NAME, ...) = RET" or "= -1 ERRNO").  strace stops
  * QEMU at every system call and cost each TCG run a third more.
+ * A HWPT made from an SMMUv3 vSTE, and an attach to one, say which:
+ * "ioctl(FD, NAME, {vste=abort|bypass|s1|cfgN}) = RET".
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,6 +52,25 @@ static const char *const vfio_names[] = {
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
+/* uAPI facts: struct iommu_hwpt_alloc and vfio_device_attach_iommufd_pt */
+#define HWPT_ALLOC_NR		0x89
+#define ATTACH_PT_NR		119
+#define HWPT_OUT_ID_OFF		16
+#define HWPT_DATA_TYPE_OFF	24
+#define HWPT_DATA_LEN_OFF	28
+#define HWPT_DATA_PTR_OFF	32
+#define ATTACH_PT_ID_OFF	8
+#define HWPT_DATA_ARM_SMMUV3	2
+/* STE dword 0: V (bit 0), Config (bits 3:1) */
+#define STE_CONFIG(d0)		(((d0) >> 1) & 7)
+
+/* the vSTE HWPTs seen, by id: what an attach lands on */
+static struct {
+	unsigned int id;
+	char what[8];
+} vste_hwpts[64];
+static unsigned int nr_vste_hwpts;
+
 static int log_fd = -1;
 
 __attribute__((constructor)) static void ioctl_log_open(void)
@@ -72,14 +93,64 @@ static const char *ioctl_name(unsigned long req)
 	return NULL;
 }
 
-/* one write per line: QEMU's threads do not interleave inside a line */
-static void ioctl_log(int fd, unsigned long req, long ret, int err)
+static unsigned int u32_at(const void *arg, unsigned int off)
 {
-	const char *name = ioctl_name(req);
-	char line[160];
+	unsigned int v;
+
+	memcpy(&v, (const char *)arg + off, sizeof(v));
+	return v;
+}
+
+/* What @arg of HWPT_ALLOC or ATTACH_IOMMUFD_PT says of a vSTE, or "" */
+static const char *vste_of(unsigned long req, const void *arg, long ret,
+			   char *buf, size_t len)
+{
+	static const char *const cfg[8] = {
+		[0] = "abort", [4] = "bypass", [5] = "s1",
+	};
+	unsigned long long d0, ptr;
+	unsigned int i, id, c;
+
+	if (_IOC_NR(req) == ATTACH_PT_NR) {
+		id = u32_at(arg, ATTACH_PT_ID_OFF);
+		for (i = 0; i < nr_vste_hwpts; i++)
+			if (vste_hwpts[i].id == id)
+				return vste_hwpts[i].what;
+		return "";
+	}
+	if (_IOC_NR(req) != HWPT_ALLOC_NR ||
+	    u32_at(arg, HWPT_DATA_TYPE_OFF) != HWPT_DATA_ARM_SMMUV3 ||
+	    u32_at(arg, HWPT_DATA_LEN_OFF) < sizeof(d0))
+		return "";
+	memcpy(&ptr, (const char *)arg + HWPT_DATA_PTR_OFF, sizeof(ptr));
+	memcpy(&d0, (const void *)(unsigned long)ptr, sizeof(d0));
+	c = STE_CONFIG(d0);
+	if (cfg[c])
+		snprintf(buf, len, "%s", cfg[c]);
+	else
+		snprintf(buf, len, "cfg%u", c);
+	if (ret == 0 && nr_vste_hwpts < N_OF(vste_hwpts)) {
+		vste_hwpts[nr_vste_hwpts].id = u32_at(arg, HWPT_OUT_ID_OFF);
+		snprintf(vste_hwpts[nr_vste_hwpts].what,
+			 sizeof(vste_hwpts[0].what), "%s", buf);
+		nr_vste_hwpts++;
+	}
+	return buf;
+}
+
+/* one write per line: QEMU's threads do not interleave inside a line */
+static void ioctl_log(int fd, unsigned long req, const void *arg, long ret,
+		      int err)
+{
+	const char *name = ioctl_name(req), *vste;
+	char line[160], what[8];
 	int n;
 
-	if (name)
+	vste = arg ? vste_of(req, arg, ret, what, sizeof(what)) : "";
+	if (name && *vste)
+		n = snprintf(line, sizeof(line), "ioctl(%d, %s, {vste=%s}) = ",
+			     fd, name, vste);
+	else if (name)
 		n = snprintf(line, sizeof(line), "ioctl(%d, %s, ...) = ", fd,
 			     name);
 	else
@@ -107,7 +178,7 @@ int ioctl(int fd, unsigned long req, ...)
 	ret = syscall(SYS_ioctl, fd, req, arg);
 	err = errno;
 	if (log_fd >= 0 && _IOC_TYPE(req) == NEST_IOC_TYPE)
-		ioctl_log(fd, req, ret, err);
+		ioctl_log(fd, req, arg, ret, err);
 	errno = err;
 	return ret;
 }

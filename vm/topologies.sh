@@ -16,6 +16,11 @@ Q35_HUGE="-M q35 -m 1024 -smp 1"
 # default since virt-9.2) in front of the PCIe root complex; GICv3 for
 # its ITS, whose MSIs are isolated (with GICv2m iommufd refuses binds)
 VIRT_SMMU="-M virt,iommu=smmuv3,gic-version=3 -cpu max -m 512 -smp 1"
+# The same at EL2 (virtualization=on: TCG emulates EL2 and the GICv3's
+# virtualization interface), so the guest's kernel runs KVM for the QEMU
+# 11.1 it carries (arm-smmuv3,accel=on needs KVM); the payload (73 MB
+# unpacked) and that QEMU's own RAM want more than 512 MiB.
+VIRT_SMMU_EL2="-M virt,iommu=smmuv3,gic-version=3,virtualization=on -cpu max -m 1024 -smp 1"
 # Behind a conventional PCI bridge the edu's DMA would alias to the
 # bridge's stream ID, which arm-smmu-v3 does not support (vfio-pci's
 # probe fails with EINVAL): the second edu sits behind a PCIe root port.
@@ -44,9 +49,9 @@ topology_table()
 mock|q35, no vIOMMU: the kernel's mock IOMMU (CONFIG_IOMMUFD_TEST)|$Q35||iommufd_nest_test iommufd_nest_migrate_test iommufd_nest_failnth_test iommufd_nest_uapi_test iommufd_nest_viommu_test bench_smoke
 vtd|q35 + intel-iommu (legacy mode) + 2 edu, one behind a PCI bridge|$Q35_SPLIT $VTD $EDU_PAIR|intel_iommu=on|cdev_edu cdev_input_edu report_edu bind_restore qemu_vmm_edu
 vtd-scalable|q35 + intel-iommu x-scalable-mode=on + 2 edu, one behind a PCI bridge|$Q35_SPLIT $VTD,x-scalable-mode=on $EDU_PAIR|intel_iommu=on|cdev_edu cdev_input_edu report_edu bind_restore qemu_vmm_edu
-virtio-iommu|q35 + virtio-iommu-pci + edu|$Q35 -device virtio-iommu-pci -device edu|iommufd.allow_unsafe_interrupts=1|cdev_edu cdev_input_edu qemu_vmm_edu
+virtio-iommu|q35 + virtio-iommu-pci + 2 edu|$Q35 -device virtio-iommu-pci -device edu -device edu|iommufd.allow_unsafe_interrupts=1|cdev_edu cdev_input_edu qemu_vmm_edu
 smmuv3|arm64 virt + nested SMMUv3 (device tree) + 2 edu, one behind a PCIe root port|$VIRT_SMMU $EDU_PAIR_PCIE||cdev_edu cdev_input_edu report_smmu $SMMU_NESTED_TESTS|arm64|
-smmuv3-nested|arm64 virt + nested SMMUv3 through UEFI/ACPI, IORT upgraded to CANWBS + 2 edu|$VIRT_SMMU $EDU_PAIR_PCIE|acpi=force|iort_canwbs cdev_edu report_smmu $SMMU_NESTED_TESTS|arm64|uefi-iort
+smmuv3-nested|arm64 virt at EL2 + nested SMMUv3 through UEFI/ACPI, IORT upgraded to CANWBS + 2 edu|$VIRT_SMMU_EL2 $EDU_PAIR_PCIE|acpi=force|iort_canwbs cdev_edu report_smmu $SMMU_NESTED_TESTS qemu_vmm_edu|arm64|uefi-iort
 upstream|q35, no vIOMMU: the booted tree's own iommufd selftests (the anchor of make kernel-mutants), 192 huge pages|$Q35_HUGE|hugepages=192|$UPSTREAM_TESTS|x86||named
 EOF
 }
@@ -71,8 +76,8 @@ topology_firmware() { topology_field "$1" 7; }
 topology_uses_upstream() { [ "$(topology_tests "$1")" = "$UPSTREAM_TESTS" ]; }
 
 # Guest tests that run QEMU 11.1 as the VMM inside the guest: a topology
-# that runs one boots with vm/qemu.sh's payload (70 MB) appended to its
-# initramfs, the others without it.
+# that runs one boots with vm/qemu.sh's payload (70 MB; for arm64, QEMU's
+# arm64 build) appended to its initramfs, the others without it.
 QEMU_GUEST_TESTS="qemu_vmm_edu"
 
 topology_carries_qemu()

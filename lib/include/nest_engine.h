@@ -72,9 +72,12 @@ struct nest_dev {
 	uint32_t dev_id;
 	uint32_t hwpt_id;	/* the context HWPT it is attached to */
 	uint32_t nested_id;	/* its stage-1 HWPT, 0 when none */
-	/* arm-smmuv3 accel=on: its virtual SID, and what step 10 made */
+	/* arm-smmuv3 accel=on: its virtual SID, its vDEVICE, and whether
+	 * it holds a reference on the context's vSMMU objects
+	 */
 	uint32_t vsid;
-	uint32_t viommu_id, vdev_id, abort_id, bypass_id;
+	uint32_t vdev_id;
+	bool on_vsmmu;
 	bool dirty_tracking;
 	bool hiod_set;
 	struct viommu_hiod hiod;
@@ -96,6 +99,8 @@ enum nest_event_type {
 	NEST_EV_NESTED_ALLOC,
 	NEST_EV_VIOMMU_ALLOC,
 	NEST_EV_VDEVICE_ALLOC,
+	/* a GET_HW_INFO for another data type, whose failure is an answer */
+	NEST_EV_HW_INFO_PROBE,
 	NEST_EV_UNSET_IOMMU_DEVICE,
 	NEST_EV_DETACH,
 	NEST_EV_DESTROY,
@@ -123,6 +128,16 @@ struct nest_ctx {
 	struct nest_ioas ioas[NEST_MAX_IOAS];
 	unsigned int nr_hwpts;
 	struct nest_hwpt hwpts[NEST_MAX_HWPTS];
+	/*
+	 * arm-smmuv3 accel=on: the VM's vSMMU as iommufd objects, a vIOMMU on
+	 * the nesting parent and HWPTs from an abort and a bypass vSTE, made
+	 * for its first device and shared by all (QEMU's per-vSMMU state);
+	 * users: the devices holding them.
+	 */
+	struct {
+		uint32_t viommu_id, abort_id, bypass_id, parent_id;
+		unsigned int users;
+	} vsmmu;
 	unsigned int nr_events;
 	struct nest_event trace[NEST_TRACE_MAX];
 	/*

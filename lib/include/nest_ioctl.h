@@ -71,6 +71,9 @@ int nest_get_hw_info(int fd, uint32_t dev_id, void *data, uint32_t *data_len,
 int nest_get_hw_info_pasid(int fd, uint32_t dev_id, void *data,
 			   uint32_t *data_len, uint32_t *type, uint64_t *caps,
 			   uint8_t *max_pasid_log2);
+/* GET_HW_INFO asking for @in_type's data (6.17+): EOPNOTSUPP, not that */
+int nest_get_hw_info_as(int fd, uint32_t dev_id, uint32_t in_type,
+			void *data, uint32_t *data_len);
 int nest_hwpt_set_dirty_tracking(int fd, uint32_t hwpt_id, uint32_t flags);
 int nest_hwpt_get_dirty_bitmap(int fd, uint32_t hwpt_id, uint32_t flags,
 			       uint64_t iova, uint64_t length,
