@@ -743,9 +743,9 @@ static int smmuv3_accel_accept(struct nest_ctx *ctx, struct nest_dev *dev)
 
 /*
  * Step 10 for arm-smmuv3 accel=on, as QEMU 11.1 does it: the vSMMU's
- * objects of step 9, the device's vDEVICE at its vSID, then a HWPT from the guest's
- * S1_TRANS vSTE, whose CD is at @cd_ipa.  What is made stays on @dev for
- * leave_hwpt() to undo, also after a failure.
+ * objects of step 9, the device's vDEVICE at its vSID, then a HWPT from
+ * the guest's S1_TRANS vSTE, whose CD is at @cd_ipa.  What is made stays
+ * on @dev for leave_hwpt() to undo, also after a failure.
  */
 static int smmuv3_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
 			 uint64_t cd_ipa, uint32_t *id)

@@ -179,10 +179,10 @@ void nest_ctx_note_id(struct nest_ctx *ctx, uint32_t id);
 int nest_attach_device(struct nest_ctx *ctx, struct nest_dev *dev);
 /*
  * Step 10: the vIOMMU's stage-1.  A nested HWPT on hiod.hwpt_id (VT-d:
- * @s1_addr is the first-stage table), or for arm-smmuv3 accel=on a vIOMMU
- * on it, its abort and bypass vSTE HWPTs, the device's vDEVICE at
- * dev->vsid and a HWPT from an S1_TRANS vSTE whose CD is at IPA @s1_addr.
- * Called again, the new stage-1 replaces the old.
+ * @s1_addr is the first-stage table), or for arm-smmuv3 accel=on, on the
+ * vSMMU's vIOMMU that step 9 made, the device's vDEVICE at dev->vsid and
+ * a HWPT from an S1_TRANS vSTE whose CD is at IPA @s1_addr.  Called
+ * again, the new stage-1 replaces the old.
  */
 int nest_enable_stage1(struct nest_ctx *ctx, struct nest_dev *dev,
 		       uint64_t s1_addr);
