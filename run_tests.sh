@@ -542,8 +542,67 @@ setup_arm64()
 			fail_setup "no UEFI firmware for $t"
 		export QEMU_AARCH64 AARCH64_EFI
 		iort_initrd "$t"
+		! topology_runs_l2 "$t" || l2_initrd "$t"
 	done
 	export QEMU_AARCH64
+}
+
+# l2_initrd TOPOLOGY: initrd_iort gains /l2 for vm/guest/qemu_l2_edu:
+# the arm64 kernel and initramfs again, for a guest of the guest, that
+# initramfs after a cpio with the IORT QEMU 11.1 gives such a guest
+# without its RMR node (vm/iort.sh no-rmr: the RMR asks a 1:1 mapping
+# of the edu, which vfio-pci refuses).  That IORT depends only on the
+# QEMU build and the L2 machine: dumped from an L2 guest once
+# (vm/guest/dump_l2_iort), cached.  A tree without IOMMU_VIOMMU_ALLOC
+# can run no arm-smmuv3,accel=on: /l2/missing says so instead.
+l2_initrd()
+{
+	local t=$1 key d dir=$build_dir/vm/$1-l2iort tmp tree
+
+	tree=${boot_kdir:-$kdir}
+	tmp=$(mktemp -d)
+	mkdir -p "$tmp/l2"
+	if ! grep -qsE '^#define IOMMU_VIOMMU_ALLOC\b' "$tree/include/uapi/linux/iommufd.h"; then
+		echo "the booted tree has no IOMMU_VIOMMU_ALLOC: no arm-smmuv3,accel=on" >"$tmp/l2/missing"
+	elif ! grep -qx 'qemu-payload-arm64 yes' "$host_probes"; then
+		echo "the guest carries no QEMU 11.1 for arm64" >"$tmp/l2/missing"
+	else
+		cp "$kernel_arm64" "$tmp/l2/Image"
+		key=$({ cat "$payload_arm64.key"; sha1sum <"$here/vm/guest/guest.sh"
+			sha1sum <"$here/vm/guest/dump_l2_iort"
+			sha1sum <"$here/vm/iort.sh"; } | sha1sum | cut -c1-10)
+		d=$cache/l2iort-$key
+		if [ ! -f "$d/iort.cpio" ]; then
+			say "dumping the IORT of an L2 guest from a $t guest (once, into $d)"
+			cp "$initrd_arm64" "$tmp/l2/initrd.cpio"
+			(cd "$tmp" && find l2 | cpio -o -H newc --quiet) >"$arm64_dir/l2-dump.cpio"
+			cat "$initrd_iort" "$arm64_dir/l2-dump.cpio" >"$arm64_dir/initramfs-l2-dump.cpio"
+			boot_guest "$t" "$kernel_arm64" "$arm64_dir/initramfs-l2-dump.cpio" \
+				"$dir" 300 dump_l2_iort
+			rm -rf "$d.tmp"
+			mkdir -p "$d.tmp"
+			if [ -z "$GUEST_PROBLEM" ] && [ "$(cat "$dir/dump_l2_iort.rc" 2>/dev/null)" = 0 ] &&
+				"$here/vm/iort.sh" unhex "$dir/dump_l2_iort.out" "$d.tmp/IORT-qemu.aml" &&
+				"$here/vm/iort.sh" no-rmr "$d.tmp/IORT-qemu.aml" "$d.tmp/IORT.aml" &&
+				"$here/vm/iort.sh" cpio "$d.tmp/IORT.aml" "$d.tmp/iort.cpio"; then
+				rm -rf "$d"
+				mv "$d.tmp" "$d"
+			else
+				# the test then fails where nesting is granted
+				say "warning: no L2 IORT without its RMR: ${GUEST_PROBLEM:-$(tail -n 3 "$dir/dump_l2_iort.out" 2>/dev/null | xargs)} (logs in $dir)"
+				rm -rf "$d.tmp"
+			fi
+		fi
+		if [ -f "$d/iort.cpio" ]; then
+			cat "$d/iort.cpio" "$initrd_arm64" >"$tmp/l2/initrd.cpio"
+		else
+			cp "$initrd_arm64" "$tmp/l2/initrd.cpio"
+		fi
+	fi
+	(cd "$tmp" && find l2 | cpio -o -H newc --quiet) >"$arm64_dir/l2.cpio"
+	rm -rf "$tmp"
+	cat "$initrd_iort" "$arm64_dir/l2.cpio" >"$arm64_dir/initramfs-iort-l2.cpio"
+	initrd_iort=$arm64_dir/initramfs-iort-l2.cpio
 }
 
 # iort_initrd TOPOLOGY: initrd_iort, the arm64 initramfs after a cpio

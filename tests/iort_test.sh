@@ -31,11 +31,22 @@ table()
 		"$1" 36 0 3 $(le32 0) $(le32 0) $(le32 0) $(le32 1) 0 0 0 3 \
 		$(le32 0) $(le32 0) 64 0 0 0
 }
+# table2 TYPE TYPE: the same with two such nodes
+table2()
+{
+	# shellcheck disable=SC2046
+	emit $(str IORT) $(le32 120) 3 0 $(str "BOCHS ") $(str "BXPC    ") \
+		$(le32 1) $(str BXPC) $(le32 1) $(le32 2) $(le32 48) $(le32 0) \
+		"$1" 36 0 3 $(le32 0) $(le32 0) $(le32 0) $(le32 1) 0 0 0 3 \
+		$(le32 0) $(le32 0) 64 0 0 0 \
+		"$2" 36 0 3 $(le32 0) $(le32 0) $(le32 0) $(le32 1) 0 0 0 3 \
+		$(le32 0) $(le32 0) 64 0 0 0
+}
 byte() { od -An -v -tu1 -j "$2" -N 1 "$1" | tr -d ' '; }
 sum() { od -An -v -tu1 "$1" | xargs -n 1 | awk '{ s += $1 } END { print s % 256 }'; }
 
 echo "TAP version 13"
-echo "1..5"
+echo "1..7"
 
 table 2 >"$tmp/q.aml"
 "$iort" canwbs "$tmp/q.aml" "$tmp/c.aml" 2>"$tmp/err"
@@ -57,4 +68,19 @@ printf 'DSDT and more, not an IORT at all, but 48 bytes long....\n' >"$tmp/d.aml
 rc=$?
 tap_ok "$([ $rc = 1 ] && grep -q "d.aml is not an IORT" "$tmp/err" && echo 0)" \
 	not_an_iort_refused "exit $rc: $(cat "$tmp/err")"
+# no-rmr: a root complex, then an RMR node (type 6), as QEMU's accel IORT
+table2 2 6 >"$tmp/r.aml"
+"$iort" no-rmr "$tmp/r.aml" "$tmp/s.aml" 2>"$tmp/err"
+rc=$?
+tap_ok "$([ $rc = 0 ] && [ "$(stat -c %s "$tmp/s.aml")" = 84 ] &&
+	  [ "$(byte "$tmp/s.aml" 4)" = 84 ] && [ "$(byte "$tmp/s.aml" 36)" = 1 ] &&
+	  [ "$(byte "$tmp/s.aml" 24)" = 2 ] && [ "$(sum "$tmp/s.aml")" = 0 ] &&
+	  [ "$(cmp -l "$tmp/s.aml" <(head -c 84 "$tmp/r.aml") | wc -l)" = 4 ] && echo 0)" \
+	no_rmr_drops_the_trailing_rmr \
+	"exit $rc $(cat "$tmp/err"); $(stat -c %s "$tmp/s.aml" 2>/dev/null) bytes, nodes $(byte "$tmp/s.aml" 36), byte sum $(sum "$tmp/s.aml")"
+table2 6 2 >"$tmp/r.aml"
+"$iort" no-rmr "$tmp/r.aml" "$tmp/s.aml" 2>"$tmp/err"
+rc=$?
+tap_ok "$([ $rc = 1 ] && grep -q "an RMR node at offset 48 comes before a node of type 2" "$tmp/err" && echo 0)" \
+	rmr_before_another_node_refused "exit $rc: $(cat "$tmp/err")"
 tap_exit

@@ -15,6 +15,9 @@
 #                                      (a guest's dump, vm/guest/dump_iort)
 #   vm/iort.sh canwbs IN.aml OUT.aml   every root complex node gains
 #                                      CANWBS; oem_revision + 1; checksum
+#   vm/iort.sh no-rmr IN.aml OUT.aml   the trailing RMR nodes dropped (the
+#                                      L2 guest of vm/guest/qemu_l2_edu);
+#                                      oem_revision + 1; checksum
 #   vm/iort.sh cpio IN.aml OUT.cpio    the cpio the initrd starts with
 
 set -euo pipefail
@@ -22,6 +25,7 @@ set -euo pipefail
 die() { echo "error: $*" >&2; exit 1; }
 
 IORT_NODE_RC=2
+IORT_NODE_RMR=6
 RC_MAF=23		# memory access flags byte in a root complex node
 MAF_CANWBS=4
 
@@ -42,10 +46,9 @@ cmd_unhex()
 	write "$2"
 }
 
-cmd_canwbs()
+# load FILE: the array b, checked to be a whole IORT
+load()
 {
-	local len nodes off i nlen n=0 sum=0 rev
-
 	# shellcheck disable=SC2207
 	b=($(bytes "$1"))
 	len=${#b[@]}
@@ -53,31 +56,90 @@ cmd_canwbs()
 		die "$1 is not an IORT (no 'IORT' signature, or shorter than 48 bytes)"
 	[ "$(le32 4)" = "$len" ] ||
 		die "$1: the header says $(le32 4) bytes, the file has $len"
+}
+
+# put32 OFFSET VALUE: a little-endian u32 into b
+put32()
+{
+	local i
+
+	for i in 0 1 2 3; do
+		b[$1 + i]=$(( $2 >> (8 * i) & 255 ))
+	done
+}
+
+# finish OUT: the table's length, a higher oem_revision (or the kernel
+# keeps the firmware's table), the checksum; written to OUT
+finish()
+{
+	local i sum=0
+
+	len=${#b[@]}
+	put32 4 "$len"
+	put32 24 $(( $(le32 24) + 1 ))
+	b[9]=0
+	for ((i = 0; i < len; i++)); do
+		sum=$(( (sum + b[i]) & 255 ))
+	done
+	b[9]=$(( (256 - sum) & 255 ))
+	write "$1"
+}
+
+# nodes FILE: each node's "OFFSET TYPE", checked to lie in the table
+nodes()
+{
+	local nodes off i nlen
+
 	nodes=$(le32 36)
 	off=$(le32 40)
 	for ((i = 0; i < nodes; i++)); do
 		[ $((off + RC_MAF)) -lt "$len" ] ||
 			die "$1: node $i at offset $off runs past the table"
 		nlen=$(( b[off + 1] | b[off + 2] << 8 ))
-		if [ "${b[off]}" = "$IORT_NODE_RC" ]; then
-			b[off + RC_MAF]=$(( b[off + RC_MAF] | MAF_CANWBS ))
-			n=$((n + 1))
-		fi
 		[ "$nlen" -gt 0 ] || die "$1: node $i has length 0"
+		echo "$off ${b[off]}"
 		off=$((off + nlen))
 	done
+}
+
+cmd_canwbs()
+{
+	local len off type n=0 list
+
+	load "$1"
+	list=$(nodes "$1") || exit 1
+	while read -r off type; do
+		[ "$type" = "$IORT_NODE_RC" ] || continue
+		b[off + RC_MAF]=$(( b[off + RC_MAF] | MAF_CANWBS ))
+		n=$((n + 1))
+	done <<<"$list"
 	[ "$n" -gt 0 ] || die "$1 has no root complex node"
-	# a higher oem_revision, or the kernel keeps the firmware's table
-	rev=$(( $(le32 24) + 1 ))
-	for i in 0 1 2 3; do
-		b[24 + i]=$(( rev >> (8 * i) & 255 ))
-	done
-	b[9]=0
-	for ((i = 0; i < len; i++)); do
-		sum=$(( (sum + b[i]) & 255 ))
-	done
-	b[9]=$(( (256 - sum) & 255 ))
-	write "$2"
+	finish "$2"
+}
+
+# QEMU 11.1's IORT for arm-smmuv3,accel=on ends in an RMR node that asks
+# a 1:1 mapping of the device (the MSI doorbell's), which makes vfio-pci
+# refuse it; a guest that needs no MSI can drop it.  Trailing RMR nodes
+# go (nothing refers to them); one before another node is an error.
+cmd_no_rmr()
+{
+	local len off type n=0 cut='' list
+
+	load "$1"
+	list=$(nodes "$1") || exit 1
+	while read -r off type; do
+		if [ "$type" = "$IORT_NODE_RMR" ]; then
+			cut=${cut:-$off}
+		else
+			[ -z "$cut" ] ||
+				die "$1: an RMR node at offset $cut comes before a node of type $type"
+			n=$((n + 1))
+		fi
+	done <<<"$list"
+	[ -n "$cut" ] || die "$1 has no RMR node"
+	b=("${b[@]:0:cut}")
+	put32 36 "$n"
+	finish "$2"
 }
 
 cmd_cpio()
@@ -91,11 +153,12 @@ cmd_cpio()
 	mv "$2.tmp" "$2"
 }
 
-[ $# -eq 3 ] || die "usage: $0 unhex IN.txt OUT.aml | canwbs IN.aml OUT.aml | cpio IN.aml OUT.cpio"
+[ $# -eq 3 ] || die "usage: $0 unhex IN.txt OUT.aml | canwbs IN.aml OUT.aml | no-rmr IN.aml OUT.aml | cpio IN.aml OUT.cpio"
 [ -f "$2" ] || die "$1: no such file: $2"
 case $1 in
 unhex)	cmd_unhex "$2" "$3" ;;
 canwbs)	cmd_canwbs "$2" "$3" ;;
+no-rmr)	cmd_no_rmr "$2" "$3" ;;
 cpio)	cmd_cpio "$2" "$3" ;;
-*)	die "unknown command '$1' (expected unhex, canwbs or cpio)" ;;
+*)	die "unknown command '$1' (expected unhex, canwbs, no-rmr or cpio)" ;;
 esac

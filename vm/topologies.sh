@@ -51,7 +51,7 @@ vtd|q35 + intel-iommu (legacy mode) + 2 edu, one behind a PCI bridge|$Q35_SPLIT 
 vtd-scalable|q35 + intel-iommu x-scalable-mode=on + 2 edu, one behind a PCI bridge|$Q35_SPLIT $VTD,x-scalable-mode=on $EDU_PAIR|intel_iommu=on|cdev_edu cdev_input_edu report_edu bind_restore qemu_vmm_edu
 virtio-iommu|q35 + virtio-iommu-pci + 2 edu|$Q35 -device virtio-iommu-pci -device edu -device edu|iommufd.allow_unsafe_interrupts=1|cdev_edu cdev_input_edu qemu_vmm_edu
 smmuv3|arm64 virt + nested SMMUv3 (device tree) + 2 edu, one behind a PCIe root port|$VIRT_SMMU $EDU_PAIR_PCIE||cdev_edu cdev_input_edu report_smmu $SMMU_NESTED_TESTS|arm64|
-smmuv3-nested|arm64 virt at EL2 + nested SMMUv3 through UEFI/ACPI, IORT upgraded to CANWBS + 2 edu|$VIRT_SMMU_EL2 $EDU_PAIR_PCIE|acpi=force|iort_canwbs cdev_edu report_smmu $SMMU_NESTED_TESTS qemu_vmm_edu|arm64|uefi-iort
+smmuv3-nested|arm64 virt at EL2 + nested SMMUv3 through UEFI/ACPI, IORT upgraded to CANWBS + 2 edu|$VIRT_SMMU_EL2 $EDU_PAIR_PCIE|acpi=force|iort_canwbs cdev_edu report_smmu $SMMU_NESTED_TESTS qemu_vmm_edu qemu_l2_edu|arm64|uefi-iort
 upstream|q35, no vIOMMU: the booted tree's own iommufd selftests (the anchor of make kernel-mutants), 192 huge pages|$Q35_HUGE|hugepages=192|$UPSTREAM_TESTS|x86||named
 EOF
 }
@@ -78,7 +78,7 @@ topology_uses_upstream() { [ "$(topology_tests "$1")" = "$UPSTREAM_TESTS" ]; }
 # Guest tests that run QEMU 11.1 as the VMM inside the guest: a topology
 # that runs one boots with vm/qemu.sh's payload (70 MB; for arm64, QEMU's
 # arm64 build) appended to its initramfs, the others without it.
-QEMU_GUEST_TESTS="qemu_vmm_edu"
+QEMU_GUEST_TESTS="qemu_vmm_edu qemu_l2_edu"
 
 topology_carries_qemu()
 {
@@ -89,6 +89,16 @@ topology_carries_qemu()
 		*" $t "*) return 0 ;;
 		esac
 	done
+	return 1
+}
+
+# A topology whose guest boots a guest of its own (vm/guest/qemu_l2_edu):
+# its initramfs also carries /l2 (run_tests.sh l2_initrd).
+topology_runs_l2()
+{
+	case " $(topology_tests "$1") " in
+	*" qemu_l2_edu "*) return 0 ;;
+	esac
 	return 1
 }
 

@@ -61,3 +61,27 @@ lend_self()
 	[ "$1" = mock ] || [ -n "${NEST_LENT:-}" ] && return
 	NEST_LENT=1 exec /tests/nest_bind run --device "$1" -- "$2"
 }
+
+# l2_boot BDF TESTS DIR: QEMU 11.1 (/qemu, under this guest's KVM) boots
+# /l2/Image and /l2/initrd.cpio as an arm64 virt guest through UEFI,
+# with arm-smmuv3,accel=on in front of BDF (lent to vfio-pci by the
+# caller), which runs TESTS (vm/init's nest_run=) and powers off.  Its
+# console goes to DIR/console, the tests' output to DIR/out, QEMU's own
+# to DIR/qemu.log and its ioctls (ioctl_log.so) to DIR/ioctls.  QEMU's
+# exit status; 137 when killed after 300 s.
+l2_boot()
+{
+	rm -rf "$3"
+	mkdir -p "$3"
+	NEST_IOCTL_LOG=$3/ioctls LD_PRELOAD=/tests/ioctl_log.so \
+		timeout -s KILL 300 /qemu/qemu-system-aarch64 \
+		-M virt,gic-version=3 -accel kvm,kernel-irqchip=on -cpu host \
+		-bios /qemu/share/QEMU_EFI.fd -m 256 -smp 1 -nodefaults \
+		-display none -monitor none -no-reboot \
+		-serial "file:$3/console" -serial "file:$3/out" \
+		-kernel /l2/Image -initrd /l2/initrd.cpio \
+		-append "console=ttyAMA0 loglevel=5 panic=-1 acpi=force nest_out=ttyAMA1 nest_run=$2" \
+		-object iommufd,id=fd0 \
+		-device arm-smmuv3,primary-bus=pcie.0,accel=on \
+		-device "vfio-pci,host=$1,iommufd=fd0" >"$3/qemu.log" 2>&1
+}
