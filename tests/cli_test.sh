@@ -44,7 +44,7 @@ expect()
 }
 
 echo "TAP version 13"
-echo "1..42"
+echo "1..44"
 expect report_bad_config 2 1 "Property 'intel-iommu.x-flts' not found .QEMU 11.1 renamed it 'fsts'" -- \
 	"$report" --viommu intel-iommu,x-flts=on
 expect report_unknown_kind 2 1 "unknown vIOMMU kind 'amd-iommu-pci'" -- \
@@ -72,6 +72,11 @@ expect vmm_bad_ram 2 1 "--guest-ram 'lots': expected MiB" -- \
 	"$vmm" --viommu none --device 00:02.0 --guest-ram lots
 expect vmm_unknown_option 2 - "unexpected argument '--fast'" -- \
 	"$vmm" --fast
+expect vmm_too_many_devices 2 1 "more than 4 --device" -- \
+	"$vmm" --viommu none --device 00:02.0 --device 00:03.0 \
+	--device 00:04.0 --device 00:05.0 --device 00:06.0
+expect vmm_bad_second_device 2 1 "device '00:03.0@left'" -- \
+	"$vmm" --viommu none --device 00:02.0 --device 00:03.0@left
 expect runner_unknown_topology 2 1 "unknown topology 'bogus'" -- \
 	"$here/run_tests.sh" --vm --topology bogus
 expect runner_bad_kdir 2 1 "not a kernel source tree" -- \
