@@ -370,6 +370,34 @@ build_tests()
 		fail_setup "building the tests against $kdir failed"
 }
 
+# pack_initrd BINDIR [--busybox BB] OUT [FILE...]: a guest initramfs
+# (vm/initramfs.sh) of FILEs, BINDIR's ioctl_log.so and guest binaries,
+# the guest scripts and the device conformance's configs
+pack_initrd()
+{
+	local bins=$1
+
+	shift
+	# shellcheck disable=SC2046
+	"$here/vm/initramfs.sh" "$@" "$bins/ioctl_log.so" \
+		$(for b in $guest_bins; do echo "$bins/$b"; done) \
+		"$here"/vm/guest/* "$here/vm/tap.sh" \
+		"$here/tests/conformance/device_configs"
+}
+
+# pack_payload ARCH OUT PROBE: vm/qemu.sh's QEMU 11.1 payload for ARCH's
+# guests in OUT, and the host probe "PROBE yes" when it holds a QEMU,
+# "PROBE no" when it holds the reason there is none
+pack_payload()
+{
+	"$here/vm/qemu.sh" --arch "$1" payload "$2" || return 1
+	if cpio -it <"$2" 2>/dev/null | grep -qx qemu/missing; then
+		echo "$3 no"
+	else
+		echo "$3 yes"
+	fi >>"$host_probes"
+}
+
 # seconds between two date +%s.%N stamps
 elapsed()
 {
@@ -428,26 +456,15 @@ if [ "$mode" = vm ] && [ -n "$selected_x86" ]; then
 			fail_setup "cannot build the upstream iommufd selftests"
 		mapfile -t upstream_bins <<<"$bins"
 	done
-	# shellcheck disable=SC2046
-	"$here/vm/initramfs.sh" "$initrd" "$guest_dir/ioctl_log.so" \
-		"${upstream_bins[@]}" \
-		$(for b in $guest_bins; do echo "$guest_dir/$b"; done) \
-		"$here"/vm/guest/* "$here/vm/tap.sh" \
-		"$here/tests/conformance/device_configs" ||
+	pack_initrd "$guest_dir" "$initrd" "${upstream_bins[@]}" ||
 		fail_setup "cannot pack the initramfs"
 	# QEMU 11.1 goes only to the guests whose tests run it (a payload
 	# vm/qemu.sh packs: 70 MB, or the reason there is none)
 	initrd_qemu=
 	for t in $selected_x86; do
 		topology_carries_qemu "$t" || continue
-		"$here/vm/qemu.sh" payload "$guest_dir/qemu-payload.cpio" ||
+		pack_payload x86_64 "$guest_dir/qemu-payload.cpio" qemu-payload ||
 			fail_setup "cannot pack QEMU 11.1 for the guests"
-		if cpio -it <"$guest_dir/qemu-payload.cpio" 2>/dev/null |
-			grep -qx qemu/missing; then
-			echo "qemu-payload no" >>"$host_probes"
-		else
-			echo "qemu-payload yes" >>"$host_probes"
-		fi
 		initrd_qemu=$guest_dir/initramfs-qemu.cpio
 		[ "$initrd_qemu" -nt "$initrd" ] &&
 			[ "$initrd_qemu" -nt "$guest_dir/qemu-payload.cpio" ] ||
@@ -513,25 +530,15 @@ setup_arm64()
 		$([ "$gcov" = 0 ] || echo "$here/vm/gcov.config")) ||
 		fail_setup "no arm64 guest kernel"
 	initrd_arm64=$arm64_dir/initramfs.cpio
-	# shellcheck disable=SC2046
-	"$here/vm/initramfs.sh" --busybox "$bb" "$initrd_arm64" \
-		"$arm64_dir/ioctl_log.so" \
-		$(for b in $guest_bins; do echo "$arm64_dir/$b"; done) \
-		"$here"/vm/guest/* "$here/vm/tap.sh" \
-		"$here/tests/conformance/device_configs" ||
+	pack_initrd "$arm64_dir" --busybox "$bb" "$initrd_arm64" ||
 		fail_setup "cannot pack the arm64 initramfs"
 	# QEMU 11.1 built for arm64, for the guests that run it under KVM
 	payload_arm64=
 	for t in $selected_arm64; do
 		topology_carries_qemu "$t" || continue
 		payload_arm64=$arm64_dir/qemu-payload.cpio
-		"$here/vm/qemu.sh" --arch aarch64 payload "$payload_arm64" ||
+		pack_payload aarch64 "$payload_arm64" qemu-payload-arm64 ||
 			fail_setup "cannot pack the arm64 QEMU 11.1 for the guests"
-		if cpio -it <"$payload_arm64" 2>/dev/null | grep -qx qemu/missing; then
-			echo "qemu-payload-arm64 no" >>"$host_probes"
-		else
-			echo "qemu-payload-arm64 yes" >>"$host_probes"
-		fi
 		break
 	done
 	grep -qsx CONFIG_KVM=y "$(dirname "$kernel_arm64")/../../../.config" &&
