@@ -577,6 +577,7 @@ l2_initrd()
 		cp "$kernel_arm64" "$tmp/l2/Image"
 		key=$({ cat "$payload_arm64.key"; sha1sum <"$here/vm/guest/guest.sh"
 			sha1sum <"$here/vm/guest/dump_l2_iort"
+			sha1sum <"$here/vm/guest/dump_iort"
 			sha1sum <"$here/vm/iort.sh"; } | sha1sum | cut -c1-10)
 		d=$cache/l2iort-$key
 		if [ ! -f "$d/iort.cpio" ]; then

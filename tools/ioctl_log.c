@@ -53,6 +53,8 @@ static const char *const vfio_names[] = {
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* uAPI facts: struct iommu_hwpt_alloc and vfio_device_attach_iommufd_pt */
+#define DESTROY_NR		0x80
+#define DESTROY_ID_OFF		4
 #define HWPT_ALLOC_NR		0x89
 #define ATTACH_PT_NR		119
 #define HWPT_OUT_ID_OFF		16
@@ -64,12 +66,22 @@ static const char *const vfio_names[] = {
 /* STE dword 0: V (bit 0), Config (bits 3:1) */
 #define STE_CONFIG(d0)		(((d0) >> 1) & 7)
 
-/* the vSTE HWPTs seen, by id: what an attach lands on */
+/* the vSTE HWPTs alive, by id (0: a free slot): what an attach lands on */
 static struct {
 	unsigned int id;
 	char what[8];
 } vste_hwpts[64];
-static unsigned int nr_vste_hwpts;
+
+/* the slot of @id, or a free one when @id is 0; -1: none */
+static int vste_slot(unsigned int id)
+{
+	unsigned int i;
+
+	for (i = 0; i < N_OF(vste_hwpts); i++)
+		if (vste_hwpts[i].id == id)
+			return i;
+	return -1;
+}
 
 static int log_fd = -1;
 
@@ -109,13 +121,20 @@ static const char *vste_of(unsigned long req, const void *arg, long ret,
 		[0] = "abort", [4] = "bypass", [5] = "s1",
 	};
 	unsigned long long d0, ptr;
-	unsigned int i, id, c;
+	unsigned int id, c;
+	int slot;
 
 	if (_IOC_NR(req) == ATTACH_PT_NR) {
 		id = u32_at(arg, ATTACH_PT_ID_OFF);
-		for (i = 0; i < nr_vste_hwpts; i++)
-			if (vste_hwpts[i].id == id)
-				return vste_hwpts[i].what;
+		slot = id ? vste_slot(id) : -1;
+		return slot < 0 ? "" : vste_hwpts[slot].what;
+	}
+	/* a destroyed id may come back for another HWPT */
+	if (_IOC_NR(req) == DESTROY_NR) {
+		id = u32_at(arg, DESTROY_ID_OFF);
+		slot = id && ret == 0 ? vste_slot(id) : -1;
+		if (slot >= 0)
+			vste_hwpts[slot].id = 0;
 		return "";
 	}
 	if (_IOC_NR(req) != HWPT_ALLOC_NR ||
@@ -129,11 +148,14 @@ static const char *vste_of(unsigned long req, const void *arg, long ret,
 		snprintf(buf, len, "%s", cfg[c]);
 	else
 		snprintf(buf, len, "cfg%u", c);
-	if (ret == 0 && nr_vste_hwpts < N_OF(vste_hwpts)) {
-		vste_hwpts[nr_vste_hwpts].id = u32_at(arg, HWPT_OUT_ID_OFF);
-		snprintf(vste_hwpts[nr_vste_hwpts].what,
-			 sizeof(vste_hwpts[0].what), "%s", buf);
-		nr_vste_hwpts++;
+	id = u32_at(arg, HWPT_OUT_ID_OFF);
+	slot = ret == 0 && id ? vste_slot(id) : -1;
+	if (ret == 0 && id && slot < 0)
+		slot = vste_slot(0);
+	if (slot >= 0) {
+		vste_hwpts[slot].id = id;
+		snprintf(vste_hwpts[slot].what, sizeof(vste_hwpts[slot].what),
+			 "%s", buf);
 	}
 	return buf;
 }
