@@ -480,14 +480,20 @@ static int attach_new_container(struct nest_ctx *ctx, struct nest_dev *dev)
 	return map_guest_ram(ctx, dev, id);
 }
 
-static bool set_hiod_rereads(const struct nest_ctx *ctx);
-static int set_hiod_accept(struct nest_ctx *ctx, struct nest_dev *dev);
+/* What a vIOMMU does through iommufd in set_iommu_device() (below) */
+struct set_hiod_work {
+	bool rereads_hw_info;
+	int (*accept)(struct nest_ctx *ctx, struct nest_dev *dev);
+};
+
+static const struct set_hiod_work *set_hiod_work(const struct nest_ctx *ctx);
 
 /* Steps 8-9, only after the attach: realize the hiod, hand it over. */
 static int realize_and_set_hiod(struct nest_ctx *ctx, struct nest_dev *dev)
 {
 	struct nest_hwpt *hwpt = nest_find_hwpt(ctx, dev->hwpt_id);
 	struct nest_ioas *ioas = nest_find_ioas(ctx, hwpt->ioas_id);
+	const struct set_hiod_work *work = set_hiod_work(ctx);
 	char why[VIOMMU_ERR_LEN];
 	int err;
 
@@ -501,7 +507,7 @@ static int realize_and_set_hiod(struct nest_ctx *ctx, struct nest_dev *dev)
 			dev->name, strerror(-err));
 		return err;
 	}
-	if (set_hiod_rereads(ctx)) {
+	if (work && work->rereads_hw_info) {
 		struct viommu_hiod fresh;
 
 		err = get_hw_info(ctx, dev, &fresh, NULL);
@@ -521,7 +527,7 @@ static int realize_and_set_hiod(struct nest_ctx *ctx, struct nest_dev *dev)
 			dev->name, viommu_kind_name(ctx->viommu->cfg.kind), why);
 		return -EPERM;
 	}
-	err = set_hiod_accept(ctx, dev);
+	err = work && work->accept ? work->accept(ctx, dev) : 0;
 	if (err) {
 		viommu_unset_iommu_device(ctx->viommu, dev->dev_id);
 		trace(ctx, NEST_EV_UNSET_IOMMU_DEVICE, dev->dev_id, 0, 0);
@@ -835,29 +841,16 @@ static int smmuv3_accel_accept(struct nest_ctx *ctx, struct nest_dev *dev)
  * viommu_stage1: whether it reads the host's info again for its checks,
  * and what it builds once it accepted the device.
  */
-static const struct {
-	bool rereads_hw_info;
-	int (*accept)(struct nest_ctx *ctx, struct nest_dev *dev);
-} set_hiod_work[] = {
+static const struct set_hiod_work set_hiod_works[] = {
 	[VIOMMU_STAGE1_SMMUV3] = { true, smmuv3_accel_accept },
 };
 
-static bool set_hiod_rereads(const struct nest_ctx *ctx)
+static const struct set_hiod_work *set_hiod_work(const struct nest_ctx *ctx)
 {
 	enum viommu_stage1 s1 = viommu_config_stage1(&ctx->viommu->cfg);
 
-	return (unsigned int)s1 < ARRAY_SIZE(set_hiod_work) &&
-	       set_hiod_work[s1].rereads_hw_info;
-}
-
-static int set_hiod_accept(struct nest_ctx *ctx, struct nest_dev *dev)
-{
-	enum viommu_stage1 s1 = viommu_config_stage1(&ctx->viommu->cfg);
-
-	if ((unsigned int)s1 >= ARRAY_SIZE(set_hiod_work) ||
-	    !set_hiod_work[s1].accept)
-		return 0;
-	return set_hiod_work[s1].accept(ctx, dev);
+	return (unsigned int)s1 < ARRAY_SIZE(set_hiod_works) ?
+	       &set_hiod_works[s1] : NULL;
 }
 
 /* What builds each kind's stage 1 (enum viommu_stage1): the HWPT in @id. */
