@@ -10,10 +10,8 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=vm/topologies.sh
 . "$here/vm/topologies.sh"
-# shellcheck source=vm/boot.sh
-. "$here/vm/boot.sh"
-# shellcheck source=vm/migrate.sh
-. "$here/vm/migrate.sh"
+# shellcheck source=vm/procs.sh
+. "$here/vm/procs.sh"
 # shellcheck source=vm/bench.sh
 . "$here/vm/bench.sh"
 
@@ -30,7 +28,7 @@ usage: $0 [--vm | --host] [options]
                     from --kdir; the default when there is no /dev/iommu
   --host            run the suite on this host's /dev/iommu (as root)
   --topology NAME   guest to boot, repeatable: all (default) or one of:
-$(for t in $TOPOLOGIES; do printf '                      %-14s %s\n' "$t" "$(topology_describe "$t")"; done)
+$(for t in $(topology_names); do printf '                      %-14s %s\n' "$t" "$(topology_describe "$t")"; done)
   --kdir DIR        kernel tree to build the tests against and, with --vm,
                     to build and boot (default: Debian's linux-source-6.12,
                     unpacked into ${XDG_CACHE_HOME:-\$HOME/.cache}/iommufd-nest)
@@ -55,7 +53,7 @@ $(for t in $TOPOLOGIES; do printf '                      %-14s %s\n' "$t" "$(top
                     with panic_on_warn: any KASAN report or WARN fails
   --bench           run nest_bench in guests (default topologies:
                     mock and vtd), one at a time; exit 1 if engine/bare
-                    is above $BENCH_LIMIT
+                    is above $(bench_limit)
   --compare-kdir B  with --bench: also boot a kernel built from tree B and
                     print B / A per operation, A being --kdir
   --rounds N        interleaved rounds of A and B (default 3)
@@ -65,6 +63,15 @@ $(for t in $TOPOLOGIES; do printf '                      %-14s %s\n' "$t" "$(top
 
 Exit status: 0 all passed, 1 something failed, 2 bad usage, 4 all skipped.
 EOF
+}
+
+# The INT and TERM trap: stop every guest, then exit.
+on_interrupt()
+{
+	say "interrupted: stopping the guests"
+	# shellcheck disable=SC2046
+	kill -TERM $(descendants $$) 2>/dev/null
+	exit 130
 }
 
 die_usage()
@@ -98,6 +105,7 @@ bench=0
 kdir_b=
 boot_kdir=
 rounds=3
+guest_append=
 
 all_args=("$@")
 junit=
@@ -242,11 +250,11 @@ fi
 selected=
 for t in ${topos:-all}; do
 	if [ "$t" = all ]; then
-		selected="$selected $TOPOLOGIES_ALL"
+		selected="$selected $(topology_names all)"
 	elif topology_exists "$t"; then
 		selected="$selected $t"
 	else
-		die_usage "unknown topology '$t': expected all or one of: $TOPOLOGIES"
+		die_usage "unknown topology '$t': expected all or one of: $(topology_names)"
 	fi
 done
 # the arm64 guests (smmuv3*) need their own kernel, tests and QEMU
@@ -440,7 +448,7 @@ if [ "$mode" = vm ] && [ -n "$selected_x86" ]; then
 	[ "$gcov" = 0 ] || frags+=("$here/vm/gcov.config")
 	if [ "$kasan" = 1 ]; then
 		frags+=("$here/vm/kasan.config")
-		GUEST_CMDLINE_EXTRA="panic_on_warn=1 kasan.fault=panic"
+		guest_append="panic_on_warn=1 kasan.fault=panic"
 	fi
 	kernel=$("$here/vm/kernel.sh" bzimage "${boot_kdir:-$kdir}" \
 		 "${frags[@]}") || fail_setup "no guest kernel"
@@ -473,10 +481,30 @@ if [ "$mode" = vm ] && [ -n "$selected_x86" ]; then
 	done
 fi
 
+# what vm/guests.py boot needs beyond its guests: the arm64 QEMU and
+# UEFI firmware (setup_arm64) and the kernel command line's additions
+guest_opts()
+{
+	printf '%s\n' --qemu-aarch64 "$qemu_aarch64" --efi "$aarch64_efi" \
+		--append "$guest_append" --patience "${BOOT_PATIENCE:-30}"
+}
+
+# boot_one TOPOLOGY KERNEL INITRD DIR TIMEOUT TESTS: one guest, alone
+boot_one()
+{
+	local opts=()
+
+	mapfile -t opts < <(guest_opts)
+	echo "$1 $2 $3 $4 $6" |
+		"$here/vm/guests.py" boot --jobs 1 --timeout "$5" "${opts[@]}"
+}
+
 # The arm64 guests: a cross-built kernel and static tests, a static arm64
 # busybox, QEMU 10.0 (bookworm-backports) and, for UEFI, its firmware.
 # What cannot be had makes those topologies SKIP with the reason.
 arm64_skip=
+qemu_aarch64=
+aarch64_efi=
 arm64_dir=$build_dir/guest-arm64-$tree_tag
 cache=${IOMMUFD_NEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iommufd-nest}
 
@@ -515,7 +543,7 @@ setup_arm64()
 		arm64_skip="no cross compiler for the arm64 guests: $(tail -n 1 "$build_dir/deps-cross.err" | sed 's/^error: //')"
 		return 0
 	fi
-	fetch_or_skip QEMU_AARCH64 "$here/vm/qemu.sh" --arch aarch64 \
+	fetch_or_skip qemu_aarch64 "$here/vm/qemu.sh" --arch aarch64 \
 		--release 10.0 fetch
 	[ -z "$arm64_skip" ] || return 0
 	fetch_or_skip bb "$here/vm/busybox.sh" arm64
@@ -545,13 +573,11 @@ setup_arm64()
 		echo "kconfig-arm64 CONFIG_KVM=y" >>"$host_probes"
 	for t in $selected_arm64; do
 		[ "$(topology_firmware "$t")" = uefi-iort ] || continue
-		AARCH64_EFI=$("$here/vm/qemu.sh" --arch aarch64 --release 10.0 efi) ||
+		aarch64_efi=$("$here/vm/qemu.sh" --arch aarch64 --release 10.0 efi) ||
 			fail_setup "no UEFI firmware for $t"
-		export QEMU_AARCH64 AARCH64_EFI
 		iort_initrd "$t"
 		! topology_runs_l2 "$t" || l2_initrd "$t"
 	done
-	export QEMU_AARCH64
 }
 
 # l2_initrd TOPOLOGY: initrd_iort gains /l2 for vm/guest/qemu_l2_edu:
@@ -585,11 +611,12 @@ l2_initrd()
 			cp "$initrd_arm64" "$tmp/l2/initrd.cpio"
 			(cd "$tmp" && find l2 | cpio -o -H newc --quiet) >"$arm64_dir/l2-dump.cpio"
 			cat "$initrd_iort" "$arm64_dir/l2-dump.cpio" >"$arm64_dir/initramfs-l2-dump.cpio"
-			boot_guest "$t" "$kernel_arm64" "$arm64_dir/initramfs-l2-dump.cpio" \
+			boot_one "$t" "$kernel_arm64" "$arm64_dir/initramfs-l2-dump.cpio" \
 				"$dir" 300 dump_l2_iort
+			problem=$(cat "$dir/problem" 2>/dev/null || echo "no guest")
 			rm -rf "$d.tmp"
 			mkdir -p "$d.tmp"
-			if [ -z "$GUEST_PROBLEM" ] && [ "$(cat "$dir/dump_l2_iort.rc" 2>/dev/null)" = 0 ] &&
+			if [ -z "$problem" ] && [ "$(cat "$dir/dump_l2_iort.rc" 2>/dev/null)" = 0 ] &&
 				"$here/vm/iort.sh" unhex "$dir/dump_l2_iort.out" "$d.tmp/IORT-qemu.aml" &&
 				"$here/vm/iort.sh" no-rmr "$d.tmp/IORT-qemu.aml" "$d.tmp/IORT.aml" &&
 				"$here/vm/iort.sh" cpio "$d.tmp/IORT.aml" "$d.tmp/iort.cpio"; then
@@ -597,7 +624,7 @@ l2_initrd()
 				mv "$d.tmp" "$d"
 			else
 				# the test then fails where nesting is granted
-				say "warning: no L2 IORT without its RMR: ${GUEST_PROBLEM:-$(tail -n 3 "$dir/dump_l2_iort.out" 2>/dev/null | xargs)} (logs in $dir)"
+				say "warning: no L2 IORT without its RMR: ${problem:-$(tail -n 3 "$dir/dump_l2_iort.out" 2>/dev/null | xargs)} (logs in $dir)"
 				rm -rf "$d.tmp"
 			fi
 		fi
@@ -621,15 +648,16 @@ iort_initrd()
 {
 	local t=$1 key d dir=$build_dir/vm/$1-iort
 
-	key=$({ "$QEMU_AARCH64" --version | head -n 1
-		topology_qemu_args "$t"; sha1sum <"$AARCH64_EFI"
+	key=$({ "$qemu_aarch64" --version | head -n 1
+		topology_qemu_args "$t"; sha1sum <"$aarch64_efi"
 		sha1sum <"$here/vm/iort.sh"; } | sha1sum | cut -c1-10)
 	d=$cache/iort-$key
 	if [ ! -f "$d/iort.cpio" ]; then
 		say "dumping QEMU's IORT from a $t guest (once, into $d)"
-		boot_guest "$t" "$kernel_arm64" "$initrd_arm64" "$dir" 120 dump_iort
-		[ -z "$GUEST_PROBLEM" ] && [ "$(cat "$dir/dump_iort.rc" 2>/dev/null)" = 0 ] ||
-			fail_setup "cannot dump QEMU's IORT: ${GUEST_PROBLEM:-$(cat "$dir/dump_iort.out" 2>/dev/null)} (logs in $dir)"
+		boot_one "$t" "$kernel_arm64" "$initrd_arm64" "$dir" 120 dump_iort
+		problem=$(cat "$dir/problem" 2>/dev/null || echo "no guest")
+		[ -z "$problem" ] && [ "$(cat "$dir/dump_iort.rc" 2>/dev/null)" = 0 ] ||
+			fail_setup "cannot dump QEMU's IORT: ${problem:-$(cat "$dir/dump_iort.out" 2>/dev/null)} (logs in $dir)"
 		# the cache gets a whole result or nothing
 		rm -rf "$d.tmp"
 		mkdir -p "$d.tmp"
@@ -766,7 +794,7 @@ unit_body()
 
 	# mostly waiting on fake guests: it runs beside the others
 	t_ba=$(date +%s.%N)
-	"$here/tests/boot_all_test.sh" >"$dir/boot-all.out" 2>&1 &
+	"$here/tests/guests_test.sh" >"$dir/guests.out" 2>&1 &
 	pid_ba=$!
 	echo "  KTAP version 1"
 	echo "  # the model and the command lines, no kernel needed"
@@ -814,8 +842,8 @@ unit_body()
 		"$here/tests/test_power_test.py"
 	rc=0
 	wait "$pid_ba" || rc=$?
-	timing unit.boot_all_test "$(elapsed "$t_ba" "$(date +%s.%N)")"
-	ktap_program unit "$dir" 22 boot_all_test "$dir/boot-all.out" "$rc"
+	timing unit.guests_test "$(elapsed "$t_ba" "$(date +%s.%N)")"
+	ktap_program unit "$dir" 22 guests_test "$dir/guests.out" "$rc"
 }
 
 run_host()
@@ -888,21 +916,21 @@ guest_tests()
 }
 
 # What it runs once every guest is ready: with --migrate, it loads the
-# others' streams (boot_all, migrate_feed)
+# others' streams (vm/guests.py boot)
 guest_later()
 {
 	[ "$migrate" = 0 ] || echo migrate_load
 }
 
-# The KTAP of one topology whose guest has run (boot_all).
+# The KTAP of one topology whose guest has run (vm/guests.py boot).
 run_topology()
 {
-	local topo=$1 dir=$build_dir/vm/$1
+	local topo=$1 dir=$build_dir/vm/$1 problem
 
 	nr=$((nr + 1))
-	boot_outcome "$dir"
-	topology_body "$topo" "$dir" "$GUEST_KERNEL" "$GUEST_PROBLEM" |
-		"$here/vm/ktap.py" group --problem "$GUEST_PROBLEM" "$nr" "$topo"
+	problem=$(cat "$dir/problem" 2>/dev/null || echo "guest was never booted")
+	topology_body "$topo" "$dir" "$(cat "$dir/kernel" 2>/dev/null)" "$problem" |
+		"$here/vm/ktap.py" group --problem "$problem" "$nr" "$topo"
 }
 
 # topology_body TOPOLOGY DIR KERNEL PROBLEM: its programs' results
@@ -930,7 +958,7 @@ topology_body()
 	done
 	[ ! -f "$dir/resent" ] ||
 		echo "  # the migration streams were sent again $(cat "$dir/resent") time(s): $(paste -sd, "$dir/resent-why" | sed 's/,/, /g')"
-	[ -z "$problem" ] || guest_excerpt "$dir" | sed 's/^/  /'
+	[ -z "$problem" ] || "$here/vm/guests.py" excerpt "$dir" | sed 's/^/  /'
 }
 
 
@@ -986,29 +1014,6 @@ guest_cpu_update()
 		mv "$guest_cpu_file.tmp" "$guest_cpu_file"
 }
 
-# write_timings: the guests' phases and tests into the timings file
-write_timings()
-{
-	local dir topo wall boot tests wait later fw cpu
-
-	for dir in "$build_dir"/vm/*/; do
-		[ -f "$dir/wall" ] && [ "$dir/wall" -nt "$build_end_file" ] || continue
-		topo=${dir#"$build_dir"/vm/}
-		topo=${topo%/}
-		read -r wall boot tests wait later fw cpu < <(guest_phases "$dir")
-		timing "guest.$topo.wall" "$wall"
-		timing "guest.$topo.qemu_firmware_exit" "$fw"
-		timing "guest.$topo.kernel_boot" "$boot"
-		timing "guest.$topo.tests" "$tests"
-		timing "guest.$topo.barrier_wait" "$wait"
-		timing "guest.$topo.migration_load" "$later"
-		timing "guest.$topo.cpu" "$cpu"
-		awk -v p="guest.$topo.test." '$1 == "@@TIME" {
-			printf "%s%s\t%.2f\n", p, $2, $4 - $3 }' \
-			"$dir/serial.txt" >>"$timings_file"
-	done
-}
-
 trap on_interrupt INT TERM
 build_end_file=$build_dir/.build-end
 touch "$build_end_file"
@@ -1016,7 +1021,9 @@ touch "$build_end_file"
 # run_suite: the KTAP of every group; the totals are counted from it
 run_suite()
 {
-	local nr=0
+	local nr=0 opts=()
+
+	mapfile -t opts < <(guest_opts)
 
 	echo "KTAP version 1"
 	echo "1..$groups"
@@ -1031,7 +1038,8 @@ run_suite()
 			[ "$(topology_arch "$topo")" = x86 ] || [ -z "$arm64_skip" ] ||
 				continue
 			echo "$topo $(topology_kernel "$topo") $(topology_initrd "$topo") $build_dir/vm/$topo $(guest_tests "$topo" | tr ' ' ,) $(guest_later)"
-		done | BOOT_FEED=migrate_feed boot_all "$jobs_max" "$timeout" &
+		done | "$here/vm/guests.py" boot --jobs "$jobs_max" \
+			--timeout "$timeout" "${opts[@]}" &
 		boots=$!
 		unit_start=$(date +%s.%N)
 		[ "$unit" = 1 ] && run_unit
@@ -1046,14 +1054,15 @@ run_suite()
 			[ -n "$arm64_skip" ] || hosts="$hosts $selected_arm64"
 			nr=$((nr + 1))
 			# shellcheck disable=SC2086
-			migrate_report "$build_dir/vm" $hosts |
+			"$here/vm/guests.py" matrix "$build_dir/vm" $hosts |
 				"$here/vm/ktap.py" group "$nr" migration
 		fi
 	fi
 	if [ "$mode" = vm ]; then
 		timing build "$(elapsed "$run_start" "$build_end")"
 		timing unit "${unit_secs:-0}"
-		write_timings
+		"$here/vm/guests.py" timings "$build_dir/vm" "$build_end_file" \
+			>>"$timings_file"
 		guest_cpu_update
 		timing total "$(elapsed "$run_start" "$(date +%s.%N)")"
 		[ "$timings" = 0 ] || print_timings
@@ -1061,5 +1070,7 @@ run_suite()
 }
 
 run_ktap=$build_dir/run.ktap
-run_suite | tee "$run_ktap"
+# in the background: a signal runs the trap at once, not after the suite
+run_suite | tee "$run_ktap" &
+wait $!
 "$here/vm/ktap.py" totals "$run_ktap"

@@ -99,8 +99,8 @@ cleanup()
 	rm -rf /var/lib/lava/dispatcher/tmp/"nest-$$-"*
 	[ -z "${tmp:-}" ] || rm -rf "$tmp"
 }
-# shellcheck source=vm/boot.sh
-. "$here/vm/boot.sh"
+# shellcheck source=vm/procs.sh
+. "$here/vm/procs.sh"
 trap cleanup EXIT
 trap 'say "interrupted"; exit 130' INT TERM HUP
 tmp=$(mktemp -d)

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# TAP: vm/migrate.sh's expect_load, which picks each host's expected
+# TAP: vm/guests.py expect, which picks each host's expected
 # refusals from vm/migrate_expect by probing that host's guest outputs
-# (HOST[FILE~RE], HOST[!FILE~RE]), never by the kernel's version.
+# (HOST[FILE~RE], HOST[!FILE~RE]), never by the kernel's version; and
+# vm/guests.py matrix, which judges each cell on the guests' outputs.
 #   tests/migrate_expect_test.sh
 
 set -u
@@ -12,21 +13,26 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 # shellcheck source=vm/tap.sh
 . "$here/vm/tap.sh"
-# shellcheck source=vm/migrate.sh
-. "$here/vm/migrate.sh"
-declare -A EXPECT
 
-# want NAME HOST|CONFIG PHRASE: EXPECT holds PHRASE ("" for accepted)
+# expect_load VMDIR: the expected phrases, as guests.py expect reads them
+expect_load()
+{
+	"$here/vm/guests.py" expect "$1" >"$tmp/expect"
+}
+
+# want NAME HOST|CONFIG PHRASE: the row's phrase is PHRASE ("" for
+# accepted, no row)
 want()
 {
-	local got=${EXPECT[$2]:-}
+	local got
 
+	got=$(awk -F '\t' -v k="$2" '$1 == k { print $2 }' "$tmp/expect")
 	[ "$got" = "$3" ]
-	tap_ok $? "$1" "EXPECT[$2] is '$got', expected '$3'"
+	tap_ok $? "$1" "$2 expects '$got', not '$3'"
 }
 
 echo "TAP version 13"
-echo "1..8"
+echo "1..14"
 vm=$tmp/vm
 mkdir -p "$vm/smmuv3" "$vm/smmuv3-nested" "$vm/virtio-iommu"
 # smmuv3 grants a nesting parent, smmuv3-nested refuses it
@@ -59,4 +65,71 @@ want wide_ioas_accepts "virtio-iommu|intel_cm" ""
 rm "$vm/smmuv3/report_smmu.out"
 expect_load "$vm"
 want unprobed_host_expects_nothing "smmuv3|intel_flts" ""
+
+# cells: what guests mock and vtd printed for two configs of theirs
+m=$tmp/m
+mkdir -p "$m/mock" "$m/vtd"
+: >"$m/mock/problem"
+: >"$m/vtd/problem"
+# save SOURCE CONFIG LINES: SOURCE's block save.CONFIG
+save()
+{
+	printf '%b' "$3" >"$m/$1/save.$2.out"
+	echo 0 >"$m/$1/save.$2.rc"
+}
+# load TARGET SOURCE CONFIG RC LINES: TARGET's block mig.SOURCE.CONFIG
+load()
+{
+	printf '%b' "$5" >"$m/$1/mig.$2.$3.out"
+	echo "$4" >"$m/$1/mig.$2.$3.rc"
+}
+save mock none 'source: accepted\nstream: 00\n'
+save vtd none 'source: accepted\nstream: 00\n'
+load vtd mock none 0 'flags: source 0x0 target 0x0\nverdict: accepted\n'
+load mock vtd none 0 'flags: source 0x0 target 0x1\nverdict: accepted\n'
+save mock smmuv3_accel 'error: Migration not supported with SMMUv3 accelerator mode enabled\n'
+save vtd smmuv3_accel 'source: accepted\nstream: 00\n'
+# cell CONFIG.S_to_T: its KTAP line, and the diagnostic before it
+cell()
+{
+	awk -v c="$1" '$NF == c && /^  (not )?ok / {
+		if (prev ~ /^    # /)
+			printf "%s ", prev
+		print
+	} { prev = $0 }' "$tmp/matrix"
+}
+"$here/vm/guests.py" matrix "$m" mock vtd >"$tmp/matrix"
+case $(cell none.mock_to_vtd) in
+"  ok "*) ok=0 ;;
+*) ok=1 ;;
+esac
+tap_ok $ok matrix_passes_a_cell_with_equal_flags "$(cell none.mock_to_vtd)"
+case $(cell none.vtd_to_mock) in
+*"# flags differ: 0x0->0x1"*"not ok"*) ok=0 ;;
+*) ok=1 ;;
+esac
+tap_ok $ok matrix_fails_flags_that_differ "$(cell none.vtd_to_mock)"
+case $(cell smmuv3_accel.vtd_to_mock) in
+*"# source vtd saved a stream of a config QEMU blocks"*"not ok"*) ok=0 ;;
+*) ok=1 ;;
+esac
+tap_ok $ok matrix_fails_a_stream_of_a_blocked_config "$(cell smmuv3_accel.vtd_to_mock)"
+case $(cell smmuv3_accel.mock_to_vtd) in
+"  ok "*) ok=0 ;;
+*) ok=1 ;;
+esac
+tap_ok $ok matrix_passes_a_blocked_config_refused "$(cell smmuv3_accel.mock_to_vtd)"
+# a config no target loaded: the cell names the target and why
+echo "guest timed out after 300 s of work" >"$m/vtd/problem"
+"$here/vm/guests.py" matrix "$m" mock vtd >"$tmp/matrix"
+case $(cell intel_cm.mock_to_vtd) in
+*"# source mock saved no stream (exit ?)"*"not ok"*) ok=0 ;;
+*) ok=1 ;;
+esac
+tap_ok $ok matrix_fails_a_source_that_saved_nothing "$(cell intel_cm.mock_to_vtd)"
+case $(cell none.mock_to_vtd) in
+*"# target vtd: guest timed out after 300 s of work"*"not ok"*) ok=0 ;;
+*) ok=1 ;;
+esac
+tap_ok $ok matrix_fails_a_cell_whose_target_failed "$(cell none.mock_to_vtd)"
 tap_exit

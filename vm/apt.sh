@@ -9,9 +9,9 @@
 # the system's.  The mirror is the system's own (vm/debian_mirror.sh),
 # and apt checks the suites' signatures against Debian's archive keyring.
 #
-# Sourced by vm/kernel.sh and vm/qemu.sh.  The caller sets $here (the
-# project's top) and defines say() and die(); apt_hint, if set, ends
-# each error message (what the user can do instead).
+# Sourced by vm/kernel.sh, vm/qemu.sh and vm/busybox.sh, which define
+# say() and apt_die() (an error that ends with what the user can do
+# instead).
 #
 #   apt_state DIR CMD ARGS...     run apt-get or apt-cache on DIR's state
 #   apt_state_init DIR SUITE...   lay out DIR for the SUITEs' main
@@ -22,11 +22,7 @@
 #                                 RELEASE), empty when there is none
 
 apt_keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-
-apt_die()
-{
-	die "$1${apt_hint:+; $apt_hint}"
-}
+apt_vm=$(dirname "${BASH_SOURCE[0]}")
 
 apt_state()
 {
@@ -53,7 +49,7 @@ apt_state_init()
 		apt_die "fetching from $* needs apt-get and dpkg-deb (Debian)"
 	[ -f "$apt_keyring" ] ||
 		apt_die "no $apt_keyring (run: apt-get install debian-archive-keyring)"
-	mirror=$("$here/vm/debian_mirror.sh") ||
+	mirror=$("$apt_vm/debian_mirror.sh") ||
 		apt_die "no Debian mirror to fetch $* from"
 	mkdir -p "$dir/state/lists/partial" "$dir/cache/archives/partial" \
 		"$dir/log"

@@ -37,7 +37,10 @@ fi
 codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}") ||
 	codename=
 [ -n "$codename" ] || die "cannot tell this system's Debian release (no VERSION_CODENAME in /etc/os-release)"
-apt_hint="or install busybox-static:$arch yourself and copy /bin/busybox to $out/bin/"
+apt_die()
+{
+	die "$1; or install busybox-static:$arch yourself and copy /bin/busybox to $out/bin/"
+}
 apt_state_init "$dir" "$codename"
 # every apt call of this state sees only the guest's architecture
 apt_arch() { apt_state "$dir" "$1" -o APT::Architecture="$arch" -o APT::Architectures="$arch" "${@:2}"; }

@@ -54,6 +54,7 @@ next_dir=$cache/apt-next
 
 say() { echo "[kernel] $*" >&2; }
 die() { echo "error: $*" >&2; exit 1; }
+apt_die() { die "$1; pass --kdir DIR for a tree of your own"; }
 
 # shellcheck source=vm/apt.sh
 . "$here/vm/apt.sh"
@@ -144,7 +145,7 @@ next_newest()
 
 cmd_source_next()
 {
-	local dir=$next_dir pkg=$next_pkg ver tmp tree apt_hint
+	local dir=$next_dir pkg=$next_pkg ver tmp tree
 
 	# an unpacked tree is kept, as is the fallback chosen for a package
 	# the suite dropped: warm runs need no network
@@ -154,7 +155,6 @@ cmd_source_next()
 			return
 		fi
 	done
-	apt_hint="pass --kdir DIR for a tree of your own"
 	apt_state_init "$dir" "$next_suite"
 	mkdir -p "$dir/debs"
 	apt_state_update "$dir"

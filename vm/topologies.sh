@@ -62,9 +62,16 @@ topology_field()
 	topology_table | awk -F '|' -v n="$1" -v f="$2" '$1 == n { print $f }'
 }
 
-TOPOLOGIES=$(topology_table | cut -d '|' -f 1 | xargs)
-# what "all" boots: every topology but those booted only when named
-TOPOLOGIES_ALL=$(topology_table | awk -F '|' '$8 != "named" { print $1 }' | xargs)
+# topology_names [all]: every topology's name; with "all", what "all"
+# boots: every topology but those booted only when named
+topology_names()
+{
+	if [ "${1:-}" = all ]; then
+		topology_table | awk -F '|' '$8 != "named" { print $1 }' | xargs
+	else
+		topology_table | cut -d '|' -f 1 | xargs
+	fi
+}
 
 # NAME: one line for --help and the KTAP header
 topology_describe() { topology_field "$1" 2; }
@@ -106,7 +113,7 @@ topology_exists()
 {
 	local t
 
-	for t in $TOPOLOGIES; do
+	for t in $(topology_names); do
 		[ "$t" = "$1" ] && return 0
 	done
 	return 1

@@ -1,15 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# TAP: the runner's guest scheduler (vm/boot.sh boot_all) against fake
+# TAP: the runner's guest scheduler (vm/guests.py boot) against fake
 # guests: a qemu-system-x86_64 of our own, first in PATH, that speaks
 # vm/init's side of the test port and does what its -kernel says.  One
 # boot per guest: the waiting ones are fed once every guest waits or has
 # ended, time spent waiting does not count against the timeout, a hung
 # guest is stopped alone, and a corrupted transfer is sent again, so is
-# one the guest never answers (a lost @@RUN), at most 3 times; no guest
+# one the guest never answers (a lost @@RUN), at most 3 times; what it
+# is fed is the others' saved streams with sums that hold; no guest
 # outlives a signal to the runner's whole process group.
-#   tests/boot_all_test.sh
+#   tests/guests_test.sh
 
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,15 +18,6 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # shellcheck source=vm/tap.sh
 . "$here/vm/tap.sh"
-# shellcheck source=vm/topologies.sh
-. "$here/vm/topologies.sh"
-# shellcheck source=vm/boot.sh
-. "$here/vm/boot.sh"
-
-say()
-{
-	echo "[boot_all] $*" >>"$tmp/say.log"
-}
 
 # The fake guest.  -kernel names its behaviour: ready (at once), slowN
 # (N s of work before it waits), hang (never ready), again (asks for
@@ -45,8 +37,11 @@ while [ $# -gt 0 ]; do
 done
 out=$port.out
 exec 3>>"$out"
+dir=${port%/serial}
 echo "@@KERNEL fake-$kind" >&3
 echo "@@UPTIME start 0.10" >&3
+printf '@@BEGIN save.cfg\nstream: %s\n@@END save.cfg rc=0\n' \
+	"$(echo "$dir" | md5sum | cut -c1-16)" >&3
 case $kind in
 hang) while :; do sleep 1; done ;;
 slow*) sleep "${kind#slow}" ;;
@@ -59,9 +54,19 @@ case " $append " in
 	# read-write, as QEMU opens it: never blocks
 	exec 4<>"$port.in"
 	while read -r line <&4; do
-		echo "$line" >>"${port%/serial}/feed.log"
+		echo "$line" >>"$dir/feed.log"
 		case $line in
+		@@FEED) rm -rf "$dir/recv"; mkdir -p "$dir/recv" ;;
+		"@@FILE "*)
+			read -r data <&4
+			echo "$data" >"$dir/recv/${line#@@FILE }" ;;
+		"@@SUM "*)
+			set -- $line
+			echo "$2  $3" >>"$dir/recv/.sums" ;;
 		"@@RUN "*)
+			if (cd "$dir/recv" && md5sum -c --quiet .sums) >/dev/null 2>&1; then
+				echo "@@CHECK ok" >>"$dir/feed.log"
+			fi
 			if [ "$kind" = again ] && [ "$asked" = 0 ]; then
 				asked=1
 				echo "@@AGAIN 1" >&3
@@ -85,23 +90,9 @@ echo "@@DONE" >&3
 EOF
 chmod +x "$tmp/bin/qemu-system-x86_64"
 export PATH=$tmp/bin:$PATH
-QBOOT=/nonexistent
 
-# what each waiting guest is sent: the names of the others (boot_all
-# calls it through BOOT_FEED)
-# shellcheck disable=SC2317
-fake_feed()
-{
-	local t=$1 d
-
-	shift
-	for d in "$@"; do
-		[ "$d" = "$t" ] || printf '@@FILE %s\nDATA\n' "${d##*/}"
-	done
-	echo "@@RUN later"
-}
-
-# run TIMEOUT JOBS NAME:KIND...: boot_all on fake guests under $tmp/NAME
+# run TIMEOUT JOBS NAME:KIND...: the scheduler on fake guests under
+# $tmp/NAME; PATIENCE, when set, is its --patience
 run()
 {
 	local timeout=$1 jobs=$2 g
@@ -109,7 +100,8 @@ run()
 	shift 2
 	for g in "$@"; do
 		echo "mock ${g#*:} /dev/null $tmp/${g%%:*} t1 later"
-	done | BOOT_FEED=fake_feed boot_all "$jobs" "$timeout"
+	done | "$here/vm/guests.py" boot --jobs "$jobs" --timeout "$timeout" \
+		--patience "${PATIENCE:-30}" --qboot /nonexistent 2>>"$tmp/say.log"
 }
 
 problem()
@@ -118,7 +110,7 @@ problem()
 }
 
 echo "TAP version 13"
-echo "1..8"
+echo "1..10"
 
 # a, b and c with 2 at work at once: c starts only when a waits; each
 # loads the other two once, after all three wait
@@ -130,6 +122,12 @@ for g in a b c; do
 done
 tap_ok $ok each_guest_boots_once_and_loads_the_others \
 	"problems: $(problem a) / $(problem b) / $(problem c)"
+# the others' streams, named SOURCE.CONFIG.hex, and sums that hold
+[ "$(grep '^@@FILE' "$tmp/a/feed.log" | sort | xargs)" = "@@FILE b.cfg.hex @@FILE c.cfg.hex" ] &&
+	[ "$(cat "$tmp/a/recv/b.cfg.hex")" = "$(echo "$tmp/b" | md5sum | cut -c1-16)" ]
+tap_ok $? each_guest_is_fed_the_others_streams "a was fed: $(grep '^@@FILE' "$tmp/a/feed.log" | xargs)"
+grep -qx '@@CHECK ok' "$tmp/a/feed.log"
+tap_ok $? the_feed_sums_hold "a's feed: $(head -c 300 "$tmp/a/feed.log" | tr '\n' ' ')"
 
 # x works 5 s before it is ready, w waits for it, then works 5 s: 10 s
 # of wall, 5 s of work each; 3 s of the timeout are for a loaded machine
@@ -157,7 +155,7 @@ tap_ok $? a_corrupted_transfer_is_sent_again \
 	"r: $(problem r); resent: $(cat "$tmp/r/resent" 2>/dev/null)"
 
 # d misses its first @@RUN: after 1 s of silence it is fed again
-BOOT_PATIENCE=1 run 30 2 d:deaf e:ready
+PATIENCE=1 run 30 2 d:deaf e:ready
 # (a loaded machine may make it slow to answer the second feed too)
 sent=$(cat "$tmp/d/resent" 2>/dev/null)
 [ -z "$(problem d)" ] && [ "${sent:-0}" -ge 1 ] &&
@@ -168,7 +166,7 @@ tap_ok $? a_silent_guest_is_sent_everything_again \
 	"d: $(problem d); resent: $(cat "$tmp/d/resent" 2>/dev/null)"
 
 # m never answers: fed 4 times in all, then stopped, saying where it was
-BOOT_PATIENCE=1 run 6 2 m:mute e:ready
+PATIENCE=1 run 6 2 m:mute e:ready
 [ "$(problem m)" = "guest timed out after 6 s of work, after it was sent the others' streams, which it never began to load" ] &&
 	[ "$(cat "$tmp/m/resent" 2>/dev/null)" = 3 ] &&
 	[ "$(grep -c '^@@RUN' "$tmp/m/feed.log")" = 4 ] && [ -z "$(problem e)" ]
@@ -180,10 +178,8 @@ tap_ok $? a_mute_guest_is_fed_4_times_then_stopped \
 # process groups of their own: they must die with their jobs
 # shellcheck disable=SC2016
 setsid bash -c '
-	. "$1/vm/tap.sh"; . "$1/vm/topologies.sh"; . "$1/vm/boot.sh"
-	say() { :; }
-	QBOOT=/nonexistent
-	echo "mock hang /dev/null $2/k t1 later" | BOOT_FEED=true boot_all 1 60
+	echo "mock hang /dev/null $2/k t1 later" |
+		"$1/vm/guests.py" boot --jobs 1 --timeout 60 --qboot /nonexistent
 ' sh "$here" "$tmp" >/dev/null 2>&1 &
 group=$!
 for _ in $(seq 100); do
