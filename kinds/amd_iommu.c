@@ -23,6 +23,5 @@ const struct viommu_kind_ops viommu_kind_amd = {
 	.qemu_name = "amd-iommu",
 	.qemu_arch = "x86_64",
 	.qemu_machine = "q35",
-	.keys = amd_keys,
-	.nr_keys = ARRAY_SIZE(amd_keys),
+	VIOMMU_KEYS(amd_keys),
 };

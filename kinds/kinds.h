@@ -62,6 +62,10 @@ struct viommu_rename {
 	const char *new;
 };
 
+/* A kind's key and rename tables, each with its length. */
+#define VIOMMU_KEYS(k)		.keys = (k), .nr_keys = ARRAY_SIZE(k)
+#define VIOMMU_RENAMED(r)	.renamed = (r), .nr_renamed = ARRAY_SIZE(r)
+
 /* Any hook may be NULL: no check, the bare name, no flags, safe, accept. */
 struct viommu_kind_ops {
 	const char *name;
@@ -74,9 +78,9 @@ struct viommu_kind_ops {
 	const char *qemu_props;
 	/* in QEMU's order, the canonical string's and the hint's order */
 	const struct viommu_key *keys;
-	unsigned int nr_keys;
+	unsigned int nr_keys;	/* VIOMMU_KEYS() sets both */
 	const struct viommu_rename *renamed;
-	unsigned int nr_renamed;
+	unsigned int nr_renamed;	/* VIOMMU_RENAMED() sets both */
 	/* realize-time rules, in QEMU's order, with QEMU's messages */
 	int (*check)(const struct viommu_config *cfg, char *err, size_t len);
 	/* the canonical string, kind first; NULL: every key, in order */

@@ -80,8 +80,7 @@ static int selftest_check_hiod(const struct viommu_config *cfg,
 
 const struct viommu_kind_ops viommu_kind_selftest = {
 	.name = "selftest-iommu",
-	.keys = selftest_keys,
-	.nr_keys = ARRAY_SIZE(selftest_keys),
+	VIOMMU_KEYS(selftest_keys),
 	.check = selftest_check,
 	.format = selftest_format,
 	.flags = selftest_flags,

@@ -39,8 +39,7 @@ const struct viommu_kind_ops viommu_kind_virtio = {
 	.qemu_name = "virtio-iommu-pci",
 	.qemu_arch = "x86_64",
 	.qemu_machine = "q35",
-	.keys = virtio_keys,
-	.nr_keys = ARRAY_SIZE(virtio_keys),
+	VIOMMU_KEYS(virtio_keys),
 	.check = virtio_check,
 	.own_address_space = virtio_own_address_space,
 };

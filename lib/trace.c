@@ -104,17 +104,38 @@ static enum obj_kind acts_on(const struct nest_event *ev)
 	}
 }
 
+/*
+ * Events whose result is a number: its label and base.  The host's
+ * answers are left out of a trace's shape, which must not depend on it.
+ */
+static const struct {
+	const char *label;
+	bool hex;
+	bool host;
+} numbers[] = {
+	[NEST_EV_GET_FLAGS] = { "", true, false },
+	[NEST_EV_HOST_QUIRKS] = { "", true, true },
+	[NEST_EV_DEVICE_INFO] = { "caps:", true, true },
+	[NEST_EV_IOVA_RANGES] = { "aw:", false, true },
+	[NEST_EV_HIOD_REALIZE] = { "type:", true, true },
+};
+
 /* The "=result" part of one event. */
 static int format_result(struct trace_names *n, const struct nest_event *ev,
 			 char *buf, size_t len)
 {
+	unsigned long long arg = ev->arg;
+
 	if (ev->err)
 		return snprintf(buf, len, "=%s", nest_errno_name(ev->err));
-	if (n->shape && (ev->type == NEST_EV_DEVICE_INFO ||
-			 ev->type == NEST_EV_HOST_QUIRKS ||
-			 ev->type == NEST_EV_IOVA_RANGES ||
-			 ev->type == NEST_EV_HIOD_REALIZE))
-		return snprintf(buf, len, "%s", "");
+	if ((unsigned int)ev->type < ARRAY_SIZE(numbers) &&
+	    numbers[ev->type].label) {
+		if (n->shape && numbers[ev->type].host)
+			return snprintf(buf, len, "%s", "");
+		return snprintf(buf, len, numbers[ev->type].hex ?
+				"=%s0x%llx" : "=%s%llu",
+				numbers[ev->type].label, arg);
+	}
 	switch (ev->type) {
 	case NEST_EV_IOAS_ALLOC:
 		name_new(n, ev->new_id, OBJ_IOAS);
@@ -128,19 +149,6 @@ static int format_result(struct trace_names *n, const struct nest_event *ev,
 		name_new(n, ev->new_id, OBJ_HWPT);
 		return snprintf(buf, len, "=%s",
 				name_of(n, ev->new_id, OBJ_HWPT));
-	case NEST_EV_GET_FLAGS:
-	case NEST_EV_HOST_QUIRKS:
-		return snprintf(buf, len, "=0x%llx",
-				(unsigned long long)ev->arg);
-	case NEST_EV_DEVICE_INFO:
-		return snprintf(buf, len, "=caps:0x%llx",
-				(unsigned long long)ev->arg);
-	case NEST_EV_IOVA_RANGES:
-		return snprintf(buf, len, "=aw:%llu",
-				(unsigned long long)ev->arg);
-	case NEST_EV_HIOD_REALIZE:
-		return snprintf(buf, len, "=type:0x%llx",
-				(unsigned long long)ev->arg);
 	case NEST_EV_SET_IOMMU_DEVICE:
 	case NEST_EV_REUSE_TRY:
 		return snprintf(buf, len, "=ok");

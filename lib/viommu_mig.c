@@ -285,11 +285,24 @@ static int load_header(const uint8_t *buf, size_t len, uint32_t *body,
 	return 0;
 }
 
+/* Each tag's loader; CONFIG and FLAGS come once per stream. */
+static const struct {
+	const char *name;
+	bool once;
+	int (*load)(const uint8_t *p, size_t n, unsigned int rec,
+		    struct viommu_mig_state *s, char *err, size_t len);
+} mig_records[] = {
+	[VIOMMU_MIG_TAG_CONFIG] = { "CONFIG", true, load_config },
+	[VIOMMU_MIG_TAG_FLAGS] = { "FLAGS", true, load_flags },
+	[VIOMMU_MIG_TAG_DEVICE] = { "DEVICE", false, load_dev },
+};
+
+#define MIG_SEEN(tag)	(1u << (tag))
+
 int viommu_mig_load(const uint8_t *buf, size_t len,
 		    struct viommu_mig_state *s, char *err, size_t err_len)
 {
-	bool have_config = false, have_flags = false;
-	uint32_t body = 0, count, rec;
+	uint32_t body = 0, count, rec, seen = 0;
 	const uint8_t *p, *end;
 	int rc;
 
@@ -314,28 +327,15 @@ int viommu_mig_load(const uint8_t *buf, size_t len,
 			return nest_fail(err, err_len, -EINVAL,
 					 "record %u: %u bytes announced, %td left",
 					 rec, n, end - p);
-		switch (tag) {
-		case VIOMMU_MIG_TAG_CONFIG:
-			if (have_config)
-				return nest_fail(err, err_len, -EINVAL,
-						 "record %u: a second CONFIG", rec);
-			have_config = true;
-			rc = load_config(p, n, rec, s, err, err_len);
-			break;
-		case VIOMMU_MIG_TAG_FLAGS:
-			if (have_flags)
-				return nest_fail(err, err_len, -EINVAL,
-						 "record %u: a second FLAGS", rec);
-			have_flags = true;
-			rc = load_flags(p, n, rec, s, err, err_len);
-			break;
-		case VIOMMU_MIG_TAG_DEVICE:
-			rc = load_dev(p, n, rec, s, err, err_len);
-			break;
-		default:
+		if (tag >= ARRAY_SIZE(mig_records) || !mig_records[tag].load)
 			return nest_fail(err, err_len, -EINVAL,
 					 "record %u: unknown tag %u", rec, tag);
-		}
+		if (mig_records[tag].once && (seen & MIG_SEEN(tag)))
+			return nest_fail(err, err_len, -EINVAL,
+					 "record %u: a second %s", rec,
+					 mig_records[tag].name);
+		seen |= MIG_SEEN(tag);
+		rc = mig_records[tag].load(p, n, rec, s, err, err_len);
 		if (rc)
 			return rc;
 		p += n;
@@ -344,8 +344,9 @@ int viommu_mig_load(const uint8_t *buf, size_t len,
 		return nest_fail(err, err_len, -EINVAL,
 				 "%td bytes after the last of %u records", end - p,
 				 count);
-	if (!have_config || !have_flags)
-		return nest_fail(err, err_len, -EINVAL, "no %s record",
-				 have_config ? "FLAGS" : "CONFIG");
+	if (!(seen & MIG_SEEN(VIOMMU_MIG_TAG_CONFIG)))
+		return nest_fail(err, err_len, -EINVAL, "no CONFIG record");
+	if (!(seen & MIG_SEEN(VIOMMU_MIG_TAG_FLAGS)))
+		return nest_fail(err, err_len, -EINVAL, "no FLAGS record");
 	return 0;
 }

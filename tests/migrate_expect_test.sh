@@ -98,38 +98,31 @@ cell()
 		print
 	} { prev = $0 }' "$tmp/matrix"
 }
+
+# cell_is NAME CELL GLOB: the cell's diagnostic and result match GLOB
+cell_is()
+{
+	local got
+
+	got=$(cell "$2")
+	# shellcheck disable=SC2254
+	case $got in
+	$3) tap_ok 0 "$1" ;;
+	*) tap_ok 1 "$1" "$2: $got" ;;
+	esac
+}
 "$here/vm/guests.py" matrix "$m" mock vtd >"$tmp/matrix"
-case $(cell none.mock_to_vtd) in
-"  ok "*) ok=0 ;;
-*) ok=1 ;;
-esac
-tap_ok $ok matrix_passes_a_cell_with_equal_flags "$(cell none.mock_to_vtd)"
-case $(cell none.vtd_to_mock) in
-*"# flags differ: 0x0->0x1"*"not ok"*) ok=0 ;;
-*) ok=1 ;;
-esac
-tap_ok $ok matrix_fails_flags_that_differ "$(cell none.vtd_to_mock)"
-case $(cell smmuv3_accel.vtd_to_mock) in
-*"# source vtd saved a stream of a config QEMU blocks"*"not ok"*) ok=0 ;;
-*) ok=1 ;;
-esac
-tap_ok $ok matrix_fails_a_stream_of_a_blocked_config "$(cell smmuv3_accel.vtd_to_mock)"
-case $(cell smmuv3_accel.mock_to_vtd) in
-"  ok "*) ok=0 ;;
-*) ok=1 ;;
-esac
-tap_ok $ok matrix_passes_a_blocked_config_refused "$(cell smmuv3_accel.mock_to_vtd)"
+cell_is matrix_passes_a_cell_with_equal_flags none.mock_to_vtd '  ok *'
+cell_is matrix_fails_flags_that_differ none.vtd_to_mock \
+	'*# flags differ: 0x0->0x1*not ok*'
+cell_is matrix_fails_a_stream_of_a_blocked_config smmuv3_accel.vtd_to_mock \
+	'*# source vtd saved a stream of a config QEMU blocks*not ok*'
+cell_is matrix_passes_a_blocked_config_refused smmuv3_accel.mock_to_vtd '  ok *'
 # a config no target loaded: the cell names the target and why
 echo "guest timed out after 300 s of work" >"$m/vtd/problem"
 "$here/vm/guests.py" matrix "$m" mock vtd >"$tmp/matrix"
-case $(cell intel_cm.mock_to_vtd) in
-*"# source mock saved no stream (exit ?)"*"not ok"*) ok=0 ;;
-*) ok=1 ;;
-esac
-tap_ok $ok matrix_fails_a_source_that_saved_nothing "$(cell intel_cm.mock_to_vtd)"
-case $(cell none.mock_to_vtd) in
-*"# target vtd: guest timed out after 300 s of work"*"not ok"*) ok=0 ;;
-*) ok=1 ;;
-esac
-tap_ok $ok matrix_fails_a_cell_whose_target_failed "$(cell none.mock_to_vtd)"
+cell_is matrix_fails_a_source_that_saved_nothing intel_cm.mock_to_vtd \
+	'*# source mock saved no stream (exit ?)*not ok*'
+cell_is matrix_fails_a_cell_whose_target_failed none.mock_to_vtd \
+	'*# target vtd: guest timed out after 300 s of work*not ok*'
 tap_exit
