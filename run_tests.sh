@@ -105,7 +105,6 @@ bench=0
 kdir_b=
 boot_kdir=
 rounds=3
-guest_append=
 
 all_args=("$@")
 junit=
@@ -323,49 +322,9 @@ if [ -z "$kdir" ]; then
 	kdir=$("$here/vm/kernel.sh" source "$kernel_name") ||
 		fail_setup "no kernel source"
 fi
-# pvh_image BZIMAGE: the vmlinux beside it when it has a PVH entry (see
-# vm/boot.config): QEMU boots it without running the decompressor
-pvh_image()
-{
-	local top=${1%/arch/x86/boot/bzImage}
-
-	if grep -qx CONFIG_PVH=y "$top/.config" 2>/dev/null &&
-	   [ -f "$top/vmlinux" ]; then
-		echo "$top/vmlinux"
-	else
-		echo "$1"
-	fi
-}
-
-# kernel_probes BZIMAGE: what the x86 guests' kernel offers, for
-# vm/required: "boot SYM" and "build SYM" for each nesting uAPI symbol
-# the booted tree and the tests' tree define, and whether the kernel's
-# config has the mock IOMMU
-kernel_probes()
-{
-	local sym tree side top=${1%/arch/x86/boot/bzImage}
-
-	for side in boot build; do
-		tree=$kdir
-		[ "$side" = build ] || tree=${boot_kdir:-$kdir}
-		for sym in IOMMU_VIOMMU_ALLOC IOMMU_VEVENTQ_ALLOC \
-			   IOMMU_HW_QUEUE_ALLOC IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST \
-			   MOCK_PASID_WIDTH IOMMU_TEST_OP_DMABUF_GET; do
-			grep -qsE "^#define $sym\b|^\s+$sym( =|,)" \
-				"$tree/include/uapi/linux/iommufd.h" \
-				"$tree/drivers/iommu/iommufd/iommufd_test.h" &&
-				echo "$side $sym"
-		done
-	done >>"$host_probes"
-	grep -qsx CONFIG_IOMMUFD_TEST=y "$top/.config" &&
-		echo "kconfig CONFIG_IOMMUFD_TEST=y" >>"$host_probes"
-	return 0
-}
-
 # binaries per kernel tree, so switching --kdir never reuses stale ones
 tree_tag=$(echo "$kdir" | sha1sum | cut -c1-8)
 host_dir=$build_dir/host-$tree_tag
-guest_dir=$build_dir/guest-$tree_tag
 
 # build_tests OUTPUT [make args...]: the test binaries for one target
 build_tests()
@@ -376,34 +335,6 @@ build_tests()
 	say "building tests in $out"
 	make -s -C "$here" KDIR="$kdir" OUTPUT="$out" "$@" >&2 ||
 		fail_setup "building the tests against $kdir failed"
-}
-
-# pack_initrd BINDIR [--busybox BB] OUT [FILE...]: a guest initramfs
-# (vm/initramfs.sh) of FILEs, BINDIR's ioctl_log.so and guest binaries,
-# the guest scripts and the device conformance's configs
-pack_initrd()
-{
-	local bins=$1
-
-	shift
-	# shellcheck disable=SC2046
-	"$here/vm/initramfs.sh" "$@" "$bins/ioctl_log.so" \
-		$(for b in $guest_bins; do echo "$bins/$b"; done) \
-		"$here"/vm/guest/* "$here/vm/tap.sh" \
-		"$here/tests/conformance/device_configs"
-}
-
-# pack_payload ARCH OUT PROBE: vm/qemu.sh's QEMU 11.1 payload for ARCH's
-# guests in OUT, and the host probe "PROBE yes" when it holds a QEMU,
-# "PROBE no" when it holds the reason there is none
-pack_payload()
-{
-	"$here/vm/qemu.sh" --arch "$1" payload "$2" || return 1
-	if cpio -it <"$2" 2>/dev/null | grep -qx qemu/missing; then
-		echo "$3 no"
-	else
-		echo "$3 yes"
-	fi >>"$host_probes"
 }
 
 # seconds between two date +%s.%N stamps
@@ -437,257 +368,27 @@ if [ "$mode" = host ]; then
 	# shellcheck disable=SC2046
 	build_tests "$host_dir" "$host_dir/nest_bind" \
 		$(for t in $NEST_TESTS; do echo "$host_dir/$t"; done)
-else
-	guest_bins="$NEST_TESTS nest_bind nest_report nest_migrate nest_bench nest_vmm"
 fi
-if [ "$mode" = vm ] && [ -n "$selected_x86" ]; then
-	# shellcheck disable=SC2046
-	build_tests "$guest_dir" STATIC=1 "$guest_dir/ioctl_log.so" \
-		$(for b in $guest_bins; do echo "$guest_dir/$b"; done)
-	frags=("$here/vm/boot.config" "$here/config")
-	[ "$gcov" = 0 ] || frags+=("$here/vm/gcov.config")
-	if [ "$kasan" = 1 ]; then
-		frags+=("$here/vm/kasan.config")
-		guest_append="panic_on_warn=1 kasan.fault=panic"
-	fi
-	kernel=$("$here/vm/kernel.sh" bzimage "${boot_kdir:-$kdir}" \
-		 "${frags[@]}") || fail_setup "no guest kernel"
-	kernel_probes "$kernel"
-	kernel=$(pvh_image "$kernel")
-	initrd=$guest_dir/initramfs.cpio
-	# the booted tree's own selftests, when a topology runs them
-	upstream_bins=()
-	for t in $selected_x86; do
-		topology_uses_upstream "$t" || continue
-		bins=$("$here/vm/upstream.sh" "${boot_kdir:-$kdir}" \
-			"$guest_dir/upstream") ||
-			fail_setup "cannot build the upstream iommufd selftests"
-		mapfile -t upstream_bins <<<"$bins"
-	done
-	pack_initrd "$guest_dir" "$initrd" "${upstream_bins[@]}" ||
-		fail_setup "cannot pack the initramfs"
-	# QEMU 11.1 goes only to the guests whose tests run it (a payload
-	# vm/qemu.sh packs: 70 MB, or the reason there is none)
-	initrd_qemu=
-	for t in $selected_x86; do
-		topology_carries_qemu "$t" || continue
-		pack_payload x86_64 "$guest_dir/qemu-payload.cpio" qemu-payload ||
-			fail_setup "cannot pack QEMU 11.1 for the guests"
-		initrd_qemu=$guest_dir/initramfs-qemu.cpio
-		[ "$initrd_qemu" -nt "$initrd" ] &&
-			[ "$initrd_qemu" -nt "$guest_dir/qemu-payload.cpio" ] ||
-			cat "$initrd" "$guest_dir/qemu-payload.cpio" >"$initrd_qemu"
-		break
-	done
-fi
-
-# what vm/guests.py boot needs beyond its guests: the arm64 QEMU and
-# UEFI firmware (setup_arm64) and the kernel command line's additions
-guest_opts()
-{
-	printf '%s\n' --qemu-aarch64 "$qemu_aarch64" --efi "$aarch64_efi" \
-		--append "$guest_append" --patience "${BOOT_PATIENCE:-30}"
-}
-
-# boot_one TOPOLOGY KERNEL INITRD DIR TIMEOUT TESTS: one guest, alone
-boot_one()
-{
-	local opts=()
-
-	mapfile -t opts < <(guest_opts)
-	echo "$1 $2 $3 $4 $6" |
-		"$here/vm/guests.py" boot --jobs 1 --timeout "$5" "${opts[@]}"
-}
-
-# The arm64 guests: a cross-built kernel and static tests, a static arm64
-# busybox, QEMU 10.0 (bookworm-backports) and, for UEFI, its firmware.
-# What cannot be had makes those topologies SKIP with the reason.
-arm64_skip=
-qemu_aarch64=
-aarch64_efi=
-arm64_dir=$build_dir/guest-arm64-$tree_tag
-cache=${IOMMUFD_NEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iommufd-nest}
-
-# fetch_or_skip VAR CMD...: VAR is CMD's output; on exit 4 arm64_skip
-# is its reason (no subshell: it sets both here)
-fetch_or_skip()
-{
-	local var=$1 err rc=0 got
-
-	shift
-	err=$(mktemp)
-	got=$("$@" 2>"$err") || rc=$?
-	if [ "$rc" = 4 ]; then
-		arm64_skip=$(tail -n 1 "$err" | sed 's/^error: //')
-	elif [ "$rc" != 0 ]; then
-		cat "$err" >&2
-		rm -f "$err"
-		fail_setup "$* failed (exit $rc)"
-	fi
-	grep '^\[' "$err" >&2
-	rm -f "$err"
-	printf -v "$var" '%s' "$got"
-}
-
-setup_arm64()
-{
-	local bb t
-
-	if [ "$kasan" = 1 ]; then
-		arm64_skip="--kasan builds x86 kernels only"
-		return
-	fi
-	# without the cross compiler (not root, no sudo) they SKIP
-	if ! "$here/vm/kernel.sh" deps cross 2>"$build_dir/deps-cross.err"; then
-		cat "$build_dir/deps-cross.err" >&2
-		arm64_skip="no cross compiler for the arm64 guests: $(tail -n 1 "$build_dir/deps-cross.err" | sed 's/^error: //')"
-		return 0
-	fi
-	fetch_or_skip qemu_aarch64 "$here/vm/qemu.sh" --arch aarch64 \
-		--release 10.0 fetch
-	[ -z "$arm64_skip" ] || return 0
-	fetch_or_skip bb "$here/vm/busybox.sh" arm64
-	[ -z "$arm64_skip" ] || return 0
-	# shellcheck disable=SC2046
-	build_tests "$arm64_dir" STATIC=1 CROSS_COMPILE=aarch64-linux-gnu- \
-		"$arm64_dir/ioctl_log.so" \
-		$(for b in $guest_bins; do echo "$arm64_dir/$b"; done)
-	# shellcheck disable=SC2046
-	kernel_arm64=$("$here/vm/kernel.sh" image arm64 "${boot_kdir:-$kdir}" \
-		"$here/vm/arm64.config" "$here/config" \
-		$([ "$gcov" = 0 ] || echo "$here/vm/gcov.config")) ||
-		fail_setup "no arm64 guest kernel"
-	initrd_arm64=$arm64_dir/initramfs.cpio
-	pack_initrd "$arm64_dir" --busybox "$bb" "$initrd_arm64" ||
-		fail_setup "cannot pack the arm64 initramfs"
-	# QEMU 11.1 built for arm64, for the guests that run it under KVM
-	payload_arm64=
-	for t in $selected_arm64; do
-		topology_carries_qemu "$t" || continue
-		payload_arm64=$arm64_dir/qemu-payload.cpio
-		pack_payload aarch64 "$payload_arm64" qemu-payload-arm64 ||
-			fail_setup "cannot pack the arm64 QEMU 11.1 for the guests"
-		break
-	done
-	grep -qsx CONFIG_KVM=y "$(dirname "$kernel_arm64")/../../../.config" &&
-		echo "kconfig-arm64 CONFIG_KVM=y" >>"$host_probes"
-	for t in $selected_arm64; do
-		[ "$(topology_firmware "$t")" = uefi-iort ] || continue
-		aarch64_efi=$("$here/vm/qemu.sh" --arch aarch64 --release 10.0 efi) ||
-			fail_setup "no UEFI firmware for $t"
-		iort_initrd "$t"
-		! topology_runs_l2 "$t" || l2_initrd "$t"
-	done
-}
-
-# l2_initrd TOPOLOGY: initrd_iort gains /l2 for vm/guest/qemu_l2_edu:
-# the arm64 kernel and initramfs again, for a guest of the guest, that
-# initramfs after a cpio with the IORT QEMU 11.1 gives such a guest
-# without its RMR node (vm/iort.sh no-rmr: the RMR asks a 1:1 mapping
-# of the edu, which vfio-pci refuses).  That IORT depends only on the
-# QEMU build and the L2 machine: dumped from an L2 guest once
-# (vm/guest/dump_l2_iort), cached.  A tree without IOMMU_VIOMMU_ALLOC
-# can run no arm-smmuv3,accel=on: /l2/missing says so instead.
-l2_initrd()
-{
-	local t=$1 key d dir=$build_dir/vm/$1-l2iort tmp tree
-
-	tree=${boot_kdir:-$kdir}
-	tmp=$(mktemp -d)
-	mkdir -p "$tmp/l2"
-	if ! grep -qsE '^#define IOMMU_VIOMMU_ALLOC\b' "$tree/include/uapi/linux/iommufd.h"; then
-		echo "the booted tree has no IOMMU_VIOMMU_ALLOC: no arm-smmuv3,accel=on" >"$tmp/l2/missing"
-	elif ! grep -qx 'qemu-payload-arm64 yes' "$host_probes"; then
-		echo "the guest carries no QEMU 11.1 for arm64" >"$tmp/l2/missing"
-	else
-		cp "$kernel_arm64" "$tmp/l2/Image"
-		key=$({ cat "$payload_arm64.key"; sha1sum <"$here/vm/guest/guest.sh"
-			sha1sum <"$here/vm/guest/dump_l2_iort"
-			sha1sum <"$here/vm/guest/dump_iort"
-			sha1sum <"$here/vm/iort.sh"; } | sha1sum | cut -c1-10)
-		d=$cache/l2iort-$key
-		if [ ! -f "$d/iort.cpio" ]; then
-			say "dumping the IORT of an L2 guest from a $t guest (once, into $d)"
-			cp "$initrd_arm64" "$tmp/l2/initrd.cpio"
-			(cd "$tmp" && find l2 | cpio -o -H newc --quiet) >"$arm64_dir/l2-dump.cpio"
-			cat "$initrd_iort" "$arm64_dir/l2-dump.cpio" >"$arm64_dir/initramfs-l2-dump.cpio"
-			boot_one "$t" "$kernel_arm64" "$arm64_dir/initramfs-l2-dump.cpio" \
-				"$dir" 300 dump_l2_iort
-			problem=$(cat "$dir/problem" 2>/dev/null || echo "no guest")
-			rm -rf "$d.tmp"
-			mkdir -p "$d.tmp"
-			if [ -z "$problem" ] && [ "$(cat "$dir/dump_l2_iort.rc" 2>/dev/null)" = 0 ] &&
-				"$here/vm/iort.sh" unhex "$dir/dump_l2_iort.out" "$d.tmp/IORT-qemu.aml" &&
-				"$here/vm/iort.sh" no-rmr "$d.tmp/IORT-qemu.aml" "$d.tmp/IORT.aml" &&
-				"$here/vm/iort.sh" cpio "$d.tmp/IORT.aml" "$d.tmp/iort.cpio"; then
-				rm -rf "$d"
-				mv "$d.tmp" "$d"
-			else
-				# the test then fails where nesting is granted
-				say "warning: no L2 IORT without its RMR: ${problem:-$(tail -n 3 "$dir/dump_l2_iort.out" 2>/dev/null | xargs)} (logs in $dir)"
-				rm -rf "$d.tmp"
-			fi
-		fi
-		if [ -f "$d/iort.cpio" ]; then
-			cat "$d/iort.cpio" "$initrd_arm64" >"$tmp/l2/initrd.cpio"
-		else
-			cp "$initrd_arm64" "$tmp/l2/initrd.cpio"
-		fi
-	fi
-	(cd "$tmp" && find l2 | cpio -o -H newc --quiet) >"$arm64_dir/l2.cpio"
-	rm -rf "$tmp"
-	cat "$initrd_iort" "$arm64_dir/l2.cpio" >"$arm64_dir/initramfs-iort-l2.cpio"
-	initrd_iort=$arm64_dir/initramfs-iort-l2.cpio
-}
-
-# iort_initrd TOPOLOGY: initrd_iort, the arm64 initramfs after a cpio
-# with QEMU's IORT upgraded to CANWBS (vm/iort.sh).  QEMU's IORT depends
-# only on the QEMU build and the machine: it is dumped from a guest once
-# and cached by those.
-iort_initrd()
-{
-	local t=$1 key d dir=$build_dir/vm/$1-iort
-
-	key=$({ "$qemu_aarch64" --version | head -n 1
-		topology_qemu_args "$t"; sha1sum <"$aarch64_efi"
-		sha1sum <"$here/vm/iort.sh"; } | sha1sum | cut -c1-10)
-	d=$cache/iort-$key
-	if [ ! -f "$d/iort.cpio" ]; then
-		say "dumping QEMU's IORT from a $t guest (once, into $d)"
-		boot_one "$t" "$kernel_arm64" "$initrd_arm64" "$dir" 120 dump_iort
-		problem=$(cat "$dir/problem" 2>/dev/null || echo "no guest")
-		[ -z "$problem" ] && [ "$(cat "$dir/dump_iort.rc" 2>/dev/null)" = 0 ] ||
-			fail_setup "cannot dump QEMU's IORT: ${problem:-$(cat "$dir/dump_iort.out" 2>/dev/null)} (logs in $dir)"
-		# the cache gets a whole result or nothing
-		rm -rf "$d.tmp"
-		mkdir -p "$d.tmp"
-		"$here/vm/iort.sh" unhex "$dir/dump_iort.out" "$d.tmp/IORT-qemu.aml" &&
-			"$here/vm/iort.sh" canwbs "$d.tmp/IORT-qemu.aml" "$d.tmp/IORT.aml" &&
-			"$here/vm/iort.sh" cpio "$d.tmp/IORT.aml" "$d.tmp/iort.cpio" ||
-			{ rm -rf "$d.tmp"; fail_setup "cannot upgrade QEMU's IORT (logs in $dir)"; }
-		rm -rf "$d"
-		mv "$d.tmp" "$d"
-	fi
-	initrd_iort=$arm64_dir/initramfs-iort.cpio
-	# the kernel looks for table upgrades in the first, uncompressed cpio
-	cat "$d/iort.cpio" "$initrd_arm64" >"$initrd_iort"
-	if topology_carries_qemu "$t" && [ -n "$payload_arm64" ]; then
-		initrd_iort=$arm64_dir/initramfs-iort-qemu.cpio
-		cat "$d/iort.cpio" "$initrd_arm64" "$payload_arm64" >"$initrd_iort"
-	fi
-}
-
-if [ "$mode" = vm ] && [ -n "$selected_arm64" ]; then
-	# the IORT dump boots a guest: stop it on an interrupt too
-	trap on_interrupt INT TERM
-	setup_arm64
-	[ -z "$arm64_skip" ] ||
-		say "the arm64 topologies ($selected_arm64 ) SKIP: $arm64_skip"
-fi
-if [ -n "$kdir_b" ]; then
-	kernel_b=$("$here/vm/kernel.sh" bzimage "$kdir_b" "${frags[@]}") ||
-		fail_setup "no guest kernel from $kdir_b"
-	kernel_b=$(pvh_image "$kernel_b")
+# what each topology's guest boots (vm/images.sh): KERNEL[t] and
+# INITRD[t], or SKIP[t], the reason it cannot boot here; IMAGE[key] for
+# the rest of what it says
+declare -A KERNEL INITRD SKIP IMAGE
+if [ "$mode" = vm ]; then
+	images_args=(--kdir "$kdir" --build-dir "$build_dir" --probes "$host_probes")
+	[ -z "$boot_kdir" ] || images_args+=(--boot-kdir "$boot_kdir")
+	[ -z "$kdir_b" ] || images_args+=(--compare-kdir "$kdir_b")
+	[ "$gcov" = 0 ] || images_args+=(--gcov)
+	[ "$kasan" = 0 ] || images_args+=(--kasan)
+	# shellcheck disable=SC2086
+	images=$("$here/vm/images.sh" "${images_args[@]}" $selected) ||
+		exit 1
+	while read -r key t rest; do
+		case $key in
+		guest)	KERNEL[$t]=${rest%% *} INITRD[$t]=${rest#* } ;;
+		skip)	SKIP[$t]=$rest ;;
+		*)	IMAGE[$key]="$t${rest:+ $rest}" ;;
+		esac
+	done <<<"$images"
 fi
 say "build done in $((SECONDS - t0)) s"
 build_end=$(date +%s.%N)
@@ -696,11 +397,12 @@ if [ "$bench" = 1 ]; then
 	trap on_interrupt INT TERM
 	# shellcheck disable=SC2086
 	if [ -n "$kdir_b" ]; then
-		bench_compare "$build_dir/bench" "$rounds" "$initrd" "$timeout" \
-			"$kernel" "$kdir" "$kernel_b" "$kdir_b" $selected
+		bench_compare "$build_dir/bench" "$rounds" "${IMAGE[initrd]}" \
+			"$timeout" "${IMAGE[kernel]}" "$kdir" "${IMAGE[kernel-b]}" \
+			"$kdir_b" $selected
 	else
-		bench_run "$build_dir/bench" "$kernel" "$initrd" "$timeout" \
-			$selected
+		bench_run "$build_dir/bench" "${IMAGE[kernel]}" "${IMAGE[initrd]}" \
+			"$timeout" $selected
 	fi
 	exit
 fi
@@ -880,33 +582,6 @@ host_body()
 		"${lend[@]}" "$dir/iommufd_nest_cdev_input_test" "${devices[@]}"
 }
 
-# The kernel a topology's guest boots.
-topology_kernel()
-{
-	if [ "$(topology_arch "$1")" = arm64 ]; then
-		echo "$kernel_arm64"
-	else
-		echo "$kernel"
-	fi
-}
-
-# The initramfs a topology's guest boots: with QEMU 11.1 if it runs it;
-# the arm64 one, with the upgraded IORT for uefi-iort.
-topology_initrd()
-{
-	if [ "$(topology_arch "$1")" = arm64 ]; then
-		if [ "$(topology_firmware "$1")" = uefi-iort ]; then
-			echo "$initrd_iort"
-		else
-			echo "$initrd_arm64"
-		fi
-	elif [ -n "$initrd_qemu" ] && topology_carries_qemu "$1"; then
-		echo "$initrd_qemu"
-	else
-		echo "$initrd"
-	fi
-}
-
 # The tests a topology's guest runs: with --migrate, its streams are
 # saved first, so that the others wait the least for them; with --gcov,
 # the coverage counters are dumped last
@@ -943,8 +618,8 @@ topology_body()
 	echo "  1..$(topology_tests "$topo" | wc -w)"
 	for t in $(topology_tests "$topo"); do
 		i=$((i + 1))
-		if [ "$(topology_arch "$topo")" = arm64 ] && [ -n "$arm64_skip" ]; then
-			echo "  ok $i $t # SKIP $arm64_skip"
+		if [ -n "${SKIP[$topo]:-}" ]; then
+			echo "  ok $i $t # SKIP ${SKIP[$topo]}"
 			continue
 		fi
 		rc=0
@@ -1021,9 +696,11 @@ touch "$build_end_file"
 # run_suite: the KTAP of every group; the totals are counted from it
 run_suite()
 {
-	local nr=0 opts=()
-
-	mapfile -t opts < <(guest_opts)
+	local nr=0 t hosts=()
+	# what vm/guests.py boot needs beyond its guests
+	local opts=(--qemu-aarch64 "${IMAGE[qemu-aarch64]:-}"
+		    --efi "${IMAGE[efi]:-}" --append "${IMAGE[append]:-}"
+		    --patience "${BOOT_PATIENCE:-30}")
 
 	echo "KTAP version 1"
 	echo "1..$groups"
@@ -1035,9 +712,8 @@ run_suite()
 		# (by the last run's guest CPU time): the last to start must not be
 		# a long one, with the others waiting for it at the barrier
 		for topo in $(longest_first $selected); do
-			[ "$(topology_arch "$topo")" = x86 ] || [ -z "$arm64_skip" ] ||
-				continue
-			echo "$topo $(topology_kernel "$topo") $(topology_initrd "$topo") $build_dir/vm/$topo $(guest_tests "$topo" | tr ' ' ,) $(guest_later)"
+			[ -z "${SKIP[$topo]:-}" ] || continue
+			echo "$topo ${KERNEL[$topo]} ${INITRD[$topo]} $build_dir/vm/$topo $(guest_tests "$topo" | tr ' ' ,) $(guest_later)"
 		done | "$here/vm/guests.py" boot --jobs "$jobs_max" \
 			--timeout "$timeout" "${opts[@]}" &
 		boots=$!
@@ -1049,12 +725,12 @@ run_suite()
 			run_topology "$topo"
 		done
 		if [ "$migrate" = 1 ]; then
-			# the arm64 hosts join unless they SKIP
-			hosts=$selected_x86
-			[ -n "$arm64_skip" ] || hosts="$hosts $selected_arm64"
+			# x86 hosts first, then arm64 ones, those that SKIP left out
+			for t in $selected_x86 $selected_arm64; do
+				[ -n "${SKIP[$t]:-}" ] || hosts+=("$t")
+			done
 			nr=$((nr + 1))
-			# shellcheck disable=SC2086
-			"$here/vm/guests.py" matrix "$build_dir/vm" $hosts |
+			"$here/vm/guests.py" matrix "$build_dir/vm" "${hosts[@]}" |
 				"$here/vm/ktap.py" group "$nr" migration
 		fi
 	fi
