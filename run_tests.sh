@@ -440,29 +440,10 @@ run_binary()
 # that vm/required's probes (on DIR's files) make required
 ktap_program()
 {
-	local req=()
-
-	mapfile -t req < <(required_args "$1" "$4" "$2")
 	"$here/vm/ktap.py" program --indent "  " --number "$3" \
-		--reason "${7:-}" "${req[@]}" "$4" "$5" "$6"
-}
-
-# required_args GROUP PROGRAM DIR: --require options, one a line, for
-# each rule of vm/required whose probe holds
-required_args()
-{
-	local g p pat probe what term file ok
-
-	while IFS='|' read -r g p pat probe what; do
-		[ "$g" = "$1" ] && [ "$p" = "$2" ] || continue
-		ok=1
-		while IFS= read -r term; do
-			file=${term%%~*}
-			[ "$file" = host ] && file=$host_probes || file=$3/$file
-			grep -qE -- "${term#*~}" "$file" 2>/dev/null || ok=0
-		done < <(printf '%s\n' "$probe" | sed 's/&&/\n/g')
-		[ "$ok" = 0 ] || printf '%s\n' --require "$pat=$what"
-	done < <(grep -v '^#' "$here/vm/required")
+		--reason "${7:-}" \
+		--required "$here/vm/required" "$1" "$2" "$host_probes" \
+		"$4" "$5" "$6"
 }
 
 # qemu_probe: whether QEMU 11.1 is here, for vm/required

@@ -113,6 +113,24 @@ def required_pass_is_counted_as_required():
 
 
 @test
+def required_rows_apply_where_their_probe_holds():
+    table = write("required", "# GROUP|PROGRAM|RESULTS|PROBE|WHAT\n"
+                  "g|p|b|host~^feature yes$&&out.txt~^ok [0-9]+ x|probe H\n"
+                  "g|p|a|host~^other|probe O\n"
+                  "h|p|*|host~^feature|probe G\n")
+    host = write("host.probes", "feature yes\n")
+    write("out.txt", "ok 3 x\n")
+    skip_b = "1..2\nok 1 a\nok 2 b # SKIP no x\n"
+    block = program("p", skip_b, 0, "--required", table, "g", TMP, host)
+    assert "required by probe H" in block and "not ok 2 b" in block, block
+    assert "probe O" not in block and "probe G" not in block, block
+    # one term of the probe fails: b may skip
+    write("out.txt", "not ok 3 x\n")
+    block = program("p", skip_b, 0, "--required", table, "g", TMP, host)
+    expect("ok 1 p", block.splitlines()[-1].strip(), "b not required")
+
+
+@test
 def required_pattern_matching_nothing_fails():
     expect("fail", verdict(PASS2, 0, "--require", "dma_*=probe Z")[0],
            "no result named dma_*")

@@ -3,14 +3,18 @@
 """The project's one reader of KTAP results.
 
   ktap.py program [--indent S] [--number N] [--reason R]
-                  [--require PATTERN=PROBE]... NAME FILE RC
+                  [--require PATTERN=PROBE]...
+                  [--required TABLE GROUP DIR HOSTFILE] NAME FILE RC
       FILE holds program NAME's TAP and RC its exit status: print it as
       subtest N and its result line.  The program fails as a whole when
       its output is lost or empty, it printed no plan or no result,
       results are missing, RC contradicts its results, or REASON is set.
       A result matching PATTERN (fnmatch, on the result's name) that
       does not pass is a failure naming PROBE, the probe that showed
-      the feature present.
+      the feature present.  --required takes those rules from the
+      rows of TABLE (vm/required) for GROUP and NAME whose probe holds:
+      each of its FILE~REGEX terms (joined by &&) has a line of FILE
+      matching REGEX, FILE being in DIR, or HOSTFILE for "host".
   ktap.py group [--indent S] [--problem P] NUMBER NAME
       copy a group's subtests from stdin, then its result line; P is a
       failure of the group as a whole (a guest that hung).
@@ -150,6 +154,32 @@ def program_verdict(lines, rc, lost):
     return p, f, s, problems, whole
 
 
+def probe_holds(term, outputs, host):
+    """Whether a line of a probe's FILE matches its REGEX."""
+    name, _, regex = term.partition("~")
+    lines, lost = read_output(host if name == "host" else
+                              os.path.join(outputs, name))
+    return not lost and any(re.search(regex, x) for x in lines)
+
+
+def required_rules(table, group, program, outputs, host):
+    """(PATTERN, WHAT) of each row of TABLE for GROUP and PROGRAM whose
+    probe holds: the results that must pass there."""
+    lines, lost = read_output(table)
+    if lost:
+        sys.exit(f"error: {lost}")
+    rules = []
+    for line in lines:
+        f = line.split("|", 4)
+        if line.startswith("#") or len(f) < 5:
+            continue
+        g, p, pat, probe, what = f
+        if (g, p) == (group, program) and \
+           all(probe_holds(t, outputs, host) for t in probe.split("&&")):
+            rules.append((pat, what))
+    return rules
+
+
 def require_line(line, rules, hits):
     """LINE (a top-level result) as it stands under RULES: a required
     result that did not pass becomes a failure naming its probe."""
@@ -172,7 +202,7 @@ def require_line(line, rules, hits):
 
 
 def cmd_program(args):
-    indent, number, reason, rules = "", "1", None, []
+    indent, number, reason, rules, table = "", "1", None, [], None
     while args and args[0].startswith("--"):
         opt = args.pop(0)
         if opt == "--indent":
@@ -184,11 +214,15 @@ def cmd_program(args):
         elif opt == "--require":
             pat, _, probe = args.pop(0).partition("=")
             rules.append((pat, probe))
+        elif opt == "--required":
+            table = [args.pop(0) for _ in range(4)]
         else:
             return usage(f"unknown option '{opt}'")
     if len(args) != 3 or not args[2].lstrip("-").isdigit():
         return usage("program needs NAME FILE RC")
     name, path, rc = args[0], args[1], int(args[2])
+    if table:
+        rules += required_rules(table[0], table[1], name, table[2], table[3])
     lines, lost = read_output(path)
     hits = {}
     body = []

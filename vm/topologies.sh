@@ -100,7 +100,7 @@ topology_carries_qemu()
 }
 
 # A topology whose guest boots a guest of its own (vm/guest/qemu_l2_edu):
-# its initramfs also carries /l2 (run_tests.sh l2_initrd).
+# its initramfs also carries /l2 (vm/images.sh l2_cpio).
 topology_runs_l2()
 {
 	case " $(topology_tests "$1") " in
