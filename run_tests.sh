@@ -322,21 +322,6 @@ if [ -z "$kdir" ]; then
 	kdir=$("$here/vm/kernel.sh" source "$kernel_name") ||
 		fail_setup "no kernel source"
 fi
-# binaries per kernel tree, so switching --kdir never reuses stale ones
-tree_tag=$(echo "$kdir" | sha1sum | cut -c1-8)
-host_dir=$build_dir/host-$tree_tag
-
-# build_tests OUTPUT [make args...]: the test binaries for one target
-build_tests()
-{
-	local out=$1
-
-	shift
-	say "building tests in $out"
-	make -s -C "$here" KDIR="$kdir" OUTPUT="$out" "$@" >&2 ||
-		fail_setup "building the tests against $kdir failed"
-}
-
 # seconds between two date +%s.%N stamps
 elapsed()
 {
@@ -354,42 +339,28 @@ mkdir -p "$build_dir"
 : >"$host_probes"
 t0=$SECONDS
 run_start=$(date +%s.%N)
-if [ "$unit" = 1 ]; then
-	build_tests "$host_dir" "$host_dir/viommu_model_test" \
-		"$host_dir/viommu_migration_test" "$host_dir/nest_report" \
-		"$host_dir/san/viommu_model_test" \
-		"$host_dir/san/viommu_migration_test" \
-		"$host_dir/smmu_test" "$host_dir/san/smmu_test" \
-		"$host_dir/san/replay_config" "$host_dir/san/replay_stream" \
-		"$host_dir/nest_migrate" "$host_dir/nest_vmm" \
-		$(for t in $NEST_TESTS; do echo "$host_dir/$t"; done)
-fi
-if [ "$mode" = host ]; then
-	# shellcheck disable=SC2046
-	build_tests "$host_dir" "$host_dir/nest_bind" \
-		$(for t in $NEST_TESTS; do echo "$host_dir/$t"; done)
-fi
-# what each topology's guest boots (vm/images.sh): KERNEL[t] and
-# INITRD[t], or SKIP[t], the reason it cannot boot here; IMAGE[key] for
-# the rest of what it says
+# what vm/images.sh built: the host's tests in IMAGE[host-dir]; for each
+# topology's guest KERNEL[t] and INITRD[t], or SKIP[t], the reason it
+# cannot boot here; IMAGE[key] for the rest of what it says
 declare -A KERNEL INITRD SKIP IMAGE
-if [ "$mode" = vm ]; then
-	images_args=(--kdir "$kdir" --build-dir "$build_dir" --probes "$host_probes")
-	[ -z "$boot_kdir" ] || images_args+=(--boot-kdir "$boot_kdir")
-	[ -z "$kdir_b" ] || images_args+=(--compare-kdir "$kdir_b")
-	[ "$gcov" = 0 ] || images_args+=(--gcov)
-	[ "$kasan" = 0 ] || images_args+=(--kasan)
-	# shellcheck disable=SC2086
-	images=$("$here/vm/images.sh" "${images_args[@]}" $selected) ||
-		exit 1
-	while read -r key t rest; do
-		case $key in
-		guest)	KERNEL[$t]=${rest%% *} INITRD[$t]=${rest#* } ;;
-		skip)	SKIP[$t]=$rest ;;
-		*)	IMAGE[$key]="$t${rest:+ $rest}" ;;
-		esac
-	done <<<"$images"
-fi
+images_args=(--kdir "$kdir" --build-dir "$build_dir" --probes "$host_probes")
+[ "$unit" = 0 ] || images_args+=(--unit)
+[ "$mode" != host ] || images_args+=(--host)
+[ -z "$boot_kdir" ] || images_args+=(--boot-kdir "$boot_kdir")
+[ -z "$kdir_b" ] || images_args+=(--compare-kdir "$kdir_b")
+[ "$gcov" = 0 ] || images_args+=(--gcov)
+[ "$kasan" = 0 ] || images_args+=(--kasan)
+[ "$mode" = vm ] || selected=
+# shellcheck disable=SC2086
+images=$("$here/vm/images.sh" "${images_args[@]}" $selected) || exit 1
+while read -r key t rest; do
+	case $key in
+	guest)	KERNEL[$t]=${rest%% *} INITRD[$t]=${rest#* } ;;
+	skip)	SKIP[$t]=$rest ;;
+	?*)	IMAGE[$key]="$t${rest:+ $rest}" ;;
+	esac
+done <<<"$images"
+host_dir=${IMAGE[host-dir]:-}
 say "build done in $((SECONDS - t0)) s"
 build_end=$(date +%s.%N)
 

@@ -9,10 +9,14 @@
 # IORT upgraded to CANWBS, QEMU 11.1 for arm64 and an L2 guest's files.
 # What cannot be had makes the arm64 topologies SKIP with the reason.
 #
-#   vm/images.sh --kdir DIR --build-dir DIR --probes FILE [--boot-kdir DIR]
-#                [--compare-kdir DIR] [--gcov] [--kasan] TOPOLOGY...
+#   vm/images.sh --kdir DIR --build-dir DIR --probes FILE [--unit]
+#                [--host] [--boot-kdir DIR] [--compare-kdir DIR]
+#                [--gcov] [--kasan] [TOPOLOGY...]
 #
-# Progress goes to stderr; stdout says what was built, one per line:
+# --unit builds the unit tests' programs for this host, --host the suite
+# for this host's /dev/iommu.  Progress goes to stderr; stdout says what
+# was built, one per line:
+#   host-dir DIR                   where the host's programs are
 #   guest TOPOLOGY KERNEL INITRD   what the topology's guest boots
 #   skip TOPOLOGY REASON           it cannot boot here
 #   kernel PATH, initrd PATH       the x86 kernel and initramfs without
@@ -41,7 +45,7 @@ fail_setup()
 
 usage()
 {
-	echo "usage: $0 --kdir DIR --build-dir DIR --probes FILE [--boot-kdir DIR] [--compare-kdir DIR] [--gcov] [--kasan] TOPOLOGY..." >&2
+	echo "usage: $0 --kdir DIR --build-dir DIR --probes FILE [--unit] [--host] [--boot-kdir DIR] [--compare-kdir DIR] [--gcov] [--kasan] [TOPOLOGY...]" >&2
 	exit 2
 }
 
@@ -52,8 +56,12 @@ build_dir=
 host_probes=
 gcov=0
 kasan=0
+unit=0
+host=0
 while [ $# -gt 0 ]; do
 	case "$1" in
+	--unit)		unit=1 ;;
+	--host)		host=1 ;;
 	--kdir)		[ $# -ge 2 ] || usage; kdir=$2; shift ;;
 	--boot-kdir)	[ $# -ge 2 ] || usage; boot_kdir=$2; shift ;;
 	--compare-kdir)	[ $# -ge 2 ] || usage; kdir_b=$2; shift ;;
@@ -81,10 +89,12 @@ done
 cache=${IOMMUFD_NEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iommufd-nest}
 # binaries per kernel tree, so switching --kdir never reuses stale ones
 tree_tag=$(echo "$kdir" | sha1sum | cut -c1-8)
+host_dir=$build_dir/host-$tree_tag
 guest_dir=$build_dir/guest-$tree_tag
 arm64_dir=$build_dir/guest-arm64-$tree_tag
-guest_bins="$(make -s -C "$here" print-tests) nest_bind nest_report nest_migrate nest_bench nest_vmm" ||
+nest_tests=$(make -s -C "$here" print-tests) ||
 	fail_setup "cannot list the test programs (make print-tests)"
+guest_bins="$nest_tests nest_bind nest_report nest_migrate nest_bench nest_vmm"
 
 # pvh_image BZIMAGE: the vmlinux beside it when it has a PVH entry (see
 # vm/boot.config): QEMU boots it without running the decompressor
@@ -162,6 +172,22 @@ pack_payload()
 	else
 		echo "$3 yes"
 	fi >>"$host_probes"
+}
+
+# host_programs: what the unit tests (--unit) and the suite on this
+# host (--host) run, built for this host
+host_programs()
+{
+	local t units=
+
+	[ "$unit" = 0 ] || units="viommu_model_test viommu_migration_test
+		nest_report san/viommu_model_test san/viommu_migration_test
+		smmu_test san/smmu_test san/replay_config san/replay_stream
+		nest_migrate nest_vmm"
+	[ "$host" = 0 ] || units="$units nest_bind"
+	for t in $units $nest_tests; do
+		echo "$host_dir/$t"
+	done
 }
 
 # x86_frags: the x86 kernel's config fragments
@@ -422,6 +448,11 @@ images_arm64()
 qemu_aarch64=
 aarch64_efi=
 mkdir -p "$build_dir"
+if [ "$unit" = 1 ] || [ "$host" = 1 ]; then
+	# shellcheck disable=SC2046
+	build_tests "$host_dir" $(host_programs)
+	echo "host-dir $host_dir"
+fi
 [ "$kasan" = 0 ] || echo "append panic_on_warn=1 kasan.fault=panic"
 [ -z "$selected_x86" ] && [ -z "$kdir_b" ] || images_x86
 [ -z "$selected_arm64" ] || images_arm64
