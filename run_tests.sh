@@ -241,6 +241,8 @@ esac
 if [ "$bench" = 1 ]; then
 	[ "$mode" != host ] && [ ${#devices[@]} -eq 0 ] && [ "$migrate" = 0 ] ||
 		die_usage "--bench runs in QEMU guests: not with --host, --device or --migrate"
+	[ "$kasan" = 0 ] && [ "$gcov" = 0 ] ||
+		die_usage "--bench measures the kernel's speed: not with --kasan or --gcov, which slow it"
 	mode=vm
 	topos=${topos:-mock vtd}
 elif [ -n "$kdir_b" ]; then

@@ -44,7 +44,7 @@ expect()
 }
 
 echo "TAP version 13"
-echo "1..44"
+echo "1..45"
 expect report_bad_config 2 1 "Property 'intel-iommu.x-flts' not found .QEMU 11.1 renamed it 'fsts'" -- \
 	"$report" --viommu intel-iommu,x-flts=on
 expect report_unknown_kind 2 1 "unknown vIOMMU kind 'amd-iommu-pci'" -- \
@@ -133,6 +133,8 @@ expect runner_bad_rounds 2 1 "--rounds 'x'" -- \
 	"$here/run_tests.sh" --bench --rounds x
 expect runner_bench_host 2 1 "--bench runs in QEMU guests" -- \
 	"$here/run_tests.sh" --bench --host
+expect runner_bench_with_kasan 2 1 "--bench measures the kernel's speed: not with --kasan" -- \
+	"$here/run_tests.sh" --bench --kasan
 expect runner_bad_jobs 2 1 "--jobs '0'" -- \
 	"$here/run_tests.sh" --vm --jobs 0
 # JUnit from a KTAP with a nested failure (with XML specials) and skips
