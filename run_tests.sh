@@ -436,58 +436,6 @@ run_topology()
 		"$here/vm/ktap.py" group --problem "$problem" "$nr" "$topo"
 }
 
-# --timings: where the time went, as KTAP diagnostics, from the guests'
-# lines of the timings file (write_timings)
-print_timings()
-{
-	echo "# timings: build $(elapsed "$run_start" "$build_end") s, unit tests ${unit_secs:-0} s (alongside the guests), total $(elapsed "$run_start" "$(date +%s.%N)") s"
-	awk -F '\t' '
-	$1 ~ /^guest\.[^.]*\.[a-z_]*$/ {
-		split($1, k, ".")
-		if (!(k[2] in v))
-			order[++n] = k[2]
-		v[k[2]] = 1
-		t[k[2], k[3]] = $2
-	}
-	END {
-		for (i = 1; i <= n; i++) {
-			g = order[i]
-			printf "# timings: %-14s wall %5.1f s: qemu and firmware %4.1f s, kernel boot %4.1f s, tests %4.1f s, waiting %4.1f s, loading %4.1f s; cpu %5.1f s\n",
-				g, t[g, "wall"], t[g, "qemu_firmware_exit"],
-				t[g, "kernel_boot"], t[g, "tests"],
-				t[g, "barrier_wait"], t[g, "migration_load"],
-				t[g, "cpu"]
-		}
-	}' "$timings_file"
-}
-
-# longest_first TOPOLOGY...: the topologies by the guest CPU time each
-# took the last time it ran (build/guest-cpu.tsv), the longest first;
-# unknown ones first of all, in the order given
-longest_first()
-{
-	local t n=0
-
-	for t in "$@"; do
-		n=$((n + 1))
-		awk -F '\t' -v t="$t" -v n="$n" '
-			$1 == t { c = $2 }
-			END { printf "%s %d %s\n", (c == "" ? 1e9 : c), n, t }' \
-			"$guest_cpu_file" 2>/dev/null || echo "1e9 $n $t"
-	done | sort -k1,1gr -k2,2n | cut -d' ' -f3
-}
-
-# guest_cpu_update: this run's guest CPU times into build/guest-cpu.tsv,
-# the others' kept
-guest_cpu_update()
-{
-	{
-		sed -n 's/^guest\.\([^.]*\)\.cpu\t/\1\t/p' "$timings_file"
-		cat "$guest_cpu_file" 2>/dev/null || :
-	} | awk -F '\t' '!seen[$1]++' >"$guest_cpu_file.tmp" &&
-		mv "$guest_cpu_file.tmp" "$guest_cpu_file"
-}
-
 trap on_interrupt INT TERM
 build_end_file=$build_dir/.build-end
 touch "$build_end_file"
@@ -510,7 +458,8 @@ run_suite()
 		# the guests boot while the unit tests run here, the longest first
 		# (by the last run's guest CPU time): the last to start must not be
 		# a long one, with the others waiting for it at the barrier
-		for topo in $(longest_first $selected); do
+		# shellcheck disable=SC2086
+		for topo in $("$here/vm/guests.py" order "$guest_cpu_file" $selected); do
 			[ -z "${SKIP[$topo]:-}" ] || continue
 			echo "$topo ${KERNEL[$topo]} ${INITRD[$topo]} $build_dir/vm/$topo $(guest_tests "$topo" | tr ' ' ,) $(guest_later)"
 		done | "$here/vm/guests.py" boot --jobs "$jobs_max" \
@@ -537,10 +486,13 @@ run_suite()
 		timing build "$(elapsed "$run_start" "$build_end")"
 		timing unit "${unit_secs:-0}"
 		"$here/vm/guests.py" timings "$build_dir/vm" "$build_end_file" \
-			>>"$timings_file"
-		guest_cpu_update
+			"$guest_cpu_file" >>"$timings_file"
 		timing total "$(elapsed "$run_start" "$(date +%s.%N)")"
-		[ "$timings" = 0 ] || print_timings
+		# --timings: where the time went, as KTAP diagnostics
+		[ "$timings" = 0 ] || {
+			echo "# timings: build $(elapsed "$run_start" "$build_end") s, unit tests ${unit_secs:-0} s (alongside the guests), total $(elapsed "$run_start" "$(date +%s.%N)") s"
+			"$here/vm/guests.py" summary "$timings_file"
+		}
 	fi
 }
 

@@ -24,9 +24,15 @@ and stdin and comes out as files in each guest's directory and stdout.
       sent), ready-at, fed-at, resent and resent-why, timed-out.
   guests.py excerpt DIR
       the console around the first sign of trouble, as KTAP diagnostics
-  guests.py timings VMDIR SINCE
+  guests.py timings VMDIR SINCE [CPUFILE]
       "NAME<TAB>SECONDS" of each guest under VMDIR that ran after the
-      file SINCE was made: its phases, then each test
+      file SINCE was made: its phases, then each test; CPUFILE keeps
+      each topology's last QEMU CPU time ("TOPOLOGY<TAB>SECONDS")
+  guests.py order CPUFILE TOPOLOGY...
+      the topologies, longest first by their last CPU time; unknown
+      ones first of all, in the order given
+  guests.py summary TIMINGS
+      each guest's phases in the timings file, as KTAP diagnostics
   guests.py expect VMDIR
       "HOST|CONFIG<TAB>PHRASE" of vm/migrate_expect, each host's probe
       rows decided on its guest's outputs under VMDIR
@@ -530,21 +536,75 @@ def phases(d):
             "migration_load": later, "cpu": cpus}
 
 
+def cpu_times(path):
+    """TOPOLOGY: its last QEMU CPU seconds, from a CPUFILE."""
+    times = {}
+    for ln in read_lines(path):
+        w = ln.split("\t")
+        if len(w) == 2 and w[0] not in times:
+            try:
+                times[w[0]] = float(w[1])
+            except ValueError:
+                pass
+    return times
+
+
 def cmd_timings(argv):
-    if len(argv) != 2:
-        return usage("timings needs VMDIR SINCE")
+    if len(argv) not in (2, 3):
+        return usage("timings needs VMDIR SINCE [CPUFILE]")
     since = os.stat(argv[1]).st_mtime
+    cpu = {}
     for name in sorted(os.listdir(argv[0])):
         d = os.path.join(argv[0], name)
         wall = os.path.join(d, "wall")
         if not os.path.isfile(wall) or os.stat(wall).st_mtime <= since:
             continue
-        for k, v in phases(d).items():
+        ph = phases(d)
+        for k, v in ph.items():
             print(f"guest.{name}.{k}\t{v:.2f}")
+        cpu[name] = ph["cpu"]
         for ln in read_lines(os.path.join(d, "serial.txt")):
             w = ln.split()
             if len(w) >= 4 and w[0] == "@@TIME":
                 print(f"guest.{name}.test.{w[1]}\t{float(w[3]) - float(w[2]):.2f}")
+    if len(argv) == 3:
+        # this run's times first, the others' kept
+        old = cpu_times(argv[2])
+        old.update(cpu)
+        write(argv[2] + ".tmp", "".join(f"{t}\t{c:.2f}\n" for t, c in old.items()))
+        os.replace(argv[2] + ".tmp", argv[2])
+    return 0
+
+
+def cmd_order(argv):
+    if len(argv) < 1:
+        return usage("order needs CPUFILE [TOPOLOGY...]")
+    times = cpu_times(argv[0])
+    topos = argv[1:]
+    # unknown ones first; equal times keep the order given
+    for t in sorted(topos, key=lambda t: (-times.get(t, float("inf")),
+                                          topos.index(t))):
+        print(t)
+    return 0
+
+
+def cmd_summary(argv):
+    if len(argv) != 1:
+        return usage("summary needs TIMINGS")
+    t = {}
+    for ln in read_lines(argv[0]):
+        w = ln.split("\t")
+        k = w[0].split(".")
+        if len(w) == 2 and len(k) == 3 and k[0] == "guest":
+            t.setdefault(k[1], {})[k[2]] = float(w[1])
+    for g, v in t.items():
+        p = {k: v.get(k, 0.0) for k in ("wall", "qemu_firmware_exit",
+                                        "kernel_boot", "tests", "barrier_wait",
+                                        "migration_load", "cpu")}
+        print(f"# timings: {g:<14} wall {p['wall']:5.1f} s: qemu and firmware "
+              f"{p['qemu_firmware_exit']:4.1f} s, kernel boot {p['kernel_boot']:4.1f} s, "
+              f"tests {p['tests']:4.1f} s, waiting {p['barrier_wait']:4.1f} s, "
+              f"loading {p['migration_load']:4.1f} s; cpu {p['cpu']:5.1f} s")
     return 0
 
 
@@ -707,13 +767,14 @@ def cmd_expect(argv):
 
 def usage(why):
     print(f"error: {why}", file=sys.stderr)
-    print("usage: guests.py boot|excerpt|timings|expect|matrix ... "
+    print("usage: guests.py boot|excerpt|timings|order|summary|expect|matrix ... "
           "(see the top of vm/guests.py)", file=sys.stderr)
     return 2
 
 
 def main(argv):
     cmds = {"boot": cmd_boot, "excerpt": cmd_excerpt, "timings": cmd_timings,
+            "order": cmd_order, "summary": cmd_summary,
             "expect": cmd_expect, "matrix": cmd_matrix}
     if len(argv) < 2 or argv[1] not in cmds:
         return usage(f"unknown command '{argv[1] if len(argv) > 1 else ''}'")
