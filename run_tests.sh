@@ -235,6 +235,9 @@ esac
 case "$jobs_max" in
 ''|*[!0-9]*|0) die_usage "--jobs '$jobs_max': expected a positive number of guests" ;;
 esac
+case "${BOOT_PATIENCE:-30}" in
+''|*[!0-9]*|0) die_usage "BOOT_PATIENCE '${BOOT_PATIENCE:-}': expected a positive number of seconds" ;;
+esac
 case "$rounds" in
 ''|*[!0-9]*|0) die_usage "--rounds '$rounds': expected a positive number" ;;
 esac
@@ -350,15 +353,18 @@ images_args=(--kdir "$kdir" --build-dir "$build_dir" --probes "$host_probes")
 [ "$gcov" = 0 ] || images_args+=(--gcov)
 [ "$kasan" = 0 ] || images_args+=(--kasan)
 [ "$mode" = vm ] || selected=
+# in the background: a signal stops the build (and a guest it boots) at once
+trap on_interrupt INT TERM
 # shellcheck disable=SC2086
-images=$("$here/vm/images.sh" "${images_args[@]}" $selected) || exit 1
+"$here/vm/images.sh" "${images_args[@]}" $selected >"$build_dir/images.txt" &
+wait $! || exit 1
 while read -r key t rest; do
 	case $key in
 	guest)	KERNEL[$t]=${rest%% *} INITRD[$t]=${rest#* } ;;
 	skip)	SKIP[$t]=$rest ;;
 	?*)	IMAGE[$key]="$t${rest:+ $rest}" ;;
 	esac
-done <<<"$images"
+done <"$build_dir/images.txt"
 host_dir=${IMAGE[host-dir]:-}
 say "build done in $((SECONDS - t0)) s"
 build_end=$(date +%s.%N)
@@ -429,8 +435,12 @@ run_topology()
 	local topo=$1 dir=$build_dir/vm/$1 problem=
 
 	nr=$((nr + 1))
-	[ -n "${SKIP[$topo]:-}" ] ||
-		problem=$(cat "$dir/problem" 2>/dev/null || echo "guest was never booted")
+	# what an earlier run left is not this run's
+	if [ -z "${SKIP[$topo]:-}" ]; then
+		problem="guest was never booted"
+		[ ! "$dir/problem" -nt "$build_end_file" ] ||
+			problem=$(cat "$dir/problem")
+	fi
 	"$here/vm/groups.sh" --probes "$host_probes" topology "$topo" "$dir" \
 		"${SKIP[$topo]:-}" |
 		"$here/vm/ktap.py" group --problem "$problem" "$nr" "$topo"
@@ -461,7 +471,7 @@ run_suite()
 		# shellcheck disable=SC2086
 		for topo in $("$here/vm/guests.py" order "$guest_cpu_file" $selected); do
 			[ -z "${SKIP[$topo]:-}" ] || continue
-			echo "$topo ${KERNEL[$topo]} ${INITRD[$topo]} $build_dir/vm/$topo $(guest_tests "$topo" | tr ' ' ,) $(guest_later)"
+			echo "$topo ${KERNEL[$topo]:-none} ${INITRD[$topo]:-none} $build_dir/vm/$topo $(guest_tests "$topo" | tr ' ' ,) $(guest_later)"
 		done | "$here/vm/guests.py" boot --jobs "$jobs_max" \
 			--timeout "$timeout" "${opts[@]}" &
 		boots=$!

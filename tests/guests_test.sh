@@ -110,7 +110,7 @@ problem()
 }
 
 echo "TAP version 13"
-echo "1..11"
+echo "1..12"
 
 # a, b and c with 2 at work at once: c starts only when a waits; each
 # loads the other two once, after all three wait
@@ -208,4 +208,17 @@ printf 'vtd\t17.40\nmock\t6.80\nsmmuv3\t30.00\n' >"$tmp/cpu.tsv"
 got=$("$here/vm/guests.py" order "$tmp/cpu.tsv" mock vtd new smmuv3 other | xargs)
 [ "$got" = "new other smmuv3 vtd mock" ]
 tap_ok $? the_longest_guests_boot_first "order: $got"
+
+# a guest never booted (here: a bad line beside it) keeps nothing of an
+# earlier run that could pass for this one's results
+mkdir -p "$tmp/z"
+: >"$tmp/z/problem"
+echo 0 >"$tmp/z/t1.rc"
+printf 'mock ready /dev/null %s t1\nbad line\n' "$tmp/z" |
+	"$here/vm/guests.py" boot --qboot /nonexistent 2>"$tmp/z.err"
+rc=$?
+[ "$rc" = 2 ] && [ "$(cat "$tmp/z/problem")" = "guest was never booted" ] &&
+	[ ! -e "$tmp/z/t1.rc" ] && grep -q "bad guest line 'bad line'" "$tmp/z.err"
+tap_ok $? an_unbooted_guest_leaves_no_old_results \
+	"exit $rc; problem: $(cat "$tmp/z/problem"); $(cat "$tmp/z.err")"
 tap_exit

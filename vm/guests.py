@@ -68,11 +68,22 @@ def say(msg):
 
 
 def read_lines(path):
+    """PATH's lines, split at newlines only, carriage returns dropped."""
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
-            return f.read().replace("\r", "").splitlines()
+            text = f.read().replace("\r", "")
     except OSError:
         return []
+    lines = text.split("\n")
+    return lines[:-1] if lines and not lines[-1] else lines
+
+
+def seconds(word):
+    """A number of seconds a file or a guest line gives, 0 if none."""
+    try:
+        return float(word)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def write(path, text):
@@ -147,14 +158,20 @@ class Guest:
                  "-serial", "chardev:nestio", "-kernel", self.kernel,
                  "-initrd", self.initrd, "-append", append])
 
-    def launch(self, opts, topo):
+    def forget(self):
+        """Clear what an earlier boot left, so that nothing of it is
+        read as this run's: until it starts, it was never booted."""
         os.makedirs(self.dir, exist_ok=True)
         for name in os.listdir(self.dir):
             if (name.endswith((".out", ".rc")) or name in (
                     "serial.in", "timed-out", "resent", "resent-why",
-                    "ready-at", "fed-at", "feed", "problem", "kernel")) and \
+                    "ready-at", "fed-at", "feed", "kernel", "wall")) and \
                not os.path.isdir(self.path(name)):
                 os.unlink(self.path(name))
+        write(self.path("problem"), "guest was never booted")
+
+    def launch(self, opts, topo):
+        write(self.path("problem"), "")
         # QEMU's pipe backend reads serial.in (a FIFO it opens
         # read-write) and appends to serial.out (a plain file)
         write(self.path("serial.out"), "")
@@ -448,9 +465,18 @@ def cmd_boot(argv):
     opts = p.parse_args(argv)
     if opts.jobs < 1 or opts.timeout < 1:
         p.error("--jobs and --timeout must be positive")
-    guests = []
+    guests, bad = [], []
+    for ln in sys.stdin.read().split("\n"):
+        try:
+            if ln.strip():
+                guests.append(Guest(ln))
+        except ValueError as e:
+            bad.append(str(e))
     try:
-        guests = [Guest(ln) for ln in sys.stdin.read().splitlines() if ln.strip()]
+        for g in guests:
+            g.forget()
+        if bad:
+            raise ValueError("; ".join(bad))
         boot(opts, guests)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -507,15 +533,15 @@ def phases(d):
         except (ValueError, IndexError):
             return 0.0
     t0, t1 = (first_word(os.path.join(d, "wall")) + " 0 0").split()[:2]
-    wall = float(t1) - float(t0) if t0 != "?" else 0.0
+    wall = seconds(t1) - seconds(t0)
     cpu = read_lines(os.path.join(d, "cpu"))
     cw = (cpu[0].split() if cpu else []) + ["0", "0", "0"]
-    cpus = float(cw[1]) + float(cw[2])
+    cpus = seconds(cw[1]) + seconds(cw[2])
     t = {}
     for ln in read_lines(os.path.join(d, "serial.txt")):
         w = ln.split()
         if len(w) >= 3 and w[0] == "@@UPTIME":
-            t[w[1]] = float(w[2])
+            t[w[1]] = seconds(w[2])
     # cut short: the rest of the wall time counts as its tests
     t.setdefault("start", 0.0)
     if "end" not in t:
@@ -554,7 +580,8 @@ def cmd_timings(argv):
         return usage("timings needs VMDIR SINCE [CPUFILE]")
     since = os.stat(argv[1]).st_mtime
     cpu = {}
-    for name in sorted(os.listdir(argv[0])):
+    names = sorted(os.listdir(argv[0])) if os.path.isdir(argv[0]) else []
+    for name in names:
         d = os.path.join(argv[0], name)
         wall = os.path.join(d, "wall")
         if not os.path.isfile(wall) or os.stat(wall).st_mtime <= since:
@@ -566,7 +593,7 @@ def cmd_timings(argv):
         for ln in read_lines(os.path.join(d, "serial.txt")):
             w = ln.split()
             if len(w) >= 4 and w[0] == "@@TIME":
-                print(f"guest.{name}.test.{w[1]}\t{float(w[3]) - float(w[2]):.2f}")
+                print(f"guest.{name}.test.{w[1]}\t{seconds(w[3]) - seconds(w[2]):.2f}")
     if len(argv) == 3:
         # this run's times first, the others' kept
         old = cpu_times(argv[2])
@@ -596,7 +623,7 @@ def cmd_summary(argv):
         w = ln.split("\t")
         k = w[0].split(".")
         if len(w) == 2 and len(k) == 3 and k[0] == "guest":
-            t.setdefault(k[1], {})[k[2]] = float(w[1])
+            t.setdefault(k[1], {})[k[2]] = seconds(w[1])
     for g, v in t.items():
         p = {k: v.get(k, 0.0) for k in ("wall", "qemu_firmware_exit",
                                         "kernel_boot", "tests", "barrier_wait",
@@ -642,7 +669,11 @@ def expect(vmdir):
             lines = read_lines(os.path.join(vmdir, host, name))
             if not os.path.isfile(os.path.join(vmdir, host, name)):
                 continue
-            if any(re.search(regex, x) for x in lines) == bool(neg):
+            try:
+                pattern = re.compile(regex)
+            except re.error as e:
+                raise SystemExit(f"error: vm/migrate_expect: '{f[0]}': bad regex ({e})")
+            if any(pattern.search(x) for x in lines) == bool(neg):
                 continue
         table[(host, config)] = phrase
     return table

@@ -159,7 +159,11 @@ def probe_holds(term, outputs, host):
     name, _, regex = term.partition("~")
     lines, lost = read_output(host if name == "host" else
                               os.path.join(outputs, name))
-    return not lost and any(re.search(regex, x) for x in lines)
+    try:
+        pattern = re.compile(regex)
+    except re.error as e:
+        sys.exit(f"error: probe '{term}': bad regex ({e})")
+    return not lost and any(pattern.search(x) for x in lines)
 
 
 def required_rules(table, group, program, outputs, host):
